@@ -1,0 +1,46 @@
+# Constituent: two commands do everything on a fresh machine (Python 3.11 + Node/npm):
+#   make demo   sample data under ./instance, then serve it
+#   make test   the whole test suite
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test bench web web-check venv clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+web/node_modules/.installed: web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+tests/yjs_client/node_modules/.installed: tests/yjs_client/package.json tests/yjs_client/package-lock.json
+	cd tests/yjs_client && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+demo: $(STAMP)
+	$(VENV)/bin/constituent demo --port $${PORT:-5000}
+
+test: $(STAMP) tests/yjs_client/node_modules/.installed
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+bench: $(STAMP)
+	$(PY) bench/trace_ingest.py
+	$(PY) bench/live_room.py
+
+# Rebuild the committed browser bundle from web/src.
+web: web/node_modules/.installed
+	cd web && npm run --silent build
+
+# CI: the committed bundle must be exactly what a fresh build produces.
+web-check: web
+	git diff --exit-code --stat -- web/static/dist
+
+clean:
+	rm -rf $(VENV) web/node_modules tests/yjs_client/node_modules

@@ -1,0 +1,171 @@
+"""The y-protocols wire format (sync and awareness), decoded strictly and encoded exactly as Yjs does.
+
+A message is `varuint type` followed by its body. Type 0 is sync: `varuint step` then one
+length-prefixed update or state vector (step 0 = step1 carrying a state vector, 1 = step2,
+2 = update). Type 1 is awareness: one length-prefixed awareness update. Anything else, any
+truncation and any trailing byte is a `ProtocolError`: a peer that sends garbage gets told, and
+nothing it sent is applied.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+from dataclasses import dataclass
+
+MAX_VARUINT_BYTES = 8  # 2**56: larger than any length or client id we accept
+
+
+class MessageType(enum.IntEnum):
+    SYNC = 0
+    AWARENESS = 1
+
+
+class SyncStep(enum.IntEnum):
+    STEP1 = 0
+    STEP2 = 1
+    UPDATE = 2
+
+
+class ProtocolError(ValueError):
+    """A payload that is not a well-formed y-protocols message."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True)
+class SyncMessage:
+    step: SyncStep
+    data: bytes  # the state vector (step1) or the update (step2, update)
+
+
+@dataclass(frozen=True)
+class AwarenessMessage:
+    data: bytes  # the awareness update, as it travels
+
+
+@dataclass(frozen=True)
+class AwarenessEntry:
+    client_id: int
+    clock: int
+    state: dict | None  # None means "this client left"
+
+
+class _Reader:
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.pos = 0
+
+    def varuint(self) -> int:
+        value = 0
+        shift = 0
+        for _ in range(MAX_VARUINT_BYTES):
+            if self.pos >= len(self.data):
+                raise ProtocolError("truncated", "message ends inside a number")
+            byte = self.data[self.pos]
+            self.pos += 1
+            value |= (byte & 0x7F) << shift
+            if byte < 0x80:
+                return value
+            shift += 7
+        raise ProtocolError("malformed", "number too large")
+
+    def var_bytes(self) -> bytes:
+        length = self.varuint()
+        end = self.pos + length
+        if end > len(self.data):
+            raise ProtocolError(
+                "truncated", f"declared length {length} exceeds the {len(self.data) - self.pos} bytes left"
+            )
+        chunk = self.data[self.pos : end]
+        self.pos = end
+        return chunk
+
+    def done(self) -> None:
+        if self.pos != len(self.data):
+            raise ProtocolError("malformed", f"{len(self.data) - self.pos} unexpected trailing bytes")
+
+
+def decode(payload: object) -> SyncMessage | AwarenessMessage:
+    """Decode one message; raise ProtocolError naming what is wrong."""
+    if not isinstance(payload, (bytes, bytearray, memoryview)):
+        raise ProtocolError("wrong-type", f"payload must be binary, got {type(payload).__name__}")
+    reader = _Reader(bytes(payload))
+    kind = reader.varuint()
+    if kind == MessageType.SYNC:
+        step = reader.varuint()
+        if step not in (0, 1, 2):
+            raise ProtocolError("malformed", f"unknown sync step {step}")
+        data = reader.var_bytes()
+        reader.done()
+        return SyncMessage(SyncStep(step), data)
+    if kind == MessageType.AWARENESS:
+        data = reader.var_bytes()
+        reader.done()
+        return AwarenessMessage(data)
+    raise ProtocolError("unsupported", f"unknown message type {kind}")
+
+
+def decode_awareness(data: bytes) -> list[AwarenessEntry]:
+    """Decode an awareness update: count, then (client id, clock, JSON state) per client."""
+    reader = _Reader(data)
+    count = reader.varuint()
+    if count > 10_000:
+        raise ProtocolError("malformed", "too many awareness entries")
+    entries = []
+    for _ in range(count):
+        client_id = reader.varuint()
+        clock = reader.varuint()
+        raw = reader.var_bytes()
+        try:
+            state = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError) as exc:
+            raise ProtocolError("malformed", f"awareness state is not JSON: {exc}") from None
+        if state is not None and not isinstance(state, dict):
+            raise ProtocolError("malformed", "awareness state must be an object or null")
+        entries.append(AwarenessEntry(client_id, clock, state))
+    reader.done()
+    return entries
+
+
+def _varuint(value: int) -> bytes:
+    out = bytearray()
+    while value > 0x7F:
+        out.append((value & 0x7F) | 0x80)
+        value >>= 7
+    out.append(value)
+    return bytes(out)
+
+
+def _var_bytes(data: bytes) -> bytes:
+    return _varuint(len(data)) + data
+
+
+def encode_sync(step: SyncStep, data: bytes) -> bytes:
+    return _varuint(MessageType.SYNC) + _varuint(step) + _var_bytes(data)
+
+
+def sync_step1(state_vector: bytes) -> bytes:
+    return encode_sync(SyncStep.STEP1, state_vector)
+
+
+def sync_step2(update: bytes) -> bytes:
+    return encode_sync(SyncStep.STEP2, update)
+
+
+def sync_update(update: bytes) -> bytes:
+    return encode_sync(SyncStep.UPDATE, update)
+
+
+def encode_awareness(entries: list[AwarenessEntry]) -> bytes:
+    body = bytearray(_varuint(len(entries)))
+    for entry in entries:
+        body += _varuint(entry.client_id) + _varuint(entry.clock)
+        body += _var_bytes(json.dumps(entry.state, separators=(",", ":")).encode("utf-8"))
+    return _varuint(MessageType.AWARENESS) + _var_bytes(bytes(body))
+
+
+EMPTY_UPDATE = b"\x00\x00"

@@ -1,0 +1,340 @@
+"""A room: one live document, its connections, and the single worker that applies their messages in order.
+
+The room knows nothing of who a connection is. The application tells it, when a connection
+joins, whether that connection may write, and plugs in the I/O through `RoomHooks`
+(send to one, broadcast to all, report a problem, inspect or repair after changes).
+
+Every message for the document goes through one queue and one worker thread, so updates are
+applied serially and each connection's updates stay in the order it sent them. The worker takes
+messages in batches: it applies the batch, appends every resulting update to the store in one
+transaction (group commit), and only then sends anything out. Nobody ever sees an update that
+a crash could lose.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from pycrdt import Doc
+
+from . import protocol
+from .presence import Presence
+from .protocol import AwarenessMessage, ProtocolError, SyncMessage, SyncStep
+from .store import UpdateStore
+
+log = logging.getLogger(__name__)
+
+
+class RoomHooks:
+    """What the application plugs into a room. Defaults do nothing."""
+
+    def send(self, room: str, connection: str, payload: bytes) -> None:
+        """Deliver one y-protocols message to one connection."""
+
+    def broadcast(self, room: str, payload: bytes, skip: str | None) -> None:
+        """Deliver one y-protocols message to every connection in the room but `skip`."""
+
+    def report(self, room: str, connection: str, code: str, message: str) -> None:
+        """Tell one connection that something it sent was refused."""
+
+    def on_load(self, room: str, doc: Doc) -> None:
+        """The document was loaded from the store (runs in the room's worker)."""
+
+    def after_apply(self, room: str, doc: Doc) -> None:
+        """A batch changed the document; the application may repair it in a transaction."""
+
+    def on_change(self, room: str, doc: Doc) -> None:
+        """A batch's changes are durable and have been sent out."""
+
+
+class RoomClosed(RuntimeError):
+    """The room stopped (evicted or failed) before it could take the message."""
+
+
+@dataclass
+class RoomSettings:
+    batch_size: int = 512  # messages applied per group commit
+    compact_every: int = 1000  # logged updates before the log is folded into a snapshot
+    resync_interval: float = 30.0  # seconds between state-vector resyncs with every connection
+    queue_limit: int = 20_000  # messages waiting before a sender is told to slow down
+    store_retries: tuple[float, ...] = (0.05, 0.25, 1.0)
+
+
+@dataclass
+class _Batch:
+    outbox: list[Callable[[], None]] = field(default_factory=list)
+    updates: list[bytes] = field(default_factory=list)
+
+
+class Room:
+    def __init__(self, name: str, store: UpdateStore, hooks: RoomHooks, settings: RoomSettings | None = None):
+        self.name = name
+        self.store = store
+        self.hooks = hooks
+        self.settings = settings or RoomSettings()
+        self.presence = Presence()
+        self._connections: dict[str, bool] = {}  # connection -> may write
+        self._queue: queue.Queue[tuple[Any, ...]] = queue.Queue(self.settings.queue_limit)
+        self._doc: Doc | None = None
+        self._batch: _Batch | None = None
+        self._origin: str | None = None
+        self._last_update_id = 0
+        self._log_length = 0
+        self._last_resync = time.monotonic()
+        self.last_active = time.monotonic()
+        self.closed = threading.Event()
+        self._loaded = threading.Event()
+        self._load_error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name=f"room:{name}", daemon=True)
+        self._thread.start()
+        self._loaded.wait()
+        if self._load_error is not None:
+            raise self._load_error
+
+    # --- called from any thread -------------------------------------------------------------
+
+    @property
+    def connection_count(self) -> int:
+        return len(self._connections)
+
+    def join(self, connection: str, can_write: bool) -> None:
+        self._put(("join", connection, can_write))
+
+    def leave(self, connection: str) -> None:
+        self._put(("leave", connection))
+
+    def receive(self, connection: str, payload: object) -> None:
+        """Queue a y-protocols message from a connection; raise ProtocolError if it is malformed."""
+        message = protocol.decode(payload)
+        self._put(("message", connection, message))
+
+    def call(self, fn: Callable[[Doc], Any], timeout: float = 30.0) -> Any:
+        """Run fn(doc) in the worker; changes it makes are durable and broadcast before this returns."""
+        future: Future[Any] = Future()
+        self._put(("call", fn, future))
+        return future.result(timeout)
+
+    def close(self, timeout: float = 30.0) -> None:
+        """Finish queued work, compact, stop the worker."""
+        if not self.closed.is_set():
+            try:
+                self._put(("close",))
+            except RoomClosed:
+                pass
+        self._thread.join(timeout)
+
+    def _put(self, item: tuple[Any, ...]) -> None:
+        if self.closed.is_set():
+            raise RoomClosed(f"document {self.name} is not open")
+        self.last_active = time.monotonic()
+        try:
+            self._queue.put(item, timeout=10)
+        except queue.Full:
+            raise ProtocolError("overloaded", "too many messages waiting; slow down") from None
+
+    # --- the worker -------------------------------------------------------------------------
+
+    def _run(self) -> None:
+        try:
+            loaded = self.store.load(self.name)
+            self._doc = loaded.doc
+            self._last_update_id = loaded.last_update_id
+            self._log_length = loaded.log_length
+            self._doc.observe(self._on_transaction)
+            self.hooks.on_load(self.name, self._doc)
+        except BaseException as exc:  # noqa: BLE001 - reported to whoever opened the room
+            self._load_error = exc
+            self.closed.set()
+            self._loaded.set()
+            return
+        self._loaded.set()
+        try:
+            self._serve()
+        except Exception:
+            log.exception("room %s failed", self.name)
+            self._fail("internal", "the document stopped; reconnect to continue")
+
+    def _serve(self) -> None:
+        settings = self.settings
+        while True:
+            timeout = max(0.1, settings.resync_interval - (time.monotonic() - self._last_resync))
+            try:
+                first = self._queue.get(timeout=timeout)
+            except queue.Empty:
+                self._resync()
+                continue
+            items = [first]
+            while len(items) < settings.batch_size:
+                try:
+                    items.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            closing = any(item[0] == "close" for item in items)
+            self._process([item for item in items if item[0] != "close"])
+            if self.closed.is_set():
+                return  # failed: the application drops this room and reloads from the store
+            if closing:
+                self._compact()
+                self.closed.set()
+                self._fail_pending()
+                return
+            if time.monotonic() - self._last_resync >= settings.resync_interval:
+                self._resync()
+
+    def _process(self, items: list[tuple[Any, ...]]) -> None:
+        doc = self._doc
+        assert doc is not None
+        batch = self._batch = _Batch()
+        try:
+            for item in items:
+                self._handle(doc, item, batch)
+            if batch.updates:
+                self._origin = None
+                try:
+                    self.hooks.after_apply(self.name, doc)
+                except Exception:
+                    log.exception("room %s: after_apply hook failed", self.name)
+        finally:
+            self._batch = None
+            self._origin = None
+        if batch.updates:
+            if not self._persist(batch.updates):
+                return
+        for deliver in batch.outbox:
+            try:
+                deliver()
+            except Exception:
+                log.exception("room %s: delivery failed", self.name)
+        if batch.updates:
+            self.hooks.on_change(self.name, doc)
+            if self._log_length >= self.settings.compact_every:
+                self._compact()
+
+    def _handle(self, doc: Doc, item: tuple[Any, ...], batch: _Batch) -> None:
+        kind = item[0]
+        if kind == "message":
+            _, connection, message = item
+            if connection not in self._connections:
+                return  # left (or never joined) before its message came up
+            if isinstance(message, SyncMessage):
+                self._handle_sync(doc, connection, message, batch)
+            else:
+                self._handle_awareness(connection, message, batch)
+        elif kind == "join":
+            _, connection, can_write = item
+            self._connections[connection] = can_write
+            step1 = protocol.sync_step1(doc.get_state())
+            batch.outbox.append(lambda: self.hooks.send(self.name, connection, step1))
+            present = self.presence.snapshot()
+            if present:
+                batch.outbox.append(lambda: self.hooks.send(self.name, connection, present))
+        elif kind == "leave":
+            _, connection = item
+            self._connections.pop(connection, None)
+            gone = self.presence.drop(connection)
+            if gone:
+                batch.outbox.append(lambda: self.hooks.broadcast(self.name, gone, None))
+        elif kind == "call":
+            _, fn, future = item
+            try:
+                result = fn(doc)
+            except BaseException as exc:  # noqa: BLE001 - handed back to the caller
+                batch.outbox.append(lambda: future.set_exception(exc))
+            else:
+                batch.outbox.append(lambda: future.set_result(result))
+
+    def _handle_sync(self, doc: Doc, connection: str, message: SyncMessage, batch: _Batch) -> None:
+        if message.step == SyncStep.STEP1:
+            try:
+                missing = doc.get_update(message.data)
+            except ValueError as exc:
+                self._refuse(batch, connection, "malformed", f"bad state vector: {exc}")
+                return
+            reply = protocol.sync_step2(missing)
+            batch.outbox.append(lambda: self.hooks.send(self.name, connection, reply))
+            return
+        if message.data == protocol.EMPTY_UPDATE:
+            return
+        if not self._connections.get(connection, False):
+            self._refuse(batch, connection, "read-only", "you may read this document but not change it")
+            return
+        self._origin = connection
+        try:
+            doc.apply_update(message.data)
+        except ValueError as exc:
+            self._refuse(batch, connection, "malformed-update", f"update refused: {exc}")
+        finally:
+            self._origin = None
+
+    def _handle_awareness(self, connection: str, message: AwarenessMessage, batch: _Batch) -> None:
+        try:
+            relay = self.presence.apply(connection, message.data)
+        except ProtocolError as exc:
+            self._refuse(batch, connection, exc.code, exc.message)
+            return
+        if relay:
+            batch.outbox.append(lambda: self.hooks.broadcast(self.name, relay, connection))
+
+    def _refuse(self, batch: _Batch, connection: str, code: str, message: str) -> None:
+        batch.outbox.append(lambda: self.hooks.report(self.name, connection, code, message))
+
+    def _on_transaction(self, event: Any) -> None:
+        update = event.update
+        batch = self._batch
+        if batch is None or update == protocol.EMPTY_UPDATE:
+            return
+        batch.updates.append(update)
+        origin = self._origin
+        message = protocol.sync_update(update)
+        batch.outbox.append(lambda: self.hooks.broadcast(self.name, message, origin))
+
+    def _persist(self, updates: list[bytes]) -> bool:
+        for delay in (0.0, *self.settings.store_retries):
+            if delay:
+                time.sleep(delay)
+            try:
+                self._last_update_id = self.store.append(self.name, updates)
+                self._log_length += len(updates)
+                return True
+            except Exception:
+                log.exception("room %s: storing %d updates failed", self.name, len(updates))
+        # Nothing of this batch was sent anywhere; drop the replica so it reloads from the store.
+        self._fail("store-unavailable", "your last changes could not be saved; reconnect to resend them")
+        return False
+
+    def _compact(self) -> None:
+        if self._log_length == 0 or self._doc is None:
+            return
+        try:
+            self.store.compact(self.name, self._doc, self._last_update_id)
+            self._log_length = 0
+        except Exception:
+            log.exception("room %s: compaction failed (the log still holds everything)", self.name)
+
+    def _resync(self) -> None:
+        self._last_resync = time.monotonic()
+        if self._connections and self._doc is not None:
+            step1 = protocol.sync_step1(self._doc.get_state())
+            self.hooks.broadcast(self.name, step1, None)
+
+    def _fail(self, code: str, message: str) -> None:
+        self.closed.set()
+        for connection in list(self._connections):
+            self.hooks.report(self.name, connection, code, message)
+        self._connections.clear()
+        self._fail_pending()
+
+    def _fail_pending(self) -> None:
+        while True:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                return
+            if item[0] == "call":
+                item[2].set_exception(RoomClosed(f"document {self.name} closed"))

@@ -1,0 +1,75 @@
+"""Projections between a Yjs XmlFragment and plain lxml trees.
+
+The live document is an XmlFragment; everything that reads it (numbering, Akoma Ntoso export,
+HTML) reads an lxml copy made here, so that those readers are pure functions over plain data.
+pycrdt's own `str()` does not escape markup, so the copy is built node by node.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Iterable
+
+from lxml import etree
+from pycrdt import XmlElement, XmlFragment, XmlText
+
+# Characters XML 1.0 cannot carry; a peer may still type them, they are dropped from the copy.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
+
+
+def _clean(text: str) -> str:
+    return _NOT_XML.sub("", text)
+
+
+def fragment_to_etree(fragment: XmlFragment | XmlElement, root_tag: str = "body") -> etree._Element:
+    """Copy a fragment into an lxml element named `root_tag` (attributes and text included)."""
+    root = etree.Element(root_tag)
+    _copy_children(fragment, root)
+    return root
+
+
+def _copy_children(source: XmlFragment | XmlElement, target: etree._Element) -> None:
+    last: etree._Element | None = None
+    for child in source.children:
+        if isinstance(child, XmlText):
+            text = _clean(str(child))
+            if last is None:
+                target.text = (target.text or "") + text
+            else:
+                last.tail = (last.tail or "") + text
+            continue
+        tag = child.tag or ""
+        if not _NAME.match(tag):
+            tag = "invalid"  # a peer's bad element name must not break every reader
+        element = etree.SubElement(target, tag)
+        for key, value in child.attributes:
+            if _NAME.match(key) and ":" not in key:
+                element.set(key, _clean(str(value)))
+        _copy_children(child, element)
+        last = element
+
+
+def element_at(fragment: XmlFragment, path: Iterable[int]) -> XmlElement:
+    """The element reached by following element-child indexes (text children not counted)."""
+    node: XmlFragment | XmlElement = fragment
+    for index in path:
+        elements = [c for c in node.children if isinstance(c, XmlElement)]
+        node = elements[index]
+    if not isinstance(node, XmlElement):
+        raise IndexError("path leads to the fragment itself")
+    return node
+
+
+def etree_to_fragment(source: etree._Element, fragment: XmlFragment | XmlElement) -> None:
+    """Append the children of an lxml element (tags, attributes, text) to a live fragment."""
+    if source.text:
+        fragment.children.append(XmlText(source.text))
+    for child in source:
+        if not isinstance(child.tag, str):
+            continue  # comments and processing instructions are not part of the text
+        attrs = {k: v for k, v in child.attrib.items()}
+        element = fragment.children.append(XmlElement(child.tag, attrs))
+        etree_to_fragment(child, element)
+        if child.tail:
+            fragment.children.append(XmlText(child.tail))

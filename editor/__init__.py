@@ -1,0 +1,116 @@
+"""Constituent's Flask application: create_app() wires configuration, storage, rooms and blueprints."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from flask import Flask, request
+from flask_babel import Babel, get_locale
+from flask_socketio import SocketIO
+from flask_wtf import CSRFProtect
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, scoped_session
+
+from crdt.room import RoomSettings
+from crdt.rooms import Rooms
+from crdt.store import UpdateStore
+
+from . import config as config_module
+from .db import Base, make_engine, make_session
+
+WEB = Path(__file__).resolve().parent.parent / "web"
+
+
+@dataclass
+class Services:
+    """What every request and socket handler needs, created once per application."""
+
+    engine: Engine
+    db: scoped_session[Session]
+    store: UpdateStore
+    rooms: Rooms
+    socketio: SocketIO
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        template_folder=str(WEB / "templates"),
+        static_folder=str(WEB / "static"),
+        instance_path=None,
+    )
+    app.config.update(config_module.load(overrides))
+
+    engine = make_engine(app.config["DATABASE_URL"])
+    from . import models  # noqa: F401 - registers the tables
+
+    Base.metadata.create_all(engine)
+    store = UpdateStore(engine)
+    store.create_schema()
+
+    socketio = SocketIO(
+        async_mode="threading",
+        max_http_buffer_size=app.config["MAX_Y_MESSAGE_BYTES"] * 2,
+        message_queue=app.config.get("REDIS_URL"),
+    )
+    from .collab import NAMESPACE, CollabNamespace, SocketHooks
+
+    rooms = Rooms(
+        store,
+        SocketHooks(socketio),
+        RoomSettings(
+            resync_interval=app.config["ROOM_RESYNC_SECONDS"],
+            compact_every=app.config["ROOM_COMPACT_EVERY"],
+        ),
+        idle_seconds=app.config["ROOM_IDLE_SECONDS"],
+    )
+    services = Services(engine=engine, db=make_session(engine), store=store, rooms=rooms, socketio=socketio)
+    app.extensions["constituent"] = services
+
+    CSRFProtect(app)
+    Babel(app, locale_selector=lambda: _locale(app))
+    app.jinja_env.globals["get_locale"] = get_locale
+    from .accounts import bp as accounts_bp
+    from .accounts import login_manager
+
+    login_manager.init_app(app)
+    from .api import bp as api_bp
+    from .public import bp as public_bp
+
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(public_bp)
+    app.register_blueprint(api_bp)
+
+    socketio.init_app(app)
+    socketio.on_namespace(CollabNamespace(NAMESPACE, services))
+
+    @app.teardown_appcontext
+    def _remove_session(_exc=None):
+        services.db.remove()
+
+    @app.after_request
+    def _security_headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+            "img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'self'; "
+            "frame-ancestors 'none'; form-action 'self'",
+        )
+        return response
+
+    return app
+
+
+def _locale(app: Flask) -> str:
+    chosen = request.args.get("lang") or request.cookies.get("lang")
+    if chosen in app.config["LANGUAGES"]:
+        return chosen
+    return request.accept_languages.best_match(app.config["LANGUAGES"]) or app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def services_of(app: Flask) -> Services:
+    return app.extensions["constituent"]

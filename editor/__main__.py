@@ -1,0 +1,5 @@
+"""`python -m editor` is the `constituent` command."""
+
+from .cli import main
+
+main()

@@ -1,0 +1,55 @@
+"""Configuration: one object, read from the environment, overridable by the caller of create_app."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+DEFAULT_INSTANCE = Path.cwd() / "instance"
+
+
+def _secret_key(instance: Path) -> str:
+    """SECRET_KEY from the environment, else one generated once and kept in the instance folder."""
+    if os.environ.get("SECRET_KEY"):
+        return os.environ["SECRET_KEY"]
+    instance.mkdir(parents=True, exist_ok=True)
+    path = instance / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def load(overrides: dict | None = None) -> dict:
+    overrides = dict(overrides or {})
+    instance = Path(overrides.get("INSTANCE_PATH") or os.environ.get("CONSTITUENT_INSTANCE") or DEFAULT_INSTANCE)
+    database = (
+        overrides.get("DATABASE_URL")
+        or os.environ.get("DATABASE_URL")
+        or f"sqlite:///{instance / 'constituent.sqlite3'}"
+    )
+    config = {
+        "INSTANCE_PATH": str(instance),
+        "DATABASE_URL": database,
+        "REDIS_URL": os.environ.get("REDIS_URL") or None,
+        # Cookies: HttpOnly and SameSite always; Secure unless explicitly serving plain HTTP (demo).
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": os.environ.get("CONSTITUENT_INSECURE_COOKIES") != "1",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+        # Largest y-protocols message accepted on the socket (a full-document sync step 2 fits).
+        "MAX_Y_MESSAGE_BYTES": int(os.environ.get("CONSTITUENT_MAX_Y_MESSAGE_BYTES", 8 * 1024 * 1024)),
+        "ROOM_IDLE_SECONDS": float(os.environ.get("CONSTITUENT_ROOM_IDLE_SECONDS", 120)),
+        "ROOM_RESYNC_SECONDS": float(os.environ.get("CONSTITUENT_ROOM_RESYNC_SECONDS", 30)),
+        "ROOM_COMPACT_EVERY": int(os.environ.get("CONSTITUENT_ROOM_COMPACT_EVERY", 1000)),
+        "BABEL_DEFAULT_LOCALE": "es",
+        "LANGUAGES": ["es", "en"],
+        "WTF_CSRF_TIME_LIMIT": None,
+    }
+    config.update(overrides)
+    if "SECRET_KEY" not in config:
+        config["SECRET_KEY"] = _secret_key(Path(config["INSTANCE_PATH"]))
+    return config
