@@ -1,0 +1,288 @@
+"""How unit numbers are written and read back: numbering styles, default styles and labels.
+
+A number is derived from a unit's position (see `units.read_units`); this module only turns
+the integer into the text a reader sees ("XIV", "AB", "DÉCIMO PRIMERO"), puts it into the
+unit's label ("CAPÍTULO XIV", "Artículo 16", "a)") and, for importers, reads such text back
+into the integer.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping
+from typing import Final, Literal, get_args
+
+from .errors import NumberingError
+
+NumberStyle = Literal[
+    "arabic", "upper-alpha", "lower-alpha", "upper-roman", "lower-roman", "ordinal-es"
+]
+STYLES: Final[tuple[str, ...]] = get_args(NumberStyle)
+
+Language = Literal["spa", "eng"]
+LANGUAGES: Final[tuple[str, ...]] = get_args(Language)
+
+#: The kinds of unit that carry a number, outermost first (the preamble has none).
+NUMBERED_KINDS: Final[tuple[str, ...]] = (
+    "title",
+    "chapter",
+    "article",
+    "paragraph",
+    "subparagraph",
+    "point",
+    "indent",
+)
+
+_DEFAULT_STYLES: Final[Mapping[str, str]] = {
+    "title": "ordinal-es",
+    "chapter": "upper-roman",
+    "article": "arabic",
+    "paragraph": "upper-alpha",
+    "subparagraph": "arabic",
+    "point": "upper-roman",
+    "indent": "lower-alpha",
+}
+
+# English titles are numbered "TITLE 1": Spanish ordinal words make no sense there.
+_ENGLISH_DEFAULT_STYLES: Final[Mapping[str, str]] = {**_DEFAULT_STYLES, "title": "arabic"}
+
+_SHORT_LABELS: Final[Mapping[str, str]] = {
+    "paragraph": "{}.",
+    "subparagraph": "{}.",
+    "point": "{}.",
+    "indent": "{})",
+}
+
+_LABELS: Final[Mapping[str, Mapping[str, str]]] = {
+    "spa": {
+        "title": "TÍTULO {}",
+        "chapter": "CAPÍTULO {}",
+        "article": "Artículo {}",
+        **_SHORT_LABELS,
+    },
+    "eng": {
+        "title": "TITLE {}",
+        "chapter": "CHAPTER {}",
+        "article": "Article {}",
+        **_SHORT_LABELS,
+    },
+}
+
+
+def default_style(kind: str, language: str = "spa") -> str:
+    """The style a `kind` of unit is numbered in when the document's meta does not override it."""
+    _check_language(language)
+    defaults = _ENGLISH_DEFAULT_STYLES if language == "eng" else _DEFAULT_STYLES
+    try:
+        return defaults[kind]
+    except KeyError:
+        raise NumberingError(
+            f"a {kind!r} is not numbered; numbered kinds are {', '.join(NUMBERED_KINDS)}"
+        ) from None
+
+
+def resolve_styles(language: str, overrides: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The style of every numbered kind: the defaults for `language`, then meta's `numbering`."""
+    styles = {kind: default_style(kind, language) for kind in NUMBERED_KINDS}
+    for kind, style in (overrides or {}).items():
+        if kind not in styles:
+            raise NumberingError(
+                f"numbering given for {kind!r}, which is not numbered; "
+                f"numbered kinds are {', '.join(NUMBERED_KINDS)}"
+            )
+        styles[kind] = _check_style(style)
+    return styles
+
+
+def format_label(kind: str, num: str, language: str = "spa") -> str:
+    """The label a reader sees for a unit numbered `num`: "TÍTULO PRIMERO", "Artículo 16 Bis"."""
+    _check_language(language)
+    try:
+        template = _LABELS[language][kind]
+    except KeyError:
+        raise NumberingError(
+            f"a {kind!r} has no label; labelled kinds are {', '.join(NUMBERED_KINDS)}"
+        ) from None
+    return template.format(num)
+
+
+def format_number(style: str, number: int) -> str:
+    """Write the positive integer `number` in `style`: 14 → "XIV", 28 → "AB", 6 → "SEXTO"."""
+    _check_style(style)
+    if isinstance(number, bool) or not isinstance(number, int) or number < 1:
+        raise NumberingError(f"only whole numbers from 1 up can be numbered, not {number!r}")
+    if style == "arabic":
+        return str(number)
+    if style in ("upper-alpha", "lower-alpha"):
+        letters = _alpha(number)
+        return letters if style == "upper-alpha" else letters.lower()
+    if style in ("upper-roman", "lower-roman"):
+        numeral = _roman(number)
+        return numeral if style == "upper-roman" else numeral.lower()
+    return _ordinal_es(number)
+
+
+def parse_number(style: str, text: str) -> int:
+    """Read back the integer that `format_number(style, …)` writes as `text`.
+
+    Roman and alphabetic numbers must be written canonically and in the style's case
+    ("xiv" is not an upper-roman number, "IIII" is no roman number at all). Spanish ordinals
+    are read the way drafters write them: any case, with or without accents, "DÉCIMO PRIMERO",
+    "DECIMOPRIMERO" or "UNDÉCIMO". Surrounding whitespace is ignored.
+    """
+    _check_style(style)
+    stripped = text.strip()
+    if style == "arabic":
+        if stripped.isascii() and stripped.isdigit() and int(stripped) > 0:
+            return int(stripped)
+    elif style in ("upper-alpha", "lower-alpha"):
+        letters = stripped.upper()
+        if re.fullmatch("[A-Z]+", letters) and _in_case(style, stripped):
+            return _parse_alpha(letters)
+    elif style in ("upper-roman", "lower-roman"):
+        number = _parse_roman(stripped.upper())
+        if number is not None and _in_case(style, stripped):
+            return number
+    else:
+        number = _ORDINALS_ES.get(_ordinal_key(stripped))
+        if number is not None:
+            return number
+    raise NumberingError(f"{text!r} is not a number in the {style} style")
+
+
+def _check_style(style: str) -> str:
+    if style not in STYLES:
+        raise NumberingError(f"unknown numbering style {style!r}; styles are {', '.join(STYLES)}")
+    return style
+
+
+def _check_language(language: str) -> None:
+    if language not in LANGUAGES:
+        raise NumberingError(
+            f"no labels for language {language!r}; supported languages are {', '.join(LANGUAGES)}"
+        )
+
+
+def _in_case(style: str, text: str) -> bool:
+    return text.isupper() if style.startswith("upper-") else text.islower()
+
+
+# Bijective base 26: A … Z, AA, AB … (there is no zero digit, so Z + 1 = AA).
+def _alpha(number: int) -> str:
+    letters = []
+    while number:
+        number, digit = divmod(number - 1, 26)
+        letters.append(chr(ord("A") + digit))
+    return "".join(reversed(letters))
+
+
+def _parse_alpha(letters: str) -> int:
+    number = 0
+    for letter in letters:
+        number = number * 26 + (ord(letter) - ord("A") + 1)
+    return number
+
+
+_ROMAN_DIGITS: Final[tuple[tuple[int, str], ...]] = (
+    (1000, "M"),
+    (900, "CM"),
+    (500, "D"),
+    (400, "CD"),
+    (100, "C"),
+    (90, "XC"),
+    (50, "L"),
+    (40, "XL"),
+    (10, "X"),
+    (9, "IX"),
+    (5, "V"),
+    (4, "IV"),
+    (1, "I"),
+)
+_ROMAN_MAX: Final = 3999
+
+
+def _roman(number: int) -> str:
+    if number > _ROMAN_MAX:
+        raise NumberingError(f"roman numerals stop at {_ROMAN_MAX}; {number} cannot be written")
+    numeral = []
+    for value, digits in _ROMAN_DIGITS:
+        count, number = divmod(number, value)
+        numeral.append(digits * count)
+    return "".join(numeral)
+
+
+def _parse_roman(numeral: str) -> int | None:
+    if not re.fullmatch("[MDCLXVI]+", numeral):
+        return None
+    number, position = 0, 0
+    for value, digits in _ROMAN_DIGITS:
+        while numeral.startswith(digits, position):
+            number += value
+            position += len(digits)
+    # Only the canonical spelling is a roman number: rejects "IIII", "VX", "IL", "MMMM".
+    if position != len(numeral) or number > _ROMAN_MAX or _roman(number) != numeral:
+        return None
+    return number
+
+
+# The forms of the Constitución Política de la Ciudad de México: "TÍTULO OCTAVO",
+# transitorios "DÉCIMO PRIMERO" … "VIGÉSIMO" … "TRIGÉSIMO NOVENO".
+_UNITS_ES: Final = (
+    "",
+    "PRIMERO",
+    "SEGUNDO",
+    "TERCERO",
+    "CUARTO",
+    "QUINTO",
+    "SEXTO",
+    "SÉPTIMO",
+    "OCTAVO",
+    "NOVENO",
+)
+_TENS_ES: Final = (
+    "",
+    "DÉCIMO",
+    "VIGÉSIMO",
+    "TRIGÉSIMO",
+    "CUADRAGÉSIMO",
+    "QUINCUAGÉSIMO",
+    "SEXAGÉSIMO",
+    "SEPTUAGÉSIMO",
+    "OCTOGÉSIMO",
+    "NONAGÉSIMO",
+)
+_ORDINAL_ES_MAX: Final = 99
+
+
+def _ordinal_es(number: int) -> str:
+    if number > _ORDINAL_ES_MAX:
+        raise NumberingError(
+            f"Spanish ordinal words stop at {_ORDINAL_ES_MAX}; {number} cannot be written"
+        )
+    tens, units = divmod(number, 10)
+    return " ".join(word for word in (_TENS_ES[tens], _UNITS_ES[units]) if word)
+
+
+def _ordinal_key(text: str) -> str:
+    """Case, accents and runs of spaces removed: "Décimo  primero" reads as "DECIMO PRIMERO"."""
+    decomposed = unicodedata.normalize("NFD", text.upper())
+    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(bare.split())
+
+
+def _ordinal_readings() -> dict[str, int]:
+    readings: dict[str, int] = {}
+    for number in range(1, _ORDINAL_ES_MAX + 1):
+        key = _ordinal_key(_ordinal_es(number))
+        readings[key] = number
+        readings[key.replace(" ", "")] = number  # "DECIMOPRIMERO", as the RAE now spells it
+    # Other spellings Spanish drafting uses: undécimo, duodécimo, sétimo.
+    readings.update({"UNDECIMO": 11, "DUODECIMO": 12})
+    for key, number in list(readings.items()):
+        if "SEPTIMO" in key:
+            readings[key.replace("SEPTIMO", "SETIMO")] = number
+    return readings
+
+
+_ORDINALS_ES: Final[Mapping[str, int]] = _ordinal_readings()

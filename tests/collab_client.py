@@ -1,0 +1,117 @@
+"""A real collaboration client for tests: a pycrdt Doc speaking the /collab protocol over Socket.IO."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import socketio
+from pycrdt import Doc, Map, XmlFragment
+
+from crdt import protocol
+
+NS = "/collab"
+
+
+class CollabClient:
+    """Joins one document, keeps a local replica in sync, sends its own edits as updates."""
+
+    def __init__(self, base_url: str, cookie: str | None = None, name: str = "client") -> None:
+        self.base_url = base_url
+        self.cookie = cookie
+        self.name = name
+        self.doc = Doc()
+        self.body = self.doc.get("body", type=XmlFragment)
+        self.meta = self.doc.get("meta", type=Map)
+        self.lock = threading.RLock()
+        self.errors: list[dict] = []
+        self.received_updates: list[bytes] = []
+        self.awareness: list[bytes] = []
+        self.synced = threading.Event()
+        self.slug: str | None = None
+        self._remote = False
+        self.sio = socketio.Client(reconnection=False)
+        self.sio.on("y", self._on_y, namespace=NS)
+        self.sio.on("error", self._on_error, namespace=NS)
+        self.doc.observe(self._on_local_change)
+
+    # --- connection ---
+    def connect(self) -> "CollabClient":
+        headers = {"Cookie": self.cookie} if self.cookie else {}
+        self.sio.connect(self.base_url, headers=headers, transports=["websocket"], namespaces=[NS], wait_timeout=10)
+        return self
+
+    def join(self, slug: str, wait: bool = True) -> dict:
+        ack = self.sio.call("join", {"document": slug}, namespace=NS, timeout=10)
+        if ack.get("ok"):
+            self.slug = slug
+            with self.lock:
+                self.send(protocol.sync_step1(self.doc.get_state()))
+            if wait:
+                assert self.synced.wait(10), f"{self.name} never synced"
+        return ack
+
+    def close(self) -> None:
+        try:
+            self.sio.disconnect()
+        except Exception:
+            pass
+
+    def send(self, payload) -> None:
+        self.sio.emit("y", (self.slug, payload), namespace=NS)
+
+    # --- incoming ---
+    def _on_error(self, data) -> None:
+        self.errors.append(data)
+
+    def _on_y(self, slug, payload) -> None:
+        message = protocol.decode(payload)
+        if isinstance(message, protocol.AwarenessMessage):
+            self.awareness.append(message.data)
+            return
+        with self.lock:
+            if message.step == protocol.SyncStep.STEP1:
+                reply = protocol.sync_step2(self.doc.get_update(message.data))
+                self.send(reply)
+                return
+            self._remote = True
+            try:
+                self.doc.apply_update(message.data)
+            finally:
+                self._remote = False
+            if message.step == protocol.SyncStep.UPDATE:
+                self.received_updates.append(message.data)
+            else:
+                self.synced.set()
+
+    def _on_local_change(self, event) -> None:
+        if self._remote or self.slug is None or event.update == protocol.EMPTY_UPDATE:
+            return
+        self.send(protocol.sync_update(event.update))
+
+    # --- helpers for tests ---
+    def edit(self, fn) -> None:
+        """Run fn(body) as one local transaction; the resulting update is sent."""
+        with self.lock:
+            with self.doc.transaction():
+                fn(self.body)
+
+    def state(self) -> bytes:
+        with self.lock:
+            return self.doc.get_update()
+
+    def xml(self) -> str:
+        from crdt.xmltree import fragment_to_etree
+        from lxml import etree
+
+        with self.lock:
+            return etree.tostring(fragment_to_etree(self.body), encoding="unicode")
+
+    def wait_for(self, predicate, timeout: float = 10.0) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self.lock:
+                if predicate(self):
+                    return True
+            time.sleep(0.02)
+        return False

@@ -1,0 +1,199 @@
+"""Shared fixtures: a real server in a subprocess, accounts, documents, logged-in sessions."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED_DATA = ROOT.parent / "shared" / "data"
+CHROMIUM = "/usr/bin/chromium"
+PASSWORD = "correct horse battery"
+
+ACCOUNTS = {
+    "ana": ("ana@example.org", "committee"),
+    "bruno": ("bruno@example.org", "committee"),
+    "vera": ("vera@example.org", "viewer"),
+}
+
+PUBLISHED = "constitucion-prueba"
+DRAFT = "borrador-reservado"
+
+
+def require(condition: bool, reason: str) -> None:
+    """Skip when a part of the machine is missing, unless CI demands everything."""
+    if condition:
+        return
+    if os.environ.get("CONSTITUENT_REQUIRE_ALL") == "1":
+        pytest.fail(f"required but missing: {reason}")
+    pytest.skip(reason)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+SMALL_BODY = b"""<body>
+  <title><heading>De los derechos</heading>
+    <article guid="00000000-0000-4000-8000-000000000001"><heading>Agua</heading>
+      <paragraph guid="00000000-0000-4000-8000-000000000002"><heading>Acceso</heading>
+        <subparagraph guid="00000000-0000-4000-8000-000000000003"><p>Toda persona tiene derecho al agua.</p></subparagraph>
+      </paragraph>
+    </article>
+    <article guid="00000000-0000-4000-8000-000000000004"><heading>Movilidad</heading><p>Toda persona tiene derecho a moverse.</p></article>
+    <article guid="00000000-0000-4000-8000-000000000005"><heading>Animales</heading><p>Los animales son seres sintientes.</p></article>
+  </title>
+</body>"""
+
+
+def seed_instance(instance: Path) -> None:
+    """Accounts and two documents (one published, one draft) in a fresh instance folder."""
+    from editor import create_app
+    from editor.accounts import add_user
+    from editor.documents import create_document
+    from editor.xml import parse_trusted
+
+    app = create_app({"INSTANCE_PATH": str(instance), "SECRET_KEY": "test-secret"})
+    services = app.extensions["constituent"]
+    for email, role in ACCOUNTS.values():
+        add_user(services.db, email, role, PASSWORD)
+    create_document(services, PUBLISHED, "Constitución de prueba", parse_trusted(SMALL_BODY), published=True)
+    create_document(services, DRAFT, "Borrador reservado", parse_trusted(SMALL_BODY), published=False)
+    services.db.remove()
+    services.rooms.close_all()
+    services.engine.dispose()
+
+
+class LiveServer:
+    """`constituent serve` in a subprocess over a given instance folder."""
+
+    def __init__(self, instance: Path, env_extra: dict | None = None) -> None:
+        self.instance = instance
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = {
+            **os.environ,
+            "CONSTITUENT_INSTANCE": str(instance),
+            "SECRET_KEY": "test-secret",
+            "CONSTITUENT_INSECURE_COOKIES": "1",
+            **(env_extra or {}),
+        }
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> "LiveServer":
+        log = open(self.instance / "server.log", "ab")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "editor", "serve", "--port", str(self.port)],
+            cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError("server exited:\n" + (self.instance / "server.log").read_text()[-3000:])
+            try:
+                if requests.get(self.url + "/api/v1/documents", timeout=1).status_code == 200:
+                    return self
+            except requests.RequestException:
+                time.sleep(0.1)
+        raise RuntimeError("server did not start")
+
+    def kill(self) -> None:
+        """kill -9: no shutdown code runs."""
+        if self.process and self.process.poll() is None:
+            # gunicorn: kill the whole process group we started (arbiter and worker).
+            for pid in _children(self.process.pid) + [self.process.pid]:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            self.process.wait(10)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def login(self, who: str) -> requests.Session:
+        return login(self.url, ACCOUNTS[who][0])
+
+    def cookie(self, who: str | None) -> str | None:
+        if who is None:
+            return None
+        session = self.login(who)
+        return "; ".join(f"{c.name}={c.value}" for c in session.cookies)
+
+
+def _children(pid: int) -> list[int]:
+    out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True).stdout
+    return [int(p) for p in out.split()]
+
+
+def login(base_url: str, email: str, password: str = PASSWORD) -> requests.Session:
+    import re
+
+    session = requests.Session()
+    page = session.get(base_url + "/login", timeout=10)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page.text) or re.search(
+        r'name="csrf_token" value="([^"]+)"', page.text
+    )
+    assert token, "login form has no CSRF token"
+    response = session.post(
+        base_url + "/login", data={"email": email, "password": password, "csrf_token": token.group(1)},
+        allow_redirects=False, timeout=10,
+    )
+    assert response.status_code == 302, f"login failed for {email}: {response.status_code}"
+    return session
+
+
+@pytest.fixture(scope="session")
+def seeded_template(tmp_path_factory) -> Path:
+    instance = tmp_path_factory.mktemp("template-instance")
+    seed_instance(instance)
+    return instance
+
+
+@pytest.fixture
+def instance(seeded_template, tmp_path) -> Path:
+    target = tmp_path / "instance"
+    shutil.copytree(seeded_template, target)
+    return target
+
+
+@pytest.fixture
+def server(instance):
+    live = LiveServer(instance).start()
+    yield live
+    live.stop()
+
+
+@pytest.fixture
+def client_factory(server):
+    from collab_client import CollabClient
+
+    clients = []
+
+    def make(who: str | None, slug: str = PUBLISHED, join: bool = True):
+        client = CollabClient(server.url, server.cookie(who), name=who or "anonymous").connect()
+        clients.append(client)
+        if join:
+            ack = client.join(slug)
+            assert ack["ok"], ack
+        return client
+
+    yield make
+    for client in clients:
+        client.close()
