@@ -6,7 +6,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test bench web web-check venv clean
+.PHONY: demo test bench web web-check venv clean i18n
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -44,3 +44,9 @@ web-check: web
 
 clean:
 	rm -rf $(VENV) web/node_modules tests/yjs_client/node_modules
+
+# Interface strings: extract, merge into the Spanish catalogue, compile (commit all three).
+i18n: $(STAMP)
+	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -o editor/translations/messages.pot .
+	$(VENV)/bin/pybabel update -i editor/translations/messages.pot -d editor/translations
+	$(VENV)/bin/pybabel compile -d editor/translations
