@@ -1,0 +1,133 @@
+"""The live editor in real Chromium: two committee members and an anonymous reader on one document."""
+
+from __future__ import annotations
+
+import os
+import re
+
+import pytest
+import requests
+from playwright.sync_api import expect
+from conftest import ACCOUNTS, CHROMIUM, PASSWORD, PUBLISHED, require
+
+pytestmark = pytest.mark.browser
+
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run", "--disable-quic"]
+
+
+@pytest.fixture
+def browser():
+    require(os.path.exists(CHROMIUM), f"Chromium not installed at {CHROMIUM}")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        instance = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        yield instance
+        instance.close()
+
+
+def open_editor(browser, server, who: str | None, width: int = 1280):
+    context = browser.new_context(viewport={"width": width, "height": 900}, locale="es-MX")
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    if who:
+        page.goto(server.url + "/login")
+        page.fill("#email", ACCOUNTS[who][0])
+        page.fill("#password", PASSWORD)
+        page.click("main form button[type=submit]")
+        page.wait_for_url(server.url + "/")
+    page.goto(f"{server.url}/d/{PUBLISHED}/edit")
+    page.wait_for_selector("body[data-synced=true]")
+    return page
+
+
+def editor_text(page) -> str:
+    """The document's text as the editor holds it (remote cursor labels are not text)."""
+    return page.evaluate("() => window.constituent.view.state.doc.textBetween(0, window.constituent.view.state.doc.content.size, '\\n')")
+
+
+def wait_for_text(page, text: str, timeout: float = 15.0) -> None:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if text in editor_text(page):
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"{text!r} never appeared in the editor: {editor_text(page)!r}")
+
+
+
+def test_two_committee_members_edit_the_same_article_and_see_each_other(browser, server, tmp_path):
+    ana = open_editor(browser, server, "ana")
+    bruno = open_editor(browser, server, "bruno")
+
+    # Ana types at the end of article 2's text; Bruno sees it.
+    ana.get_by_text("Toda persona tiene derecho a moverse.").click()
+    ana.keyboard.press("End")
+    ana.keyboard.type(" En bicicleta también.")
+    expect(bruno.locator("#editor")).to_contain_text("En bicicleta también.")
+
+    # Bruno types into the same paragraph; Ana sees it.
+    bruno.get_by_text("Toda persona tiene derecho a moverse.", exact=False).click()
+    bruno.keyboard.press("Home")
+    bruno.keyboard.type("Bruno: ")
+    wait_for_text(ana, "Bruno: Toda persona")
+    assert "Bruno: Toda persona tiene derecho a moverse. En bicicleta también." in editor_text(ana)
+    assert editor_text(ana) == editor_text(bruno)
+
+    # Presence: each sees the other by name, in the article they are editing.
+    expect(ana.locator("#presence")).to_contain_text("Bruno")
+    expect(bruno.locator("#presence")).to_contain_text("Ana")
+    assert "Artículo 2" in ana.inner_text("#presence")
+    # and the other's cursor is drawn in the text
+    assert ana.locator("#editor .ProseMirror-yjs-cursor").count() >= 1
+
+    ana.screenshot(path=str(tmp_path / "ana.png"), full_page=True)
+
+    # What the browsers show is what the server has.
+    unit = requests.get(f"{server.url}/api/v1/documents/{PUBLISHED}/units/art_2", timeout=10).json()
+    assert unit["text"] == "Bruno: Toda persona tiene derecho a moverse. En bicicleta también."
+
+
+def test_new_article_renumbers_live_for_everyone(browser, server):
+    ana = open_editor(browser, server, "ana")
+    bruno = open_editor(browser, server, "bruno")
+    assert "Artículo 3" in bruno.inner_text("#outline")
+
+    # Ana creates a new article after article 1 from the keyboard: Ctrl-Enter in its heading.
+    ana.locator("#editor section[data-guid='00000000-0000-4000-8000-000000000001'] > .heading").click()
+    ana.keyboard.press("End")
+    ana.keyboard.press("Control+Enter")
+    ana.keyboard.type("Áreas verdes")
+    expect(bruno.locator("#outline")).to_contain_text("Áreas verdes")
+    outline = bruno.inner_text("#outline")
+    assert re.search(r"Artículo 2\s*[·:—-]?\s*Áreas verdes", outline), outline
+    assert re.search(r"Artículo 3\s*[·:—-]?\s*Movilidad", outline), outline
+    assert re.search(r"Artículo 4\s*[·:—-]?\s*Animales", outline), outline
+
+    # The server numbers it the same way, and the new article has its own GUID.
+    data = requests.get(f"{server.url}/api/v1/documents/{PUBLISHED}/units/art_2", timeout=10).json()
+    assert data["heading"] == "Áreas verdes"
+    assert data["guid"] not in {"00000000-0000-4000-8000-000000000001", "00000000-0000-4000-8000-000000000004"}
+
+
+def test_anonymous_reader_follows_live_but_cannot_type(browser, server):
+    ana = open_editor(browser, server, "ana")
+    reader = open_editor(browser, server, None)
+    before = requests.get(f"{server.url}/api/v1/documents/{PUBLISHED}/units/art_3", timeout=10).json()["text"]
+
+    reader.get_by_text("Los animales son seres sintientes.").click()
+    reader.keyboard.type("GOTHAM CITY ")
+    reader.keyboard.press("Enter")
+    assert "GOTHAM" not in editor_text(reader)
+    assert reader.locator("#toolbar button").count() == 0
+
+    ana.get_by_text("Los animales son seres sintientes.").click()
+    ana.keyboard.press("End")
+    ana.keyboard.type(" Y merecen cuidado.")
+    expect(reader.locator("#editor")).to_contain_text("Y merecen cuidado.")
+    after = requests.get(f"{server.url}/api/v1/documents/{PUBLISHED}/units/art_3", timeout=10).json()["text"]
+    assert after == before + " Y merecen cuidado."
+    assert "GOTHAM" not in editor_text(ana)
