@@ -5,13 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from flask import Flask, request
+from flask import Flask, render_template, request
 from flask_babel import Babel, get_locale
 from flask_socketio import SocketIO
 from flask_wtf import CSRFProtect
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, scoped_session
 
+from akoma_ntoso import AkomaNtosoError
 from crdt.room import RoomSettings
 from crdt.rooms import Rooms
 from crdt.store import UpdateStore
@@ -84,6 +85,15 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     socketio.init_app(app)
     socketio.on_namespace(CollabNamespace(NAMESPACE, services))
+
+    @app.errorhandler(AkomaNtosoError)
+    def _unreadable_text(exc):
+        # The live text breaks the document model (e.g. a misbehaving client); say so plainly.
+        app.logger.error("document structure: %s", exc)
+        message = f"The live text cannot be read as a legal document: {exc}"
+        if request.path.startswith("/api/"):
+            return {"error": message, "status": 503}, 503
+        return render_template("error.html", message=message), 503
 
     @app.teardown_appcontext
     def _remove_session(_exc=None):
