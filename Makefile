@@ -27,7 +27,8 @@ tests/yjs_client/node_modules/.installed: tests/yjs_client/package.json tests/yj
 demo: $(STAMP)
 	$(VENV)/bin/constituent demo --port $${PORT:-5000}
 
-test: $(STAMP) tests/yjs_client/node_modules/.installed
+test: $(STAMP) web/node_modules/.installed tests/yjs_client/node_modules/.installed
+	node --test tests/browser_editor_unit/
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 bench: $(STAMP)

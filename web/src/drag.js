@@ -1,0 +1,48 @@
+// A small drag handle on each unit: pressing it selects the unit (NodeSelection) so that
+// ProseMirror's own drag and drop moves the whole unit.
+import { Plugin, PluginKey, NodeSelection } from 'prosemirror-state'
+import { Decoration, DecorationSet } from 'prosemirror-view'
+import { collectUnits } from './units.js'
+
+export const dragPluginKey = new PluginKey('constituent-drag')
+
+function build (doc, t) {
+  const decos = []
+  for (const u of collectUnits(doc)) {
+    if (u.node.type.name === 'preamble') continue
+    decos.push(Decoration.widget(u.pos + 1, (view, getPos) => {
+      const h = document.createElement('span')
+      h.className = 'drag-handle drag-handle-' + u.node.type.name
+      h.contentEditable = 'false'
+      h.draggable = true
+      h.title = t.dragHandle
+      h.setAttribute('aria-hidden', 'true')
+      h.addEventListener('mousedown', (e) => {
+        if (!view.editable) return
+        const pos = getPos()
+        if (pos === undefined) return
+        const $pos = view.state.doc.resolve(pos)
+        // the widget sits at unit start + 1: the unit is the parent at that position
+        const unitPos = $pos.before($pos.depth)
+        try {
+          view.dispatch(view.state.tr.setSelection(NodeSelection.create(view.state.doc, unitPos)))
+        } catch (err) { /* ignore */ }
+      })
+      return h
+    }, { side: -2, ignoreSelection: true, key: 'drag|' + u.node.type.name }))
+  }
+  return DecorationSet.create(doc, decos)
+}
+
+export function dragHandlePlugin (t) {
+  return new Plugin({
+    key: dragPluginKey,
+    state: {
+      init: (_, state) => build(state.doc, t),
+      apply: (tr, old, _o, newState) => tr.docChanged ? build(newState.doc, t) : old
+    },
+    props: {
+      decorations (state) { return dragPluginKey.getState(state) }
+    }
+  })
+}

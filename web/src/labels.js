@@ -1,0 +1,58 @@
+// Live numbering: a widget decoration with the derived label before each unit's first block.
+import { Plugin, PluginKey } from 'prosemirror-state'
+import { Decoration, DecorationSet } from 'prosemirror-view'
+import { labelledUnits } from './units.js'
+
+export const labelsPluginKey = new PluginKey('constituent-labels')
+
+function labelWidget (kind, label, pinned, inline, preambleText) {
+  return () => {
+    const el = document.createElement('span')
+    el.className = 'unit-label unit-label-' + kind + (inline ? ' unit-label-inline' : ' unit-label-block') + (pinned ? ' unit-label-pinned' : '')
+    el.contentEditable = 'false'
+    const text = document.createElement('span')
+    text.className = 'unit-label-text'
+    text.textContent = label || preambleText || ''
+    el.append(text)
+    if (inline) el.append(' ')
+    return el
+  }
+}
+
+function buildDecorations (doc, opts, t) {
+  const decos = []
+  for (const u of labelledUnits(doc, opts)) {
+    const kind = u.node.type.name
+    const label = kind === 'preamble' ? t.preamble : u.label
+    if (!label) continue
+    const first = u.node.firstChild
+    const inline = !!(first && first.isTextblock)
+    const pos = inline ? u.pos + 2 : u.pos + 1
+    decos.push(Decoration.widget(pos, labelWidget(kind, label, !!u.node.attrs.pin, inline), {
+      side: -1,
+      ignoreSelection: true,
+      key: 'lbl|' + kind + '|' + (inline ? 'i' : 'b') + '|' + (u.node.attrs.pin ? 'p' : '') + '|' + label
+    }))
+  }
+  return DecorationSet.create(doc, decos)
+}
+
+/**
+ * @param {() => {language: string, numbering: any}} getOpts numbering options (from meta)
+ * @param {object} t translations
+ */
+export function labelsPlugin (getOpts, t) {
+  return new Plugin({
+    key: labelsPluginKey,
+    state: {
+      init: (_, state) => buildDecorations(state.doc, getOpts(), t),
+      apply: (tr, old, oldState, newState) => {
+        if (tr.docChanged || tr.getMeta(labelsPluginKey)) return buildDecorations(newState.doc, getOpts(), t)
+        return old
+      }
+    },
+    props: {
+      decorations (state) { return labelsPluginKey.getState(state) }
+    }
+  })
+}

@@ -1,0 +1,258 @@
+// Constituent browser editor: mounts into #constituent-editor.
+import * as Y from 'yjs'
+import { Awareness } from 'y-protocols/awareness'
+import { EditorState, Plugin, PluginKey } from 'prosemirror-state'
+import { EditorView } from 'prosemirror-view'
+import { keymap } from 'prosemirror-keymap'
+import { baseKeymap, chainCommands, createParagraphNear, splitBlock } from 'prosemirror-commands'
+import { dropCursor } from 'prosemirror-dropcursor'
+import { gapCursor } from 'prosemirror-gapcursor'
+import { ySyncPlugin, yCursorPlugin, yUndoPlugin, yUndoPluginKey, undo, redo } from 'y-prosemirror'
+import { schema } from './schema.js'
+import { SocketIOProvider } from './provider.js'
+import { guidPlugin } from './guid.js'
+import { labelsPlugin, labelsPluginKey } from './labels.js'
+import { labelledUnits } from './units.js'
+import { splitUnit, sinkUnit, liftUnit, moveUnitUp, moveUnitDown, deleteUnit, ownUndoStep } from './commands.js'
+import { Outline } from './outline.js'
+import { Presence } from './presence.js'
+import { Toolbar } from './toolbar.js'
+import { cursorBuilder, selectionBuilder, normColor } from './colors.js'
+import { dragHandlePlugin } from './drag.js'
+import { remoteCursorsPlugin } from './cursors.js'
+import { strings } from './i18n.js'
+import { isUnitType } from './schema.js'
+
+const uiKey = new PluginKey('constituent-ui')
+
+function labelMap (doc, opts) {
+  const m = new Map()
+  for (const u of labelledUnits(doc, opts)) m.set(u.pos, u)
+  return m
+}
+
+// {guid, label} of the innermost unit around the selection; the label names the whole path
+// from the article down (e.g. "Artículo 3 A. 1."), or the innermost title/chapter.
+export function unitInfo (state, opts) {
+  const $p = state.selection.$from
+  const labels = labelMap(state.doc, opts)
+  const chain = []
+  for (let d = 1; d <= $p.depth; d++) {
+    const node = $p.node(d)
+    if (isUnitType(node.type)) chain.push({ node, pos: $p.before(d) })
+  }
+  if (!chain.length) return null
+  const inner = chain[chain.length - 1]
+  const parts = []
+  let seenArticle = false
+  for (const c of chain) {
+    const kind = c.node.type.name
+    if (kind === 'article') seenArticle = true
+    if (seenArticle) parts.push(labels.get(c.pos)?.label || '')
+  }
+  let label = parts.filter(Boolean).join(' ')
+  if (!label) label = (labels.get(inner.pos)?.label) || (inner.node.type.name === 'preamble' ? opts.preambleLabel : '')
+  const article = [...chain].reverse().find(c => c.node.type.name === 'article') ||
+    [...chain].reverse().find(c => ['chapter', 'title', 'preamble'].includes(c.node.type.name))
+  return { guid: inner.node.attrs.guid || null, label, outlineGuid: article ? article.node.attrs.guid : null }
+}
+
+export function mount (root) {
+  const ds = root.dataset
+  const slug = ds.slug
+  const uiLang = /^en/i.test(ds.lang || '') ? 'en' : 'es'
+  const t = strings(uiLang)
+  let role = ds.role === 'viewer' ? 'viewer' : 'editor'
+  const editorEl = root.querySelector('#editor') || root
+  const toolbarEl = root.querySelector('#toolbar')
+  const outlineEl = root.querySelector('#outline')
+  const presenceEl = root.querySelector('#presence')
+  const statusEl = root.querySelector('#connection-status')
+
+  const ydoc = new Y.Doc()
+  const meta = ydoc.getMap('meta')
+  const fragment = ydoc.getXmlFragment('body')
+  const awareness = new Awareness(ydoc)
+  awareness.setLocalStateField('user', { name: ds.userName || t.anonymous, color: normColor(ds.userColor) })
+
+  const getOpts = () => {
+    let language = meta.get('language')
+    if (typeof language !== 'string' || !language) language = uiLang === 'en' ? 'eng' : 'spa'
+    let numbering = meta.get('numbering')
+    if (numbering instanceof Y.Map) numbering = numbering.toJSON()
+    return { language, numbering: numbering || null, preambleLabel: t.preamble }
+  }
+
+  const provider = new SocketIOProvider(slug, ydoc, { awareness, readOnly: role === 'viewer', autoConnect: false })
+  let synced = false
+  const editable = () => role === 'editor' && synced
+
+  let outline = null
+  let toolbar = null
+  let lastUnitKey = null
+
+  let touched = false // the local user has put the cursor somewhere: report where
+  const updateAwarenessUnit = (state) => {
+    const info = touched ? unitInfo(state, getOpts()) : null
+    if (outline) outline.setCurrent(info ? info.outlineGuid : null)
+    const unit = info ? { guid: info.guid, label: info.label } : null
+    const key = JSON.stringify(unit)
+    if (key !== lastUnitKey) {
+      lastUnitKey = key
+      awareness.setLocalStateField('unit', unit)
+    }
+  }
+
+  const uiPlugin = new Plugin({
+    key: uiKey,
+    view: () => ({
+      update: (view, prev) => {
+        if (view.state.doc !== prev.doc && outline) outline.schedule()
+        if (view.state.doc !== prev.doc || !view.state.selection.eq(prev.selection)) updateAwarenessUnit(view.state)
+        if (toolbar) toolbar.update()
+      }
+    })
+  })
+
+  const getUndoManager = (state) => yUndoPluginKey.getState(state)?.undoManager || null
+  const step = (cmd) => ownUndoStep(cmd, getUndoManager)
+
+  const plugins = [
+    ySyncPlugin(fragment),
+    // publishes the local cursor; drawing is done by remoteCursorsPlugin
+    yCursorPlugin(awareness, { awarenessStateFilter: () => false, cursorBuilder, selectionBuilder }),
+    remoteCursorsPlugin(awareness),
+    yUndoPlugin({ protectedNodes: new Set(['p', 'heading']) }),
+    keymap({
+      'Mod-z': undo,
+      'Mod-Shift-z': redo,
+      'Mod-y': redo,
+      'Mod-Enter': step(splitUnit),
+      Tab: step(sinkUnit),
+      'Shift-Tab': step(liftUnit),
+      'Alt-ArrowUp': step(moveUnitUp),
+      'Alt-ArrowDown': step(moveUnitDown),
+      'Mod-Shift-Backspace': step(deleteUnit),
+      Enter: chainCommands(createParagraphNear, splitBlock)
+    }),
+    keymap(baseKeymap),
+    dropCursor({ color: '#1d4ed8', width: 2 }),
+    gapCursor(),
+    guidPlugin(),
+    labelsPlugin(getOpts, t),
+    dragHandlePlugin(t),
+    uiPlugin
+  ]
+
+  const state = EditorState.create({ schema, plugins })
+  const view = new EditorView(editorEl, {
+    state,
+    editable,
+    attributes: {
+      class: 'constituent-doc',
+      'aria-label': uiLang === 'en' ? 'Document text' : 'Texto del documento',
+      role: 'textbox',
+      'aria-multiline': 'true',
+      lang: uiLang
+    }
+  })
+
+  const refreshEditable = () => {
+    // Re-evaluate the editable prop and toolbar.
+    view.setProps({ editable })
+    if (toolbar) toolbar.update()
+  }
+
+  if (outlineEl) {
+    outline = new Outline(outlineEl, view, getOpts, t)
+    outline.render()
+  }
+  if (presenceEl) new Presence(presenceEl, awareness, t) // eslint-disable-line no-new
+
+  const showToolbar = () => {
+    if (!toolbarEl) return
+    if (role === 'editor') {
+      toolbarEl.hidden = false
+      if (!toolbar) toolbar = new Toolbar(toolbarEl, view, t, step)
+    } else {
+      toolbarEl.hidden = true
+      toolbarEl.replaceChildren()
+      toolbar = null
+    }
+  }
+  showToolbar()
+  root.dataset.mode = role
+
+  const setStatus = (text, state) => {
+    if (!statusEl) return
+    statusEl.textContent = text
+    statusEl.dataset.state = state
+  }
+  const statusText = () => {
+    switch (provider.status) {
+      case 'connected': return role === 'viewer' ? [t.readOnly, 'read-only'] : [t.connected, 'connected']
+      case 'connecting': return [t.connecting, 'connecting']
+      case 'error': return [t.joinFailed + (provider.lastError?.message ? ': ' + provider.lastError.message : ''), 'error']
+      default: return [t.offline, 'offline']
+    }
+  }
+  const renderStatus = () => setStatus(...statusText())
+
+  provider.on('status', renderStatus)
+  provider.on('role', (r) => {
+    const newRole = ds.role === 'viewer' ? 'viewer' : r
+    if (newRole !== role) {
+      role = newRole
+      root.dataset.mode = role
+      showToolbar()
+      refreshEditable()
+    }
+    renderStatus()
+  })
+  provider.on('error', (err) => {
+    if (!err) return
+    if (err.code === 'read-only') setStatus(t.readOnly + (err.message ? ' — ' + err.message : ''), 'read-only')
+    else setStatus(t.error + (err.code ? ' (' + err.code + ')' : '') + (err.message ? ': ' + err.message : ''), 'error')
+  })
+  provider.on('synced', (isSynced) => {
+    if (isSynced && !synced) {
+      synced = true
+      document.body.dataset.synced = 'true'
+      refreshEditable()
+      if (outline) outline.schedule()
+    }
+  })
+
+  // Deferred: inside a Yjs observer the ProseMirror doc may not yet reflect the same
+  // transaction's body changes, and dispatching then would write a stale doc back.
+  let metaTimer = null
+  meta.observeDeep(() => {
+    if (metaTimer !== null) return
+    metaTimer = setTimeout(() => {
+      metaTimer = null
+      view.dispatch(view.state.tr.setMeta(labelsPluginKey, true).setMeta('addToHistory', false))
+      if (outline) { outline.signature = null; outline.schedule() }
+      updateAwarenessUnit(view.state)
+    }, 0)
+  })
+
+  view.dom.addEventListener('focus', () => {
+    if (!touched) { touched = true; updateAwarenessUnit(view.state) }
+  })
+
+  renderStatus()
+  provider.connect()
+  updateAwarenessUnit(view.state)
+
+  const api = { view, ydoc, provider, awareness, schema }
+  window.constituent = api
+  return api
+}
+
+function start () {
+  const root = document.getElementById('constituent-editor')
+  if (root && !window.constituent) mount(root)
+}
+
+if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start)
+else start()
