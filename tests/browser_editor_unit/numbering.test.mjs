@@ -12,7 +12,7 @@ test('ordinal words', () => {
   assert.equal(ordinalEs(11), 'DÉCIMO PRIMERO')
   assert.equal(ordinalEs(12), 'DÉCIMO SEGUNDO')
   assert.equal(ordinalEs(13), 'DÉCIMO TERCERO')
-  assert.equal(ordinalEs(18), 'DECIMOCTAVO')
+  assert.equal(ordinalEs(18), 'DÉCIMO OCTAVO')
   assert.equal(ordinalEs(20), 'VIGÉSIMO')
   assert.equal(ordinalEs(21), 'VIGÉSIMO PRIMERO')
   assert.equal(ordinalEs(30), 'TRIGÉSIMO')
