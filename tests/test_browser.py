@@ -131,3 +131,65 @@ def test_anonymous_reader_follows_live_but_cannot_type(browser, server):
     after = requests.get(f"{server.url}/api/v1/documents/{PUBLISHED}/units/art_3", timeout=10).json()["text"]
     assert after == before + " Y merecen cuidado."
     assert "GOTHAM" not in editor_text(ana)
+
+
+def _articles(server):
+    outline = requests.get(f"{server.url}/api/v1/documents/{PUBLISHED}", timeout=10).json()["outline"]
+    found = []
+
+    def walk(units):
+        for unit in units:
+            if unit["kind"] == "article":
+                found.append((unit["num"], unit["heading"], unit["guid"]))
+            walk(unit["children"])
+
+    walk(outline)
+    return found
+
+
+def _wait_articles(server, predicate, timeout=15.0):
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = _articles(server)
+        if predicate(found):
+            return found
+        time.sleep(0.1)
+    raise AssertionError(f"server never reached the expected articles: {_articles(server)}")
+
+
+def test_undo_brings_a_deleted_article_back_with_its_guid(browser, server):
+    ana = open_editor(browser, server, "ana")
+    animals = "00000000-0000-4000-8000-000000000005"
+    ana.get_by_text("Los animales son seres sintientes.").click()
+    ana.keyboard.press("Control+Shift+Backspace")
+    _wait_articles(server, lambda a: [h for _n, h, _g in a] == ["Agua", "Movilidad"])
+    ana.keyboard.press("Control+z")
+    restored = _wait_articles(server, lambda a: len(a) == 3)
+    assert restored[2] == ("3", "Animales", animals)
+
+
+def test_pasted_copy_of_an_article_gets_fresh_guids(browser, server):
+    ana = open_editor(browser, server, "ana")
+    bruno = open_editor(browser, server, "bruno")
+    mobility = "00000000-0000-4000-8000-000000000004"
+    # Copying an article out of the editor yields this HTML (the schema writes data-guid);
+    # paste it back after the article on mobility.
+    ana.get_by_text("Toda persona tiene derecho a moverse.").click()
+    ana.keyboard.press("End")
+    ana.evaluate("""(html) => {
+        const data = new DataTransfer();
+        data.setData('text/html', html);
+        data.setData('text/plain', 'Movilidad');
+        const target = document.querySelector('#editor .ProseMirror');
+        target.dispatchEvent(new ClipboardEvent('paste', {clipboardData: data, bubbles: true, cancelable: true}));
+    }""", f'<section data-unit="article" data-guid="{mobility}"><div class="heading">Movilidad (copia)</div>'
+          '<p>Toda persona tiene derecho a moverse.</p></section>')
+    found = _wait_articles(server, lambda a: any(h == "Movilidad (copia)" for _n, h, _g in a))
+    guids = [g for _n, _h, g in found]
+    assert len(set(guids)) == len(guids), found
+    assert (("2", "Movilidad", mobility)) in found  # the original keeps its identity
+    copy = next(g for _n, h, g in found if h == "Movilidad (copia)")
+    assert copy != mobility
+    expect(bruno.locator("#outline")).to_contain_text("Movilidad (copia)")
