@@ -52,6 +52,9 @@ class RoomHooks:
     def on_change(self, room: str, doc: Doc) -> None:
         """A batch's changes are durable and have been sent out."""
 
+    def on_close(self, room: str) -> None:
+        """The room stopped (evicted or failed); forget anything kept for it."""
+
 
 class RoomClosed(RuntimeError):
     """The room stopped (evicted or failed) before it could take the message."""
@@ -146,7 +149,7 @@ class Room:
             self._doc = loaded.doc
             self._last_update_id = loaded.last_update_id
             self._log_length = loaded.log_length
-            self._doc.observe(self._on_transaction)
+            self._subscription = self._doc.observe(self._on_transaction)
             self.hooks.on_load(self.name, self._doc)
         except BaseException as exc:  # noqa: BLE001 - reported to whoever opened the room
             self._load_error = exc
@@ -159,6 +162,11 @@ class Room:
         except Exception:
             log.exception("room %s failed", self.name)
             self._fail("internal", "the document stopped; reconnect to continue")
+        finally:
+            try:
+                self.hooks.on_close(self.name)
+            except Exception:
+                log.exception("room %s: on_close hook failed", self.name)
 
     def _serve(self) -> None:
         settings = self.settings

@@ -41,6 +41,9 @@ crdt_update = Table(
     Column("document", String(200), nullable=False, index=True),
     Column("payload", LargeBinary, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # Ids must never be reused: a snapshot says "everything up to id N", and SQLite without
+    # AUTOINCREMENT hands out small ids again once compaction has emptied the table.
+    sqlite_autoincrement=True,
 )
 
 crdt_snapshot = Table(

@@ -36,6 +36,9 @@ class SocketHooks(RoomHooks):
     def __init__(self, socketio: SocketIO) -> None:
         self.socketio = socketio
         self._structure_changed: dict[str, bool] = {}
+        # pycrdt stops calling an observer once its type wrapper and subscription are collected:
+        # keep both for as long as the room is open.
+        self._watches: dict[str, tuple[XmlFragment, object]] = {}
 
     def send(self, room: str, connection: str, payload: bytes) -> None:
         self.socketio.emit("y", (room, payload), to=connection, namespace=NAMESPACE)
@@ -55,7 +58,11 @@ class SocketHooks(RoomHooks):
             if any(not isinstance(event.target, XmlText) for event in events):
                 self._structure_changed[room] = True
 
-        body.observe_deep(watch)
+        self._watches[room] = (body, body.observe_deep(watch))
+
+    def on_close(self, room: str) -> None:
+        self._watches.pop(room, None)
+        self._structure_changed.pop(room, None)
 
     def after_apply(self, room: str, doc: Doc) -> None:
         if not self._structure_changed.pop(room, False):
