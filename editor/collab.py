@@ -47,6 +47,7 @@ class SocketHooks(RoomHooks):
         self.socketio.emit("y", (room, payload), to=channel(room), skip_sid=skip, namespace=NAMESPACE)
 
     def report(self, room: str, connection: str, code: str, message: str) -> None:
+        log.warning("document %s: refused a message from connection %s: %s (%s)", room, connection, code, message)
         report_error(self.socketio, connection, room, code, message)
 
     def on_load(self, room: str, doc: Doc) -> None:

@@ -68,7 +68,18 @@ def unit(slug: str, eid: str):
         abort(404)
     if found.eid != eid:  # reached by GUID: send people to the readable permalink
         return redirect(url_for("public.unit", slug=slug, eid=found.eid))
-    return render_template("unit.html", document=document, unit=found)
+    return render_template("unit.html", document=document, unit=found, ancestors=_ancestors(live.units, found.guid))
+
+
+def _ancestors(units, guid: str, trail: tuple = ()) -> tuple:
+    """The units that contain the one with `guid`, outermost first."""
+    for candidate in units:
+        if candidate.guid == guid:
+            return trail
+        found = _ancestors(candidate.children, guid, trail + (candidate,))
+        if found is not None:
+            return found
+    return None
 
 
 @bp.route("/lang/<code>", methods=["POST"])
