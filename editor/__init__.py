@@ -52,6 +52,9 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     socketio = SocketIO(
         async_mode="threading",
+        # One connection's events are handled in order, in its own reader thread: a client's
+        # updates must reach its room in the order it sent them (and no thread per event).
+        async_handlers=False,
         max_http_buffer_size=app.config["MAX_Y_MESSAGE_BYTES"] * 2,
         message_queue=app.config.get("REDIS_URL"),
     )

@@ -13,6 +13,25 @@ from crdt import protocol
 NS = "/collab"
 
 
+def _dispatch_in_order(sio: socketio.Client) -> None:
+    """Handle incoming messages one at a time, in arrival order, as a browser does.
+
+    python-socketio's threading client runs every incoming Engine.IO message in a new thread; a
+    binary event is two messages (header, then attachment), so under load those threads race:
+    updates get applied out of order and some attachments are mis-assembled. There is no public
+    switch for this, so the client's message trigger is made synchronous.
+    """
+    eio = sio.eio
+    trigger = eio._trigger_event
+
+    def inline(event, *args, **kwargs):
+        if event == "message":
+            kwargs["run_async"] = False
+        return trigger(event, *args, **kwargs)
+
+    eio._trigger_event = inline
+
+
 class CollabClient:
     """Joins one document, keeps a local replica in sync, sends its own edits as updates."""
 
@@ -31,6 +50,7 @@ class CollabClient:
         self.slug: str | None = None
         self._remote = False
         self.sio = socketio.Client(reconnection=False)
+        _dispatch_in_order(self.sio)
         self.sio.on("y", self._on_y, namespace=NS)
         self.sio.on("error", self._on_error, namespace=NS)
         self.doc.observe(self._on_local_change)
@@ -42,13 +62,16 @@ class CollabClient:
         return self
 
     def join(self, slug: str, wait: bool = True) -> dict:
+        # The server may send its step 1 before our ack arrives: the reply must carry the slug.
+        self.slug = slug
         ack = self.sio.call("join", {"document": slug}, namespace=NS, timeout=10)
-        if ack.get("ok"):
-            self.slug = slug
-            with self.lock:
-                self.send(protocol.sync_step1(self.doc.get_state()))
-            if wait:
-                assert self.synced.wait(10), f"{self.name} never synced"
+        if not ack.get("ok"):
+            self.slug = None
+            return ack
+        with self.lock:
+            self.send(protocol.sync_step1(self.doc.get_state()))
+        if wait:
+            assert self.synced.wait(10), f"{self.name} never synced"
         return ack
 
     def close(self) -> None:
