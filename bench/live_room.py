@@ -32,7 +32,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _common as common  # noqa: E402  (also puts the repo and tests/ on sys.path)
-from _common import ROOT, SLUG  # noqa: E402
+from _common import ROOT  # noqa: E402
 
 MARKER = re.compile(r"\[(\d+)\]")
 

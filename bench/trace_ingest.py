@@ -28,14 +28,13 @@ import os
 import gzip
 import json
 import sys
-import threading
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _common as common  # noqa: E402  (also puts the repo and tests/ on sys.path)
-from _common import ROOT, SLUG  # noqa: E402
+from _common import ROOT  # noqa: E402
 
 DEFAULT_EDITS = 50_000  # about 2 minutes through the server on the 2-CPU machine; --full for all
 TRACE = ROOT.parent / "shared" / "data" / "traces" / "automerge-paper.json.gz"

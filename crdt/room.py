@@ -253,7 +253,7 @@ class Room:
             try:
                 result = fn(doc)
             except BaseException as exc:  # noqa: BLE001 - handed back to the caller
-                batch.outbox.append(lambda: future.set_exception(exc))
+                batch.outbox.append(lambda error=exc: future.set_exception(error))
             else:
                 batch.outbox.append(lambda: future.set_result(result))
 

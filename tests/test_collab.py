@@ -47,7 +47,7 @@ def test_two_clients_converge_on_concurrent_edits_in_the_same_paragraph(server, 
     assert "Toda persona tiene derecho a moverse." in ana.xml()
 
     # Both type into the same paragraph at the same time, many times.
-    for i in range(30):
+    for _round in range(30):
         ana.edit(lambda body: _first_p_text(ana, 1).insert(0, "A"))
         bruno.edit(lambda body: _first_p_text(bruno, 1).insert(len(_first_p_text(bruno, 1)), "B"))
     assert ana.wait_for(lambda c: str(_first_p_text(c, 1)).count("B") == 30)

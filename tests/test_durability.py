@@ -26,7 +26,8 @@ def test_kill_9_mid_stream_loses_nothing_that_was_broadcast(instance):
         i = 0
         while not stop.is_set():
             try:
-                writer.edit(lambda body: _first_p_text(writer, 2).insert(len(_first_p_text(writer, 2)), f"[{i}]"))
+                marker = f"[{i}]"
+                writer.edit(lambda body, m=marker: _first_p_text(writer, 2).insert(len(_first_p_text(writer, 2)), m))
             except Exception:
                 return  # the server went away under us
             i += 1

@@ -144,3 +144,18 @@ def test_updates_after_a_compaction_that_emptied_the_log_survive_reload(tmp_path
     store.append("doc", first[3:])
     reloaded = store.load("doc").doc
     assert "01234" in str(reloaded.get("body", type=XmlFragment))
+
+
+def test_a_failing_call_hands_its_own_error_back(tmp_path):
+    store = _store(tmp_path)
+    rooms = Rooms(store, Recorder(), idle_seconds=3600)
+
+    def broken(doc):
+        raise LookupError("no such unit")
+
+    import pytest
+
+    with pytest.raises(LookupError, match="no such unit"):
+        rooms.call("doc", broken)
+    assert rooms.call("doc", lambda doc: "still serving") == "still serving"
+    rooms.close_all()
