@@ -56,8 +56,11 @@ def create_app(overrides: dict | None = None) -> Flask:
         # updates must reach its room in the order it sent them (and no thread per event).
         async_handlers=False,
         max_http_buffer_size=app.config["MAX_Y_MESSAGE_BYTES"] * 2,
-        message_queue=app.config.get("REDIS_URL"),
     )
+    if app.config.get("REDIS_URL"):
+        # Relaying emits through Redis without sharing every process's replica of each document
+        # would let processes diverge; until that fan-out exists, serve as one process.
+        app.logger.warning("REDIS_URL is set, but multi-process fan-out is not built yet: serving as a single process")
     from .collab import NAMESPACE, CollabNamespace, SocketHooks
 
     rooms = Rooms(
