@@ -36,6 +36,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _common as common  # noqa: E402  (also puts the repo and tests/ on sys.path)
 from _common import ROOT  # noqa: E402
 
+from crdt.protocol import decode_state_vector  # noqa: E402
+
 DEFAULT_EDITS = 50_000  # about 2 minutes through the server on the 2-CPU machine; --full for all
 TRACE = ROOT.parent / "shared" / "data" / "traces" / "automerge-paper.json.gz"
 
@@ -49,26 +51,9 @@ def load_trace(path: Path, limit: int | None):
     return data, edits, total
 
 
-def _varuint(data: bytes, pos: int) -> tuple[int, int]:
-    value = shift = 0
-    while True:
-        byte = data[pos]
-        pos += 1
-        value |= (byte & 0x7F) << shift
-        if byte < 0x80:
-            return value, pos
-        shift += 7
-
-
 def clock_of(state_vector: bytes, client_id: int) -> int:
     """The clock a Yjs state vector holds for one client (0 if absent)."""
-    count, pos = _varuint(state_vector, 0)
-    for _ in range(count):
-        client, pos = _varuint(state_vector, pos)
-        clock, pos = _varuint(state_vector, pos)
-        if client == client_id:
-            return clock
-    return 0
+    return decode_state_vector(state_vector).get(client_id, 0)
 
 
 def apply_edit(text, edit) -> None:

@@ -131,6 +131,18 @@ def decode_awareness(data: bytes) -> list[AwarenessEntry]:
     return entries
 
 
+def decode_state_vector(data: bytes) -> dict[int, int]:
+    """A Yjs state vector as {client id: clock}: a count, then id/clock pairs, all varuints."""
+    reader = _Reader(data)
+    count = reader.varuint()
+    vector = {}
+    for _ in range(count):
+        client_id = reader.varuint()
+        vector[client_id] = reader.varuint()
+    reader.done()
+    return vector
+
+
 def _varuint(value: int) -> bytes:
     out = bytearray()
     while value > 0x7F:

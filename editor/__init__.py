@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from flask import Flask, render_template, request
+from flask import Flask, current_app, render_template, request
 from flask_babel import Babel, get_locale
 from flask_socketio import SocketIO
 from flask_wtf import CSRFProtect
@@ -130,3 +130,8 @@ def _locale(app: Flask) -> str:
 
 def services_of(app: Flask) -> Services:
     return app.extensions["constituent"]
+
+
+def current_services() -> Services:
+    """The services of the application handling the current request or socket event."""
+    return services_of(current_app)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from functools import cache
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, login_required, login_user, logout_user
@@ -15,6 +16,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Email, Length
 
+from . import current_services
 from .models import ROLES, User
 
 bp = Blueprint("accounts", __name__)
@@ -63,19 +65,22 @@ def authenticate(db, email: str, password: str) -> User | None:
     user = db.scalar(select(User).where(User.email == email.strip().lower()))
     if user is None or not user.active:
         # Spend the same time as a real check so timing does not reveal which emails exist.
-        check_password_hash(_DUMMY_HASH, password)
+        check_password_hash(_dummy_hash(), password)
         return None
     return user if check_password_hash(user.password_hash, password) else None
 
 
-_DUMMY_HASH = generate_password_hash("not-a-real-password", method=PASSWORD_METHOD)
+@cache
+def _dummy_hash() -> str:
+    """A real hash to check unknown emails against (made on first use, not at import)."""
+    return generate_password_hash("not-a-real-password", method=PASSWORD_METHOD)
 
 
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
     try:
         raw_id, token = user_id.split(":", 1)
-        user = current_app.extensions["constituent"].db.get(User, int(raw_id))
+        user = current_services().db.get(User, int(raw_id))
     except (ValueError, KeyError):
         return None
     if user is None or not secrets.compare_digest(user.session_token, token):
@@ -98,7 +103,7 @@ def _safe_next(target: str | None) -> str:
 def login():
     form = LoginForm()
     if form.validate_on_submit():
-        db = current_app.extensions["constituent"].db
+        db = current_services().db
         user = authenticate(db, form.email.data, form.password.data)
         if user is not None:
             session.clear()  # a fresh session on every sign-in

@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, jsonify
+from flask import Blueprint, abort, jsonify
 from flask_login import current_user
 from sqlalchemy import select
 
 from akoma_ntoso import Unit, find_unit
 
-from . import permissions
+from . import current_services, permissions
 from .documents import get_document, read_live
 from .models import Document
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
-
-
-def _services():
-    return current_app.extensions["constituent"]
 
 
 def _problem(status: int, message: str):
@@ -53,7 +49,7 @@ def _outline(unit: Unit) -> dict:
 
 
 def _visible(slug: str) -> Document:
-    document = get_document(_services().db, slug)
+    document = get_document(current_services().db, slug)
     if document is None or not permissions.can_read(current_user, document):
         abort(404)
     return document
@@ -61,21 +57,21 @@ def _visible(slug: str) -> Document:
 
 @bp.get("/documents")
 def documents():
-    rows = _services().db.scalars(select(Document).order_by(Document.title))
+    rows = current_services().db.scalars(select(Document).order_by(Document.title))
     return jsonify({"documents": [_document_json(d) for d in rows if permissions.can_read(current_user, d)]})
 
 
 @bp.get("/documents/<slug>")
 def document(slug: str):
     document = _visible(slug)
-    live = read_live(_services(), slug)
+    live = read_live(current_services(), slug)
     return jsonify({**_document_json(document), "outline": [_outline(u) for u in live.units]})
 
 
 @bp.get("/documents/<slug>/units/<key>")
 def unit(slug: str, key: str):
     _visible(slug)
-    found = find_unit(read_live(_services(), slug).units, key)
+    found = find_unit(read_live(current_services(), slug).units, key)
     if found is None:
         abort(404)
     return jsonify(

@@ -7,6 +7,7 @@ import sys
 
 import click
 
+from . import services_of
 from .accounts import AccountError, add_user
 
 
@@ -39,7 +40,7 @@ def main() -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--database", envvar="DATABASE_URL", help="SQLAlchemy URL (default: SQLite under ./instance)")
-@click.option("--redis", envvar="REDIS_URL", help="Redis URL for running several processes")
+@click.option("--redis", envvar="REDIS_URL", help="Redis URL; accepted but not used yet (multi-process fan-out is not built): logs a warning")
 @click.option("--threads", default=200, show_default=True, type=int, help="concurrent connections served")
 def serve(host: str, port: int, database: str | None, redis: str | None, threads: int) -> None:
     """Serve the application."""
@@ -57,15 +58,18 @@ def serve(host: str, port: int, database: str | None, redis: str | None, threads
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 def demo(host: str, port: int) -> None:
-    """Create the sample data under ./instance (once) and serve it over plain HTTP."""
+    """Sample data under ./instance, then serve over plain HTTP.
+
+    Creates the demo accounts and the sample constitution the first time; later runs reuse them.
+    """
     from . import create_app
     from .demo import DEMO_PASSWORD, seed
 
     os.environ["CONSTITUENT_INSECURE_COOKIES"] = "1"  # the demo is served over plain HTTP
     app = create_app()
     accounts, document = seed(app)
-    app.extensions["constituent"].rooms.close_all()
-    app.extensions["constituent"].engine.dispose()
+    services_of(app).rooms.close_all()
+    services_of(app).engine.dispose()
     click.echo("Constituent demo")
     click.echo(f"  database: {app.config['DATABASE_URL']}")
     click.echo(f"  accounts (password for all: {DEMO_PASSWORD}):")
@@ -94,7 +98,7 @@ def users_add(email: str, role: str, password: str | None, name: str | None) -> 
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     app = create_app()
     try:
-        user = add_user(app.extensions["constituent"].db, email, role, password, name)
+        user = add_user(services_of(app).db, email, role, password, name)
     except AccountError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"created {user.email} ({user.role})")

@@ -7,6 +7,7 @@ from pathlib import Path
 from lxml import etree
 from sqlalchemy import select
 
+from . import services_of
 from .accounts import add_user
 from .documents import create_document, get_document
 from .models import User
@@ -30,7 +31,7 @@ def sample_body() -> etree._Element:
 
 def seed(app) -> tuple[list[tuple[str, str]], str]:
     """Create what is missing (idempotent): accounts and the published sample document."""
-    services = app.extensions["constituent"]
+    services = services_of(app)
     db = services.db
     for email, role, name in DEMO_ACCOUNTS:
         if db.scalar(select(User).where(User.email == email)) is None:

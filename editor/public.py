@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from akoma_ntoso import find_unit
 
-from . import permissions
+from . import current_services, permissions
 from .accounts import palette_colour
 from .documents import get_document, read_live
 from .models import Document
@@ -16,12 +16,8 @@ from .models import Document
 bp = Blueprint("public", __name__)
 
 
-def _services():
-    return current_app.extensions["constituent"]
-
-
 def _visible_document(slug: str) -> Document:
-    document = get_document(_services().db, slug)
+    document = get_document(current_services().db, slug)
     if document is None or not permissions.can_read(current_user, document):
         abort(404)  # drafts are invisible, not forbidden, to those who may not read them
     return document
@@ -29,7 +25,7 @@ def _visible_document(slug: str) -> Document:
 
 @bp.route("/")
 def index():
-    db = _services().db
+    db = current_services().db
     documents = [d for d in db.scalars(select(Document).order_by(Document.title)) if permissions.can_read(current_user, d)]
     return render_template("index.html", documents=documents)
 
@@ -37,7 +33,7 @@ def index():
 @bp.route("/d/<slug>")
 def document(slug: str):
     document = _visible_document(slug)
-    live = read_live(_services(), slug)
+    live = read_live(current_services(), slug)
     return render_template(
         "document.html",
         document=document,
@@ -50,9 +46,7 @@ def document(slug: str):
 def edit(slug: str):
     document = _visible_document(slug)
     role = permissions.role_in(current_user, document)
-    if role == "editor":
-        name, colour = current_user.name, palette_colour(current_user.id)
-    elif current_user.is_authenticated:
+    if current_user.is_authenticated:
         name, colour = current_user.name, palette_colour(current_user.id)
     else:
         name, colour = None, "#475569"
@@ -62,7 +56,7 @@ def edit(slug: str):
 @bp.route("/d/<slug>/<eid>")
 def unit(slug: str, eid: str):
     document = _visible_document(slug)
-    live = read_live(_services(), slug)
+    live = read_live(current_services(), slug)
     found = find_unit(live.units, eid)
     if found is None:
         abort(404)

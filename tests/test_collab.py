@@ -82,7 +82,7 @@ def test_viewer_update_is_dropped_and_reported(server, client_factory):
     ana = client_factory("ana")
     vera = client_factory("vera")
     before = ana.xml()
-    vera.edit(lambda body: _first_p_text(vera, 0 if False else 1).insert(0, "GOTHAM "))
+    vera.edit(lambda body: _first_p_text(vera, 1).insert(0, "GOTHAM "))
     assert vera.wait_for(lambda c: any(e["code"] == "read-only" for e in c.errors))
     time.sleep(0.3)
     assert ana.xml() == before
@@ -145,7 +145,6 @@ def test_malformed_payloads_get_errors_and_change_nothing(server, client_factory
     ana = client_factory("ana")
     bystander = client_factory("bruno")
     before = ana.xml()
-    good_update = None
 
     def capture(body):
         _first_p_text(ana, 2).insert(0, "X")
@@ -154,8 +153,7 @@ def test_malformed_payloads_get_errors_and_change_nothing(server, client_factory
     ana._remote = True
     ana.edit(capture)
     ana._remote = False
-    full = ana.state()
-    good_update = full
+    good_update = ana.state()
 
     bad_payloads = [
         os.urandom(64),                                   # random bytes

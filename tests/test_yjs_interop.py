@@ -23,6 +23,7 @@ from conftest import PUBLISHED, ROOT, require
 from lxml import etree
 from pycrdt import Doc, XmlFragment
 
+from crdt.protocol import decode_state_vector
 from crdt.xmltree import fragment_to_etree
 
 CLIENT_DIR = ROOT / "tests" / "yjs_client"
@@ -42,24 +43,6 @@ def _doc_from_update(update: bytes) -> Doc:
     doc = Doc()
     doc.apply_update(update)
     return doc
-
-
-def _state_vector(encoded: bytes) -> dict[int, int]:
-    """Decode a Yjs state vector (count, then client id / clock pairs, all varuints)."""
-    pos = 0
-
-    def varuint() -> int:
-        nonlocal pos
-        value = shift = 0
-        while True:
-            byte = encoded[pos]
-            pos += 1
-            value |= (byte & 0x7F) << shift
-            if byte < 0x80:
-                return value
-            shift += 7
-
-    return {varuint(): varuint() for _ in range(varuint())}
 
 
 class YjsClient:
@@ -290,15 +273,15 @@ def test_yjs_and_pycrdt_clients_converge_on_concurrent_edits(server, client_fact
 
     # Identical state, not only identical text: same clients and clocks everywhere.
     yjs_doc = _doc_from_update(yjs.state())
-    vectors = {"ana": _state_vector(ana.doc.get_state()), "bruno": _state_vector(bruno.doc.get_state()),
-               "yjs": _state_vector(yjs_doc.get_state())}
+    vectors = {"ana": decode_state_vector(ana.doc.get_state()), "bruno": decode_state_vector(bruno.doc.get_state()),
+               "yjs": decode_state_vector(yjs_doc.get_state())}
     assert vectors["ana"] == vectors["bruno"] == vectors["yjs"], vectors
     assert yjs.ready["clientID"] in vectors["yjs"], "the Yjs client's own edits are missing"
 
     # What the server stored: a fresh reader gets the same document and the same state.
     reader = client_factory("vera")
     assert reader.xml() == xml, f"the server stored something else:\n{reader.xml()}\n!=\n{xml}"
-    assert _state_vector(reader.doc.get_state()) == vectors["yjs"]
+    assert decode_state_vector(reader.doc.get_state()) == vectors["yjs"]
 
     # Nobody was refused anything along the way.
     assert yjs.errors() == [] and ana.errors == [] and bruno.errors == [], (yjs.errors(), ana.errors, bruno.errors)
