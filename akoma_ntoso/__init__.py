@@ -4,6 +4,7 @@ Reads plain lxml trees and dicts (see docs/document-model.md); knows nothing of 
 database or the CRDT.
 """
 
+from .builder import Built, Draft, Finding, build
 from .errors import AkomaNtosoError, DocumentStructureError, NumberingError
 from .guids import NAMESPACE, GuidRepair, is_valid_guid, new_guid, plan_guid_repairs
 from .numbering import (
@@ -22,6 +23,7 @@ from .units import (
     TEXT_BLOCKS,
     TOP_LEVEL_KINDS,
     UNIT_KINDS,
+    UNNUMBERED,
     Unit,
     eid_num,
     find_unit,
@@ -30,6 +32,10 @@ from .units import (
 )
 
 __all__ = [
+    "Built",
+    "Draft",
+    "Finding",
+    "build",
     "ALLOWED_CHILDREN",
     "EID_ABBREVIATIONS",
     "LANGUAGES",
@@ -39,6 +45,7 @@ __all__ = [
     "TEXT_BLOCKS",
     "TOP_LEVEL_KINDS",
     "UNIT_KINDS",
+    "UNNUMBERED",
     "AkomaNtosoError",
     "DocumentStructureError",
     "GuidRepair",

@@ -55,6 +55,10 @@ EID_ABBREVIATIONS: Final[Mapping[str, str]] = {
 
 _UNIT_ATTRIBUTES: Final = frozenset({"guid", "pin"})
 
+#: The pin that marks a unit the source leaves unnumbered: it shows no number, does not advance
+#: its kind's counter, and its eId is `<abbrev>_nn_<k>` (k counts such siblings of its kind).
+UNNUMBERED: Final = "-"
+
 
 @dataclass(frozen=True)
 class Unit:
@@ -215,7 +219,7 @@ class _Reader:
                     child_path,
                 )
 
-        label = "" if kind == "preamble" else format_label(kind, num, self.language)
+        label = format_label(kind, num, self.language) if num else ""
         return Unit(
             guid=element.get("guid", ""),
             kind=kind,
@@ -244,6 +248,9 @@ class _Reader:
                     f"the preamble at {where} has no number and cannot be pinned", path
                 )
             return "", "", False
+        if pin == UNNUMBERED:
+            unnumbered = counters[f"nn:{kind}"] = counters.get(f"nn:{kind}", 0) + 1
+            return "", f"nn_{unnumbered}", True
         if pin:
             return pin, pin, True  # a pinned unit does not advance its kind's counter
         if kind == "article":

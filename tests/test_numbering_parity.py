@@ -9,7 +9,19 @@ import subprocess
 
 from conftest import ROOT, require
 
-from akoma_ntoso import NUMBERED_KINDS, STYLES, format_label, format_number, resolve_styles
+from lxml import etree
+
+from akoma_ntoso import (
+    NUMBERED_KINDS,
+    STYLES,
+    UNNUMBERED,
+    format_label,
+    format_number,
+    iter_units,
+    new_guid,
+    read_units,
+    resolve_styles,
+)
 
 SCRIPT = """
 import('./src/numbering.js').then(m => {
@@ -18,6 +30,8 @@ import('./src/numbering.js').then(m => {
   for (const lang of ['spa', 'eng']) for (const k of kinds) for (const n of ['1', '16 Bis', 'IV', 'a', 'PRIMERO'])
     out.labels[lang + '|' + k + '|' + n] = m.formatLabel(k, n, lang)
   out.defaults = m.DEFAULT_STYLES
+  out.unnumbered = m.numberUnits([{kind: 'article', children: [{kind: 'paragraph', pin: m.UNNUMBERED},
+    {kind: 'paragraph'}, {kind: 'paragraph', pin: '-'}, {kind: 'paragraph'}]}]).map(e => e.label)
   console.log(JSON.stringify(out))
 })
 """
@@ -39,3 +53,18 @@ def test_browser_and_server_format_numbers_and_labels_identically():
         assert label == format_label(kind, num, lang), key
     # and an unconfigured Spanish document uses the same style per kind in both
     assert browser["defaults"] == resolve_styles("spa")
+
+
+def test_unnumbered_units_show_no_label_and_do_not_count_in_the_browser_either():
+    require(shutil.which("node") is not None, "node is not installed")
+    script = SCRIPT % (json.dumps(list(STYLES)), json.dumps(list(NUMBERED_KINDS)))
+    result = subprocess.run(["node", "--input-type=module", "-e", script], cwd=ROOT / "web",
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    body = etree.fromstring(
+        f'<body><article guid="{new_guid()}"><paragraph guid="{new_guid()}" pin="{UNNUMBERED}"/>'
+        f'<paragraph guid="{new_guid()}"/><paragraph guid="{new_guid()}" pin="{UNNUMBERED}"/>'
+        f'<paragraph guid="{new_guid()}"/></article></body>'
+    )
+    server = [u.label for u in iter_units(read_units(body, {}))]
+    assert json.loads(result.stdout)["unnumbered"] == server == ["Artículo 1", "", "A.", "", "B."]

@@ -99,6 +99,9 @@ export function isEnglish (language) {
   return typeof language === 'string' && /^(eng|en)(\b|[-_]|$)/i.test(language)
 }
 
+// The pin that marks an unnumbered unit: no number shown, no counter advanced.
+export const UNNUMBERED = '-'
+
 export function stylesFor (language, overrides) {
   const styles = Object.assign({}, DEFAULT_STYLES)
   if (isEnglish(language)) styles.title = 'arabic'
@@ -140,7 +143,9 @@ export function numberUnits (roots, opts = {}) {
       let num = ''
       if (UNIT_KINDS.includes(kind)) {
         const pin = typeof node.pin === 'string' ? node.pin.trim() : ''
-        if (pin) {
+        if (pin === UNNUMBERED) {
+          num = '' // a unit the source leaves unnumbered (docs/document-model.md)
+        } else if (pin) {
           num = pin
         } else if (kind === 'article') {
           articleCounter += 1

@@ -1,0 +1,229 @@
+"""From units as a source gives them to a live document body: the common end of every importer.
+
+An importer (plain text, Akoma Ntoso) reads its source into `Draft` units: kind, the number as
+the source writes it, heading, paragraphs, sub-units. `build` turns them into the live body of
+docs/document-model.md, where numbers are derived from position, while keeping every number the
+source gives:
+
+* each kind's numbering style is inferred from the numbers the source uses (an English act's
+  subsections "(1)", "(2)" make `paragraph` arabic), and styles that differ from the defaults go
+  into the meta's `numbering`;
+* a unit whose source number is not the one its position gives is pinned to the source number
+  ("16 Bis", a gap, a duplicate, "ÚNICO"); a unit the source leaves unnumbered gets the
+  `UNNUMBERED` pin;
+* GUIDs the source brings are kept when valid and unique, and new ones are made otherwise.
+
+What `build` notices (pins it had to set, GUIDs it had to replace) is returned as findings with
+the importer's own, so that the person importing sees one report.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from lxml import etree
+
+from .errors import DocumentStructureError, NumberingError
+from .guids import is_valid_guid, new_guid
+from .numbering import LANGUAGES, NUMBERED_KINDS, STYLES, default_style, format_number, parse_number
+from .units import ALLOWED_CHILDREN, TOP_LEVEL_KINDS, UNIT_KINDS, UNNUMBERED, Unit, read_units
+
+# Characters XML 1.0 cannot hold; sources (PDF extractions above all) do contain them.
+# No legal text has a thousand units of one kind under one parent.
+_PLAUSIBLE = 999
+
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+@dataclass
+class Draft:
+    """A unit as the source gives it.
+
+    `num` is the bare number as written ("16", "A", "I", "a", "PRIMERO", "ÚNICO", "16 Bis"),
+    None when the source gives none; `where` says where in the source it was found ("line 898",
+    an XPath), for messages.
+    """
+
+    kind: str
+    num: str | None = None
+    heading: str = ""
+    paragraphs: list[str] = field(default_factory=list)
+    children: list[Draft] = field(default_factory=list)
+    guid: str | None = None
+    where: str = ""
+
+
+@dataclass(frozen=True)
+class Finding:
+    """Something an importer could not carry over as it was, said for the person importing."""
+
+    where: str
+    message: str
+
+
+@dataclass
+class Built:
+    """An imported document: its live body and meta, its unit tree, and the import report."""
+
+    body: etree._Element
+    meta: dict
+    units: tuple[Unit, ...]
+    findings: list[Finding]
+
+
+def build(
+    drafts: Sequence[Draft],
+    *,
+    language: str = "spa",
+    title: str = "",
+    findings: Sequence[Finding] = (),
+) -> Built:
+    """Build the live body for `drafts` (top-level units in document order).
+
+    Raises `DocumentStructureError` when the drafts nest in a way the model forbids (naming the
+    draft's `where`) and `NumberingError` for an unknown language.
+    """
+    if language not in LANGUAGES:
+        raise NumberingError(f"unknown language {language!r}; expected one of {', '.join(LANGUAGES)}")
+    _check_nesting(drafts)
+    styles = _infer_styles(drafts, language)
+    report = list(findings)
+    body = etree.Element("body")
+    builder = _BodyBuilder(styles, report)
+    builder.add_all(body, drafts)
+    meta: dict = {"title": _clean(title), "language": language}
+    overrides = {k: s for k, s in styles.items() if s != default_style(k, language)}
+    if overrides:
+        meta["numbering"] = dict(sorted(overrides.items()))
+    units = read_units(body, meta)
+    return Built(body=body, meta=meta, units=units, findings=report)
+
+
+def _check_nesting(drafts: Sequence[Draft]) -> None:
+    for index, draft in enumerate(drafts):
+        if draft.kind not in TOP_LEVEL_KINDS:
+            raise DocumentStructureError(
+                f"{_at(draft)}{_a(draft.kind)} cannot stand at the top of a document "
+                f"(only {', '.join(TOP_LEVEL_KINDS)})"
+            )
+        if draft.kind == "preamble" and index > 0:
+            raise DocumentStructureError(f"{_at(draft)}the preamble must come first")
+    stack = list(drafts)
+    while stack:
+        draft = stack.pop()
+        if draft.kind not in UNIT_KINDS:
+            raise DocumentStructureError(f"{_at(draft)}{draft.kind!r} is not a kind of unit")
+        for child in draft.children:
+            if child.kind not in ALLOWED_CHILDREN[draft.kind]:
+                raise DocumentStructureError(
+                    f"{_at(child)}{_a(child.kind)} cannot be part of {_a(draft.kind)}"
+                )
+            stack.append(child)
+
+
+def _infer_styles(drafts: Sequence[Draft], language: str) -> dict[str, str]:
+    """Per kind, the style that reads most of the source's numbers (the default on a tie)."""
+    nums: dict[str, list[str]] = {kind: [] for kind in NUMBERED_KINDS}
+    stack = list(drafts)
+    while stack:
+        draft = stack.pop()
+        if draft.kind in nums and draft.num not in (None, UNNUMBERED):
+            nums[draft.kind].append(_clean(draft.num))
+        stack.extend(draft.children)
+    styles = {}
+    for kind, found in nums.items():
+        default = default_style(kind, language)
+        scores = {style: sum(_reads(style, num) for num in found) for style in STYLES}
+        best = max(scores.values())
+        styles[kind] = default if scores[default] == best else max(scores, key=scores.__getitem__)
+    return styles
+
+
+def _reads(style: str, num: str) -> bool:
+    """Whether `style` writes `num` (any word is a number in base 26: keep to plausible ones)."""
+    try:
+        return parse_number(style, num) <= _PLAUSIBLE
+    except NumberingError:
+        return False
+
+
+class _BodyBuilder:
+    """Writes the units in document order with the same counters `read_units` keeps."""
+
+    def __init__(self, styles: dict[str, str], findings: list[Finding]) -> None:
+        self.styles = styles
+        self.findings = findings
+        self.articles = 0
+        self.guids: set[str] = set()
+
+    def add_all(self, parent: etree._Element, drafts: Sequence[Draft]) -> None:
+        counters: dict[str, int] = {}
+        for draft in drafts:
+            self.add(parent, draft, counters)
+
+    def add(self, parent: etree._Element, draft: Draft, counters: dict[str, int]) -> None:
+        element = etree.SubElement(parent, draft.kind)
+        element.set("guid", self.guid_for(draft))
+        pin = self.pin_for(draft, counters)
+        if pin:
+            element.set("pin", pin)
+        if draft.heading.strip():
+            etree.SubElement(element, "heading").text = _clean(draft.heading)
+        for paragraph in draft.paragraphs:
+            etree.SubElement(element, "p").text = _clean(paragraph)
+        self.add_all(element, draft.children)
+
+    def guid_for(self, draft: Draft) -> str:
+        guid = (draft.guid or "").strip().lower()
+        if draft.guid and (not is_valid_guid(guid) or guid in self.guids):
+            reason = "is used twice" if guid in self.guids else "is not a UUID"
+            self.findings.append(
+                Finding(draft.where, f"the GUID {draft.guid!r} {reason}; the unit got a new one")
+            )
+            guid = ""
+        guid = guid or new_guid()
+        self.guids.add(guid)
+        return guid
+
+    def pin_for(self, draft: Draft, counters: dict[str, int]) -> str | None:
+        """The pin that keeps the source's number, or None when position gives that number."""
+        kind = draft.kind
+        if kind == "preamble":
+            return None
+        if draft.num is None or draft.num == UNNUMBERED:
+            return UNNUMBERED
+        num = _clean(draft.num)
+        if not num:
+            return UNNUMBERED
+        position = (self.articles if kind == "article" else counters.get(kind, 0)) + 1
+        style = self.styles[kind]
+        try:
+            expected = format_number(style, position)
+        except NumberingError:  # beyond what the style can write (ordinal words stop at 99)
+            expected = None
+        if num == expected or (
+            style == "ordinal-es" and _reads(style, num) and parse_number(style, num) == position
+        ):
+            if kind == "article":
+                self.articles = position
+            else:
+                counters[kind] = position
+            return None
+        return num
+
+
+def _clean(text: str) -> str:
+    """Text as a unit holds it: NFC, no characters XML cannot carry, single-spaced, trimmed."""
+    text = _NOT_XML.sub("", unicodedata.normalize("NFC", text))
+    return " ".join(text.split())
+
+
+def _at(draft: Draft) -> str:
+    return f"{draft.where}: " if draft.where else ""
+
+
+def _a(kind: str) -> str:
+    return f"{'an' if kind[0] in 'aeiou' else 'a'} {kind}"
