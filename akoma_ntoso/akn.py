@@ -85,7 +85,7 @@ def frbr_uri(work: Work, expression: Expression) -> FrbrUri:
     number = re.sub(r"[^a-z0-9-]+", "-", work.number.lower()).strip("-")
     if not number:
         raise AknError(f"{work.number!r} cannot be the number of an FRBR URI")
-    return FrbrUri(
+    uri = FrbrUri(
         country=country,
         locality=locality or None,
         doctype=work.doctype,
@@ -98,6 +98,8 @@ def frbr_uri(work: Work, expression: Expression) -> FrbrUri:
         work_component="main",
         prefix="akn",
     )
+    uri.format = "xml"  # the manifestation this module writes
+    return uri
 
 
 def export_akn(
@@ -427,7 +429,8 @@ class _BodyReader:
         return drafts
 
     def container_draft(self, element: etree._Element, kind: str, where: str) -> Draft:
-        draft = Draft(kind, num=_bare_num(element), heading=_text(element.find("heading")), where=where)
+        draft = Draft(kind, num=_bare_num(element), heading=_text(element.find("heading")),
+                      guid=element.get("GUID"), where=where)
         for block in ("intro", "wrapUp", "content"):
             found = element.find(block)
             if found is not None:

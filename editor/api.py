@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, jsonify
+from flask import Blueprint, Response, abort, current_app, jsonify, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
-from akoma_ntoso import Unit, find_unit
+from akoma_ntoso import AkomaNtosoError, Unit, find_unit
 
 from . import current_services, permissions
-from .documents import get_document, read_live
+from .documents import DocumentError, get_document, read_live
+from .interchange import EXTENSIONS, MEDIA_TYPES, export_document, import_document
 from .models import Document
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -88,6 +89,80 @@ def unit(slug: str, key: str):
     )
 
 
+@bp.get("/documents/<slug>/akn")
+def akn(slug: str):
+    """The live text as Akoma Ntoso 3.0 (validated against the OASIS schema before it is sent)."""
+    return _export(slug, "akn")
+
+
+@bp.get("/documents/<slug>/html")
+def html(slug: str):
+    return _export(slug, "html")
+
+
+@bp.get("/documents/<slug>/text")
+def text(slug: str):
+    return _export(slug, "text")
+
+
+def _export(slug: str, fmt: str):
+    _visible(slug)
+    if request.args.get("version"):
+        return _problem(404, "named versions do not exist yet; the live text is served without ?version")
+    try:
+        data = export_document(current_services(), slug, fmt, current_app.config)
+    except DocumentError as exc:
+        return _problem(500, str(exc))
+    response = Response(data, content_type=MEDIA_TYPES[fmt])
+    disposition = "attachment" if request.args.get("download") else "inline"
+    response.headers["Content-Disposition"] = f'{disposition}; filename="{slug}.{EXTENSIONS[fmt]}"'
+    return response
+
+
+@bp.post("/documents")
+def create():
+    """Import an Akoma Ntoso file or plain text as a new live document (editors only).
+
+    multipart/form-data: `file` (or `text` for pasted text), `format` (akn|text), optional
+    `slug`, `title`, `type` (act|bill), `publish` (1); CSRF token in `csrf_token` or the
+    X-CSRFToken header.
+    """
+    if not current_user.is_authenticated:
+        return _problem(401, "sign in to import documents")
+    if not permissions.can_create_documents(current_user):
+        return _problem(403, "only the drafting committee and administrators import documents")
+    form = request.form
+    upload = request.files.get("file")
+    data = upload.read() if upload else form.get("text", "").encode("utf-8")
+    if not data.strip():
+        return _problem(400, "send a file (field 'file') or text (field 'text') to import")
+    fmt = form.get("format") or ("akn" if upload and upload.filename.lower().endswith(".xml") else "text")
+    try:
+        result = import_document(
+            current_services(),
+            data,
+            fmt,
+            slug=form.get("slug") or None,
+            title=form.get("title") or None,
+            doctype=form.get("type") or None,
+            published=form.get("publish") in ("1", "true", "on"),
+        )
+    except (AkomaNtosoError, DocumentError) as exc:
+        current_services().db.rollback()
+        return _problem(400, str(exc))
+    document = result.document
+    body = {
+        **_document_json(document),
+        "url": url_for("public.document", slug=document.slug),
+        "outline": [_outline(u) for u in result.built.units],
+        "findings": [{"where": f.where, "message": f.message} for f in result.findings],
+    }
+    response = jsonify(body)
+    response.status_code = 201
+    response.headers["Location"] = url_for("api.document", slug=document.slug)
+    return response
+
+
 @bp.get("/openapi.json")
 def openapi():
     return jsonify(OPENAPI)
@@ -111,13 +186,58 @@ OPENAPI = {
     "info": {"title": "Constituent API", "version": "1"},
     "paths": {
         "/api/v1/documents": {
-            "get": {"summary": "Documents the caller may read", "responses": {"200": {"description": "list"}}}
+            "get": {"summary": "Documents the caller may read", "responses": {"200": {"description": "list"}}},
+            "post": {
+                "summary": "Import an Akoma Ntoso file or plain text as a new document (editors)",
+                "requestBody": {"content": {"multipart/form-data": {"schema": {
+                    "type": "object",
+                    "properties": {
+                        "file": {"type": "string", "format": "binary"},
+                        "text": {"type": "string"},
+                        "format": {"type": "string", "enum": ["akn", "text"]},
+                        "slug": {"type": "string"}, "title": {"type": "string"},
+                        "type": {"type": "string", "enum": ["act", "bill"]},
+                        "publish": {"type": "string"},
+                    },
+                }}}},
+                "responses": {"201": {"description": "created, with the import report in findings"},
+                              "400": {"description": "the input cannot be imported (nothing is created)"},
+                              "401": {"description": "not signed in"},
+                              "403": {"description": "not an editor"}},
+            },
         },
         "/api/v1/documents/{slug}": {
             "get": {
                 "summary": "A document's metadata and live outline",
                 "parameters": [{"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}],
                 "responses": {"200": {"description": "document"}, "404": {"description": "no such document"}},
+            }
+        },
+        "/api/v1/documents/{slug}/akn": {
+            "get": {
+                "summary": "The live text as Akoma Ntoso 3.0 XML, valid against the OASIS schema",
+                "parameters": [
+                    {"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}},
+                    {"name": "download", "in": "query", "required": False, "schema": {"type": "string"}},
+                ],
+                "responses": {"200": {"description": "AKN", "content": {"application/akn+xml": {}}},
+                              "404": {"description": "no such document"}},
+            }
+        },
+        "/api/v1/documents/{slug}/html": {
+            "get": {
+                "summary": "The live text as a standalone accessible HTML page",
+                "parameters": [{"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}],
+                "responses": {"200": {"description": "HTML", "content": {"text/html": {}}},
+                              "404": {"description": "no such document"}},
+            }
+        },
+        "/api/v1/documents/{slug}/text": {
+            "get": {
+                "summary": "The live text as plain text with its labels",
+                "parameters": [{"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}],
+                "responses": {"200": {"description": "text", "content": {"text/plain": {}}},
+                              "404": {"description": "no such document"}},
             }
         },
         "/api/v1/documents/{slug}/units/{key}": {

@@ -1,4 +1,4 @@
-"""The `constituent` command: demo, serve, and account administration."""
+"""The `constituent` command: demo, serve, import and export, and account administration."""
 
 from __future__ import annotations
 
@@ -78,6 +78,90 @@ def demo(host: str, port: int) -> None:
     click.echo(f"  open http://{host}:{port}/  (document: http://{host}:{port}/d/{document}/edit)")
     sys.stdout.flush()
     _serve(create_app, host, port, 200)
+
+
+@main.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
+@click.option("--format", "fmt", type=click.Choice(["akn", "text"]), help="default: from the file name (.xml = akn)")
+@click.option("--slug", help="address of the new document (default: from its title)")
+@click.option("--title", help="title (default: the one the file gives)")
+@click.option("--type", "doctype", type=click.Choice(["act", "bill"]), help="default: the file's, or bill for text")
+@click.option("--publish", is_flag=True, help="make it readable by the public at once")
+def import_(file: str, fmt: str | None, slug: str | None, title: str | None, doctype: str | None, publish: bool) -> None:
+    """Create a live document from an Akoma Ntoso file or the plain text of a law."""
+    from akoma_ntoso import AkomaNtosoError
+
+    from . import create_app
+    from .interchange import MAX_IMPORT_BYTES, import_document
+
+    fmt = fmt or ("akn" if file.lower().endswith((".xml", ".akn")) else "text")
+    data = _read_bounded(file, MAX_IMPORT_BYTES)
+    app = create_app()
+    services = services_of(app)
+    try:
+        result = import_document(services, data, fmt, slug=slug, title=title, doctype=doctype, published=publish)
+    except (AkomaNtosoError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        services.rooms.close_all()
+    units = result.built.units
+    from akoma_ntoso import iter_units
+
+    counts: dict[str, int] = {}
+    for unit in iter_units(units):
+        counts[unit.kind] = counts.get(unit.kind, 0) + 1
+    click.echo(f"imported {result.document.slug!r}: {result.document.title}")
+    click.echo("  " + ", ".join(f"{n} {kind}" for kind, n in counts.items()))
+    if result.findings:
+        click.echo(f"  {len(result.findings)} note(s) on what could not be carried over as it was:")
+        for finding in result.findings:
+            click.echo(f"  - {finding.where}: {finding.message}")
+
+
+@main.command("export")
+@click.argument("slug")
+@click.option("--format", "fmt", type=click.Choice(["akn", "html", "text"]), default="akn", show_default=True)
+@click.option("--version", "version", help="a named version (versions are not built yet: refused)")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True, allow_dash=True), default="-",
+              help="file to write (default: standard output)")
+def export(slug: str, fmt: str, version: str | None, output: str) -> None:
+    """Write a document's live text as Akoma Ntoso 3.0, HTML or plain text."""
+    from akoma_ntoso import AkomaNtosoError
+
+    from . import create_app
+    from .interchange import export_document
+
+    if version is not None:
+        raise click.ClickException("named versions do not exist yet; export the live text without --version")
+    app = create_app()
+    services = services_of(app)
+    try:
+        data = export_document(services, slug, fmt, app.config)
+    except (AkomaNtosoError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        services.rooms.close_all()
+    with click.open_file(output, "wb") as stream:
+        stream.write(data)
+    if output != "-":
+        click.echo(f"wrote {output} ({len(data):,} bytes)", err=True)
+
+
+def _read_bounded(path: str, limit: int) -> bytes:
+    """The file's bytes, refusing an oversize file before reading it (bounded memory)."""
+    if path == "-":
+        data = sys.stdin.buffer.read(limit + 1)
+    else:
+        size = os.path.getsize(path)
+        if size > limit:
+            raise click.ClickException(
+                f"{path} is {size / 1048576:.1f} MB; imports are limited to {limit // 1048576} MB"
+            )
+        with open(path, "rb") as stream:
+            data = stream.read(limit + 1)
+    if len(data) > limit:
+        raise click.ClickException(f"the input exceeds the import limit of {limit // 1048576} MB")
+    return data
 
 
 @main.group()

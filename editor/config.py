@@ -45,6 +45,8 @@ def load(overrides: dict | None = None) -> dict:
         "ROOM_IDLE_SECONDS": float(os.environ.get("CONSTITUENT_ROOM_IDLE_SECONDS", 120)),
         "ROOM_RESYNC_SECONDS": float(os.environ.get("CONSTITUENT_ROOM_RESYNC_SECONDS", 30)),
         "ROOM_COMPACT_EVERY": int(os.environ.get("CONSTITUENT_ROOM_COMPACT_EVERY", 1000)),
+        # Country (and locality) of the works this instance drafts, for FRBR URIs: /akn/mx-cmx/…
+        "AKN_PLACE": os.environ.get("CONSTITUENT_AKN_PLACE", "mx-cmx"),
         "BABEL_DEFAULT_LOCALE": "es",
         "LANGUAGES": ["es", "en"],
         "WTF_CSRF_TIME_LIMIT": None,

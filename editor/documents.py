@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from lxml import etree
 from pycrdt import Doc, Map, XmlFragment
 from sqlalchemy import select
 
-from akoma_ntoso import UNIT_KINDS, Unit, is_valid_guid, new_guid, read_units
+from akoma_ntoso import UNIT_KINDS, Unit, is_valid_guid, iter_units, new_guid, read_units
 from crdt.xmltree import etree_to_fragment, fragment_to_etree
 
-from .models import Document
+from .models import Document, UnitName
 
 SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,98}[a-z0-9])?$")
 
@@ -57,9 +59,14 @@ def create_document(
     language: str = "spa",
     published: bool = False,
     doctype: str = "bill",
+    extra_meta: Mapping[str, object] | None = None,
 ) -> Document:
     """Create the SQL row and the first CRDT state of a new document, atomically enough:
-    the text is stored first, so a row never points at a missing text."""
+    the text is stored first, so a row never points at a missing text.
+
+    `extra_meta` adds to the live meta map: `numbering` (per-kind styles) and `frbr` (the work's
+    FRBR data an import brings); mappings are stored as JSON text.
+    """
     db = services.db
     if not SLUG.match(slug):
         raise DocumentError(f"{slug!r} is not a valid slug (lower-case letters, digits and dashes)")
@@ -68,16 +75,42 @@ def create_document(
     for element in body.iter(*UNIT_KINDS):
         if not is_valid_guid(element.get("guid") or ""):
             element.set("guid", new_guid())
-    read_units(body, {"language": language})  # refuse a body that is not a legal unit tree
+    values: dict[str, object] = {"title": title, "language": language}
+    for key, value in (extra_meta or {}).items():
+        values[key] = json.dumps(value, ensure_ascii=False, sort_keys=True) if isinstance(value, Mapping) else value
+    units = read_units(body, values)  # refuse a body that is not a legal unit tree
     doc = Doc()
     doc["meta"] = meta = Map()
     doc["body"] = fragment = XmlFragment()
     with doc.transaction():
-        meta["title"] = title
-        meta["language"] = language
+        for key, value in values.items():
+            meta[key] = value
         etree_to_fragment(body, fragment)
     services.store.append(slug, [doc.get_update()])
     document = Document(slug=slug, title=title, language=language, published=published, doctype=doctype)
     db.add(document)
+    db.flush()
+    record_unit_names(db, document, units)
     db.commit()
     return document
+
+
+def record_unit_names(db, document: Document, units) -> None:
+    """Remember the eId of every unit not seen before (its wId from now on); idempotent."""
+    known = set(db.scalars(select(UnitName.guid).where(UnitName.document_id == document.id)))
+    fresh = {u.guid: u.eid for u in iter_units(units) if u.guid and u.guid not in known}
+    if not fresh:
+        return
+    rows = [{"document_id": document.id, "guid": g, "first_eid": e} for g, e in fresh.items()]
+    dialect = db.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    db.execute(insert(UnitName).values(rows).on_conflict_do_nothing())
+
+
+def unit_names(db, document: Document) -> dict[str, str]:
+    """GUID → first eId for the document's units."""
+    rows = db.execute(select(UnitName.guid, UnitName.first_eid).where(UnitName.document_id == document.id))
+    return {guid: eid for guid, eid in rows}

@@ -1,4 +1,5 @@
-"""The relational facts of the application: who the users are and which documents exist.
+"""The relational facts of the application: who the users are, which documents exist, and the
+first names of their units.
 
 The text of a document is not here: it lives in the CRDT store (crdt.store), keyed by slug.
 """
@@ -8,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, DateTime, String
+from sqlalchemy import Boolean, DateTime, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .db import Base
@@ -51,3 +52,20 @@ class Document(Base):
     doctype: Mapped[str] = mapped_column(String(20), default="bill")
     published: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+class UnitName(Base):
+    """The eId a unit (by GUID) had when it was first recorded: its Akoma Ntoso `wId`.
+
+    Recorded for every unit when a document is created or imported, and for new units at their
+    first export; an export whose eId for the unit differs (it was renumbered) writes this as
+    `wId`, so that readers of successive versions can tell it is the same provision.
+    """
+
+    __tablename__ = "unit_name"
+
+    document_id: Mapped[int] = mapped_column(
+        ForeignKey("document.id", ondelete="CASCADE"), primary_key=True
+    )
+    guid: Mapped[str] = mapped_column(String(36), primary_key=True)
+    first_eid: Mapped[str] = mapped_column(String(255))

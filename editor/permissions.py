@@ -23,6 +23,12 @@ def can_edit(user: object, document: Document) -> bool:
     return account is not None and account.role in EDITING_ROLES
 
 
+def can_create_documents(user: object) -> bool:
+    """Importing or creating a document is drafting work: the committee and administrators."""
+    account = _signed_in(user)
+    return account is not None and account.role in EDITING_ROLES
+
+
 def role_in(user: object, document: Document) -> str | None:
     """"editor", "viewer", or None when the document is not visible at all."""
     if can_edit(user, document):

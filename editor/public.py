@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask_babel import gettext
+from markupsafe import Markup
 from flask_login import current_user
 from sqlalchemy import select
 
 from akoma_ntoso import find_unit
+from akoma_ntoso.render import render_units
 
 from . import current_services, permissions
 from .accounts import palette_colour
@@ -14,6 +17,19 @@ from .documents import get_document, read_live
 from .models import Document
 
 bp = Blueprint("public", __name__)
+
+
+@bp.app_template_global()
+def units_html(units, slug: str) -> Markup:
+    """The reading markup of `units` (akoma_ntoso.render), with permalinks to their own pages."""
+    return Markup(
+        render_units(
+            units,
+            link=lambda unit: url_for("public.unit", slug=slug, eid=unit.eid),
+            permalink_label=lambda unit: gettext("Permalink to %(label)s", label=unit.label or unit.eid),
+            preamble_label=gettext("Preamble"),
+        )
+    )
 
 
 def _visible_document(slug: str) -> Document:

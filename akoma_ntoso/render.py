@@ -1,0 +1,139 @@
+"""The unit tree as people read it: accessible HTML and plain text.
+
+HTML: every unit is a `<section>` whose `id` is its eId (a stable anchor) with its label and
+heading in a heading element of the right level and a permalink. The public pages and the
+standalone HTML export use the same markup (`render_units`), so an anchor that works on the site
+works in a downloaded file.
+
+Plain text follows the conventions `text_import` reads ("TÍTULO PRIMERO" + heading line,
+"Artículo 16" + heading line, "A. Medio Ambiente", "1. …", "I. …", "a) …"), so exporting and
+importing again gives back the same units.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from html import escape
+
+from .units import Unit
+
+_LEVELS = {"preamble": 2, "title": 2, "chapter": 3, "article": 4}
+# Titles, chapters and the preamble are reached through the table of contents; the units of
+# the text proper (articles and below) carry a permalink.
+_NOT_LINKED = ("title", "chapter", "preamble")
+_PREAMBLE = {"spa": "PREÁMBULO", "eng": "PREAMBLE"}
+
+
+def render_units(
+    units: Sequence[Unit],
+    link: Callable[[Unit], str] = lambda unit: f"#{unit.eid}",
+    permalink_label: Callable[[Unit], str] = lambda unit: f"Permalink to {unit.label}",
+    preamble_label: str = "Preamble",
+) -> str:
+    """HTML for the units, as a string of escaped markup."""
+    out: list[str] = []
+    for unit in units:
+        _render_unit(out, unit, link, permalink_label, preamble_label)
+    return "".join(out)
+
+
+def render_document(units: Sequence[Unit], title: str, language: str = "spa") -> str:
+    """A standalone, accessible HTML page of the whole text (the `html` export)."""
+    lang = "en" if language == "eng" else "es"
+    english = language == "eng"
+    contents = render_units(
+        units,
+        permalink_label=(lambda u: f"Permalink to {u.label}") if english else (lambda u: f"Enlace permanente a {u.label}"),
+        preamble_label="Preamble" if english else "Preámbulo",
+    )
+    return (
+        f'<!DOCTYPE html>\n<html lang="{lang}">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{escape(title)}</title>\n<style>{_STYLE}</style>\n</head>\n"
+        f'<body>\n<main>\n<h1>{escape(title)}</h1>\n{contents}\n</main>\n</body>\n</html>\n'
+    )
+
+
+def render_text(units: Sequence[Unit], title: str = "", language: str = "spa") -> str:
+    """The text with its labels, one paragraph per line and a blank line between paragraphs."""
+    blocks: list[str] = [title] if title else []
+    for unit in units:
+        _text_unit(blocks, unit, language)
+    return "\n\n".join(blocks) + "\n"
+
+
+def _render_unit(
+    out: list[str],
+    unit: Unit,
+    link: Callable[[Unit], str],
+    permalink_label: Callable[[Unit], str],
+    preamble_label: str,
+) -> None:
+    level = _LEVELS.get(unit.kind, 5)
+    lines = [line for line in unit.text.split("\n") if line]
+    linkable = unit.kind not in _NOT_LINKED
+    permalink = (
+        f' <a class="permalink" href="{escape(link(unit))}" '
+        f'aria-label="{escape(permalink_label(unit))}">¶</a>'
+        if linkable
+        else ""
+    )
+    has_heading = bool(unit.label or unit.heading or unit.kind == "preamble")
+    # The permalink follows the heading when there is one, else the unit's last paragraph.
+    link_in_heading = linkable and has_heading and (unit.heading or not lines)
+    eid = escape(unit.eid)
+    labelled = f' aria-labelledby="{eid}-h"' if has_heading else ""
+    out.append(
+        f'<section class="unit unit-{unit.kind}" id="{eid}" data-guid="{escape(unit.guid)}"{labelled}>'
+    )
+    if has_heading:
+        out.append(f'<h{level} class="unit-heading" id="{eid}-h">')
+        if unit.label:
+            out.append(f'<span class="num">{escape(unit.label)}</span>')
+        if unit.heading:
+            out.append(f' <span class="heading">{escape(unit.heading)}</span>')
+        if unit.kind == "preamble" and not unit.heading:
+            out.append(escape(preamble_label))
+        if link_in_heading:
+            out.append(permalink)
+        out.append(f"</h{level}>")
+    for index, line in enumerate(lines):
+        last = index == len(lines) - 1
+        tail = permalink if last and linkable and not link_in_heading else ""
+        out.append(f"<p>{escape(line)}{tail}</p>")
+    if linkable and not has_heading and not lines:
+        out.append(f"<p>{permalink.strip()}</p>")
+    for child in unit.children:
+        _render_unit(out, child, link, permalink_label, preamble_label)
+    out.append("</section>")
+
+
+def _text_unit(blocks: list[str], unit: Unit, language: str) -> None:
+    lines = [line for line in unit.text.split("\n") if line]
+    if unit.kind == "preamble":
+        blocks.append(_PREAMBLE.get(language, _PREAMBLE["spa"]))
+        blocks.extend(lines)
+    elif unit.kind in ("title", "chapter", "article"):
+        blocks.append(unit.label + (f"\n{unit.heading}" if unit.heading else ""))
+        blocks.extend(lines)
+    else:
+        # A lower unit is one paragraph opening with its label: "A. Medio Ambiente", "1. Toda…".
+        first = unit.heading or (lines.pop(0) if lines else "")
+        blocks.append(f"{unit.label} {first}".strip())
+        blocks.extend(lines)
+    for child in unit.children:
+        _text_unit(blocks, child, language)
+
+
+_STYLE = (
+    "body{font:1.05rem/1.6 Georgia,'DejaVu Serif',serif;margin:0;color:#1a1a1a;background:#fff}"
+    "main{max-width:46rem;margin:0 auto;padding:1rem 1.25rem 4rem}"
+    "h1{font-size:1.6rem;line-height:1.25}"
+    "h2,h3{text-align:center;font-size:1.15rem;margin:2rem 0 .75rem}"
+    "h4{font-size:1.05rem;margin:1.5rem 0 .5rem}h5{font-size:1rem;margin:.75rem 0 .25rem}"
+    ".unit-paragraph,.unit-subparagraph,.unit-point,.unit-indent{margin-left:1.25rem}"
+    ".num{font-weight:bold;margin-right:.35em}"
+    ".permalink{color:#666;text-decoration:none;margin-left:.35em}"
+    ".permalink:focus,.permalink:hover{color:#0645ad;text-decoration:underline}"
+    ":target{background:#fff7d6}"
+)

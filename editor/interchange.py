@@ -1,0 +1,169 @@
+"""Documents in and out of Constituent: Akoma Ntoso and plain-text import, AKN/HTML/text export.
+
+The CLI (`constituent import` / `export`) and the HTTP API call these functions; the
+conversions themselves are `akoma_ntoso`'s. An export reads the live text in its room, so it
+shows every edit acknowledged so far.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from akoma_ntoso import Built, Finding
+from akoma_ntoso.akn import (
+    DOCTYPES,
+    MEDIA_TYPE,
+    Expression,
+    Work,
+    export_akn,
+    import_akn,
+    to_bytes,
+    validate,
+)
+from akoma_ntoso.render import render_document, render_text
+from akoma_ntoso.safexml import MAX_XML_BYTES
+
+from .documents import (
+    SLUG,
+    DocumentError,
+    create_document,
+    get_document,
+    read_live,
+    record_unit_names,
+    unit_names,
+)
+from .models import Document
+
+IMPORT_FORMATS = ("akn", "text")
+EXPORT_FORMATS = ("akn", "html", "text")
+MAX_IMPORT_BYTES = MAX_XML_BYTES
+MEDIA_TYPES = {"akn": MEDIA_TYPE, "html": "text/html; charset=utf-8", "text": "text/plain; charset=utf-8"}
+EXTENSIONS = {"akn": "xml", "html": "html", "text": "txt"}
+
+
+class InterchangeError(DocumentError):
+    """An import or export that cannot be done, with the reason for the user."""
+
+
+@dataclass
+class ImportResult:
+    document: Document
+    built: Built
+
+    @property
+    def findings(self) -> list[Finding]:
+        return self.built.findings
+
+
+def import_document(
+    services,
+    data: bytes,
+    fmt: str,
+    slug: str | None = None,
+    title: str | None = None,
+    doctype: str | None = None,
+    published: bool = False,
+) -> ImportResult:
+    """Create a live document from an AKN file or plain text; nothing is created on error."""
+    if fmt not in IMPORT_FORMATS:
+        raise InterchangeError(f"unknown import format {fmt!r}; expected {' or '.join(IMPORT_FORMATS)}")
+    if len(data) > MAX_IMPORT_BYTES:
+        raise InterchangeError(
+            f"the file is {len(data) / 1048576:.1f} MB; imports are limited to {MAX_IMPORT_BYTES // 1048576} MB"
+        )
+    if doctype is not None and doctype not in DOCTYPES:
+        raise InterchangeError(f"unknown document type {doctype!r}; expected act or bill")
+    frbr: dict[str, str] = {}
+    if fmt == "akn":
+        imported = import_akn(data)
+        built, kind = imported.built, imported.doctype
+        if imported.work:
+            frbr = {"place": imported.work.place, "date": imported.work.date,
+                    "number": imported.work.number}
+            if imported.work.subtype:
+                frbr["subtype"] = imported.work.subtype
+    else:
+        from akoma_ntoso.text_import import import_text
+
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise InterchangeError(f"the file is not UTF-8 text (byte {exc.start} cannot be read)") from None
+        built, kind = import_text(text, title=title), "bill"
+    title = (title or built.meta.get("title") or "").strip()
+    if not title:
+        raise InterchangeError("the document has no title: give one")
+    slug = slug or _free_slug(services.db, title)
+    extra = {key: built.meta[key] for key in ("numbering",) if built.meta.get(key)}
+    if frbr:
+        extra["frbr"] = frbr
+    document = create_document(
+        services,
+        slug,
+        title[:300],
+        built.body,
+        language=built.meta.get("language", "spa"),
+        published=published,
+        doctype=doctype or kind,
+        extra_meta=extra,
+    )
+    return ImportResult(document=document, built=built)
+
+
+def export_document(services, slug: str, fmt: str, config=None) -> bytes:
+    """The document's live text in `fmt`; AKN is validated against the OASIS schema first."""
+    if fmt not in EXPORT_FORMATS:
+        raise InterchangeError(f"unknown export format {fmt!r}; expected {', '.join(EXPORT_FORMATS)}")
+    document = get_document(services.db, slug)
+    if document is None:
+        raise InterchangeError(f"there is no document {slug!r}")
+    live = read_live(services, slug)
+    title = str(live.meta.get("title") or document.title)
+    language = str(live.meta.get("language") or document.language)
+    if fmt == "text":
+        return render_text(live.units, title, language).encode("utf-8")
+    if fmt == "html":
+        return render_document(live.units, title, language).encode("utf-8")
+    record_unit_names(services.db, document, live.units)
+    services.db.commit()
+    work, expression = _identity(document, live.meta, title, language, config or {})
+    root = export_akn(live.units, work, expression, wids=unit_names(services.db, document))
+    errors = validate(root)
+    if errors:  # our bug, never the user's: refuse to hand out invalid AKN
+        raise InterchangeError("the export does not validate against the Akoma Ntoso schema: " + errors[0])
+    return to_bytes(root)
+
+
+def _identity(document: Document, meta: dict, title: str, language: str, config) -> tuple[Work, Expression]:
+    frbr = meta.get("frbr") or {}
+    if isinstance(frbr, str):
+        try:
+            frbr = json.loads(frbr)
+        except json.JSONDecodeError:
+            frbr = {}
+    created = document.created_at or datetime.now(timezone.utc)
+    work = Work(
+        place=str(frbr.get("place") or config.get("AKN_PLACE", "mx-cmx")),
+        doctype=document.doctype if document.doctype in DOCTYPES else "bill",
+        date=str(frbr.get("date") or created.date().isoformat()),
+        number=str(frbr.get("number") or document.slug),
+        title=title,
+        subtype=frbr.get("subtype"),
+    )
+    today = datetime.now(timezone.utc).date().isoformat()
+    return work, Expression(language=language, date=today)
+
+
+def _free_slug(db, title: str) -> str:
+    bare = unicodedata.normalize("NFKD", title.lower()).encode("ascii", "ignore").decode()
+    base = re.sub(r"[^a-z0-9]+", "-", bare).strip("-")[:80].strip("-") or "documento"
+    slug, n = base, 2
+    while get_document(db, slug) is not None:
+        slug, n = f"{base}-{n}", n + 1
+    if not SLUG.match(slug):
+        raise InterchangeError(f"cannot make a slug from the title {title!r}; give one")
+    return slug
