@@ -270,27 +270,27 @@ def import_akn(data: bytes) -> Imported:
     root = parse_xml(data)
     namespace = etree.QName(root).namespace or ""
     findings: list[Finding] = []
-    if namespace == AKN_NS:
-        errors = get_schema(AKN_NS, strict=False).validate(root)
-        if not errors:
-            log = get_schema(AKN_NS, strict=False).error_log
-            first = log[0] if len(log) else None
-            raise AknError(
-                "the file is not valid Akoma Ntoso 3.0"
-                + (f": line {first.line}: {first.message}" if first else "")
-            )
-    elif namespace.startswith(AKN_NS + "/"):
+    if namespace.startswith(AKN_NS + "/"):
         findings.append(Finding("/", f"namespace {namespace} is a draft of Akoma Ntoso 3.0; "
                                      "read without schema validation"))
     elif namespace == AKN2_NS:
         findings.append(Finding("/", "Akoma Ntoso 2.0 file; read without schema validation"))
-    else:
+    elif namespace != AKN_NS:
         raise AknError(
             f"not an Akoma Ntoso document: the root is <{etree.QName(root).localname}> in "
             f"namespace {namespace or '(none)'}"
         )
     if etree.QName(root).localname != "akomaNtoso":
         raise AknError(f"the root element is <{etree.QName(root).localname}>, not <akomaNtoso>")
+    if namespace == AKN_NS:
+        _refuse_other_types(root)
+        schema = get_schema(AKN_NS, strict=False)
+        if not schema.validate(root):
+            first = schema.error_log[0] if len(schema.error_log) else None
+            raise AknError(
+                "the file is not valid Akoma Ntoso 3.0"
+                + (f": line {first.line}: {first.message}" if first else "")
+            )
     _strip_namespace(root)
     document = _main_document(root, findings)
     doctype = document.tag
@@ -318,6 +318,16 @@ def import_akn(data: bytes) -> Imported:
                     language=language, work=work)
 
 
+def _refuse_other_types(root: etree._Element) -> None:
+    """Say what a non-hierarchical document is before the schema complains about its details."""
+    for child in root:
+        if isinstance(child.tag, str):
+            name = etree.QName(child).localname
+            if name in _REFUSED_TYPES:
+                raise _not_hierarchical(name)
+            return
+
+
 def _strip_namespace(root: etree._Element) -> None:
     """Work on local names: 3.0, its drafts and 2.0 share the element names Constituent reads."""
     for element in root.iter():
@@ -342,8 +352,12 @@ def _main_document(root: etree._Element, findings: list[Finding]) -> etree._Elem
                                         f"({', '.join(others)}) are not imported"))
             return candidate
         raise AknError("the document collection holds no act or bill")
-    what = _REFUSED_TYPES.get(document.tag, f"a <{document.tag}>")
-    raise AknError(
+    raise _not_hierarchical(document.tag)
+
+
+def _not_hierarchical(name: str) -> AknError:
+    what = _REFUSED_TYPES.get(name, f"a <{name}>")
+    return AknError(
         f"this file is {what}, not an act or a bill: Constituent imports hierarchical "
         "legislation (titles, chapters, articles…) only"
     )
