@@ -83,11 +83,13 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     login_manager.init_app(app)
     from .api import bp as api_bp
+    from .import_page import bp as import_bp
     from .public import bp as public_bp
 
     app.register_blueprint(accounts_bp)
     app.register_blueprint(public_bp)
     app.register_blueprint(api_bp)
+    app.register_blueprint(import_bp)
 
     socketio.init_app(app)
     socketio.on_namespace(CollabNamespace(NAMESPACE, services))

@@ -1,0 +1,69 @@
+"""The import page: a legal adviser pastes or uploads a law and gets a live document to edit."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import BooleanField, SelectField, StringField, TextAreaField
+from wtforms.validators import Length, Optional, Regexp
+
+from akoma_ntoso import AkomaNtosoError, iter_units
+
+from . import current_services, permissions
+from .documents import SLUG, DocumentError
+from .interchange import import_document
+
+bp = Blueprint("importing", __name__)
+
+
+class ImportForm(FlaskForm):
+    text = TextAreaField(_l("Paste the text of the law"), validators=[Optional()])
+    file = FileField(_l("…or upload a file (plain text or Akoma Ntoso XML)"))
+    format = SelectField(
+        _l("Format"),
+        choices=[("text", _l("Plain text")), ("akn", _l("Akoma Ntoso XML"))],
+        default="text",
+    )
+    title = StringField(_l("Title"), validators=[Optional(), Length(max=300)])
+    slug = StringField(
+        _l("Address (optional)"),
+        validators=[Optional(), Regexp(SLUG, message=_l("Lower-case letters, digits and dashes only."))],
+    )
+    doctype = SelectField(_l("Type"), choices=[("bill", _l("Bill (a draft)")), ("act", _l("Act (in force)"))],
+                          default="bill")
+    publish = BooleanField(_l("Readable by the public at once"))
+
+
+@bp.route("/import", methods=["GET", "POST"])
+def import_page():
+    if not current_user.is_authenticated:
+        return redirect(url_for("accounts.login", next=request.path))
+    if not permissions.can_create_documents(current_user):
+        abort(403)
+    form = ImportForm()
+    if form.validate_on_submit():
+        upload = form.file.data
+        data = upload.read() if upload else (form.text.data or "").encode("utf-8")
+        if not data.strip():
+            form.text.errors = [*form.text.errors, _l("Paste a text or choose a file.")]
+            return render_template("import.html", form=form), 400
+        fmt = form.format.data
+        if upload and upload.filename and upload.filename.lower().endswith(".xml"):
+            fmt = "akn"
+        try:
+            result = import_document(
+                current_services(), data, fmt, slug=form.slug.data or None, title=form.title.data or None,
+                doctype=form.doctype.data, published=form.publish.data,
+            )
+        except (AkomaNtosoError, DocumentError) as exc:
+            current_services().db.rollback()
+            return render_template("import.html", form=form, problem=str(exc)), 400
+        counts: dict[str, int] = {}
+        for unit in iter_units(result.built.units):
+            counts[unit.kind] = counts.get(unit.kind, 0) + 1
+        return render_template("import_report.html", document=result.document, counts=counts,
+                               findings=result.findings), 201
+    return render_template("import.html", form=form), (400 if form.errors else 200)
