@@ -34,9 +34,9 @@ ALLOWED_CHILDREN: Final[Mapping[str, tuple[str, ...]]] = {
     "preamble": (),
     "title": ("chapter", "article"),
     "chapter": ("article",),
-    "article": ("paragraph", "subparagraph", "point"),
-    "paragraph": ("subparagraph", "point"),
-    "subparagraph": ("point",),
+    "article": ("paragraph", "subparagraph", "point", "indent"),
+    "paragraph": ("subparagraph", "point", "indent"),
+    "subparagraph": ("point", "indent"),
     "point": ("indent",),
     "indent": (),
 }

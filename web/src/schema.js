@@ -9,9 +9,9 @@ export const CHILD_KINDS = {
   preamble: [],
   title: ['chapter', 'article'],
   chapter: ['article'],
-  article: ['paragraph', 'subparagraph', 'point'],
-  paragraph: ['subparagraph', 'point'],
-  subparagraph: ['point'],
+  article: ['paragraph', 'subparagraph', 'point', 'indent'],
+  paragraph: ['subparagraph', 'point', 'indent'],
+  subparagraph: ['point', 'indent'],
   point: ['indent'],
   indent: []
 }
