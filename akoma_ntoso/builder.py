@@ -32,6 +32,9 @@ from .numbering import LANGUAGES, NUMBERED_KINDS, STYLES, default_style, format_
 from .units import ALLOWED_CHILDREN, TOP_LEVEL_KINDS, UNIT_KINDS, UNNUMBERED, Unit, read_units
 
 # Characters XML 1.0 cannot hold; sources (PDF extractions above all) do contain them.
+# The browser editor's schema gives these kinds a heading block always (possibly empty).
+_HEADED = ("title", "chapter", "article")
+
 # No legal text has a thousand units of one kind under one parent.
 _PLAUSIBLE = 999
 
@@ -137,8 +140,10 @@ def _infer_styles(drafts: Sequence[Draft], language: str) -> dict[str, str]:
     for kind, found in nums.items():
         default = default_style(kind, language)
         scores = {style: sum(_reads(style, num) for num in found) for style in STYLES}
-        best = max(scores.values())
-        styles[kind] = default if scores[default] == best else max(scores, key=scores.__getitem__)
+        best = [style for style in STYLES if scores[style] == max(scores.values())]
+        # On a tie the default wins, else the style that reads the smallest numbers: sequences
+        # start at one ("i", "ii" are roman 1, 2 rather than letters 9 and 243).
+        styles[kind] = default if default in best else min(best, key=lambda s: _total(s, found))
     return styles
 
 
@@ -148,6 +153,10 @@ def _reads(style: str, num: str) -> bool:
         return parse_number(style, num) <= _PLAUSIBLE
     except NumberingError:
         return False
+
+
+def _total(style: str, nums: Sequence[str]) -> int:
+    return sum(parse_number(style, num) for num in nums if _reads(style, num))
 
 
 class _BodyBuilder:
@@ -170,7 +179,7 @@ class _BodyBuilder:
         pin = self.pin_for(draft, counters)
         if pin:
             element.set("pin", pin)
-        if draft.heading.strip():
+        if draft.heading.strip() or draft.kind in _HEADED:
             etree.SubElement(element, "heading").text = _clean(draft.heading)
         for paragraph in draft.paragraphs:
             etree.SubElement(element, "p").text = _clean(paragraph)

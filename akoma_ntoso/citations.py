@@ -17,7 +17,8 @@ How a reference is read:
   parentheses ("3(1)(a)"). A component named by its keyword ("apartado A", "numeral 3",
   "fracción II", "inciso b)") is of that kind. A bare one is read by its shape: an upper-case
   letter is an apartado (`paragraph`), an arabic number a numeral (`subparagraph`), an upper-case
-  roman number a fracción (`point`), a lower-case letter with ")" an inciso (`indent`).
+  roman number a fracción (`point`), a lower-case letter with ")" an inciso (`indent`); but
+  right after an apartado, I, V and X are its fracciones ("Art. 2, C, I"), not more apartados.
   Parenthesised components follow English and EU usage: "(1)" a paragraph, "(a)" a point.
 * A component that does not go deeper than the one before it starts a sibling reference: in
   "Art. 16, A, 3, 4, B" the "4" is numeral 4 of apartado A, and "B" goes back up to apartado B
@@ -31,7 +32,8 @@ How a reference is read:
   four numerals, and an apartado cannot sit inside a numeral). The other reading, an article
   pinned as "8-C" (as federal laws number "Artículo 17-H"), is kept as an alternative and wins
   only when Artículo 8 has no apartado C and such an article exists.
-* A reference ends at anything else: "Art. 2, 3. Art. 7, A; Título Sexto" holds three. A
+* A reference ends at anything else: "Art. 2, 3. Art. 7, A; Título Sexto" holds three, and
+  ranges ("Arts. 4 a 6") are not read as such. A
   reference followed by the name of another law ("artículo 44 de la Constitución Política de los
   Estados Unidos Mexicanos", "de la Ley…", "del Código…") cites that law and is dropped.
 
@@ -41,8 +43,9 @@ a numeral or (in documents numbering their paragraphs 1, 2, 3) a paragraph; "8-C
 Every such reading is kept in `Citation.alternatives`, and `resolve` takes the first that names
 a unit. A component that is not a direct part of the unit before it is looked for deeper, so
 "Section 3(1)(a)" finds point (a) even when an unnamed level sits between: if exactly one unit
-matches it is taken, and `Resolution.note` says how the reference was read; if several match, the
-reference is unresolved and the problem lists them ("Art. 16, 3": Artículo 16 has numerals only
+matches it is taken, and `Resolution.note` says how the reference was read (unless the level
+skipped is unnumbered and could not be named); if several match, the reference is unresolved
+and the problem lists them ("Art. 16, 3": Artículo 16 has numerals only
 inside its apartados). Numbers compare exactly, except words: "Título Sexto" names TÍTULO SEXTO,
 "16 bis" names 16 Bis, "Capítulo Único" names CAPÍTULO ÚNICO.
 """
@@ -52,7 +55,7 @@ from __future__ import annotations
 import itertools
 import re
 import unicodedata
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -87,8 +90,9 @@ class Resolution:
     """What a citation names in a unit tree.
 
     `unit` is the unit named, or None; then `problem` says why in plain words ("Artículo 12 has
-    no apartado E", "there is no Artículo 99"). `note` says how a resolved citation was read
-    when that was not the plain reading of its words, or what else it could mean.
+    no apartado E", "there is no Artículo 99"). `note`, for a resolved citation, says where it
+    skipped a numbered level ("read as Artículo 2, apartado A, numeral 3") and what else its
+    words could name ("it could also mean Artículo 7-C"); None when it is plain.
     """
 
     citation: Citation
@@ -126,6 +130,8 @@ def resolve_references(text: str, units: Sequence[Unit]) -> list[Resolution]:
 # --- reading references ------------------------------------------------------------------
 
 _RANK: Final = {kind: rank for rank, kind in enumerate(NUMBERED_KINDS)}
+#: Kinds named on their own, by a keyword and their label ("Artículo 16", "TÍTULO SEXTO").
+_LABELLED: Final = ("title", "chapter", "article")
 
 _KEYWORDS: Final = {
     "title": r"t[íi]tulos?|titles?",
@@ -174,6 +180,9 @@ _SOLE: Final = re.compile(r"(?i:[úu]nic[oa])(?![^\W\d_])")
 _AS_ARABIC: Final = ("subparagraph", "paragraph")
 _AS_CAPITAL: Final = ("paragraph",)
 _AS_CAPITAL_ROMAN: Final = ("paragraph", "point")  # C, D, I, L, M, V, X
+# Right after an apartado these are its fracciones I, V and X, not more apartados; the other
+# letters that are roman numbers (L = 50, C = 100…) are too large to be fracciones.
+_FIRST_ROMANS: Final = frozenset("IVX")
 _AS_ROMAN: Final = ("point",)
 _AS_SMALL: Final = ("indent", "point")
 _AS_SMALL_ROMAN: Final = ("point", "indent")
@@ -295,7 +304,7 @@ class _Parser:
                 last = items[-1]
                 items[-1] = _Item(last.parts, last.start, end)
                 return items, end
-        if kind not in ("title", "chapter", "article"):
+        if kind not in _LABELLED:
             return [], end  # "el apartado A": its article is not named
         return items, end
 
@@ -304,9 +313,8 @@ class _Parser:
         while True:
             attached = _PARENTHESISED.match(self.text, position)
             if attached:
-                part = self.bare(
-                    attached.group("value"), attached.span("whole"), False, parenthesised=True
-                )
+                value, span = attached.group("value"), attached.span("whole")
+                part = self.bare(value, span, articles=False, parenthesised=True)
                 if part is None:
                     return position
                 chain.push(part)
@@ -327,7 +335,7 @@ class _Parser:
             else:
                 conjunction = separator.group("and1") or separator.group("and2")
                 articles = plural or bool(conjunction and chain.top_kind == "article")
-                part = self.bare_at(after, articles)
+                part = self.bare_at(after, articles, chain.top_kind)
             if part is None:
                 return position
             chain.push(part)
@@ -343,7 +351,7 @@ class _Parser:
                     written = " ".join(text[position:end].split())
                     if _SOLE.fullmatch(written) or _reads(written, "ordinal-es"):
                         return _Part((((kind, written.upper()),),), position, end)
-        if kind in ("title", "chapter", "article"):
+        if kind in _LABELLED:
             sole = _SOLE.match(text, position)
             if sole:
                 return _Part((((kind, sole.group().upper()),),), position, sole.end())
@@ -355,30 +363,33 @@ class _Parser:
         if arabic:
             return _Part((((kind, _spaced(arabic.group())),),), position, arabic.end())
         letters = _LETTERS.match(text, position)
-        if letters and _shape(letters.group(1)) is not None:
-            if kind in ("title", "chapter", "article") and not _reads(letters.group(1), "upper-roman"):
-                return None  # "Título A" is no title
-            return _Part((((kind, letters.group(1)),),), position, letters.end())
-        return None
+        if letters is None or _shape(value := letters.group(1)) is None:
+            return None
+        if kind in _LABELLED and not _reads(value, "upper-roman"):
+            return None  # "Título A" is no title
+        return _Part((((kind, value),),), position, letters.end())
 
-    def bare_at(self, position: int, articles: bool) -> _Part | None:
-        """A component without a keyword at `position`, read by its shape."""
+    def bare_at(self, position: int, articles: bool, after: str) -> _Part | None:
+        """The component without a keyword at `position`, read by its shape and by the kind
+        (`after`) of the component before it."""
         compact = _COMPACT.match(self.text, position)
         if compact:
             return _compact(compact)
         arabic = _ARABIC.match(self.text, position)
         if arabic:
-            return self.bare(arabic.group(), arabic.span(), articles, parenthesised=False)
+            return self.bare(arabic.group(), arabic.span(), articles)
         letters = _LETTERS.match(self.text, position)
         if letters is None:
             return None
         value, closed = letters.groups()
         if value.islower() and not closed:
             return None  # a lower-case letter is an inciso only as "b)": "a" is a word
-        return self.bare(value, letters.span(), articles, parenthesised=False)
+        if after == "paragraph" and value in _FIRST_ROMANS:
+            return _Part(((("point", value),),), *letters.span())  # "Art. 2, C, I": fracción I
+        return self.bare(value, letters.span(), articles)
 
     def bare(
-        self, value: str, span: tuple[int, int], articles: bool, parenthesised: bool
+        self, value: str, span: tuple[int, int], articles: bool, parenthesised: bool = False
     ) -> _Part | None:
         """A component read by its shape: the kinds `_shape` allows, or an article in a list."""
         kinds = ("article",) if articles and value[0].isdigit() else _shape(value)
@@ -393,7 +404,8 @@ class _Parser:
 def _compact(match: re.Match[str]) -> _Part:
     """ "8-C": Artículo 8, apartado C (or fracción C), or an article numbered "8-C"."""
     article, letter = match.groups()
-    readings: list[Path] = [(("article", article), (kind, letter)) for kind in _shape(letter) or ()]
+    kinds = _shape(letter) or ()
+    readings: list[Path] = [(("article", article), (kind, letter)) for kind in kinds]
     readings.append((("article", match.group()),))
     return _Part(tuple(readings), match.start(), match.end())
 
@@ -490,11 +502,12 @@ _NAMES: Final = {
         "indent": ("indent", "indents"),
     },
 }
-_LABELLED: Final = ("title", "chapter", "article")  # units whose label names them in full
 
 
 @dataclass(frozen=True)
 class _Found:
+    """What one reading of a citation names: a unit (with how it was found), or a problem."""
+
     unit: Unit | None
     problem: str | None = None
     note: str | None = None
@@ -510,8 +523,9 @@ class _Tree:
         for unit, ancestors in _walk(self.units, ()):
             self.ancestors[id(unit)] = ancestors
             self.everything.append(unit)
-        english = any(u.label.startswith(("Article ", "TITLE ", "CHAPTER ")) for u in self.everything)
-        self.language = "eng" if english else "spa"
+        english = ("Article ", "TITLE ", "CHAPTER ")  # labels of English documents
+        is_english = any(unit.label.startswith(english) for unit in self.everything)
+        self.language = "eng" if is_english else "spa"
 
     def resolve(self, citation: Citation) -> Resolution:
         if not citation.path:
@@ -523,13 +537,13 @@ class _Tree:
             if found.unit is None:
                 continue
             notes = [found.note] if found.note else []
-            others: list[Unit] = []
+            others: dict[int, Unit] = {}  # the other units the words can name, by identity
             for other in readings[index + 1 :]:
                 unit = self.find(other).unit
-                if unit is not None and unit is not found.unit and unit not in others:
-                    others.append(unit)
+                if unit is not None and unit is not found.unit:
+                    others.setdefault(id(unit), unit)
             if others:
-                meanings = " or ".join(self.describe(unit) for unit in others)
+                meanings = " or ".join(self.describe(unit) for unit in others.values())
                 notes.append(f"it could also mean {meanings}")
             return Resolution(citation, found.unit, None, "; ".join(notes) or None)
         return Resolution(citation, None, first.problem)
@@ -537,7 +551,7 @@ class _Tree:
     def find(self, path: Path) -> _Found:
         """The unit `path` names: its first step anywhere, each next one inside the last."""
         kind, num = path[0]
-        matches = [u for u in self.everything if u.kind == kind and _same_number(num, u.num)]
+        matches = _numbered(self.everything, kind, num)
         if not matches:
             return _Found(None, f"there is no {self.name(kind, num)}")
         if len(matches) > 1:
@@ -549,13 +563,11 @@ class _Tree:
             )
         current, notes = matches[0], []
         for kind, num in path[1:]:
-            children = [u for u in current.children if u.kind == kind and _same_number(num, u.num)]
-            if children:
-                current = children[0]
+            named = _numbered(current.children, kind, num)
+            if named:
+                current = named[0]
                 continue
-            deeper = [
-                u for u in _descendants(current) if u.kind == kind and _same_number(num, u.num)
-            ]
+            deeper = _numbered(_descendants(current), kind, num)
             if not deeper:
                 return _Found(None, f"{self.describe(current)} has no {self.name(kind, num)}")
             if len(deeper) > 1:
@@ -565,7 +577,10 @@ class _Tree:
                     f"{len(deeper)} of its parts have one ({self.places(deeper, current)}); "
                     "say which",
                 )
-            if kind != "article":  # articles are numbered across titles and chapters
+            skipped = self.ancestors[id(deeper[0])][len(self.ancestors[id(current)]) + 1 :]
+            # Naming an article's title or chapter is optional (articles are numbered across
+            # them), and an unnumbered unit in between cannot be named at all: no guess there.
+            if kind != "article" and any(unit.num for unit in skipped):
                 notes.append(
                     f"{self.describe(current)} has no {self.name(kind, num)} of its own; "
                     f"read as {self.describe(deeper[0])}"
@@ -581,7 +596,7 @@ class _Tree:
         return f"{word} {num})" if kind == "indent" else f"{word} {num}"
 
     def describe(self, unit: Unit) -> str:
-        """A unit named in full: "Artículo 16, apartado A, numeral 3", "TÍTULO QUINTO, CAPÍTULO II"."""
+        """A unit named in full: "Artículo 16, apartado A, numeral 3", "TÍTULO V, CAPÍTULO II"."""
         chain = (*self.ancestors[id(unit)], unit)
         articles = [index for index, u in enumerate(chain) if u.kind == "article"]
         if articles:
@@ -599,7 +614,7 @@ class _Tree:
         return unit.label if unit.kind in _LABELLED else self.name(unit.kind, unit.num)
 
     def places(self, units: list[Unit], inside: Unit) -> str:
-        """Where `units` are inside `inside`: "apartados A, B and C", or each one's full name."""
+        """Where `units` are inside `inside`: "apartados A, B, C", or each one's full name."""
         depth = len(self.ancestors[id(inside)]) + 1
         parents = [self.ancestors[id(unit)][depth:] for unit in units]
         if all(len(p) == 1 for p in parents) and len({p[0].kind for p in parents}) == 1:
@@ -609,13 +624,22 @@ class _Tree:
         return "; ".join(self.describe(unit) for unit in units)
 
 
-def _walk(units: Sequence[Unit], ancestors: tuple[Unit, ...]) -> Iterator[tuple[Unit, tuple[Unit, ...]]]:
+def _walk(
+    units: Sequence[Unit], ancestors: tuple[Unit, ...]
+) -> Iterator[tuple[Unit, tuple[Unit, ...]]]:
+    """Every unit in document order with its ancestors, outermost first."""
     for unit in units:
         yield unit, ancestors
         yield from _walk(unit.children, (*ancestors, unit))
 
 
+def _numbered(units: Iterable[Unit], kind: str, num: str) -> list[Unit]:
+    """The units of `kind` among `units` that a citation of `num` names."""
+    return [unit for unit in units if unit.kind == kind and _same_number(num, unit.num)]
+
+
 def _descendants(unit: Unit) -> Iterator[Unit]:
+    """Every unit inside `unit`, in document order."""
     for child in unit.children:
         yield child
         yield from _descendants(child)

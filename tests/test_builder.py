@@ -89,3 +89,18 @@ def test_nesting_the_model_forbids_is_refused_with_the_place():
 def test_text_is_cleaned_of_what_xml_cannot_hold():
     built = build([Draft("article", "1", heading="  Derecho\x0b al  agua ", paragraphs=["Toda\x00 persona"])])
     assert (built.units[0].heading, built.units[0].text) == ("Derecho al agua", "Toda persona")
+
+
+def test_roman_points_win_over_letters_that_read_as_big_numbers():
+    built = build([Draft("article", "1", children=[Draft("paragraph", "1", children=[
+        Draft("subparagraph", "a", children=[Draft("point", n) for n in ("i", "ii", "iii", "iv")])])])],
+        language="eng")
+    assert built.meta["numbering"]["point"] == "lower-roman"
+    assert not any(u.pinned for u in iter_units(built.units))
+
+
+def test_titles_chapters_and_articles_always_carry_a_heading_block_for_the_editor():
+    built = build([Draft("title", "PRIMERO", children=[Draft("article", "1", paragraphs=["Sin epígrafe."])])])
+    article = built.body.find("title/article")
+    assert [child.tag for child in article] == ["heading", "p"]
+    assert built.units[0].children[0].heading == "" and built.units[0].children[0].text == "Sin epígrafe."

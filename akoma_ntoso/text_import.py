@@ -1,0 +1,865 @@
+"""The plain text of a constitution or ordinance, read into units and built into a live document.
+
+`import_text` reads text laid out the way official compilations print it, one paragraph per
+line, and hands the units it finds to `builder.build`, which numbers, pins and identifies them.
+`parse_text` stops before building, for callers and tests that want the `Draft` tree itself.
+
+Spanish (`spa`) texts mark their units this way:
+
+* `PREÁMBULO`, then its paragraphs;
+* `TÍTULO PRIMERO`, `CAPÍTULO I`, `CAPÍTULO ÚNICO`, each followed by its heading line;
+* `Artículo 16` (`ARTÍCULO 16`, `Artículo 16 Bis`, `Artículo 1o.`, `Artículo 1°`), followed by a
+  heading line when the next line is short and is no marker, or with its text after `.` / `.-`;
+* apartados `A. Medio Ambiente` (a heading when short and without a final period, else text),
+  numerales `1. text`, fracciones `I. text`, incisos `a) text`.
+
+English (`eng`) texts: `PREAMBLE`; `TITLE 1` / `PART 1`; `CHAPTER 1` / `CHAPTER I`; `Article 1` /
+`Section 1` (heading on the next line or after `Section 1.`); `(1)` paragraphs, `(a)`
+subparagraphs, `(i)` points, `(A)` indents, and the labels the editor shows (`A.`, `1.`, `a.`,
+`I.`, `a)`), so that `render.render_text` output imports back to the same units.
+
+A numbered marker goes under the nearest open unit that may hold it (`ALLOWED_CHILDREN`). A
+marker that reads two ways (`I.`: apartado I after `H.`, or fracción I) takes the reading the
+next marker continues (`I.` then `II.`), else the one that continues an open sequence, else the
+innermost place. Unnumbered lines are paragraphs of the innermost open unit. Whatever is not
+constitutional text, or cannot be carried over as the source has it, is named in a `Finding`:
+the opening before the preamble, reform notes in square brackets, the transitory articles, text
+the model can only hold somewhere else. Every non-empty line ends up in a unit or in a finding.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Final
+
+from .builder import Built, Draft, Finding, build
+from .errors import NumberingError
+from .numbering import format_number, parse_number
+from .units import ALLOWED_CHILDREN, TOP_LEVEL_KINDS, UNIT_KINDS
+
+
+@dataclass
+class ParsedText:
+    """The units a text gives, before building: what `import_text` hands to `build`.
+
+    `language` is the one given or detected, `title` the document title (given, or taken from
+    the opening), `findings` what the parser could not carry over as the source has it.
+    """
+
+    drafts: list[Draft]
+    language: str
+    title: str
+    findings: list[Finding]
+
+
+def import_text(text: str, *, language: str | None = None, title: str | None = None) -> Built:
+    """Read the plain `text` of a constitution or ordinance into a live document.
+
+    `language` ("spa" or "eng") is detected when not given; `title` is taken from the text's
+    opening when not given. Raises `DocumentStructureError` (from `build`) only for a unit tree
+    the model forbids, which the parser does not produce.
+    """
+    parsed = parse_text(text, language=language, title=title)
+    return build(
+        parsed.drafts, language=parsed.language, title=parsed.title, findings=parsed.findings
+    )
+
+
+def parse_text(text: str, *, language: str | None = None, title: str | None = None) -> ParsedText:
+    """Read `text` into `Draft` units and findings, without building the live body."""
+    language = language or detect_language(text)
+    if language not in _CONVENTIONS:
+        raise NumberingError(
+            f"no plain-text conventions for language {language!r}; "
+            f"supported languages are {', '.join(_CONVENTIONS)}"
+        )
+    conventions = _CONVENTIONS[language]
+    lines = _lines(text)
+    findings: list[Finding] = []
+
+    start = _body_start(lines, conventions)
+    opening, rest = lines[:start], lines[start:]
+    end = _transitional_start(rest, conventions)
+    body, transitional = rest[:end], rest[end:]
+
+    title_line = None if title is not None else _title_line(opening)
+    if title is None:
+        title = title_line.text if title_line else ""
+    opening_finding = _opening_finding(opening, title_line, rest[0] if rest else None)
+    if opening_finding:
+        findings.append(opening_finding)
+
+    parser = _BodyParser(conventions)
+    drafts = parser.parse(body)
+    findings.extend(parser.findings)
+    if transitional:
+        findings.append(_transitional_finding(transitional, conventions))
+    return ParsedText(drafts=drafts, language=language, title=title, findings=findings)
+
+
+def detect_language(text: str) -> str:
+    """The text's language, "spa" or "eng": whose unit markers, then common words, it uses more."""
+    scores = {"spa": 0, "eng": 0}
+    for line in _lines(text):
+        for language, conventions in _CONVENTIONS.items():
+            if conventions.structural(line.text) or conventions.preamble.match(line.text):
+                scores[language] += 10
+        words = re.findall(r"[a-záéíóúñ]+", line.text.lower())
+        scores["spa"] += sum(word in _SPANISH_WORDS for word in words)
+        scores["eng"] += sum(word in _ENGLISH_WORDS for word in words)
+    return "eng" if scores["eng"] > scores["spa"] else "spa"
+
+
+_SPANISH_WORDS: Final = frozenset({"de", "la", "el", "los", "las", "que", "y", "en", "del", "por"})
+_ENGLISH_WORDS: Final = frozenset({"the", "of", "and", "to", "in", "shall", "be", "or", "by"})
+
+
+# --------------------------------------------------------------------------------------------
+# Lines and markers
+
+
+@dataclass(frozen=True)
+class _Line:
+    """A non-empty line of the source: its number (from 1), its text, whether a blank precedes."""
+
+    number: int
+    text: str
+    after_blank: bool
+
+
+def _lines(text: str) -> list[_Line]:
+    lines, blank = [], False
+    for number, raw in enumerate(text.splitlines(), start=1):
+        stripped = " ".join(raw.replace("\ufeff", "").split())
+        if stripped:
+            lines.append(_Line(number, stripped, blank))
+        blank = not stripped
+    return lines
+
+
+@dataclass(frozen=True)
+class _Structural:
+    """A title, chapter or article marker: its number as written and what follows it."""
+
+    kind: str
+    num: str
+    rest: str  # text after the number on the same line ("" when none)
+
+
+@dataclass(frozen=True)
+class _Reading:
+    """One way to read a numbered marker: `I.` reads as apartado I or as fracción I."""
+
+    kind: str
+    num: str
+    style: str
+    value: int
+
+    def successor(self) -> str:
+        return format_number(self.style, self.value + 1)
+
+
+@dataclass(frozen=True)
+class _Numbered:
+    """A numbered marker opening a line (`A.`, `1.`, `I.`, `a)`, `(1)`), with all its readings."""
+
+    readings: tuple[_Reading, ...]
+    num: str
+    mark: str  # how the number is closed: "." / ")" / "()"; the lookahead compares like with like
+    rest: str
+
+
+# A word of a Spanish ordinal ("PRIMERO", "DÉCIMO PRIMERO"), as títulos and transitorios use.
+_ORDINAL_WORD: Final = r"[A-ZÁÉÍÓÚ][A-Za-zÁÉÍÓÚáéíóú]+"
+_SEPARATOR: Final = r"(?:\s*[.:]\s*[-–—]?|\s*[-–—])"
+_HEADING_LIMIT: Final = 120  # an article's or apartado's heading, a sub-heading
+_CONTAINER_HEADING_LIMIT: Final = 200  # a título's or capítulo's heading
+_DEROGATED: Final = re.compile(r"^\(?\s*(?:se deroga|derogad[oa]|repealed)\b", re.IGNORECASE)
+_BRACKET_NOTE: Final = re.compile(r"^\[[^\[\]]*\]$")
+_INLINE_NOTE: Final = re.compile(
+    r"\s*\[[^\[\]]*(?:reforma|publicad|adicionad|derogad|fe de erratas|amended|inserted|"
+    r"repealed)[^\[\]]*\]",
+    re.IGNORECASE,
+)
+
+
+def _container_number(rest: str, words: bool) -> tuple[str, str] | None:
+    """The number opening a title or chapter line and the text after it, or None.
+
+    With `words`, Spanish ordinals ("PRIMERO", "DÉCIMO PRIMERO"), "PRELIMINAR" and "ÚNICO" count.
+    """
+    tokens = rest.split(" ")
+    candidates = [" ".join(tokens[:2]), tokens[0]] if words else [tokens[0]]
+    for candidate in candidates:
+        bare = candidate.rstrip(".:-–—")
+        if not _is_container_number(bare, words):
+            continue
+        after = rest[len(candidate) :]
+        heading = re.sub(rf"^{_SEPARATOR}?\s*", "", after).strip()
+        # "Part 2 of this Act applies to…" is a sentence, not a part.
+        if heading and not _is_heading_like(heading, limit=_CONTAINER_HEADING_LIMIT, period=True):
+            return None
+        return bare, heading
+    return None
+
+
+def _is_container_number(text: str, words: bool) -> bool:
+    if re.fullmatch(r"\d{1,3}|[IVXLCDM]+", text):
+        return text.isdigit() or _parses("upper-roman", text)
+    if not words or not re.fullmatch(rf"{_ORDINAL_WORD}(?: {_ORDINAL_WORD})?", text):
+        return False
+    return text.upper() in ("PRELIMINAR", "ÚNICO", "UNICO") or _parses("ordinal-es", text)
+
+
+def _parses(style: str, text: str) -> bool:
+    try:
+        parse_number(style, text)
+    except NumberingError:
+        return False
+    return True
+
+
+def _reading(kind: str, num: str, style: str) -> _Reading | None:
+    try:
+        return _Reading(kind, num, style, parse_number(style, num))
+    except NumberingError:
+        return None
+
+
+# A numbered marker's regex, how it closes its number, and its readings as (kind, style).
+_NumberedPattern = tuple[re.Pattern[str], str, tuple[tuple[str, str], ...]]
+
+
+@dataclass(frozen=True)
+class _Conventions:
+    """How a language's texts mark their units, and what they call them in messages."""
+
+    language: str
+    preamble: re.Pattern[str]
+    transitional: re.Pattern[str]
+    title: re.Pattern[str]
+    chapter: re.Pattern[str]
+    article: re.Pattern[str]
+    numbered_patterns: tuple[_NumberedPattern, ...]
+    names: dict[str, str]
+    ordinal_words: bool
+
+    def structural(self, text: str) -> _Structural | None:
+        """The title, chapter or article this line opens, or None."""
+        for kind, pattern in (("title", self.title), ("chapter", self.chapter)):
+            match = pattern.match(text)
+            if match:
+                found = _container_number(match["rest"], self.ordinal_words)
+                if found:
+                    return _Structural(kind, found[0], found[1])
+        match = self.article.match(text)
+        if match:
+            num = match["num"] + (f" {match['suffix'].strip(' -')}" if match["suffix"] else "")
+            return _Structural("article", num, (match["rest"] or "").strip())
+        return None
+
+    def numbered(self, text: str) -> _Numbered | None:
+        """The numbered marker opening this line, with all its readings, or None."""
+        for pattern, mark, kinds in self.numbered_patterns:
+            match = pattern.match(text)
+            if not match:
+                continue
+            num = match["num"]
+            readings = tuple(
+                reading
+                for kind, style in kinds
+                if (reading := _reading(kind, num, style)) and reading.value <= _PLAUSIBLE
+            )
+            if readings:
+                return _Numbered(readings, num, mark, (match["rest"] or "").strip())
+        return None
+
+    def is_marker(self, text: str) -> bool:
+        return bool(
+            self.structural(text)
+            or self.numbered(text)
+            or self.preamble.match(text)
+            or self.transitional_header(text)
+        )
+
+    def transitional_header(self, text: str) -> bool:
+        """A line opening the transitory articles: the keyword alone, or an all-caps header."""
+        return bool(self.transitional.match(text)) and (len(text) <= 40 or text.isupper())
+
+    def label(self, kind: str, num: str | None) -> str:
+        """How a message names a unit: "Artículo 16", "apartado B", "fracción XV", "inciso a)"."""
+        name = self.names[kind]
+        if kind == "preamble" or not num:
+            return name
+        if kind in ("title", "chapter", "article"):
+            return f"{name} {num}"
+        if self.language == "eng":
+            return f"{name} ({num})"
+        return f"{name} {num}{')' if kind == 'indent' else ''}"
+
+
+# Several hundred units of one kind under one parent is no numbering: "ii" is no apartado.
+_PLAUSIBLE: Final = 99
+
+
+def _numbered(number: str, mark: str, *readings: tuple[str, str]) -> _NumberedPattern:
+    """A numbered marker: `number` (a regex naming `num`) then the line's text, if any."""
+    return re.compile(rf"{number}(?:\s+(?P<rest>.*))?$"), mark, readings
+
+
+_ES_NUMBERED: Final = (
+    # "A. Medio Ambiente": an apartado, or a fracción when the letter is a roman numeral too.
+    _numbered(r"(?P<num>[A-Z])\.", ".", ("paragraph", "upper-alpha"), ("point", "upper-roman")),
+    _numbered(r"(?P<num>[IVXLCDM]{2,})\.", ".", ("point", "upper-roman")),
+    _numbered(r"(?P<num>\d{1,3})\.", ".", ("subparagraph", "arabic")),
+    _numbered(r"(?P<num>[a-z]{1,2})\)", ")", ("indent", "lower-alpha")),
+)
+
+_EN_NUMBERED: Final = (
+    _numbered(r"\((?P<num>\d{1,3})\)", "()", ("paragraph", "arabic")),
+    # "(i)" is subparagraph i after "(h)", else point i.
+    _numbered(
+        r"\((?P<num>[a-z]{1,4})\)", "()", ("subparagraph", "lower-alpha"), ("point", "lower-roman")
+    ),
+    _numbered(r"\((?P<num>[A-Z]{1,2})\)", "()", ("indent", "upper-alpha")),
+    # The labels the editor shows and exports ("1.", "a.", "i.", "A.", "I.", "a)"): the same
+    # number reads as different kinds depending on the styles, so placement decides.
+    _numbered(r"(?P<num>\d{1,3})\.", ".", ("paragraph", "arabic"), ("subparagraph", "arabic")),
+    _numbered(
+        r"(?P<num>[a-z]{1,4})\.", ".", ("subparagraph", "lower-alpha"), ("point", "lower-roman")
+    ),
+    _numbered(r"(?P<num>[A-Z])\.", ".", ("paragraph", "upper-alpha"), ("point", "upper-roman")),
+    _numbered(r"(?P<num>[IVXLCDM]{2,})\.", ".", ("point", "upper-roman")),
+    _numbered(r"(?P<num>[a-z]{1,2})\)", ")", ("indent", "lower-alpha")),
+    _numbered(r"(?P<num>[A-Z]{1,2})\)", ")", ("indent", "upper-alpha")),
+)
+
+_ARTICLE_SUFFIX: Final = r"(?i:bis|ter|qu[áa]ter|quinquies|sexies|septies|octies|[a-z](?![a-z]))"
+
+_CONVENTIONS: Final[dict[str, _Conventions]] = {
+    "spa": _Conventions(
+        language="spa",
+        preamble=re.compile(r"(?:PRE[ÁA]MBULO|Pre[áa]mbulo)\.?$"),
+        transitional=re.compile(
+            r"(?:(?:ART[ÍI]CULOS?|Art[íi]culos?)\s+)?(?:TRANSITORIOS?|[Tt]ransitorios?)\b"
+            r"|DISPOSICIONES TRANSITORIAS|Disposiciones transitorias"
+        ),
+        title=re.compile(r"(?:T[ÍI]TULO|T[íi]tulo)\s+(?P<rest>.+)$"),
+        chapter=re.compile(r"(?:CAP[ÍI]TULO|Cap[íi]tulo)\s+(?P<rest>.+)$"),
+        article=re.compile(
+            r"(?:ART[ÍI]CULO|Art[íi]culo)\s+(?P<num>\d{1,4})(?:o|°|º)?"
+            rf"(?P<suffix>(?:\s*-\s*|\s+){_ARTICLE_SUFFIX})?"
+            rf"\s*(?:{_SEPARATOR}\s*(?P<rest>.*))?$"
+        ),
+        numbered_patterns=_ES_NUMBERED,
+        names={
+            "preamble": "the preamble",
+            "title": "TÍTULO",
+            "chapter": "CAPÍTULO",
+            "article": "Artículo",
+            "paragraph": "apartado",
+            "subparagraph": "numeral",
+            "point": "fracción",
+            "indent": "inciso",
+        },
+        ordinal_words=True,
+    ),
+    "eng": _Conventions(
+        language="eng",
+        preamble=re.compile(r"(?:PREAMBLE|Preamble)\.?$"),
+        transitional=re.compile(
+            r"(?:TRANSITIONAL|Transitional|TRANSITORY|Transitory)\s+"
+            r"(?:PROVISIONS?|[Pp]rovisions?)\b"
+        ),
+        title=re.compile(r"(?:TITLE|Title|PART|Part)\s+(?P<rest>.+)$"),
+        chapter=re.compile(r"(?:CHAPTER|Chapter)\s+(?P<rest>.+)$"),
+        article=re.compile(
+            r"(?:ARTICLE|Article|SECTION|Section)\s+(?P<num>\d{1,4})"
+            rf"(?P<suffix>(?:\s*-\s*|\s*){_ARTICLE_SUFFIX})?"
+            rf"\s*(?:{_SEPARATOR}\s*(?P<rest>.*))?$"
+        ),
+        numbered_patterns=_EN_NUMBERED,
+        names={
+            "preamble": "the preamble",
+            "title": "TITLE",
+            "chapter": "CHAPTER",
+            "article": "Article",
+            "paragraph": "paragraph",
+            "subparagraph": "subparagraph",
+            "point": "point",
+            "indent": "indent",
+        },
+        ordinal_words=False,
+    ),
+}
+
+
+def _is_heading_like(text: str, *, limit: int = _HEADING_LIMIT, period: bool = False) -> bool:
+    """Whether `text` reads as a heading: short, one phrase, no closing punctuation.
+
+    With `period`, a final full stop is allowed ("De la naturaleza … de la ciudad.").
+    """
+    if not text or len(text) > limit or _DEROGATED.match(text) or _BRACKET_NOTE.match(text):
+        return False
+    if text.endswith((":", ";", ",")) or (text.endswith(".") and not period):
+        return False
+    return ". " not in text.rstrip(".")
+
+
+# --------------------------------------------------------------------------------------------
+# Opening, transitory articles and the title
+
+
+def _body_start(lines: Sequence[_Line], conventions: _Conventions) -> int:
+    """Index of the first line of the constitution proper: the preamble or the first unit."""
+    for index, line in enumerate(lines):
+        if conventions.preamble.match(line.text) or conventions.structural(line.text):
+            return index
+    return len(lines)
+
+
+def _transitional_start(lines: Sequence[_Line], conventions: _Conventions) -> int:
+    for index, line in enumerate(lines):
+        if conventions.transitional_header(line.text):
+            return index
+    return len(lines)
+
+
+def _title_line(opening: Sequence[_Line]) -> _Line | None:
+    """The opening's last all-capitals line ("CONSTITUCIÓN POLÍTICA DE …"), else its first line."""
+    for line in reversed(opening):
+        letters = [c for c in line.text if c.isalpha()]
+        if len(letters) >= 3 and line.text == line.text.upper() and len(line.text) <= 200:
+            return line
+    return opening[0] if opening else None
+
+
+def _opening_finding(
+    opening: Sequence[_Line], title_line: _Line | None, first: _Line | None
+) -> Finding | None:
+    """What comes before the preamble or first unit (publication data, the decree) is reported."""
+    left = [line for line in opening if line is not title_line]
+    if not left:
+        return None
+    if first:
+        message = (
+            f"{_line_ranges(left, opening)} ({_count(len(left), 'paragraph')}) before "
+            f"“{first.text[:40]}” (line {first.number}) not imported: they come before the "
+            "constitutional text (publication data, promulgation decree…)"
+        )
+    else:
+        message = (
+            f"{_line_ranges(left, opening)} ({_count(len(left), 'paragraph')}) not imported: "
+            "the text has no preamble, title, chapter or article marker to start from"
+        )
+    if title_line:
+        message += f"; line {title_line.number} “{title_line.text}” became the document title"
+    return Finding(f"line {left[0].number}", message)
+
+
+def _transitional_finding(lines: Sequence[_Line], conventions: _Conventions) -> Finding:
+    keyword = conventions.transitional.match(lines[0].text)
+    header = keyword[0] if keyword else lines[0].text
+    articles = sum(1 for line in lines[1:] if _is_transitory_article(line.text, conventions))
+    return Finding(
+        f"line {lines[0].number}",
+        f"{header} ({_count(articles, 'transitory article')}, lines {lines[0].number}–"
+        f"{lines[-1].number}) not imported: the document model has no transitional provisions yet",
+    )
+
+
+def _is_transitory_article(text: str, conventions: _Conventions) -> bool:
+    """Whether a line opens a transitory article: "PRIMERO.- …", "DÉCIMO PRIMERO. - …", "1. …"."""
+    match = re.match(rf"({_ORDINAL_WORD}(?: {_ORDINAL_WORD})?)\s*[.\-–—]", text)
+    if match and (match[1].upper() in ("ÚNICO", "UNICO") or _parses("ordinal-es", match[1])):
+        return True
+    return bool(conventions.structural(text) or re.match(r"\d{1,3}\.\s", text))
+
+
+def _line_ranges(lines: Sequence[_Line], context: Sequence[_Line]) -> str:
+    """Runs of `lines` that are consecutive in `context`: "lines 1–25", "lines 1–3 and 5–9"."""
+    position = {id(line): index for index, line in enumerate(context)}
+    runs: list[list[_Line]] = []
+    for line in lines:
+        if runs and position[id(line)] == position[id(runs[-1][-1])] + 1:
+            runs[-1].append(line)
+        else:
+            runs.append([line])
+    parts = [
+        f"{run[0].number}" if len(run) == 1 else f"{run[0].number}–{run[-1].number}" for run in runs
+    ]
+    word = "line" if len(parts) == 1 and len(runs[0]) == 1 else "lines"
+    return f"{word} {_join(parts)}"
+
+
+def _join(parts: Sequence[str]) -> str:
+    return parts[0] if len(parts) == 1 else f"{', '.join(parts[:-1])} and {parts[-1]}"
+
+
+def _a(noun: str) -> str:
+    """The noun with its English indefinite article: "a numeral", "an inciso"."""
+    return f"{'an' if noun[:1].lower() in 'aeiou' else 'a'} {noun}"
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
+def _quote(text: str, limit: int = 60) -> str:
+    return f"“{text if len(text) <= limit else text[: limit - 1].rstrip() + '…'}”"
+
+
+# --------------------------------------------------------------------------------------------
+# The body
+
+
+@dataclass(eq=False)
+class _Open:
+    """A unit still open for paragraphs and sub-units, with how far its children's numbers got."""
+
+    draft: Draft | None  # None for the body itself
+    kind: str  # "body" for the body
+    label: str
+    parent: _Open | None
+    children: list[Draft]
+    last: dict[tuple[str, str], int] = field(default_factory=dict)  # (kind, style) → last value
+
+    def may_hold(self, kind: str) -> bool:
+        allowed = TOP_LEVEL_KINDS if self.kind == "body" else ALLOWED_CHILDREN[self.kind]
+        return kind in allowed
+
+    def last_text(self) -> str:
+        if self.draft is None:
+            return ""
+        return self.draft.paragraphs[-1] if self.draft.paragraphs else self.draft.heading
+
+
+@dataclass(frozen=True)
+class _Placement:
+    """Where a numbered marker goes: into `container`, read as `reading`."""
+
+    container: _Open
+    reading: _Reading
+    score: int  # 3: continues the container's sequence, 2: starts one, 1: neither
+
+
+@dataclass
+class _Trailing:
+    """Unnumbered paragraphs after a fracción or inciso: its own, unless its list ends there."""
+
+    item: _Open
+    lines: list[_Line]
+
+
+_RANK: Final = {kind: rank for rank, kind in enumerate(UNIT_KINDS)}
+_LIST_ITEMS: Final = ("point", "indent")
+
+
+class _BodyParser:
+    """One pass over the body's lines, keeping the stack of open units."""
+
+    def __init__(self, conventions: _Conventions) -> None:
+        self.conventions = conventions
+        self.drafts: list[Draft] = []
+        self.root = _Open(None, "body", "", None, self.drafts)
+        self.stack: list[_Open] = [self.root]
+        self.reported: list[tuple[int, Finding]] = []
+        self.notes: list[_Line] = []
+        self.trailing: _Trailing | None = None
+        self.in_preamble = False
+
+    def parse(self, lines: Sequence[_Line]) -> list[Draft]:
+        lines = self.without_notes(lines)
+        index = 0
+        while index < len(lines):
+            index = self.read(lines, index)
+        self.end_trailing(None)
+        self.report_notes()
+        return self.drafts
+
+    @property
+    def findings(self) -> list[Finding]:
+        """What was reported, in the order of the source's lines."""
+        return [finding for _, finding in sorted(self.reported, key=lambda pair: pair[0])]
+
+    def report(self, line: _Line, message: str) -> None:
+        self.reported.append((line.number, Finding(f"line {line.number}", message)))
+
+    def read(self, lines: Sequence[_Line], index: int) -> int:
+        """Read the line at `index` (and a heading line after it); the index of the next line."""
+        line = lines[index]
+        text = line.text
+        conventions = self.conventions
+        if conventions.preamble.match(text) and self.stack == [self.root] and not self.drafts:
+            self.open_unit(self.root, Draft("preamble", where=f"line {line.number}"))
+            self.in_preamble = True
+            return index + 1
+        structural = conventions.structural(text)
+        if structural:
+            self.in_preamble = False
+            return self.read_structural(structural, line, lines, index)
+        numbered = None if self.in_preamble else conventions.numbered(text)
+        if numbered:
+            self.read_numbered(numbered, line, lines, index)
+        else:
+            self.read_paragraph(text, line)
+        return index + 1
+
+    def without_notes(self, lines: Sequence[_Line]) -> list[_Line]:
+        """The lines with reform notes ("[Reforma publicada …]") taken out, and noted."""
+        kept = []
+        for line in lines:
+            if _BRACKET_NOTE.match(line.text):
+                self.notes.append(line)
+                continue
+            text = _INLINE_NOTE.sub("", line.text).strip()
+            if text != line.text:
+                self.notes.append(line)
+            if text:
+                kept.append(_Line(line.number, text, line.after_blank))
+        return kept
+
+    # Titles, chapters, articles ----------------------------------------------------------------
+
+    def read_structural(
+        self, marker: _Structural, line: _Line, lines: Sequence[_Line], index: int
+    ) -> int:
+        self.end_trailing(None)
+        container = next(
+            (open_ for open_ in reversed(self.stack) if open_.may_hold(marker.kind)), self.root
+        )
+        draft = Draft(marker.kind, marker.num, where=f"line {line.number}")
+        self.open_unit(container, draft)
+        following = lines[index + 1] if index + 1 < len(lines) else None
+        if marker.rest:
+            if marker.kind != "article" or _is_heading_like(marker.rest):
+                draft.heading = marker.rest
+            else:
+                draft.paragraphs.append(marker.rest)
+            return index + 1
+        if following is None or self.conventions.is_marker(following.text):
+            return index + 1
+        if marker.kind == "article":
+            is_heading = _is_heading_like(following.text, period=not following.after_blank)
+        else:
+            is_heading = _is_heading_like(
+                following.text, limit=_CONTAINER_HEADING_LIMIT, period=True
+            )
+        if is_heading:
+            draft.heading = following.text
+            return index + 2
+        return index + 1
+
+    # Apartados, numerales, fracciones, incisos ---------------------------------------------------
+
+    def read_numbered(
+        self, marker: _Numbered, line: _Line, lines: Sequence[_Line], index: int
+    ) -> None:
+        following = self.next_numbered(marker, lines, index) if len(marker.readings) > 1 else None
+        placement = self.place(marker, following)
+        if placement is None:
+            name = self.conventions.names[marker.readings[0].kind]
+            self.report(
+                line,
+                f"the line opens with “{marker.num}” like {_a(name)}, but no open unit here may "
+                f"hold {_a(name)}; it was kept as text of {self.place_name(self.stack[-1])}",
+            )
+            self.read_paragraph(line.text, line)
+            return
+        innermost = self.stack[-1]
+        self.end_trailing(placement)
+        self.report_nesting(placement, innermost, line)
+        reading = placement.reading
+        draft = Draft(reading.kind, reading.num, where=f"line {line.number}")
+        if marker.rest:
+            # "A. Medio Ambiente": a lettered apartado's short text is its heading.
+            lettered = reading.kind == "paragraph" and reading.style == "upper-alpha"
+            if lettered and _is_heading_like(marker.rest):
+                draft.heading = marker.rest
+            else:
+                draft.paragraphs.append(marker.rest)
+        placement.container.last[(reading.kind, reading.style)] = reading.value
+        self.open_unit(placement.container, draft)
+
+    def place(self, marker: _Numbered, following: _Numbered | None) -> _Placement | None:
+        """Where the marker goes: a reading that continues an open sequence, else the innermost.
+
+        When the next numbered line follows exactly one reading ("I." then "II."), that reading
+        is taken.
+        """
+        readings = marker.readings
+        if following and len(readings) > 1:
+            fitting = [r for r in readings if r.successor() == following.num]
+            if len(fitting) == 1:
+                readings = tuple(fitting)
+        options = list(self.options(readings))
+        if not options:
+            return None
+        continuing = [option for option in options if option.score == 3]
+        if continuing:
+            return continuing[0]
+        innermost: dict[_Reading, _Placement] = {}
+        for option in options:
+            innermost.setdefault(option.reading, option)
+        return max(innermost.values(), key=lambda option: option.score)
+
+    def options(self, readings: Sequence[_Reading]) -> Iterator[_Placement]:
+        """Every open unit that may hold a reading, innermost first, scored for continuity."""
+        for container in reversed(self.stack):
+            for reading in readings:
+                if container.may_hold(reading.kind):
+                    last = container.last.get((reading.kind, reading.style))
+                    yield _Placement(container, reading, _score(reading.value, last))
+
+    def next_numbered(
+        self, marker: _Numbered, lines: Sequence[_Line], index: int
+    ) -> _Numbered | None:
+        """The next numbered marker closed the same way ("I." … "II.", not "a)"), if any."""
+        for line in lines[index + 1 :]:
+            if self.conventions.structural(line.text):
+                return None
+            numbered = self.conventions.numbered(line.text)
+            if numbered and numbered.mark == marker.mark:
+                return numbered
+        return None
+
+    # Unnumbered paragraphs --------------------------------------------------------------------
+
+    def read_paragraph(self, text: str, line: _Line) -> None:
+        unit = self.stack[-1]
+        if unit.draft is None:  # the body starts with a unit marker, so this cannot happen
+            self.report(line, f"{_quote(text)} lies outside any unit and was not imported")
+            return
+        item_opens_more = unit.last_text().endswith(":")
+        unit.draft.paragraphs.append(text)
+        if unit.kind not in _LIST_ITEMS:
+            return
+        if self.trailing and self.trailing.item is unit:
+            self.trailing.lines.append(line)
+        elif not item_opens_more:
+            self.trailing = _Trailing(unit, [line])
+
+    def end_trailing(self, placement: _Placement | None) -> None:
+        """Settle paragraphs kept after a list item, now that the next unit (if any) is known.
+
+        If the list goes on (or the next unit goes inside the item), they were the item's own;
+        a heading-like one among them is reported, as the model has no headings between units.
+        If the list ends there, they most likely belong to the unit holding the list, which
+        cannot have paragraphs after its sub-units: they stay with the item, reported.
+        """
+        trailing, self.trailing = self.trailing, None
+        if trailing is None:
+            return
+        item = trailing.item
+        goes_on = placement is not None and (
+            (placement.container is item or self.is_inside(placement.container, item))
+            or (
+                placement.container is item.parent
+                and placement.reading.kind == item.kind
+                and placement.score == 3
+            )
+        )
+        if goes_on:
+            for line in trailing.lines:
+                if _is_heading_like(line.text):
+                    self.report(
+                        line,
+                        f"{_quote(line.text)} reads as a sub-heading over the units that follow, "
+                        "but the model has no headings between sub-units; it was kept as a "
+                        f"paragraph of {self.place_name(item)}",
+                    )
+            return
+        lines, names = trailing.lines, self.conventions.names
+        holder = item.parent
+        assert holder is not None and holder.draft is not None  # a list item sits in some unit
+        if len(lines) == 1:
+            what, verb, kept = _quote(lines[0].text), "comes", "it was kept as a paragraph"
+        else:
+            first = _quote(lines[0].text)
+            what = f"{len(lines)} paragraphs ({_line_ranges(lines, lines)}, from {first})"
+            verb, kept = "come", "they were kept as paragraphs"
+        self.report(
+            lines[0],
+            f"{what} {verb} after the last {names[item.kind]} of {self.place_name(holder)} and "
+            f"most likely belong{'s' if len(lines) == 1 else ''} to that {names[holder.kind]} "
+            f"itself, but the model puts a unit's own paragraphs before its sub-units; {kept} "
+            f"of {item.label}",
+        )
+
+    # Findings that span the body ---------------------------------------------------------------
+
+    def report_nesting(self, placement: _Placement, innermost: _Open, line: _Line) -> None:
+        """Report a unit the source nests where the model cannot have it.
+
+        A numeral 1 right after a fracción that reads as a heading or ends with a colon ("II.
+        Bases para la determinación de criterios y fórmulas") belongs inside it in the source;
+        the model has no numeral inside a fracción, so it is placed after the fracción.
+        """
+        reading, container = placement.reading, placement.container
+        lead_in = innermost.last_text()
+        if (
+            innermost.draft is None
+            or container is innermost
+            or reading.value != 1
+            or _RANK[reading.kind] >= _RANK[innermost.kind]
+            or innermost.children
+            or not (lead_in.endswith(":") or _is_heading_like(lead_in))
+        ):
+            return
+        names = self.conventions.names
+        self.report(
+            line,
+            f"{self.conventions.label(reading.kind, reading.num)} opens right after "
+            f"{self.place_name(innermost)} as if it were part of it, but the model allows no "
+            f"{names[reading.kind]} inside {_a(names[innermost.kind])}; it was placed after it, "
+            f"in {self.place_name(container)}",
+        )
+
+    def report_notes(self) -> None:
+        if not self.notes:
+            return
+        numbers = [str(line.number) for line in self.notes]
+        self.report(
+            self.notes[0],
+            f"{_count(len(self.notes), 'reform note')} in square brackets "
+            f"(e.g. {_quote(self.notes[0].text, 70)}) not imported: they record the compilation's "
+            f"history, not constitutional text (line{'s' if len(numbers) > 1 else ''} "
+            f"{_join(numbers)})",
+        )
+
+    # The stack -----------------------------------------------------------------------------------
+
+    def open_unit(self, container: _Open, draft: Draft) -> _Open:
+        """Add `draft` as the last child of `container` and make it the innermost open unit."""
+        del self.stack[self.stack.index(container) + 1 :]
+        container.children.append(draft)
+        label = self.conventions.label(draft.kind, draft.num)
+        opened = _Open(draft, draft.kind, label, container, draft.children)
+        self.stack.append(opened)
+        return opened
+
+    def is_inside(self, unit: _Open, ancestor: _Open) -> bool:
+        while unit.parent is not None:
+            if unit.parent is ancestor:
+                return True
+            unit = unit.parent
+        return False
+
+    def place_name(self, unit: _Open) -> str:
+        """Where a unit is, from its article (or the top) down: "Artículo 53, apartado B, …"."""
+        chain: list[_Open] = []
+        current: _Open | None = unit
+        while current is not None and current.draft is not None:
+            chain.append(current)
+            if current.kind == "article":
+                break
+            current = current.parent
+        return ", ".join(open_.label for open_ in reversed(chain)) or "the document"
+
+
+def _score(value: int, last: int | None) -> int:
+    if last is not None:
+        return 3 if value == last + 1 else 1
+    return 2 if value == 1 else 1
