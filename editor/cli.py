@@ -104,14 +104,11 @@ def import_(file: str, fmt: str | None, slug: str | None, title: str | None, doc
         raise click.ClickException(str(exc)) from None
     finally:
         services.rooms.close_all()
-    units = result.built.units
-    from akoma_ntoso import iter_units
+    from akoma_ntoso import UNIT_KINDS, iter_units
 
-    counts: dict[str, int] = {}
-    for unit in iter_units(units):
-        counts[unit.kind] = counts.get(unit.kind, 0) + 1
+    kinds = [unit.kind for unit in iter_units(result.built.units)]
     click.echo(f"imported {result.document.slug!r}: {result.document.title}")
-    click.echo("  " + ", ".join(f"{n} {kind}" for kind, n in counts.items()))
+    click.echo("  " + ", ".join(f"{kinds.count(kind)} {kind}" for kind in UNIT_KINDS if kind in kinds))
     if result.findings:
         click.echo(f"  {len(result.findings)} note(s) on what could not be carried over as it was:")
         for finding in result.findings:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional, Regexp
 
-from akoma_ntoso import AkomaNtosoError, iter_units
+from akoma_ntoso import UNIT_KINDS, AkomaNtosoError, iter_units
 
 from . import current_services, permissions
 from .documents import SLUG, DocumentError
@@ -37,6 +38,21 @@ class ImportForm(FlaskForm):
     publish = BooleanField(_l("Readable by the public at once"))
 
 
+def _count(kind: str, n: int) -> str:
+    """"3 artículos", "1 apartado": the kinds of unit as the committee names them."""
+    forms = {
+        "preamble": ngettext("%(num)d preamble", "%(num)d preambles", n),
+        "title": ngettext("%(num)d title", "%(num)d titles", n),
+        "chapter": ngettext("%(num)d chapter", "%(num)d chapters", n),
+        "article": ngettext("%(num)d article", "%(num)d articles", n),
+        "paragraph": ngettext("%(num)d apartado", "%(num)d apartados", n),
+        "subparagraph": ngettext("%(num)d numeral", "%(num)d numerals", n),
+        "point": ngettext("%(num)d fracción", "%(num)d fracciones", n),
+        "indent": ngettext("%(num)d inciso", "%(num)d incisos", n),
+    }
+    return forms[kind]
+
+
 @bp.route("/import", methods=["GET", "POST"])
 def import_page():
     if not current_user.is_authenticated:
@@ -61,9 +77,8 @@ def import_page():
         except (AkomaNtosoError, DocumentError) as exc:
             current_services().db.rollback()
             return render_template("import.html", form=form, problem=str(exc)), 400
-        counts: dict[str, int] = {}
-        for unit in iter_units(result.built.units):
-            counts[unit.kind] = counts.get(unit.kind, 0) + 1
-        return render_template("import_report.html", document=result.document, counts=counts,
+        kinds = [unit.kind for unit in iter_units(result.built.units)]
+        summary = [_count(kind, kinds.count(kind)) for kind in UNIT_KINDS if kind in kinds]
+        return render_template("import_report.html", document=result.document, summary=summary,
                                findings=result.findings), 201
     return render_template("import.html", form=form), (400 if form.errors else 200)

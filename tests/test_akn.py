@@ -233,3 +233,30 @@ def test_an_empty_document_cannot_be_exported():
     built = build([Draft("preamble", paragraphs=["Solo un preámbulo."])])
     with pytest.raises(AkomaNtosoError, match="nothing to export"):
         export(built.units)
+
+
+CDMX = SHARED_DATA / "cdmx" / "constitucion-politica-cdmx.txt"
+
+
+def test_the_mexico_city_constitution_exports_to_valid_akn_and_reads_back_the_same():
+    require(CDMX.exists(), f"the Mexico City constitution is not at {CDMX}")
+    from akoma_ntoso.text_import import import_text
+
+    built = import_text(CDMX.read_text(encoding="utf-8"))
+    work = Work(place="mx-cmx", doctype="act", date="2017-02-05", number="constitucion",
+                title=built.meta["title"])
+    root = export_akn(built.units, work, TODAY)
+    assert validate(root) == []
+    articles = root.findall(".//a:body//a:article", NS)
+    assert [a.get("eId") for a in articles] == [f"art_{n}" for n in range(1, 72)]
+    article_16 = root.find(".//a:article[@eId='art_16']", NS)
+    assert [p.findtext("a:heading", namespaces=NS) for p in article_16.findall("a:paragraph", NS)][:2] == [
+        "Medio Ambiente", "Gestión sustentable del agua"]
+    assert root.find(".//a:article[@eId='art_16']/a:paragraph[@eId='art_16__para_A']/"
+                     "a:subparagraph[@eId='art_16__para_A__subpara_3']", NS) is not None
+    assert root.find("a:act/a:preamble/a:p", NS).text.startswith("Inquexquichcauhmanizcemanahuac")
+    assert root.find(".//a:FRBRExpression/a:FRBRuri", NS).get("value") == \
+        "/akn/mx-cmx/act/2017-02-05/constitucion/spa@2026-11-21"
+    again = import_akn(to_bytes(root))
+    assert signature(again.built.units) == signature(built.units)
+    assert again.built.findings == []

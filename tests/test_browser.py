@@ -193,3 +193,68 @@ def test_pasted_copy_of_an_article_gets_fresh_guids(browser, server):
     copy = next(g for _n, h, g in found if h == "Movilidad (copia)")
     assert copy != mobility
     expect(bruno.locator("#outline")).to_contain_text("Movilidad (copia)")
+
+
+IMPORTED_TEXT = """CONSTITUCIÓN DE PRUEBA
+
+TÍTULO PRIMERO
+DISPOSICIONES GENERALES
+
+Artículo 1
+De la Ciudad
+
+1. La Ciudad es libre y autónoma.
+
+2. Sus habitantes deciden:
+
+a) sus autoridades;
+
+b) su presupuesto.
+
+Artículo 2
+Derecho al agua
+
+A. Acceso
+
+1. Toda persona tiene derecho al agua.
+
+[Reforma publicada el 1 de enero de 2020]
+"""
+
+
+def test_a_committee_member_pastes_a_law_and_gets_a_live_document(browser, server, tmp_path):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="es-MX")  # a phone
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    page.goto(server.url + "/login")
+    page.fill("#email", ACCOUNTS["ana"][0])
+    page.fill("#password", PASSWORD)
+    page.click("main form button[type=submit]")
+    page.wait_for_url(server.url + "/")
+    page.get_by_role("link", name="Importar una ley").click()
+    expect(page.get_by_role("heading", name="Importar una ley")).to_be_visible()
+    page.get_by_label("Pegue el texto de la ley").fill(IMPORTED_TEXT)
+    page.get_by_label("Dirección (opcional)").fill("prueba-importada")
+    page.screenshot(path=str(tmp_path / "import-form.png"), full_page=True)
+    page.get_by_role("button", name="Importar").click()
+
+    expect(page.get_by_role("heading", name="Importado: CONSTITUCIÓN DE PRUEBA")).to_be_visible()
+    expect(page.locator(".lede")).to_contain_text("2 artículos")
+    expect(page.locator(".findings")).to_contain_text("Reforma publicada")
+    page.screenshot(path=str(tmp_path / "import-report.png"), full_page=True)
+
+    page.get_by_role("link", name="Leerlo").click()
+    expect(page.locator("#art_1__subpara_2__indent_b")).to_contain_text("su presupuesto.")
+    expect(page.locator("#art_2__para_A-h")).to_contain_text("A. Acceso")
+
+    page.goto(f"{server.url}/d/prueba-importada/edit")
+    page.wait_for_selector("body[data-synced=true]")
+    expect(page.locator("#editor")).to_contain_text("Toda persona tiene derecho al agua.")
+    page.screenshot(path=str(tmp_path / "import-editor.png"), full_page=True)
+    context.close()
+
+
+def test_readers_cannot_reach_the_import_page(server):
+    anonymous = requests.get(server.url + "/import", allow_redirects=False, timeout=10)
+    assert anonymous.status_code == 302 and "/login" in anonymous.headers["Location"]
+    assert server.login("vera").get(server.url + "/import", timeout=10).status_code == 403

@@ -14,7 +14,7 @@ def _interface_strings() -> set[str]:
     method_map = [("editor/**.py", "python"), ("web/templates/**.html", "jinja2")]
     found = set()
     for _file, _line, message, _comments, _context in extract_from_dir(
-        str(ROOT), method_map, keywords={"_": None, "gettext": None, "_l": None, "lazy_gettext": None}
+        str(ROOT), method_map, keywords={"_": None, "gettext": None, "_l": None, "lazy_gettext": None, "ngettext": (1, 2)}
     ):
         found.add(message if isinstance(message, str) else message[0])
     return found
@@ -24,10 +24,17 @@ def test_every_interface_string_has_a_spanish_translation():
     with open(CATALOGUE / "messages.po", "rb") as f:
         catalogue = read_po(f, locale="es")
     translated = {m.id: m.string for m in catalogue if m.id and m.string}
-    missing = sorted(_interface_strings() - set(translated))
+    singulars = {msgid[0] if isinstance(msgid, tuple) else msgid for msgid in translated}
+    missing = sorted(_interface_strings() - singulars)
     assert not missing, f"untranslated interface strings (run make i18n and translate): {missing}"
     compiled = Translations.load(str(ROOT / "editor" / "translations"), ["es"])
-    stale = [msgid for msgid, text in translated.items() if compiled.gettext(msgid) != text]
+    def compiled_text(msgid):
+        if isinstance(msgid, tuple):  # a plural: singular and plural forms
+            return (compiled.ngettext(msgid[0], msgid[1], 1), compiled.ngettext(msgid[0], msgid[1], 2))
+        return compiled.gettext(msgid)
+
+    stale = [msgid for msgid, text in translated.items() if compiled_text(msgid) != tuple(text) and
+             compiled_text(msgid) != text]
     assert not stale, f"messages.mo is older than messages.po (run make i18n): {stale[:5]}"
 
 
