@@ -32,6 +32,7 @@ test: $(STAMP) web/node_modules/.installed tests/yjs_client/node_modules/.instal
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 bench: $(STAMP)
+	$(PY) bench/akn_cdmx.py
 	$(PY) bench/trace_ingest.py
 	$(PY) bench/live_room.py
 
