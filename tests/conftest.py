@@ -15,7 +15,29 @@ import pytest
 import requests
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED_DATA = ROOT.parent / "shared" / "data"
+
+
+def _shared_data() -> Path:
+    """The shared real data: $CONSTITUENT_SHARED_DATA, else `../shared/data` beside this checkout,
+    else beside the repository it was cloned from (a CI clone in /tmp keeps finding it)."""
+    if os.environ.get("CONSTITUENT_SHARED_DATA"):
+        return Path(os.environ["CONSTITUENT_SHARED_DATA"])
+    beside = ROOT.parent / "shared" / "data"
+    if beside.is_dir():
+        return beside
+    try:
+        origin = subprocess.run(["git", "-C", str(ROOT), "remote", "get-url", "origin"],
+                                capture_output=True, text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        origin = ""
+    if origin and Path(origin).is_dir():
+        cloned_from = Path(origin).resolve().parent / "shared" / "data"
+        if cloned_from.is_dir():
+            return cloned_from
+    return beside
+
+
+SHARED_DATA = _shared_data()
 CHROMIUM = "/usr/bin/chromium"
 PASSWORD = "correct horse battery"
 
