@@ -89,9 +89,9 @@ def _render_unit(
     if has_heading:
         out.append(f'<h{level} class="unit-heading" id="{eid}-h">')
         if unit.label:
-            out.append(f'<span class="num">{escape(unit.label)}</span>')
+            out.append(f'<span class="num">{escape(unit.label)}</span> ')
         if unit.heading:
-            out.append(f' <span class="heading">{escape(unit.heading)}</span>')
+            out.append(f'<span class="heading">{escape(unit.heading)}</span>')
         if unit.kind == "preamble" and not unit.heading:
             out.append(escape(preamble_label))
         if link_in_heading:
@@ -132,6 +132,10 @@ _STYLE = (
     "h2,h3{text-align:center;font-size:1.15rem;margin:2rem 0 .75rem}"
     "h4{font-size:1.05rem;margin:1.5rem 0 .5rem}h5{font-size:1rem;margin:.75rem 0 .25rem}"
     ".unit-paragraph,.unit-subparagraph,.unit-point,.unit-indent{margin-left:1.25rem}"
+    ".unit-title>h2 .heading,.unit-chapter>h3 .heading{display:block}"
+    ".unit-subparagraph>h5,.unit-point>h5,.unit-indent>h5{display:inline;font-weight:normal}"
+    ".unit-subparagraph>h5+p,.unit-point>h5+p,.unit-indent>h5+p{display:inline}"
+    ".unit-paragraph,.unit-subparagraph,.unit-point,.unit-indent{margin-top:.5rem}"
     ".num{font-weight:bold;margin-right:.35em}"
     ".permalink{color:#666;text-decoration:none;margin-left:.35em}"
     ".permalink:focus,.permalink:hover{color:#0645ad;text-decoration:underline}"

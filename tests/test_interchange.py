@@ -160,3 +160,16 @@ def test_only_editors_import_over_http_and_bad_files_change_nothing(server):
     # Public now, and exported with the source's sections.
     root = _akn(requests.Session(), server, "budget")
     assert len(root.findall(".//a:article", NS)) == 11 and validate(root) == []
+
+
+def test_the_reading_view_offers_the_downloads_and_they_work(server):
+    page = requests.get(f"{server.url}/d/{PUBLISHED}", headers={"Accept-Language": "es"}, timeout=10).text
+    links = re.findall(r'href="(/api/v1/documents/[^"]+)"', page)
+    assert [link.split("?")[0].rsplit("/", 1)[1] for link in links] == ["akn", "html", "text"]
+    assert "Descargar" in page
+    for link in links:
+        response = requests.get(server.url + link.replace("&amp;", "&"), timeout=10)
+        assert response.status_code == 200
+        assert response.headers["Content-Disposition"].startswith("attachment;")
+    akn = requests.get(server.url + links[0], timeout=10)
+    assert validate(etree.fromstring(akn.content)) == []
