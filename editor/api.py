@@ -181,6 +181,21 @@ _unit_schema = {
     },
 }
 
+def _export_path(summary: str, media: str) -> dict:
+    return {
+        "get": {
+            "summary": summary,
+            "parameters": [
+                {"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}},
+                {"name": "download", "in": "query", "required": False, "schema": {"type": "string"},
+                 "description": "any value: served as an attachment"},
+            ],
+            "responses": {"200": {"description": "the document", "content": {media: {}}},
+                          "404": {"description": "no such document"}},
+        }
+    }
+
+
 OPENAPI = {
     "openapi": "3.1.0",
     "info": {"title": "Constituent API", "version": "1"},
@@ -213,33 +228,11 @@ OPENAPI = {
                 "responses": {"200": {"description": "document"}, "404": {"description": "no such document"}},
             }
         },
-        "/api/v1/documents/{slug}/akn": {
-            "get": {
-                "summary": "The live text as Akoma Ntoso 3.0 XML, valid against the OASIS schema",
-                "parameters": [
-                    {"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}},
-                    {"name": "download", "in": "query", "required": False, "schema": {"type": "string"}},
-                ],
-                "responses": {"200": {"description": "AKN", "content": {"application/akn+xml": {}}},
-                              "404": {"description": "no such document"}},
-            }
-        },
-        "/api/v1/documents/{slug}/html": {
-            "get": {
-                "summary": "The live text as a standalone accessible HTML page",
-                "parameters": [{"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}],
-                "responses": {"200": {"description": "HTML", "content": {"text/html": {}}},
-                              "404": {"description": "no such document"}},
-            }
-        },
-        "/api/v1/documents/{slug}/text": {
-            "get": {
-                "summary": "The live text as plain text with its labels",
-                "parameters": [{"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}],
-                "responses": {"200": {"description": "text", "content": {"text/plain": {}}},
-                              "404": {"description": "no such document"}},
-            }
-        },
+        **{f"/api/v1/documents/{{slug}}/{fmt}": _export_path(summary, media) for fmt, summary, media in (
+            ("akn", "The live text as Akoma Ntoso 3.0 XML, valid against the OASIS schema", "application/akn+xml"),
+            ("html", "The live text as a standalone accessible HTML page", "text/html"),
+            ("text", "The live text as plain text with its labels", "text/plain"),
+        )},
         "/api/v1/documents/{slug}/units/{key}": {
             "get": {
                 "summary": "One unit by eId or GUID: its text and provenance",
