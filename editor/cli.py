@@ -104,11 +104,8 @@ def import_(file: str, fmt: str | None, slug: str | None, title: str | None, doc
         raise click.ClickException(str(exc)) from None
     finally:
         services.rooms.close_all()
-    from akoma_ntoso import UNIT_KINDS, iter_units
-
-    kinds = [unit.kind for unit in iter_units(result.built.units)]
     click.echo(f"imported {result.document.slug!r}: {result.document.title}")
-    click.echo("  " + ", ".join(f"{kinds.count(kind)} {kind}" for kind in UNIT_KINDS if kind in kinds))
+    click.echo("  " + ", ".join(f"{n} {kind}" for kind, n in result.counts().items()))
     if result.findings:
         click.echo(f"  {len(result.findings)} note(s) on what could not be carried over as it was:")
         for finding in result.findings:

@@ -95,22 +95,21 @@ def create_document(
     return document
 
 
-def record_unit_names(db, document: Document, units) -> None:
-    """Remember the eId of every unit not seen before (its wId from now on); idempotent."""
-    known = set(db.scalars(select(UnitName.guid).where(UnitName.document_id == document.id)))
-    fresh = {u.guid: u.eid for u in iter_units(units) if u.guid and u.guid not in known}
-    if not fresh:
-        return
-    rows = [{"document_id": document.id, "guid": g, "first_eid": e} for g, e in fresh.items()]
-    dialect = db.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    db.execute(insert(UnitName).values(rows).on_conflict_do_nothing())
+def record_unit_names(db, document: Document, units) -> dict[str, str]:
+    """Remember the eId of every unit not seen before (its wId from now on); idempotent.
 
-
-def unit_names(db, document: Document) -> dict[str, str]:
-    """GUID → first eId for the document's units."""
+    Returns every unit's first eId by GUID (the wIds an export writes where they differ).
+    """
     rows = db.execute(select(UnitName.guid, UnitName.first_eid).where(UnitName.document_id == document.id))
-    return {guid: eid for guid, eid in rows}
+    names = {guid: eid for guid, eid in rows}
+    fresh = {u.guid: u.eid for u in iter_units(units) if u.guid and u.guid not in names}
+    if fresh:
+        dialect = db.get_bind().dialect.name
+        if dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        values = [{"document_id": document.id, "guid": g, "first_eid": e} for g, e in fresh.items()]
+        db.execute(insert(UnitName).values(values).on_conflict_do_nothing())
+        names.update(fresh)
+    return names

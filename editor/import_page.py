@@ -11,7 +11,7 @@ from flask_wtf.file import FileField
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional, Regexp
 
-from akoma_ntoso import UNIT_KINDS, AkomaNtosoError, iter_units
+from akoma_ntoso import AkomaNtosoError
 
 from . import current_services, permissions
 from .documents import SLUG, DocumentError
@@ -77,8 +77,7 @@ def import_page():
         except (AkomaNtosoError, DocumentError) as exc:
             current_services().db.rollback()
             return render_template("import.html", form=form, problem=str(exc)), 400
-        kinds = [unit.kind for unit in iter_units(result.built.units)]
-        summary = [_count(kind, kinds.count(kind)) for kind in UNIT_KINDS if kind in kinds]
+        summary = [_count(kind, n) for kind, n in result.counts().items()]
         return render_template("import_report.html", document=result.document, summary=summary,
                                findings=result.findings), 201
     return render_template("import.html", form=form), (400 if form.errors else 200)

@@ -13,7 +13,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from akoma_ntoso import Built, Finding
+from akoma_ntoso import UNIT_KINDS, Built, Finding, iter_units
 from akoma_ntoso.akn import (
     DOCTYPES,
     MEDIA_TYPE,
@@ -26,6 +26,7 @@ from akoma_ntoso.akn import (
 )
 from akoma_ntoso.render import render_document, render_text
 from akoma_ntoso.safexml import MAX_XML_BYTES
+from akoma_ntoso.text_import import import_text
 
 from .documents import (
     SLUG,
@@ -34,7 +35,6 @@ from .documents import (
     get_document,
     read_live,
     record_unit_names,
-    unit_names,
 )
 from .models import Document
 
@@ -57,6 +57,11 @@ class ImportResult:
     @property
     def findings(self) -> list[Finding]:
         return self.built.findings
+
+    def counts(self) -> dict[str, int]:
+        """How many units of each kind were imported, outermost kind first."""
+        kinds = [unit.kind for unit in iter_units(self.built.units)]
+        return {kind: kinds.count(kind) for kind in UNIT_KINDS if kind in kinds}
 
 
 def import_document(
@@ -87,8 +92,6 @@ def import_document(
             if imported.work.subtype:
                 frbr["subtype"] = imported.work.subtype
     else:
-        from akoma_ntoso.text_import import import_text
-
         try:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
@@ -128,10 +131,10 @@ def export_document(services, slug: str, fmt: str, config=None) -> bytes:
         return render_text(live.units, title, language).encode("utf-8")
     if fmt == "html":
         return render_document(live.units, title, language).encode("utf-8")
-    record_unit_names(services.db, document, live.units)
+    wids = record_unit_names(services.db, document, live.units)
     services.db.commit()
     work, expression = _identity(document, live.meta, title, language, config or {})
-    root = export_akn(live.units, work, expression, wids=unit_names(services.db, document))
+    root = export_akn(live.units, work, expression, wids=wids)
     errors = validate(root)
     if errors:  # our bug, never the user's: refuse to hand out invalid AKN
         raise InterchangeError("the export does not validate against the Akoma Ntoso schema: " + errors[0])
