@@ -45,6 +45,7 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     engine = make_engine(app.config["DATABASE_URL"])
     from . import models  # noqa: F401 - registers the tables
+    from .provenance import models as _provenance_models  # noqa: F401
 
     Base.metadata.create_all(engine)
     store = UpdateStore(engine)
@@ -76,6 +77,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.extensions["constituent"] = services
 
     CSRFProtect(app)
+    from .limits import limiter
+
+    limiter.init_app(app)
     Babel(app, locale_selector=lambda: _locale(app))
     app.jinja_env.globals["get_locale"] = get_locale
     from .accounts import bp as accounts_bp
@@ -84,12 +88,18 @@ def create_app(overrides: dict | None = None) -> Flask:
     login_manager.init_app(app)
     from .api import bp as api_bp
     from .import_page import bp as import_bp
+    from .provenance.links_api import bp as provenance_api_bp
+    from .provenance.petition_views import bp as petitions_bp
+    from .provenance.public_views import bp as provenance_bp
+    from .provenance.survey_views import bp as survey_bp
     from .public import bp as public_bp
 
     app.register_blueprint(accounts_bp)
     app.register_blueprint(public_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(import_bp)
+    for blueprint in (provenance_bp, provenance_api_bp, petitions_bp, survey_bp):
+        app.register_blueprint(blueprint)
 
     socketio.init_app(app)
     socketio.on_namespace(CollabNamespace(NAMESPACE, services))

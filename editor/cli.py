@@ -180,3 +180,14 @@ def users_add(email: str, role: str, password: str | None, name: str | None) -> 
     except AccountError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"created {user.email} ({user.role})")
+
+
+def _register_provenance_commands() -> None:
+    from .provenance.petition_cli import petitions
+    from .provenance.survey_cli import survey
+
+    main.add_command(petitions)
+    main.add_command(survey)
+
+
+_register_provenance_commands()

@@ -50,6 +50,11 @@ def load(overrides: dict | None = None) -> dict:
         "BABEL_DEFAULT_LOCALE": "es",
         "LANGUAGES": ["es", "en"],
         "WTF_CSRF_TIME_LIMIT": None,
+        # Flask-Limiter: counters in memory for one process; a redis:// URL shares them.
+        "RATELIMIT_STORAGE_URI": os.environ.get("CONSTITUENT_RATELIMIT_STORAGE", "memory://"),
+        "RATELIMIT_HEADERS_ENABLED": True,
+        # Attempts at a survey receipt code per client address (wrong codes are guesses).
+        "RECEIPT_RATE_LIMIT": os.environ.get("CONSTITUENT_RECEIPT_RATE_LIMIT", "10 per minute;60 per hour"),
     }
     config.update(overrides)
     if "SECRET_KEY" not in config:
