@@ -219,3 +219,34 @@ def client_factory(server):
     yield make
     for client in clients:
         client.close()
+
+
+CDMX = "cdmx"
+CDMX_TEXT = SHARED_DATA / "cdmx" / "constitucion-politica-cdmx.txt"
+
+
+@pytest.fixture(scope="session")
+def cdmx_template(seeded_template, tmp_path_factory) -> Path:
+    """A seeded instance that also holds the Mexico City constitution, imported and published
+    under the slug `cdmx` (the text in force, from ../shared/data)."""
+    require(CDMX_TEXT.exists(), f"the Mexico City constitution is not at {CDMX_TEXT}")
+    from editor import create_app
+    from editor.interchange import import_document
+
+    instance = tmp_path_factory.mktemp("cdmx-instance")
+    shutil.copytree(seeded_template, instance, dirs_exist_ok=True)
+    app = create_app({"INSTANCE_PATH": str(instance), "SECRET_KEY": "test-secret"})
+    services = app.extensions["constituent"]
+    import_document(services, CDMX_TEXT.read_bytes(), "text", slug=CDMX, title=None, doctype="act", published=True)
+    services.db.remove()
+    services.rooms.close_all()
+    services.engine.dispose()
+    return instance
+
+
+@pytest.fixture
+def cdmx_instance(cdmx_template, tmp_path) -> Path:
+    """A private copy of `cdmx_template` for one test."""
+    target = tmp_path / "cdmx-instance"
+    shutil.copytree(cdmx_template, target)
+    return target
