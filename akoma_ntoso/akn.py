@@ -102,18 +102,41 @@ def frbr_uri(work: Work, expression: Expression) -> FrbrUri:
     return uri
 
 
+@dataclass(frozen=True)
+class OntologyRef:
+    """An entry of `<references>`: something outside the text that units refer to.
+
+    `element` is the TLC element: "TLCConcept" (a survey theme), "TLCEvent" (a citizen event)
+    or "TLCReference" with a `name` naming its class ("petition"). `eid` must be unique in the
+    document; units point at it with `refersTo="#eid"`.
+    """
+
+    element: str
+    eid: str
+    href: str
+    show_as: str
+    name: str | None = None
+
+
+_ONTOLOGY_ELEMENTS = ("TLCConcept", "TLCEvent", "TLCReference", "TLCObject", "TLCPerson", "TLCOrganization")
+
+
 def export_akn(
     units: Sequence[Unit],
     work: Work,
     expression: Expression,
     wids: Mapping[str, str] | None = None,
     generated: date | None = None,
+    references: Sequence[OntologyRef] = (),
+    refers: Mapping[str, Sequence[str]] | None = None,
 ) -> etree._Element:
     """The `<akomaNtoso>` element for the unit tree.
 
     `wids` maps a unit's GUID to the eId it had when it was first recorded (its work-level
-    id); a unit whose eId differs from it carries it as `wId`. Raises `AknError` when there is
-    nothing to export (the schema requires at least one unit in the body).
+    id); a unit whose eId differs from it carries it as `wId`. `references` are written in
+    `<references>` and `refers` maps a unit's GUID to the eIds of the references it carries in
+    `refersTo` (its provenance). Raises `AknError` when there is nothing to export (the schema
+    requires at least one unit in the body).
     """
     uri = frbr_uri(work, expression)
     preamble = [u for u in units if u.kind == "preamble"]
@@ -123,7 +146,10 @@ def export_akn(
     today = (generated or date.today()).isoformat()
     root = etree.Element(_E + "akomaNtoso", nsmap={None: AKN_NS})
     document = etree.SubElement(root, _E + work.doctype, name=work.subtype or work.doctype)
-    document.append(_meta(uri, work, expression, today))
+    for ref in references:
+        if ref.element not in _ONTOLOGY_ELEMENTS:
+            raise AknError(f"{ref.element} is not an ontology reference element")
+    document.append(_meta(uri, work, expression, today, references))
     if work.title:
         preface = _sub(document, "preface")
         _sub(_sub(preface, "p"), "docTitle").text = work.title
@@ -133,7 +159,7 @@ def export_akn(
             _sub(element, "p").text = line
     body = _sub(document, "body")
     for unit in body_units:
-        _export_unit(body, unit, wids or {})
+        _export_unit(body, unit, wids or {}, refers or {})
     return root
 
 
@@ -149,7 +175,9 @@ def validate(root: etree._Element) -> list[str]:
     return [f"line {e.line}: {e.message}" for e in schema.error_log]
 
 
-def _meta(uri: FrbrUri, work: Work, expression: Expression, today: str) -> etree._Element:
+def _meta(
+    uri: FrbrUri, work: Work, expression: Expression, today: str, extra_references: Sequence[OntologyRef] = ()
+) -> etree._Element:
     meta = etree.Element(_E + "meta")
     identification = _sub(meta, "identification", source="#" + _SOURCE)
     author = "#" + _SOURCE
@@ -188,16 +216,24 @@ def _meta(uri: FrbrUri, work: Work, expression: Expression, today: str) -> etree
     references = _sub(meta, "references", source="#" + _SOURCE)
     _sub(references, "TLCOrganization", eId=_SOURCE, href="/ontology/organization/constituent",
          showAs="Constituent")
+    for ref in extra_references:
+        element = _sub(references, ref.element, eId=ref.eid, href=ref.href, showAs=ref.show_as)
+        if ref.name:
+            element.set("name", ref.name)
     return meta
 
 
-def _export_unit(parent: etree._Element, unit: Unit, wids: Mapping[str, str]) -> None:
+def _export_unit(
+    parent: etree._Element, unit: Unit, wids: Mapping[str, str], refers: Mapping[str, Sequence[str]]
+) -> None:
     element = _sub(parent, unit.kind, eId=unit.eid)
     wid = wids.get(unit.guid)
     if wid and wid != unit.eid:
         element.set("wId", wid)
     if unit.guid:
         element.set("GUID", unit.guid)
+        if refers.get(unit.guid):
+            element.set("refersTo", " ".join("#" + eid for eid in refers[unit.guid]))
     if unit.label:
         _sub(element, "num").text = unit.label
     if unit.heading:
@@ -209,7 +245,7 @@ def _export_unit(parent: etree._Element, unit: Unit, wids: Mapping[str, str]) ->
             for text in paragraphs:
                 _sub(intro, "p").text = text
         for child in unit.children:
-            _export_unit(element, child, wids)
+            _export_unit(element, child, wids, refers)
     elif paragraphs:
         content = _sub(element, "content")
         for text in paragraphs:

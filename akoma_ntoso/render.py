@@ -29,11 +29,16 @@ def render_units(
     link: Callable[[Unit], str] = lambda unit: f"#{unit.eid}",
     permalink_label: Callable[[Unit], str] = lambda unit: f"Permalink to {unit.label}",
     preamble_label: str = "Preamble",
+    annotate: Callable[[Unit], str] | None = None,
 ) -> str:
-    """HTML for the units, as a string of escaped markup."""
+    """HTML for the units, as a string of escaped markup.
+
+    `annotate(unit)` may return markup (already escaped) shown after a unit's permalink: the
+    site uses it to say which petitions, themes and events a clause comes from.
+    """
     out: list[str] = []
     for unit in units:
-        _render_unit(out, unit, link, permalink_label, preamble_label)
+        _render_unit(out, unit, link, permalink_label, preamble_label, annotate)
     return "".join(out)
 
 
@@ -68,6 +73,7 @@ def _render_unit(
     link: Callable[[Unit], str],
     permalink_label: Callable[[Unit], str],
     preamble_label: str,
+    annotate: Callable[[Unit], str] | None = None,
 ) -> None:
     level = _LEVELS.get(unit.kind, 5)
     lines = [line for line in unit.text.split("\n") if line]
@@ -78,6 +84,8 @@ def _render_unit(
         if linkable
         else ""
     )
+    if linkable and annotate is not None:
+        permalink += annotate(unit)
     has_heading = bool(unit.label or unit.heading or unit.kind == "preamble")
     # The permalink follows the heading when there is one, else the unit's last paragraph.
     link_in_heading = linkable and has_heading and (unit.heading or not lines)
@@ -104,7 +112,7 @@ def _render_unit(
     if linkable and not has_heading and not lines:
         out.append(f"<p>{permalink.strip()}</p>")
     for child in unit.children:
-        _render_unit(out, child, link, permalink_label, preamble_label)
+        _render_unit(out, child, link, permalink_label, preamble_label, annotate)
     out.append("</section>")
 
 

@@ -134,7 +134,10 @@ def export_document(services, slug: str, fmt: str, config=None) -> bytes:
     wids = record_unit_names(services.db, document, live.units)
     services.db.commit()
     work, expression = _identity(document, live.meta, title, language, config or {})
-    root = export_akn(live.units, work, expression, wids=wids)
+    from .provenance.summaries import Provenance
+
+    references, refers = Provenance.load(services.db, document).akn_references(live.units)
+    root = export_akn(live.units, work, expression, wids=wids, references=references, refers=refers)
     errors = validate(root)
     if errors:  # our bug, never the user's: refuse to hand out invalid AKN
         raise InterchangeError("the export does not validate against the Akoma Ntoso schema: " + errors[0])

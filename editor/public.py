@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
-from flask_babel import gettext
+from flask_babel import gettext, ngettext
 from markupsafe import Markup
 from flask_login import current_user
 from sqlalchemy import select
@@ -20,19 +20,42 @@ bp = Blueprint("public", __name__)
 
 
 @bp.app_template_global()
-def units_html(units, slug: str) -> Markup:
-    """The reading markup of `units` (akoma_ntoso.render), with permalinks to their own pages."""
+def units_html(units, slug: str, provenance_counts: dict | None = None) -> Markup:
+    """The reading markup of `units` (akoma_ntoso.render), with permalinks to their own pages.
+
+    With `provenance_counts` (GUID → {"petition": n, "theme": n, "event": n}), each linked unit
+    says how many petitions, themes and events it comes from, linking to its "why" section.
+    """
+    annotate = None
+    if provenance_counts:
+        def annotate(unit) -> str:
+            counts = provenance_counts.get(unit.guid)
+            if not counts:
+                return ""
+            parts = [
+                text
+                for kind, text in (
+                    ("petition", ngettext("%(num)d petition", "%(num)d petitions", counts["petition"])),
+                    ("theme", ngettext("%(num)d survey theme", "%(num)d survey themes", counts["theme"])),
+                    ("event", ngettext("%(num)d citizen event", "%(num)d citizen events", counts["event"])),
+                )
+                if counts[kind]
+            ]
+            href = url_for("public.unit", slug=slug, eid=unit.eid) + "#why"
+            return str(Markup(' <a class="why-badge" href="{}">{}</a>').format(href, " · ".join(parts)))
+
     return Markup(
         render_units(
             units,
             link=lambda unit: url_for("public.unit", slug=slug, eid=unit.eid),
             permalink_label=lambda unit: gettext("Permalink to %(label)s", label=unit.label or unit.eid),
             preamble_label=gettext("Preamble"),
+            annotate=annotate,
         )
     )
 
 
-def _visible_document(slug: str) -> Document:
+def visible_document(slug: str) -> Document:
     document = get_document(current_services().db, slug)
     if document is None or not permissions.can_read(current_user, document):
         abort(404)  # drafts are invisible, not forbidden, to those who may not read them
@@ -48,19 +71,22 @@ def index():
 
 @bp.route("/d/<slug>")
 def document(slug: str):
-    document = _visible_document(slug)
+    document = visible_document(slug)
     live = read_live(current_services(), slug)
+    from .provenance.summaries import Provenance
+
     return render_template(
         "document.html",
         document=document,
         units=live.units,
+        provenance_counts=Provenance.load(current_services().db, document).counts_by_guid(),
         can_edit=permissions.can_edit(current_user, document),
     )
 
 
 @bp.route("/d/<slug>/edit")
 def edit(slug: str):
-    document = _visible_document(slug)
+    document = visible_document(slug)
     role = permissions.role_in(current_user, document)
     if current_user.is_authenticated:
         name, colour = current_user.name, palette_colour(current_user.id)
@@ -71,22 +97,28 @@ def edit(slug: str):
 
 @bp.route("/d/<slug>/<eid>")
 def unit(slug: str, eid: str):
-    document = _visible_document(slug)
+    document = visible_document(slug)
     live = read_live(current_services(), slug)
     found = find_unit(live.units, eid)
     if found is None:
         abort(404)
     if found.eid != eid:  # reached by GUID: send people to the readable permalink
         return redirect(url_for("public.unit", slug=slug, eid=found.eid))
-    return render_template("unit.html", document=document, unit=found, ancestors=_ancestors(live.units, found.guid))
+    from .provenance.public_views import unit_why
+
+    provenance, why = unit_why(document, live, found)
+    return render_template(
+        "unit.html", document=document, unit=found, ancestors=ancestors_of(live.units, found.guid),
+        why=why, provenance=provenance, counts=provenance.counts_by_guid(),
+    )
 
 
-def _ancestors(units, guid: str, trail: tuple = ()) -> tuple:
+def ancestors_of(units, guid: str, trail: tuple = ()) -> tuple:
     """The units that contain the one with `guid`, outermost first."""
     for candidate in units:
         if candidate.guid == guid:
             return trail
-        found = _ancestors(candidate.children, guid, trail + (candidate,))
+        found = ancestors_of(candidate.children, guid, trail + (candidate,))
         if found is not None:
             return found
     return None

@@ -1,8 +1,369 @@
 """Public provenance pages: why a clause exists, what happened to a petition, a theme's clauses,
-events, coverage, and the links as open data."""
+citizen events, coverage, and the links as open data (CSV and JSON).
+
+Everything here is readable without an account for a published document (drafts follow the
+usual rule: invisible to those who may not read them). Survey answers are never shown here,
+only counts; a respondent sees their own answers through their receipt code.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+import csv
+import io
+from dataclasses import dataclass, field
+
+from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, url_for
+from flask_babel import format_date, format_decimal, format_percent, gettext, lazy_gettext
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import DateField, IntegerField, StringField, TextAreaField, URLField
+from wtforms.validators import URL, DataRequired, Length, NumberRange, Optional
+from sqlalchemy import select
+
+from akoma_ntoso import Unit
+
+from .. import current_services, permissions
+from ..documents import read_live
+from ..public import ancestors_of, visible_document
+from ..redline import redline_html, similarity, word_diff
+from .links import unit_text
+from .models import CitizenEvent, Hearing, SignatureCount, Theme, Threshold
+from .summaries import LinkedSource, Provenance
 
 bp = Blueprint("provenance", __name__)
+
+RELATION_LABELS = {
+    "incorporates": lazy_gettext("takes up its proposal"),
+    "motivated": lazy_gettext("motivated by it"),
+    "addresses": lazy_gettext("addresses it"),
+    "related": lazy_gettext("related"),
+}
+ACTION_LABELS = {
+    "legal_review": lazy_gettext("legal review"),
+    "committee_presentation": lazy_gettext("presentation to the drafting committee"),
+    "executive_audience": lazy_gettext("audience with the executive"),
+    "other": lazy_gettext("other"),
+}
+
+
+@bp.app_template_global()
+def num(value) -> str:
+    """A count in the reader's locale: 39,182 / 39 182."""
+    return format_decimal(value or 0)
+
+
+@bp.app_template_global()
+def pct(value: float) -> str:
+    return format_percent(value or 0, "#,##0.0%")
+
+
+@bp.app_template_global()
+def when(value) -> str:
+    return format_date(value, "medium") if value else ""
+
+
+@bp.app_template_global()
+def relation_label(relation: str) -> str:
+    return str(RELATION_LABELS.get(relation, relation))
+
+
+@bp.app_template_global()
+def action_label(action: str) -> str:
+    return str(ACTION_LABELS.get(action, action))
+
+
+# --- grouping links by source ---------------------------------------------------------------
+
+
+@dataclass
+class Place:
+    """Where in the text a source is linked: a unit (None when no longer in the text)."""
+
+    unit: Unit | None
+    path: str  # the unit's label within the page's unit ("A. 3."), or its full label
+    relation: str
+    note: str
+    last_eid: str
+
+
+@dataclass
+class SourceGroup:
+    source: object  # PetitionSummary | ThemeSummary | EventSummary
+    places: list[Place] = field(default_factory=list)
+
+
+def _group(items: list[LinkedSource], path) -> dict[str, list[SourceGroup]]:
+    """Links grouped by source (one entry per petition, theme or event), by kind."""
+    groups: dict[tuple[str, int], SourceGroup] = {}
+    for item in items:
+        key = (item.link.source_kind, item.link.source_id)
+        group = groups.setdefault(key, SourceGroup(item.source))
+        group.places.append(
+            Place(item.unit, path(item.unit) if item.unit else item.link.unit_eid, item.link.relation,
+                  item.link.note, item.link.unit_eid)
+        )
+    by_kind: dict[str, list[SourceGroup]] = {"petition": [], "theme": [], "event": []}
+    for (kind, _id), group in groups.items():
+        by_kind[kind].append(group)
+    by_kind["petition"].sort(key=lambda g: -g.source.signatures)
+    by_kind["theme"].sort(key=lambda g: -g.source.respondents)
+    return by_kind
+
+
+def full_label(units, unit: Unit, below: Unit | None = None) -> str:
+    """A unit's label with those of the units around it from the article down ("Artículo 16
+    A. 3."), or only from `below` down when given."""
+    chain = list(ancestors_of(units, unit.guid) or ()) + [unit]
+    if below is not None:
+        names = [u.guid for u in chain]
+        chain = chain[names.index(below.guid) + 1:] if below.guid in names else chain
+    else:
+        kinds = [u.kind for u in chain]
+        if "article" in kinds:
+            chain = chain[kinds.index("article"):]
+        else:
+            chain = chain[-1:]
+    return " ".join(u.label for u in chain if u.label) or unit.heading or unit.eid
+
+
+def why_this_unit(provenance: Provenance, units, unit: Unit) -> dict[str, list[SourceGroup]]:
+    """The sources of a unit and of the units inside it, grouped by source."""
+    own, within = provenance.for_unit(unit, units)
+    return _group(own + within, lambda u: "" if u.guid == unit.guid else full_label(units, u, below=unit))
+
+
+# --- pages ----------------------------------------------------------------------------------
+
+
+def _load(slug: str):
+    document = visible_document(slug)
+    services = current_services()
+    live = read_live(services, slug)
+    return document, live, Provenance.load(services.db, document)
+
+
+def _successful_threshold(db, document) -> int:
+    """The signatures that make a petition "successful": presentation to the committee."""
+    found = db.scalar(
+        select(Threshold.signatures).where(
+            Threshold.document_id == document.id, Threshold.action == "committee_presentation"
+        )
+    )
+    return found or 10_000
+
+
+@bp.route("/d/<slug>/petitions")
+def petitions(slug: str):
+    document, live, provenance = _load(slug)
+    linked = provenance.counts_by_source()
+    return render_template(
+        "provenance/petitions.html", document=document, provenance=provenance, linked=linked,
+        petitions=sorted(provenance.petitions.values(), key=lambda p: -p.signatures),
+        can_edit=permissions.can_edit(current_user, document),
+    )
+
+
+@bp.route("/d/<slug>/petitions/<int:petition_id>")
+def petition(slug: str, petition_id: int):
+    document, live, provenance = _load(slug)
+    summary = provenance.petitions.get(petition_id)
+    if summary is None:
+        abort(404)
+    db = current_services().db
+    history = list(db.execute(
+        select(SignatureCount.counted_at, SignatureCount.signatures)
+        .where(SignatureCount.petition_id == petition_id).order_by(SignatureCount.counted_at)
+    ))
+    hearings = list(db.scalars(select(Hearing.held_on).where(Hearing.petition_id == petition_id).order_by(Hearing.held_on)))
+    outcomes = []
+    proposal = summary.petition.proposal.strip()
+    for item in provenance.of_source("petition", petition_id, live.units):
+        diff = None
+        if item.unit is not None and proposal:
+            changes = word_diff(proposal, unit_text(item.unit))
+            diff = {"html": redline_html(changes), "kept": similarity(changes)}
+        outcomes.append({
+            "item": item,
+            "label": full_label(live.units, item.unit) if item.unit else item.link.unit_eid,
+            "diff": diff,
+        })
+    return render_template(
+        "provenance/petition.html", document=document, summary=summary, history=history,
+        hearings=hearings, outcomes=outcomes, can_edit=permissions.can_edit(current_user, document),
+    )
+
+
+@bp.route("/d/<slug>/themes")
+def themes(slug: str):
+    document, live, provenance = _load(slug)
+    linked = provenance.counts_by_source()
+    return render_template(
+        "provenance/themes.html", document=document, provenance=provenance, linked=linked,
+        themes=sorted(provenance.themes.values(), key=lambda t: (-t.respondents, t.title)),
+        can_edit=permissions.can_edit(current_user, document),
+    )
+
+
+@bp.route("/d/<slug>/themes/<key>")
+def theme(slug: str, key: str):
+    document, live, provenance = _load(slug)
+    summary = next((t for t in provenance.themes.values() if t.theme.key == key), None)
+    if summary is None:
+        abort(404)
+    clauses = [
+        {"item": item, "label": full_label(live.units, item.unit) if item.unit else item.link.unit_eid}
+        for item in provenance.of_source("theme", summary.id, live.units)
+    ]
+    return render_template(
+        "provenance/theme.html", document=document, summary=summary, provenance=provenance,
+        clauses=clauses, boroughs=_boroughs(summary.theme),
+    )
+
+
+def _boroughs(theme: Theme) -> list:
+    """Where respondents raised the theme, most first (the survey module's counts)."""
+    try:
+        from .coder import counts_by_borough
+    except ImportError:  # pragma: no cover - the survey module is part of the product
+        return []
+    return counts_by_borough(current_services().db, theme.document_id, theme=theme)[:16]
+
+
+@bp.route("/d/<slug>/events")
+def events(slug: str):
+    document, live, provenance = _load(slug)
+    linked = provenance.counts_by_source()
+    return render_template(
+        "provenance/events.html", document=document, provenance=provenance, linked=linked,
+        events=list(provenance.events.values()), can_edit=permissions.can_edit(current_user, document),
+    )
+
+
+@bp.route("/d/<slug>/events/<int:event_id>")
+def event(slug: str, event_id: int):
+    document, live, provenance = _load(slug)
+    summary = provenance.events.get(event_id)
+    if summary is None:
+        abort(404)
+    clauses = [
+        {"item": item, "label": full_label(live.units, item.unit) if item.unit else item.link.unit_eid}
+        for item in provenance.of_source("event", event_id, live.units)
+    ]
+    return render_template("provenance/event.html", document=document, summary=summary, clauses=clauses)
+
+
+class EventForm(FlaskForm):
+    title = StringField(lazy_gettext("Title"), validators=[DataRequired(), Length(max=300)])
+    held_on = DateField(lazy_gettext("Date"), validators=[DataRequired()])
+    place = StringField(lazy_gettext("Place"), validators=[Optional(), Length(max=300)])
+    organiser = StringField(lazy_gettext("Organised by"), validators=[Optional(), Length(max=300)])
+    participants = IntegerField(lazy_gettext("Participants"), validators=[Optional(), NumberRange(min=0, max=10_000_000)])
+    conclusions = TextAreaField(lazy_gettext("Conclusions"), validators=[DataRequired(), Length(max=20_000)])
+    url = URLField(lazy_gettext("Web page (record, minutes)"), validators=[Optional(), URL(), Length(max=500)])
+
+
+@bp.route("/d/<slug>/events/new", methods=["GET", "POST"])
+def new_event(slug: str):
+    document = visible_document(slug)
+    if not permissions.can_edit(current_user, document):
+        abort(403)
+    form = EventForm()
+    if form.validate_on_submit():
+        db = current_services().db
+        event = CitizenEvent(
+            document_id=document.id, title=form.title.data.strip(), held_on=form.held_on.data,
+            place=(form.place.data or "").strip(), organiser=(form.organiser.data or "").strip(),
+            participants=form.participants.data, conclusions=form.conclusions.data.strip(), url=form.url.data or None,
+        )
+        db.add(event)
+        db.commit()
+        flash(gettext("The event is recorded. Link it to the clauses it motivated from the editor."), "success")
+        return redirect(url_for("provenance.event", slug=slug, event_id=event.id))
+    return render_template("provenance/event_form.html", document=document, form=form)
+
+
+@bp.route("/d/<slug>/coverage")
+def coverage(slug: str):
+    document, live, provenance = _load(slug)
+    successful = _successful_threshold(current_services().db, document)
+    themes, petitions = provenance.coverage(live.units, successful)
+    return render_template(
+        "provenance/coverage.html", document=document, provenance=provenance,
+        themes=themes, petitions=petitions, successful=successful,
+    )
+
+
+# --- open data ------------------------------------------------------------------------------
+
+_COLUMNS = (
+    "unit_guid", "unit_eid", "unit_label", "unit_in_text", "source_kind", "source_id", "source_title",
+    "relation", "note", "origin", "linked_at", "petition_signatures", "theme_respondents", "theme_share",
+    "event_date", "source_url",
+)
+
+
+def _open_rows(slug: str):
+    document, live, provenance = _load(slug)
+    rows = []
+    for item in provenance.resolved(live.units):
+        source, link = item.source, item.link
+        rows.append({
+            "unit_guid": link.unit_guid,
+            "unit_eid": item.unit.eid if item.unit else link.unit_eid,
+            "unit_label": full_label(live.units, item.unit) if item.unit else "",
+            "unit_in_text": item.unit is not None,
+            "source_kind": link.source_kind,
+            "source_id": link.source_id,
+            "source_title": source.title,
+            "relation": link.relation,
+            "note": link.note,
+            "origin": link.origin,
+            "linked_at": link.created_at.isoformat() if link.created_at else None,
+            "petition_signatures": getattr(source, "signatures", None) if link.source_kind == "petition" else None,
+            "theme_respondents": source.respondents if link.source_kind == "theme" else None,
+            "theme_share": round(source.share, 4) if link.source_kind == "theme" else None,
+            "event_date": source.held_on.isoformat() if link.source_kind == "event" else None,
+            "source_url": _source_url(slug, link.source_kind, source),
+        })
+    return document, provenance, rows
+
+
+def _source_url(slug: str, kind: str, source) -> str:
+    if kind == "petition":
+        return url_for("provenance.petition", slug=slug, petition_id=source.id, _external=True)
+    if kind == "theme":
+        return url_for("provenance.theme", slug=slug, key=source.theme.key, _external=True)
+    return url_for("provenance.event", slug=slug, event_id=source.id, _external=True)
+
+
+@bp.get("/api/v1/documents/<slug>/provenance.json")
+def open_data_json(slug: str):
+    document, provenance, rows = _open_rows(slug)
+    return jsonify({
+        "document": document.slug,
+        "title": document.title,
+        "respondents": provenance.respondents,
+        "synthetic_survey": provenance.synthetic_survey,
+        "links": rows,
+    })
+
+
+@bp.get("/api/v1/documents/<slug>/provenance.csv")
+def open_data_csv(slug: str):
+    document, _provenance, rows = _open_rows(slug)
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: ("" if v is None else v) for k, v in row.items()})
+    return Response(
+        out.getvalue(), mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{document.slug}-provenance.csv"'},
+    )
+
+
+def unit_why(document, live, unit: Unit) -> tuple[Provenance, dict[str, list[SourceGroup]]]:
+    """For the unit page (editor.public): the document's provenance and the unit's sources."""
+    provenance = Provenance.load(current_services().db, document)
+    return provenance, why_this_unit(provenance, live.units, unit)
+
