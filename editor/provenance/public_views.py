@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass, field
+from datetime import timezone
 
 from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, url_for
 from flask_babel import format_date, format_decimal, format_percent, gettext, lazy_gettext
@@ -318,7 +319,7 @@ def _open_rows(slug: str):
             "relation": link.relation,
             "note": link.note,
             "origin": link.origin,
-            "linked_at": link.created_at.isoformat() if link.created_at else None,
+            "linked_at": _iso(link.created_at),
             "petition_signatures": getattr(source, "signatures", None) if link.source_kind == "petition" else None,
             "theme_respondents": source.respondents if link.source_kind == "theme" else None,
             "theme_share": round(source.share, 4) if link.source_kind == "theme" else None,
@@ -326,6 +327,15 @@ def _open_rows(slug: str):
             "source_url": _source_url(slug, link.source_kind, source),
         })
     return document, provenance, rows
+
+
+def _iso(moment) -> str | None:
+    """ISO 8601 in UTC (SQLite hands back naive datetimes; they are stored in UTC)."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.isoformat()
 
 
 def _source_url(slug: str, kind: str, source) -> str:
