@@ -197,3 +197,94 @@ def test_committee_records_a_citizen_event_and_bad_input_changes_nothing(site):
     assert good.status_code == 302 and events() == before + 1
     page = app.test_client().get(good.headers["Location"], headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert "Asamblea vecinal de Iztapalapa" in page and "120 participants" in page
+
+
+def _import_2016_petitions(instance):
+    """Import the real 2016 petitions against the imported Mexico City constitution."""
+    from conftest import CDMX, SHARED_DATA, require
+
+    from editor import create_app
+    from editor.documents import get_document, read_live
+    from editor.provenance.petitions import import_petitions
+
+    source = SHARED_DATA / "cdmx" / "petitions-2016.csv"
+    require(source.exists(), f"the 2016 petitions are not at {source}")
+    app = create_app({"INSTANCE_PATH": str(instance), "SECRET_KEY": "test-secret"})
+    services = app.extensions["constituent"]
+    with app.app_context():
+        document = get_document(services.db, CDMX)
+        units = read_live(services, CDMX).units
+        result = import_petitions(services.db, document, source.read_bytes(), "csv", units=units)
+    return app, services, result
+
+
+def test_article_16_shows_the_green_space_and_rivers_petitions_with_their_signatures(cdmx_instance):
+    app, services, _result = _import_2016_petitions(cdmx_instance)
+    try:
+        page = _get(app, "/d/cdmx/art_16").get_data(as_text=True)
+        why = page[page.index('id="why"'):]
+        cards = why.split('<li class="source-card')[1:]
+        green = next(c for c in cards if "green spaces per inhabitant" in c)
+        rivers = next(c for c in cards if "Rescue Mexico City" in c)
+        assert "39,182 signatures" in green and "17,306 signatures" in rivers
+        # The green-space reference ("Art. 16, 3") names the article for certain, the numeral
+        # not: it sits on the article, and its note says why.
+        assert "apartado" in green.lower()
+        # The rivers petition sits on apartado A numerals 3 and 4 and on apartado B.
+        assert re.findall(r">(A\. 3\.|A\. 4\.|B\.)</a>", rivers) == ["A. 3.", "A. 4.", "B."]
+        # Mobility's "Art. 16, H" is inside Article 16 too; unrelated petitions are not.
+        assert "Sustainable mobility" in why and "Ley 3de3" not in why
+        # The petition's own page leads back to the clauses, with their current wording.
+        rivers_id = re.search(r'/d/cdmx/petitions/(\d+)">Rescue', why).group(1)
+        outcome = _get(app, f"/d/cdmx/petitions/{rivers_id}").get_data(as_text=True)
+        assert "It led to 3 clauses" in outcome and 'href="/d/cdmx/art_16__para_B"' in outcome
+        assert "Gestión sustentable del agua" in outcome
+    finally:
+        services.rooms.close_all()
+        services.engine.dispose()
+
+
+@pytest.mark.browser
+def test_public_provenance_pages_work_without_login_in_a_real_browser(cdmx_instance):
+    import os
+
+    from conftest import CHROMIUM, LiveServer, require
+    from playwright.sync_api import sync_playwright
+
+    require(os.path.exists(CHROMIUM), f"Chromium not installed at {CHROMIUM}")
+    _app, services, _result = _import_2016_petitions(cdmx_instance)
+    services.rooms.close_all()
+    services.engine.dispose()
+    server = LiveServer(cdmx_instance).start()
+    problems: list[str] = []
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+            for width in (1280, 390):
+                context = browser.new_context(viewport={"width": width, "height": 900}, locale="en-GB")
+                page = context.new_page()
+                page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+                page.on("pageerror", lambda e: problems.append(str(e)))
+                page.goto(f"{server.url}/d/cdmx/art_16")
+                why = page.locator("#why")
+                assert why.get_by_role("heading", name="Why this clause exists").is_visible()
+                assert why.get_by_text("39,182 signatures").is_visible()
+                # Nothing is wider than the phone's screen.
+                assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+                # From the clause to the petition, and on to the coverage page, by keyboard.
+                why.get_by_role("link", name=re.compile("Rescue Mexico City")).focus()
+                page.keyboard.press("Enter")
+                page.wait_for_url(re.compile(r"/d/cdmx/petitions/\d+$"))
+                assert page.get_by_role("heading", name="What happened to this petition").is_visible()
+                for path in ("/d/cdmx/petitions", "/d/cdmx/themes", "/d/cdmx/events", "/d/cdmx/coverage", "/d/cdmx"):
+                    response = page.goto(server.url + path)
+                    assert response.status == 200, path
+                    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"), path
+                coverage = page.goto(server.url + "/d/cdmx/coverage")
+                assert coverage.status == 200
+                assert page.get_by_text("Maternity and paternity leave for all").is_visible()
+                context.close()
+            browser.close()
+    finally:
+        server.stop()
+    assert problems == []

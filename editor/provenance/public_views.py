@@ -27,25 +27,13 @@ from .. import current_services, permissions
 from ..documents import read_live
 from ..public import ancestors_of, visible_document
 from ..redline import redline_html, similarity, word_diff
+from .coder import counts_by_borough
+from .labels import action_label, relation_label
 from .links import unit_text
 from .models import CitizenEvent, Hearing, SignatureCount, Theme, Threshold
 from .summaries import LinkedSource, Provenance
 
 bp = Blueprint("provenance", __name__)
-
-RELATION_LABELS = {
-    "incorporates": lazy_gettext("takes up its proposal"),
-    "motivated": lazy_gettext("motivated by it"),
-    "addresses": lazy_gettext("addresses it"),
-    "related": lazy_gettext("related"),
-}
-ACTION_LABELS = {
-    "legal_review": lazy_gettext("legal review"),
-    "committee_presentation": lazy_gettext("presentation to the drafting committee"),
-    "executive_audience": lazy_gettext("audience with the executive"),
-    "other": lazy_gettext("other"),
-}
-
 
 @bp.app_template_global()
 def num(value) -> str:
@@ -63,14 +51,8 @@ def when(value) -> str:
     return format_date(value, "medium") if value else ""
 
 
-@bp.app_template_global()
-def relation_label(relation: str) -> str:
-    return str(RELATION_LABELS.get(relation, relation))
-
-
-@bp.app_template_global()
-def action_label(action: str) -> str:
-    return str(ACTION_LABELS.get(action, action))
+bp.add_app_template_global(relation_label)
+bp.add_app_template_global(action_label)
 
 
 # --- grouping links by source ---------------------------------------------------------------
@@ -217,17 +199,26 @@ def theme(slug: str, key: str):
     ]
     return render_template(
         "provenance/theme.html", document=document, summary=summary, provenance=provenance,
-        clauses=clauses, boroughs=_boroughs(summary.theme),
+        clauses=clauses, boroughs=_boroughs(document, summary.theme),
     )
 
 
-def _boroughs(theme: Theme) -> list:
-    """Where respondents raised the theme, most first (the survey module's counts)."""
-    try:
-        from .coder import counts_by_borough
-    except ImportError:  # pragma: no cover - the survey module is part of the product
-        return []
-    return counts_by_borough(current_services().db, theme.document_id, theme=theme)[:16]
+@dataclass(frozen=True)
+class BoroughRow:
+    borough: str
+    respondents: int  # of the borough, who raised the theme
+    share: float  # of the borough's respondents
+
+
+def _boroughs(document, theme: Theme) -> list[BoroughRow]:
+    """Where respondents raised the theme, most first."""
+    key = theme.key
+    rows = [
+        BoroughRow(b.borough, b.themes.get(key, 0), b.share(key))
+        for b in counts_by_borough(current_services().db, document, theme=theme)
+        if b.borough and b.themes.get(key)
+    ]
+    return sorted(rows, key=lambda r: -r.respondents)
 
 
 @bp.route("/d/<slug>/events")

@@ -133,7 +133,7 @@ class Corpus:
         if not q:
             return []
         scored = []
-        for key, vector in zip(self.keys, self.vectors):
+        for key, vector in zip(self.keys, self.vectors, strict=True):
             small, large = (q, vector) if len(q) < len(vector) else (vector, q)
             score = sum(w * large.get(t, 0.0) for t, w in small.items())
             if score >= minimum:
