@@ -67,6 +67,8 @@ def demo(host: str, port: int) -> None:
 
     os.environ["CONSTITUENT_INSECURE_COOKIES"] = "1"  # the demo is served over plain HTTP
     app = create_app()
+    click.echo("Constituent demo: preparing the sample data (the first run synthesizes a survey of 26,000 answers)…")
+    sys.stdout.flush()
     accounts, document = seed(app)
     services_of(app).rooms.close_all()
     services_of(app).engine.dispose()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from datetime import date
 from pathlib import Path
 
 from lxml import etree
@@ -9,7 +11,9 @@ from sqlalchemy import select
 
 from . import services_of
 from .accounts import add_user
-from .documents import create_document, get_document
+from akoma_ntoso import iter_units
+
+from .documents import create_document, get_document, read_live
 from .models import User
 
 DEMO_PASSWORD = "constituyente-demo"
@@ -21,12 +25,81 @@ DEMO_ACCOUNTS = [
     ("visitante@demo.constituent.mx", "viewer", "Visitante"),
 ]
 SAMPLE = Path(__file__).with_name("sample") / "constitucion-demo.xml"
+SAMPLE_PETITIONS = Path(__file__).with_name("sample") / "peticiones-demo.json"
+#: The size of the case study's survey; `CONSTITUENT_DEMO_RESPONDENTS` makes it smaller.
+DEMO_RESPONDENTS = 26_000
+
+#: Survey themes the sample text addresses (theme key → eIds), linked when the demo is created.
+#: "inseguridad" and "contaminacion", the most raised, are deliberately left for the coverage page.
+SAMPLE_THEME_LINKS = {
+    "agua": ("art_1",),
+    "areas-verdes": ("art_2",),
+    "movilidad": ("art_3", "art_3_Bis"),
+    "animales": ("art_4",),
+    "corrupcion": ("art_6",),
+    "participacion": ("art_7",),
+}
+SAMPLE_EVENTS = (
+    {
+        "title": "Foro vecinal sobre el agua en el oriente de la ciudad",
+        "held_on": date(2016, 4, 9),
+        "place": "Casa de Cultura de Las Acequias",
+        "organiser": "Comités vecinales del oriente",
+        "participants": 180,
+        "conclusions": "El tandeo deja a colonias enteras sin agua varios días por semana.\n"
+                       "Pedimos que la constitución garantice el suministro diario y que la gestión del agua siga siendo pública.",
+        "links": (("art_1__para_A", "motivated"), ("art_1__para_B", "motivated")),
+    },
+    {
+        "title": "Mesa de jóvenes sobre gobierno abierto",
+        "held_on": date(2016, 5, 14),
+        "place": "Universidad de Los Ríos",
+        "organiser": "Consejo de la Juventud",
+        "participants": 64,
+        "conclusions": "Los datos públicos deben publicarse en formatos abiertos y reutilizables.\n"
+                       "Las consultas ciudadanas deben ser vinculantes cuando participe al menos el diez por ciento del padrón.",
+        "links": (("art_6", "motivated"), ("art_7", "related")),
+    },
+)
 
 
 def sample_body() -> etree._Element:
     from akoma_ntoso.safexml import parse_xml
 
     return parse_xml(SAMPLE.read_bytes())
+
+
+def seed_provenance(services, document, respondents: int | None = None) -> None:
+    """Sample petitions (with signatures over time, linked by their references), a synthetic
+    survey coded into themes, two citizen events, and the links of themes and events."""
+    from .provenance.coder import code_survey, ensure_taxonomy
+    from .provenance.links import create_link
+    from .provenance.models import CitizenEvent, Theme
+    from .provenance.petitions import import_petitions
+    from .provenance.survey import synthesize_survey
+
+    db = services.db
+    units = read_live(services, document.slug).units
+    by_eid = {u.eid: u for u in iter_units(units)}
+    import_petitions(db, document, SAMPLE_PETITIONS.read_bytes(), "json", units=units)
+    ensure_taxonomy(db, document)
+    if respondents is None:
+        respondents = int(os.environ.get("CONSTITUENT_DEMO_RESPONDENTS", DEMO_RESPONDENTS))
+    survey = synthesize_survey(db, document, respondents=respondents).survey
+    code_survey(db, survey)
+    themes = {t.key: t for t in db.scalars(select(Theme).where(Theme.document_id == document.id))}
+    for key, eids in SAMPLE_THEME_LINKS.items():
+        for eid in eids:
+            if key in themes and eid in by_eid:
+                create_link(db, document, units, by_eid[eid].guid, "theme", themes[key].id, "addresses", origin="import")
+    for spec in SAMPLE_EVENTS:
+        fields = {k: v for k, v in spec.items() if k != "links"}
+        event = CitizenEvent(document_id=document.id, **fields)
+        db.add(event)
+        db.flush()
+        for eid, relation in spec["links"]:
+            create_link(db, document, units, by_eid[eid].guid, "event", event.id, relation, origin="import")
+    db.commit()
 
 
 def seed(app) -> tuple[list[tuple[str, str]], str]:
@@ -37,7 +110,7 @@ def seed(app) -> tuple[list[tuple[str, str]], str]:
         if db.scalar(select(User).where(User.email == email)) is None:
             add_user(db, email, role, DEMO_PASSWORD, name)
     if get_document(db, DEMO_SLUG) is None:
-        create_document(
+        document = create_document(
             services,
             DEMO_SLUG,
             "Constitución Política de la Ciudad de Los Ríos (proyecto)",
@@ -45,5 +118,6 @@ def seed(app) -> tuple[list[tuple[str, str]], str]:
             language="spa",
             published=True,
         )
+        seed_provenance(services, document)
     db.remove()
     return [(email, role) for email, role, _ in DEMO_ACCOUNTS], DEMO_SLUG

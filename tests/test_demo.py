@@ -13,7 +13,8 @@ from conftest import ROOT, free_port, login
 
 def test_make_demo_serves_the_document_list(tmp_path):
     port = free_port()
-    env = {**os.environ, "CONSTITUENT_INSTANCE": str(tmp_path / "instance"), "PORT": str(port)}
+    env = {**os.environ, "CONSTITUENT_INSTANCE": str(tmp_path / "instance"), "PORT": str(port),
+           "CONSTITUENT_DEMO_RESPONDENTS": "2000"}
     env.pop("SECRET_KEY", None)
     log = open(tmp_path / "demo.log", "wb")
     process = subprocess.Popen(["make", "--no-print-directory", "demo"], cwd=ROOT, env=env,
@@ -37,6 +38,15 @@ def test_make_demo_serves_the_document_list(tmp_path):
         session = login(url, "ana@demo.constituent.mx", "constituyente-demo")
         editor = session.get(url + "/d/constitucion-los-rios/edit", timeout=10)
         assert 'data-role="editor"' in editor.text
+        # The sample document comes with its provenance: petitions linked by their references,
+        # a synthetic survey coded into themes, citizen events.
+        article = requests.get(url + "/d/constitucion-los-rios/art_1", timeout=10).text
+        assert "Agua suficiente y de calidad en todas las colonias" in article
+        assert "Foro vecinal sobre el agua" in article and ">Agua</a>" in article
+        themes = requests.get(url + "/d/constitucion-los-rios/themes", timeout=10).text
+        assert "2,000" in themes or "2.000" in themes
+        coverage = requests.get(url + "/d/constitucion-los-rios/coverage", timeout=10).text
+        assert "Inseguridad" in coverage and "Licencias de maternidad" in coverage
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         try:

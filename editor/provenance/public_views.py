@@ -29,7 +29,6 @@ from ..public import ancestors_of, visible_document
 from ..redline import redline_html, similarity, word_diff
 from .coder import counts_by_borough
 from .labels import action_label, relation_label
-from .links import unit_text
 from .models import CitizenEvent, Hearing, SignatureCount, Theme, Threshold
 from .summaries import LinkedSource, Provenance
 
@@ -125,6 +124,14 @@ def _load(slug: str):
     return document, live, Provenance.load(services.db, document)
 
 
+def wording(unit: Unit) -> str:
+    """A unit's words without its numbers: its heading and text, then its sub-units', so that a
+    redline against a petition's proposal compares wording only."""
+    parts = [unit.heading, unit.text]
+    parts += [wording(child) for child in unit.children]
+    return "\n".join(p for p in parts if p)
+
+
 def _successful_threshold(db, document) -> int:
     """The signatures that make a petition "successful": presentation to the committee."""
     found = db.scalar(
@@ -163,7 +170,7 @@ def petition(slug: str, petition_id: int):
     for item in provenance.of_source("petition", petition_id, live.units):
         diff = None
         if item.unit is not None and proposal:
-            changes = word_diff(proposal, unit_text(item.unit))
+            changes = word_diff(proposal, wording(item.unit))
             diff = {"html": redline_html(changes), "kept": similarity(changes)}
         outcomes.append({
             "item": item,
