@@ -69,7 +69,7 @@ def demo(host: str, port: int) -> None:
     app = create_app()
     click.echo("Constituent demo: preparing the sample data (the first run synthesizes a survey of 26,000 answers)…")
     sys.stdout.flush()
-    accounts, document = seed(app)
+    accounts, document, notes = seed(app)
     services_of(app).rooms.close_all()
     services_of(app).engine.dispose()
     click.echo("Constituent demo")
@@ -77,6 +77,8 @@ def demo(host: str, port: int) -> None:
     click.echo(f"  accounts (password for all: {DEMO_PASSWORD}):")
     for email, role in accounts:
         click.echo(f"    {email:32} {role}")
+    for note in notes:
+        click.echo(f"  note: {note}")
     click.echo(f"  open http://{host}:{port}/  (document: http://{host}:{port}/d/{document}/edit)")
     sys.stdout.flush()
     _serve(create_app, host, port, 200)

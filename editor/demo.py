@@ -69,14 +69,17 @@ def sample_body() -> etree._Element:
     return parse_xml(SAMPLE.read_bytes())
 
 
-def seed_provenance(services, document, respondents: int | None = None) -> None:
+def seed_provenance(services, document, respondents: int | None = None) -> list[str]:
     """Sample petitions (with signatures over time, linked by their references), a synthetic
-    survey coded into themes, two citizen events, and the links of themes and events."""
+    survey coded into themes, two citizen events, and the links of themes and events.
+
+    The survey is synthesized from the real 2016 questions and neighbourhoods of the shared data
+    folder; without it there is no survey, and the returned notes say so."""
     from .provenance.coder import code_survey, ensure_taxonomy
     from .provenance.links import create_link
     from .provenance.models import CitizenEvent, Theme
     from .provenance.petitions import import_petitions
-    from .provenance.survey import synthesize_survey
+    from .provenance.survey import SurveyError, synthesize_survey
 
     db = services.db
     units = read_live(services, document.slug).units
@@ -85,8 +88,12 @@ def seed_provenance(services, document, respondents: int | None = None) -> None:
     ensure_taxonomy(db, document)
     if respondents is None:
         respondents = int(os.environ.get("CONSTITUENT_DEMO_RESPONDENTS", DEMO_RESPONDENTS))
-    survey = synthesize_survey(db, document, respondents=respondents).survey
-    code_survey(db, survey)
+    notes = []
+    try:
+        survey = synthesize_survey(db, document, respondents=respondents).survey
+        code_survey(db, survey)
+    except SurveyError as exc:
+        notes.append(f"no synthetic survey: {exc}")
     themes = {t.key: t for t in db.scalars(select(Theme).where(Theme.document_id == document.id))}
     for key, eids in SAMPLE_THEME_LINKS.items():
         for eid in eids:
@@ -100,9 +107,10 @@ def seed_provenance(services, document, respondents: int | None = None) -> None:
         for eid, relation in spec["links"]:
             create_link(db, document, units, by_eid[eid].guid, "event", event.id, relation, origin="import")
     db.commit()
+    return notes
 
 
-def seed(app) -> tuple[list[tuple[str, str]], str]:
+def seed(app) -> tuple[list[tuple[str, str]], str, list[str]]:
     """Create what is missing (idempotent): accounts and the published sample document."""
     services = services_of(app)
     db = services.db
@@ -118,6 +126,8 @@ def seed(app) -> tuple[list[tuple[str, str]], str]:
             language="spa",
             published=True,
         )
-        seed_provenance(services, document)
+        notes = seed_provenance(services, document)
+    else:
+        notes = []
     db.remove()
-    return [(email, role) for email, role, _ in DEMO_ACCOUNTS], DEMO_SLUG
+    return [(email, role) for email, role, _ in DEMO_ACCOUNTS], DEMO_SLUG, notes
