@@ -49,6 +49,6 @@ clean:
 
 # Interface strings: extract, merge into the Spanish catalogue, compile (commit all three).
 i18n: $(STAMP)
-	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -o editor/translations/messages.pot .
+	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o editor/translations/messages.pot .
 	$(VENV)/bin/pybabel update -i editor/translations/messages.pot -d editor/translations
 	$(VENV)/bin/pybabel compile -d editor/translations

@@ -120,6 +120,7 @@ def test_theme_event_and_coverage_pages(site):
     app, article, apartado, ids = site
     theme = _get(app, f"/d/{PUBLISHED}/themes/agua").get_data(as_text=True)
     assert "Clauses that address this theme" in theme and f"/d/{PUBLISHED}/{apartado.eid}" in theme
+    assert "Where respondents raised it" in theme and "Xochimilco" in theme
     themes = _get(app, f"/d/{PUBLISHED}/themes").get_data(as_text=True)
     assert themes.index("Ruido") < themes.index(">Agua<")  # most raised first: 3 against 2
     event = _get(app, f"/d/{PUBLISHED}/events/{ids['event']}").get_data(as_text=True)

@@ -20,14 +20,12 @@ from akoma_ntoso import Unit, iter_units
 from akoma_ntoso.akn import OntologyRef
 
 from ..models import Document
+from .coder import theme_counts, total_respondents
 from .models import (
-    Answer,
     CitizenEvent,
-    Coding,
     Petition,
     PetitionEvent,
     ProvenanceLink,
-    Respondent,
     SignatureCount,
     Survey,
     Theme,
@@ -129,30 +127,15 @@ class Provenance:
                 .order_by(Threshold.signatures)
             ):
                 petitions[petition_id].reached.append((signatures, action, occurred_at))
-        surveys = list(db.execute(select(Survey.id, Survey.synthetic).where(Survey.document_id == document.id)))
-        respondents = 0
-        if surveys:
-            respondents = db.scalar(
-                select(func.count(Respondent.id)).where(Respondent.survey_id.in_([s.id for s in surveys]))
-            ) or 0
-        raised = dict(
-            db.execute(
-                select(Coding.theme_id, func.count(func.distinct(Answer.respondent_id)))
-                .join(Answer, Answer.id == Coding.answer_id)
-                .join(Theme, Theme.id == Coding.theme_id)
-                .where(Theme.document_id == document.id)
-                .group_by(Coding.theme_id)
-            ).all()
-        )
-        themes = {}
-        for theme in db.scalars(select(Theme).where(Theme.document_id == document.id).order_by(Theme.name)):
-            n = raised.get(theme.id, 0)
-            themes[theme.id] = ThemeSummary(theme, n, n / respondents if respondents else 0.0)
+        themes = {c.theme.id: ThemeSummary(c.theme, c.respondents, c.share) for c in theme_counts(db, document)}
+        respondents = total_respondents(db, document)
+        synthetic = bool(db.scalar(
+            select(func.count(Survey.id)).where(Survey.document_id == document.id, Survey.synthetic.is_(True))))
         events = {e.id: EventSummary(e) for e in db.scalars(
             select(CitizenEvent).where(CitizenEvent.document_id == document.id).order_by(CitizenEvent.held_on.desc()))}
         links = list(db.scalars(
             select(ProvenanceLink).where(ProvenanceLink.document_id == document.id).order_by(ProvenanceLink.id)))
-        return cls(document, petitions, themes, events, links, respondents, any(s.synthetic for s in surveys))
+        return cls(document, petitions, themes, events, links, respondents, synthetic)
 
     # --- lookups ---
 
