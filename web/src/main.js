@@ -16,6 +16,7 @@ import { labelledUnits } from './units.js'
 import { splitUnit, sinkUnit, liftUnit, moveUnitUp, moveUnitDown, deleteUnit, ownUndoStep } from './commands.js'
 import { Outline } from './outline.js'
 import { Presence } from './presence.js'
+import { ProvenancePanel } from './provenance.js'
 import { Toolbar } from './toolbar.js'
 import { cursorBuilder, selectionBuilder, normColor } from './colors.js'
 import { dragHandlePlugin } from './drag.js'
@@ -34,7 +35,11 @@ function labelMap (doc, opts) {
 // {guid, label} of the innermost unit around the selection; the label names the whole path
 // from the article down (e.g. "Artículo 3 A. 1."), or the innermost title/chapter.
 export function unitInfo (state, opts) {
-  const $p = state.selection.$from
+  return unitInfoAt(state, state.selection.$from, opts)
+}
+
+// The same for any resolved position (a click in a read-only view moves no selection).
+export function unitInfoAt (state, $p, opts) {
   const labels = labelMap(state.doc, opts)
   const chain = []
   for (let d = 1; d <= $p.depth; d++) {
@@ -67,6 +72,7 @@ export function mount (root) {
   const toolbarEl = root.querySelector('#toolbar')
   const outlineEl = root.querySelector('#outline')
   const presenceEl = root.querySelector('#presence')
+  const provenanceEl = root.querySelector('#provenance')
   const statusEl = root.querySelector('#connection-status')
 
   const ydoc = new Y.Doc()
@@ -89,13 +95,18 @@ export function mount (root) {
 
   let outline = null
   let toolbar = null
+  let panel = null
   let lastUnitKey = null
+  let following = false // the provenance panel follows the cursor once the user has pointed somewhere
+  const follow = (info) => { if (panel) panel.setUnit(info ? { guid: info.guid, label: info.label } : null) }
+  const structureSignature = (doc) => labelledUnits(doc, getOpts()).map(u => (u.node.attrs.guid || '') + ':' + u.label).join(',')
 
   let touched = false // the local user has put the cursor somewhere: report where
   const updateAwarenessUnit = (state) => {
     const info = touched ? unitInfo(state, getOpts()) : null
     if (outline) outline.setCurrent(info ? info.outlineGuid : null)
     const unit = info ? { guid: info.guid, label: info.label } : null
+    if (following && info) follow(info)
     const key = JSON.stringify(unit)
     if (key !== lastUnitKey) {
       lastUnitKey = key
@@ -108,6 +119,7 @@ export function mount (root) {
     view: () => ({
       update: (view, prev) => {
         if (view.state.doc !== prev.doc && outline) outline.schedule()
+        if (view.state.doc !== prev.doc && panel) panel.docChanged(() => structureSignature(view.state.doc))
         if (view.state.doc !== prev.doc || !view.state.selection.eq(prev.selection)) updateAwarenessUnit(view.state)
         if (toolbar) toolbar.update()
       }
@@ -168,6 +180,26 @@ export function mount (root) {
     outline.render()
   }
   if (presenceEl) new Presence(presenceEl, awareness, t) // eslint-disable-line no-new
+  if (provenanceEl) {
+    panel = new ProvenancePanel(provenanceEl, { slug, csrf: ds.csrf, role, lang: uiLang, t })
+    provider.socket.on('provenance', (payload) => panel.remoteChange(payload))
+    provider.on('synced', (isSynced) => { if (isSynced) panel.docChanged(() => structureSignature(view.state.doc)) })
+    const pointAt = (event) => {
+      const found = view.posAtCoords({ left: event.clientX, top: event.clientY })
+      if (!found) return
+      following = true
+      follow(unitInfoAt(view.state, view.state.doc.resolve(found.pos), getOpts()))
+    }
+    view.dom.addEventListener('click', pointAt)
+    // The table of contents moves the selection even in a read-only view: follow it there too.
+    if (outlineEl) {
+      outlineEl.addEventListener('click', (event) => {
+        if (!event.target.closest('button[data-guid]')) return
+        following = true
+        follow(unitInfo(view.state, getOpts()))
+      })
+    }
+  }
 
   const showToolbar = () => {
     if (!toolbarEl) return
@@ -204,6 +236,7 @@ export function mount (root) {
     if (newRole !== role) {
       role = newRole
       root.dataset.mode = role
+      if (panel) panel.setRole(role)
       showToolbar()
       refreshEditable()
     }
@@ -237,6 +270,7 @@ export function mount (root) {
   })
 
   view.dom.addEventListener('focus', () => {
+    following = true
     if (!touched) { touched = true; updateAwarenessUnit(view.state) }
   })
 
@@ -244,7 +278,7 @@ export function mount (root) {
   provider.connect()
   updateAwarenessUnit(view.state)
 
-  const api = { view, ydoc, provider, awareness, schema }
+  const api = { view, ydoc, provider, awareness, schema, panel }
   window.constituent = api
   return api
 }
