@@ -71,10 +71,13 @@ def document(slug: str):
 
 @bp.get("/documents/<slug>/units/<key>")
 def unit(slug: str, key: str):
-    _visible(slug)
-    found = find_unit(read_live(current_services(), slug).units, key)
+    document = _visible(slug)
+    live = read_live(current_services(), slug)
+    found = find_unit(live.units, key)
     if found is None:
         abort(404)
+    from .provenance.public_views import unit_provenance
+
     return jsonify(
         {
             "guid": found.guid,
@@ -85,6 +88,8 @@ def unit(slug: str, key: str):
             "heading": found.heading,
             "text": found.text,
             "children": [_outline(child) for child in found.children],
+            # Why it exists: the petitions, themes and events linked to it and to its parts.
+            "provenance": unit_provenance(document, live, found),
         }
     )
 
@@ -246,3 +251,24 @@ OPENAPI = {
     },
     "components": {"schemas": {"OutlineUnit": _unit_schema}},
 }
+
+
+def _provenance_paths() -> dict:
+    from .provenance.links_api import OPENAPI_PATHS
+
+    described = {
+        "/api/v1/documents/{slug}/provenance.json": "Every link between units and petitions, themes and events (open data)",
+        "/api/v1/documents/{slug}/provenance.csv": "The same links as CSV",
+    }
+    paths = {
+        path: {"get": {
+            "summary": summary,
+            "parameters": [{"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}],
+            "responses": {"200": {"description": "the links"}, "404": {"description": "no such document"}},
+        }}
+        for path, summary in described.items()
+    }
+    return {**OPENAPI_PATHS, **paths}
+
+
+OPENAPI["paths"].update(_provenance_paths())

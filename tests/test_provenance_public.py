@@ -150,6 +150,9 @@ def test_links_are_open_data_in_csv_json_and_the_akn_export(site):
     petition_row = next(r for r in data["links"] if r["source_kind"] == "petition")
     assert petition_row["petition_signatures"] == 17306 and petition_row["unit_guid"] == article.guid
 
+    unit = _get(app, f"/api/v1/documents/{PUBLISHED}/units/{article.eid}").get_json()
+    assert {(r["source_kind"], r["unit_eid"]) for r in unit["provenance"]} == rows  # its own and its parts'
+
     response = _get(app, f"/api/v1/documents/{PUBLISHED}/provenance.csv")
     assert response.mimetype == "text/csv"
     table = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))

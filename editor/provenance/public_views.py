@@ -303,28 +303,38 @@ _COLUMNS = (
 
 def _open_rows(slug: str):
     document, live, provenance = _load(slug)
-    rows = []
-    for item in provenance.resolved(live.units):
-        source, link = item.source, item.link
-        rows.append({
-            "unit_guid": link.unit_guid,
-            "unit_eid": item.unit.eid if item.unit else link.unit_eid,
-            "unit_label": full_label(live.units, item.unit) if item.unit else "",
-            "unit_in_text": item.unit is not None,
-            "source_kind": link.source_kind,
-            "source_id": link.source_id,
-            "source_title": source.title,
-            "relation": link.relation,
-            "note": link.note,
-            "origin": link.origin,
-            "linked_at": _iso(link.created_at),
-            "petition_signatures": getattr(source, "signatures", None) if link.source_kind == "petition" else None,
-            "theme_respondents": source.respondents if link.source_kind == "theme" else None,
-            "theme_share": round(source.share, 4) if link.source_kind == "theme" else None,
-            "event_date": source.held_on.isoformat() if link.source_kind == "event" else None,
-            "source_url": _source_url(slug, link.source_kind, source),
-        })
-    return document, provenance, rows
+    return document, provenance, [link_row(slug, live.units, item) for item in provenance.resolved(live.units)]
+
+
+def link_row(slug: str, units, item: LinkedSource) -> dict:
+    """One link as open data: the unit (by GUID, with its current eId and label), the source
+    with its figures, the relation and note."""
+    source, link = item.source, item.link
+    return {
+        "unit_guid": link.unit_guid,
+        "unit_eid": item.unit.eid if item.unit else link.unit_eid,
+        "unit_label": full_label(units, item.unit) if item.unit else "",
+        "unit_in_text": item.unit is not None,
+        "source_kind": link.source_kind,
+        "source_id": link.source_id,
+        "source_title": source.title,
+        "relation": link.relation,
+        "note": link.note,
+        "origin": link.origin,
+        "linked_at": _iso(link.created_at),
+        "petition_signatures": source.signatures if link.source_kind == "petition" else None,
+        "theme_respondents": source.respondents if link.source_kind == "theme" else None,
+        "theme_share": round(source.share, 4) if link.source_kind == "theme" else None,
+        "event_date": source.held_on.isoformat() if link.source_kind == "event" else None,
+        "source_url": _source_url(slug, link.source_kind, source),
+    }
+
+
+def unit_provenance(document, live, unit: Unit) -> list[dict]:
+    """The links of a unit and of the units inside it, as open-data rows (the JSON API's unit)."""
+    provenance = Provenance.load(current_services().db, document)
+    own, within = provenance.for_unit(unit, live.units)
+    return [link_row(document.slug, live.units, item) for item in own + within]
 
 
 def _iso(moment) -> str | None:
