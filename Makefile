@@ -35,6 +35,8 @@ bench: $(STAMP)
 	$(PY) bench/akn_cdmx.py
 	$(PY) bench/trace_ingest.py
 	$(PY) bench/live_room.py
+	$(PY) bench/survey_bench.py --runs 1
+	$(PY) bench/provenance_page.py
 
 # Rebuild the committed browser bundle from web/src.
 web: web/node_modules/.installed
