@@ -115,6 +115,17 @@ def find_unit(units: Iterable[Unit], key: str) -> Unit | None:
     return None
 
 
+def ancestors(units: Iterable[Unit], guid: str) -> tuple[Unit, ...] | None:
+    """The units that contain the unit `guid`, outermost first (None when it is not there)."""
+    for unit in units:
+        if unit.guid == guid:
+            return ()
+        inner = ancestors(unit.children, guid)
+        if inner is not None:
+            return (unit, *inner)
+    return None
+
+
 def eid_num(num: str) -> str:
     """A number as an eId component: "16 Bis" → "16_Bis", "ÚNICO" → "UNICO".
 

@@ -6,8 +6,10 @@ respondents coded into themes, and every theme linked to the article's apartado 
 most (by the ranking the committee sees), so the page shows petitions and themes with counts.
 
 Timed: `GET /d/cdmx/art_16` through the application (Flask test client: no network), `--runs`
-times after one warm-up; the baseline is the same article's page with no provenance at all
-(`/d/cdmx/art_15`, linked to nothing), measured in the same run.
+times after one warm-up, and its two parts: reading and numbering the live text (`read_live`),
+and loading the provenance of the article and its parts with its figures (`Provenance.load`:
+signature counts, respondents of the linked themes, links). Baseline in the same run: `/d/cdmx/art_15`, a page
+with no links.
 """
 
 from __future__ import annotations
@@ -88,6 +90,12 @@ def main() -> int:
     assert page.status_code == 200
     with_provenance = timed(args.runs, lambda: client.get("/d/cdmx/art_16"))
     baseline = timed(args.runs, lambda: client.get("/d/cdmx/art_15"))
+    from editor.provenance.summaries import Provenance
+
+    with app.app_context():
+        reading = timed(args.runs, lambda: read_live(services, "cdmx"))
+        guids = {u.guid for u in iter_units((art16,))}
+        loading = timed(args.runs, lambda: Provenance.load(services.db, get_document(services.db, "cdmx"), guids))
     services.rooms.close_all()
     body = page.get_data(as_text=True)
     result = {
@@ -99,12 +107,16 @@ def main() -> int:
         "art_16_ms_best": round(with_provenance[1] * 1000, 1),
         "baseline_art_15_ms_median": round(baseline[0] * 1000, 1),
         "baseline_art_15_ms_best": round(baseline[1] * 1000, 1),
+        "read_live_ms_median": round(reading[0] * 1000, 1),
+        "provenance_load_ms_median": round(loading[0] * 1000, 1),
         "load_average": os.getloadavg(),
     }
     print(f"Artículo 16 with provenance ({imported.links_made} petition links in the document, "
           f"{linked} themes linked inside the article, {args.respondents:,} respondents):")
     print(f"  GET /d/cdmx/art_16   median {result['art_16_ms_median']} ms, best {result['art_16_ms_best']} ms, "
           f"{len(body):,} bytes")
+    print(f"  of which: read_live median {result['read_live_ms_median']} ms, "
+          f"Provenance.load median {result['provenance_load_ms_median']} ms")
     print(f"  baseline /d/cdmx/art_15 (no provenance) median {result['baseline_art_15_ms_median']} ms, "
           f"best {result['baseline_art_15_ms_best']} ms")
     RESULTS.mkdir(exist_ok=True)

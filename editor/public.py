@@ -8,7 +8,7 @@ from markupsafe import Markup
 from flask_login import current_user
 from sqlalchemy import select
 
-from akoma_ntoso import find_unit
+from akoma_ntoso import ancestors, find_unit
 from akoma_ntoso.render import render_units
 
 from . import current_services, permissions
@@ -73,13 +73,13 @@ def index():
 def document(slug: str):
     document = visible_document(slug)
     live = read_live(current_services(), slug)
-    from .provenance.summaries import Provenance
+    from .provenance.summaries import link_counts
 
     return render_template(
         "document.html",
         document=document,
         units=live.units,
-        provenance_counts=Provenance.load(current_services().db, document).counts_by_guid(),
+        provenance_counts=link_counts(current_services().db, document),
         can_edit=permissions.can_edit(current_user, document),
     )
 
@@ -105,23 +105,13 @@ def unit(slug: str, eid: str):
     if found.eid != eid:  # reached by GUID: send people to the readable permalink
         return redirect(url_for("public.unit", slug=slug, eid=found.eid))
     from .provenance.public_views import unit_why
+    from .provenance.summaries import link_counts
 
     provenance, why = unit_why(document, live, found)
     return render_template(
-        "unit.html", document=document, unit=found, ancestors=ancestors_of(live.units, found.guid),
-        why=why, provenance=provenance, counts=provenance.counts_by_guid(),
+        "unit.html", document=document, unit=found, ancestors=ancestors(live.units, found.guid),
+        why=why, provenance=provenance, counts=link_counts(current_services().db, document),
     )
-
-
-def ancestors_of(units, guid: str, trail: tuple = ()) -> tuple:
-    """The units that contain the one with `guid`, outermost first."""
-    for candidate in units:
-        if candidate.guid == guid:
-            return trail
-        found = ancestors_of(candidate.children, guid, trail + (candidate,))
-        if found is not None:
-            return found
-    return None
 
 
 @bp.route("/lang/<code>", methods=["POST"])

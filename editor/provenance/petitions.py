@@ -40,7 +40,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from akoma_ntoso import Unit, iter_units
+from akoma_ntoso import Unit, ancestors, iter_units
 from akoma_ntoso.citations import Citation, resolve, resolve_references
 from akoma_ntoso.citations import _same_number as same_number  # the resolver's own number equality
 
@@ -1052,24 +1052,9 @@ def _component(kind: str, num: str, language: str) -> str:
     return f"{word} {num})" if kind == "indent" else f"{word} {num}"
 
 
-def ancestors_of(units: Sequence[Unit], guid: str) -> tuple[Unit, ...] | None:
-    """The units containing the unit `guid`, outermost first (None when it is not there)."""
-
-    def walk(level, trail):
-        for unit in level:
-            if unit.guid == guid:
-                return trail
-            found = walk(unit.children, (*trail, unit))
-            if found is not None:
-                return found
-        return None
-
-    return walk(units, ())
-
-
 def unit_name(units: Sequence[Unit], unit: Unit, language: str = "spa") -> str:
     """A unit named in full as drafters cite it: "Artículo 16, apartado A, numeral 3"."""
-    chain = (*(ancestors_of(units, unit.guid) or ()), unit)
+    chain = (*(ancestors(units, unit.guid) or ()), unit)
     articles = [i for i, u in enumerate(chain) if u.kind == "article"]
     if articles:
         chain = chain[articles[-1]:]
@@ -1150,7 +1135,7 @@ def _places(units: Sequence[Unit], outer: Unit, matches: list[Unit], language: s
     """Where the matches sit inside `outer`: "apartados A, B, C" or their full names."""
     parents = []
     for match in matches:
-        chain = ancestors_of(units, match.guid) or ()
+        chain = ancestors(units, match.guid) or ()
         inside = chain[chain.index(outer) + 1:] if outer in chain else chain
         parents.append(inside)
     if all(len(p) == 1 for p in parents) and len({p[0].kind for p in parents}) == 1:

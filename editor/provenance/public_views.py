@@ -21,14 +21,15 @@ from wtforms import DateField, IntegerField, StringField, TextAreaField, URLFiel
 from wtforms.validators import URL, DataRequired, Length, NumberRange, Optional
 from sqlalchemy import select
 
-from akoma_ntoso import Unit
+from akoma_ntoso import Unit, iter_units
 
 from .. import current_services, permissions
 from ..documents import read_live
-from ..public import ancestors_of, visible_document
+from ..public import visible_document
 from ..redline import redline_html, similarity, word_diff
 from .coder import counts_by_borough
 from .labels import action_label, relation_label
+from .links import path_labels
 from .models import CitizenEvent, Hearing, SignatureCount, Theme, Threshold
 from .summaries import LinkedSource, Provenance
 
@@ -92,26 +93,38 @@ def _group(items: list[LinkedSource], path) -> dict[str, list[SourceGroup]]:
     return by_kind
 
 
-def full_label(units, unit: Unit, below: Unit | None = None) -> str:
-    """A unit's label with those of the units around it from the article down ("Artículo 16
-    A. 3."), or only from `below` down when given."""
-    chain = list(ancestors_of(units, unit.guid) or ()) + [unit]
-    if below is not None:
-        names = [u.guid for u in chain]
-        chain = chain[names.index(below.guid) + 1:] if below.guid in names else chain
-    else:
-        kinds = [u.kind for u in chain]
-        if "article" in kinds:
-            chain = chain[kinds.index("article"):]
-        else:
-            chain = chain[-1:]
-    return " ".join(u.label for u in chain if u.label) or unit.heading or unit.eid
+class Labels:
+    """Readers' labels of the units of one text ("Artículo 16 A. 3."), computed once a page."""
+
+    def __init__(self, units) -> None:
+        self.full = path_labels(units)
+
+    def of(self, unit: Unit | None, below: Unit | None = None, gone: str = "") -> str:
+        """`unit`'s label, only from `below` down when given ("A. 3." inside Artículo 16);
+        `gone` when the unit is no longer in the text."""
+        if unit is None:
+            return gone
+        label = self.full.get(unit.guid, "")
+        prefix = self.full.get(below.guid, "") if below is not None else ""
+        if prefix and label.startswith(prefix + " "):
+            label = label[len(prefix) + 1:]
+        return label or unit.heading or unit.eid
 
 
 def why_this_unit(provenance: Provenance, units, unit: Unit) -> dict[str, list[SourceGroup]]:
     """The sources of a unit and of the units inside it, grouped by source."""
     own, within = provenance.for_unit(unit, units)
-    return _group(own + within, lambda u: "" if u.guid == unit.guid else full_label(units, u, below=unit))
+    labels = Labels(units)
+    return _group(own + within, lambda u: "" if u.guid == unit.guid else labels.of(u, below=unit))
+
+
+def _clauses(provenance: Provenance, kind: str, source_id: int, units) -> list[dict]:
+    """The clauses a source is linked to, in text order, each with its label."""
+    labels = Labels(units)
+    return [
+        {"item": item, "label": labels.of(item.unit, gone=item.link.unit_eid)}
+        for item in provenance.of_source(kind, source_id, units)
+    ]
 
 
 # --- pages ----------------------------------------------------------------------------------
@@ -165,18 +178,14 @@ def petition(slug: str, petition_id: int):
         .where(SignatureCount.petition_id == petition_id).order_by(SignatureCount.counted_at)
     ))
     hearings = list(db.scalars(select(Hearing.held_on).where(Hearing.petition_id == petition_id).order_by(Hearing.held_on)))
-    outcomes = []
     proposal = summary.petition.proposal.strip()
-    for item in provenance.of_source("petition", petition_id, live.units):
-        diff = None
-        if item.unit is not None and proposal:
-            changes = word_diff(proposal, wording(item.unit))
-            diff = {"html": redline_html(changes), "kept": similarity(changes)}
-        outcomes.append({
-            "item": item,
-            "label": full_label(live.units, item.unit) if item.unit else item.link.unit_eid,
-            "diff": diff,
-        })
+    outcomes = _clauses(provenance, "petition", petition_id, live.units)
+    for outcome in outcomes:
+        unit = outcome["item"].unit
+        outcome["diff"] = None
+        if unit is not None and proposal:
+            changes = word_diff(proposal, wording(unit))
+            outcome["diff"] = {"html": redline_html(changes), "kept": similarity(changes)}
     return render_template(
         "provenance/petition.html", document=document, summary=summary, history=history,
         hearings=hearings, outcomes=outcomes, can_edit=permissions.can_edit(current_user, document),
@@ -200,10 +209,7 @@ def theme(slug: str, key: str):
     summary = next((t for t in provenance.themes.values() if t.theme.key == key), None)
     if summary is None:
         abort(404)
-    clauses = [
-        {"item": item, "label": full_label(live.units, item.unit) if item.unit else item.link.unit_eid}
-        for item in provenance.of_source("theme", summary.id, live.units)
-    ]
+    clauses = _clauses(provenance, "theme", summary.id, live.units)
     return render_template(
         "provenance/theme.html", document=document, summary=summary, provenance=provenance,
         clauses=clauses, boroughs=_boroughs(document, summary.theme),
@@ -244,10 +250,7 @@ def event(slug: str, event_id: int):
     summary = provenance.events.get(event_id)
     if summary is None:
         abort(404)
-    clauses = [
-        {"item": item, "label": full_label(live.units, item.unit) if item.unit else item.link.unit_eid}
-        for item in provenance.of_source("event", event_id, live.units)
-    ]
+    clauses = _clauses(provenance, "event", event_id, live.units)
     return render_template("provenance/event.html", document=document, summary=summary, clauses=clauses)
 
 
@@ -303,17 +306,18 @@ _COLUMNS = (
 
 def _open_rows(slug: str):
     document, live, provenance = _load(slug)
-    return document, provenance, [link_row(slug, live.units, item) for item in provenance.resolved(live.units)]
+    labels = Labels(live.units)
+    return document, provenance, [link_row(slug, labels, item) for item in provenance.resolved(live.units)]
 
 
-def link_row(slug: str, units, item: LinkedSource) -> dict:
+def link_row(slug: str, labels: Labels, item: LinkedSource) -> dict:
     """One link as open data: the unit (by GUID, with its current eId and label), the source
     with its figures, the relation and note."""
     source, link = item.source, item.link
     return {
         "unit_guid": link.unit_guid,
         "unit_eid": item.unit.eid if item.unit else link.unit_eid,
-        "unit_label": full_label(units, item.unit) if item.unit else "",
+        "unit_label": labels.of(item.unit),
         "unit_in_text": item.unit is not None,
         "source_kind": link.source_kind,
         "source_id": link.source_id,
@@ -332,9 +336,10 @@ def link_row(slug: str, units, item: LinkedSource) -> dict:
 
 def unit_provenance(document, live, unit: Unit) -> list[dict]:
     """The links of a unit and of the units inside it, as open-data rows (the JSON API's unit)."""
-    provenance = Provenance.load(current_services().db, document)
+    provenance = Provenance.load(current_services().db, document, {u.guid for u in iter_units((unit,))})
     own, within = provenance.for_unit(unit, live.units)
-    return [link_row(document.slug, live.units, item) for item in own + within]
+    labels = Labels(live.units)
+    return [link_row(document.slug, labels, item) for item in own + within]
 
 
 def _iso(moment) -> str | None:
@@ -382,6 +387,7 @@ def open_data_csv(slug: str):
 
 def unit_why(document, live, unit: Unit) -> tuple[Provenance, dict[str, list[SourceGroup]]]:
     """For the unit page (editor.public): the document's provenance and the unit's sources."""
-    provenance = Provenance.load(current_services().db, document)
+    guids = {u.guid for u in iter_units((unit,))}
+    provenance = Provenance.load(current_services().db, document, guids)
     return provenance, why_this_unit(provenance, live.units, unit)
 

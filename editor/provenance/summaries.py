@@ -20,7 +20,7 @@ from akoma_ntoso import Unit, iter_units
 from akoma_ntoso.akn import OntologyRef
 
 from ..models import Document
-from .coder import theme_counts, total_respondents
+from .coder import theme_counts, theme_respondents, total_respondents
 from .models import (
     CitizenEvent,
     Petition,
@@ -108,7 +108,14 @@ class Provenance:
     synthetic_survey: bool  # whether any of them is synthetic (say so wherever counts show)
 
     @classmethod
-    def load(cls, db, document: Document) -> "Provenance":
+    def load(cls, db, document: Document, guids: set[str] | None = None) -> "Provenance":
+        """The document's provenance; with `guids`, only the links of those units, and survey
+        figures only for the themes they are linked to (a clause's page: counting respondents
+        for every theme of a large survey is the expensive part)."""
+        query = select(ProvenanceLink).where(ProvenanceLink.document_id == document.id)
+        if guids is not None:
+            query = query.where(ProvenanceLink.unit_guid.in_(guids))
+        links = list(db.scalars(query.order_by(ProvenanceLink.id)))
         petitions = {p.id: PetitionSummary(p, 0, None) for p in db.scalars(
             select(Petition).where(Petition.document_id == document.id).order_by(Petition.title))}
         if petitions:
@@ -127,14 +134,19 @@ class Provenance:
                 .order_by(Threshold.signatures)
             ):
                 petitions[petition_id].reached.append((signatures, action, occurred_at))
-        themes = {c.theme.id: ThemeSummary(c.theme, c.respondents, c.share) for c in theme_counts(db, document)}
         respondents = total_respondents(db, document)
+        if guids is None:
+            themes = {c.theme.id: ThemeSummary(c.theme, c.respondents, c.share) for c in theme_counts(db, document)}
+        else:
+            wanted = {link.source_id for link in links if link.source_kind == "theme"}
+            themes = {}
+            for theme in db.scalars(select(Theme).where(Theme.id.in_(wanted))):
+                n = theme_respondents(db, theme)
+                themes[theme.id] = ThemeSummary(theme, n, n / respondents if respondents else 0.0)
         synthetic = bool(db.scalar(
             select(func.count(Survey.id)).where(Survey.document_id == document.id, Survey.synthetic.is_(True))))
         events = {e.id: EventSummary(e) for e in db.scalars(
             select(CitizenEvent).where(CitizenEvent.document_id == document.id).order_by(CitizenEvent.held_on.desc()))}
-        links = list(db.scalars(
-            select(ProvenanceLink).where(ProvenanceLink.document_id == document.id).order_by(ProvenanceLink.id)))
         return cls(document, petitions, themes, events, links, respondents, synthetic)
 
     # --- lookups ---
@@ -168,14 +180,6 @@ class Provenance:
 
     def of_source(self, kind: str, source_id: int, units) -> list[LinkedSource]:
         return [i for i in self.resolved(units) if i.link.source_kind == kind and i.link.source_id == source_id]
-
-    def counts_by_guid(self) -> dict[str, dict[str, int]]:
-        """For each linked unit, how many petitions, themes and events it is linked to."""
-        counts: dict[str, dict[str, int]] = defaultdict(lambda: {"petition": 0, "theme": 0, "event": 0})
-        for link in self.links:
-            if self.source(link.source_kind, link.source_id) is not None:
-                counts[link.unit_guid][link.source_kind] += 1
-        return dict(counts)
 
     def counts_by_source(self) -> dict[tuple[str, int], int]:
         """How many units each source is linked to, by (kind, id)."""
@@ -221,6 +225,19 @@ class Provenance:
             if eid not in refers[link.unit_guid]:
                 refers[link.unit_guid].append(eid)
         return list(refs.values()), dict(refers)
+
+
+def link_counts(db, document: Document) -> dict[str, dict[str, int]]:
+    """For each linked unit (by GUID), how many petitions, themes and events it is linked to:
+    one grouped query, for the reading view's badges (no figures are computed)."""
+    counts: dict[str, dict[str, int]] = defaultdict(lambda: {"petition": 0, "theme": 0, "event": 0})
+    for guid, kind, n in db.execute(
+        select(ProvenanceLink.unit_guid, ProvenanceLink.source_kind, func.count())
+        .where(ProvenanceLink.document_id == document.id)
+        .group_by(ProvenanceLink.unit_guid, ProvenanceLink.source_kind)
+    ):
+        counts[guid][kind] = n
+    return dict(counts)
 
 
 def _ontology_ref(source, base: str) -> OntologyRef:
