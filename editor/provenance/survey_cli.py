@@ -142,7 +142,11 @@ def import_(file: str, slug: str | None, fmt: str | None, questions: str | None,
 @click.option("--receipts", type=click.Path(dir_okay=False, writable=True),
               help="write each respondent's receipt code here (CSV respondent,code)")
 def synthesize(respondents: int, slug: str | None, seed: int, replace: bool, receipts: str | None) -> None:
-    """Generate a clearly labelled SYNTHETIC survey from the real 2016 questions and neighbourhoods."""
+    """Generate a clearly labelled SYNTHETIC survey from the real 2016 questions and neighbourhoods.
+
+    Those files are read from the shared data folder: $CONSTITUENT_SHARED_DATA, else
+    ../shared/data beside the checkout.
+    """
     from .models import Survey
     from .survey import delete_survey, synthesize_survey
 
