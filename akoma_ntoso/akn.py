@@ -118,7 +118,51 @@ class OntologyRef:
     name: str | None = None
 
 
-_ONTOLOGY_ELEMENTS = ("TLCConcept", "TLCEvent", "TLCReference", "TLCObject", "TLCPerson", "TLCOrganization")
+_ONTOLOGY_ELEMENTS = (
+    "TLCConcept", "TLCEvent", "TLCReference", "TLCObject", "TLCPerson", "TLCOrganization", "TLCRole",
+)
+
+#: The namespace of the plain old and new wording inside `<textualMod>` (AKN leaves that
+#: content "in some non-managed form" from another namespace).
+TEXT_NS = "https://constituent.invalid/ns/text"
+
+
+@dataclass(frozen=True)
+class WorkflowStep:
+    """A `<step>` of `<workflow>`: on `date`, `by` (a TLCPerson eId) acting `as` (a TLCRole eId)
+    did something about `refers` (e.g. the TLCConcept of the stage the document entered)."""
+
+    date: str
+    refers: str
+    by: str | None = None
+    as_role: str | None = None
+    outcome: str | None = None
+
+
+@dataclass(frozen=True)
+class LifecycleEvent:
+    """An `<eventRef>` of `<lifecycle>`: `type` is generation, amendment or repeal; `source` the
+    eId of the reference for the document that caused it (an amendment's TLCReference)."""
+
+    eid: str
+    date: str
+    type: str
+    source: str
+    refers: str | None = None
+
+
+@dataclass(frozen=True)
+class TextualMod:
+    """A `<textualMod>` of `<passiveModifications>`: `source` is the eId of the amending
+    document's reference, `destination` the eId of the unit changed (for an insertion, the unit
+    inserted); `old` and `new` the wording before and after (None when there is none)."""
+
+    eid: str
+    type: str
+    source: str
+    destination: str
+    old: str | None = None
+    new: str | None = None
 
 
 def export_akn(
@@ -129,14 +173,19 @@ def export_akn(
     generated: date | None = None,
     references: Sequence[OntologyRef] = (),
     refers: Mapping[str, Sequence[str]] | None = None,
+    workflow: Sequence[WorkflowStep] = (),
+    events: Sequence[LifecycleEvent] = (),
+    modifications: Sequence[TextualMod] = (),
 ) -> etree._Element:
     """The `<akomaNtoso>` element for the unit tree.
 
     `wids` maps a unit's GUID to the eId it had when it was first recorded (its work-level
     id); a unit whose eId differs from it carries it as `wId`. `references` are written in
     `<references>` and `refers` maps a unit's GUID to the eIds of the references it carries in
-    `refersTo` (its provenance). Raises `AknError` when there is nothing to export (the schema
-    requires at least one unit in the body).
+    `refersTo` (its provenance). `workflow` becomes `<workflow>` (the stages the document went
+    through), `events` extra `<lifecycle>` events and `modifications` the `<passiveModifications>`
+    of adopted amendments; every eId they point at must be in `references`. Raises `AknError`
+    when there is nothing to export (the schema requires at least one unit in the body).
     """
     uri = frbr_uri(work, expression)
     preamble = [u for u in units if u.kind == "preamble"]
@@ -149,7 +198,7 @@ def export_akn(
     for ref in references:
         if ref.element not in _ONTOLOGY_ELEMENTS:
             raise AknError(f"{ref.element} is not an ontology reference element")
-    document.append(_meta(uri, work, expression, today, references))
+    document.append(_meta(uri, work, expression, today, references, workflow, events, modifications))
     if work.title:
         preface = _sub(document, "preface")
         _sub(_sub(preface, "p"), "docTitle").text = work.title
@@ -176,7 +225,14 @@ def validate(root: etree._Element) -> list[str]:
 
 
 def _meta(
-    uri: FrbrUri, work: Work, expression: Expression, today: str, extra_references: Sequence[OntologyRef] = ()
+    uri: FrbrUri,
+    work: Work,
+    expression: Expression,
+    today: str,
+    extra_references: Sequence[OntologyRef] = (),
+    workflow: Sequence[WorkflowStep] = (),
+    events: Sequence[LifecycleEvent] = (),
+    modifications: Sequence[TextualMod] = (),
 ) -> etree._Element:
     meta = etree.Element(_E + "meta")
     identification = _sub(meta, "identification", source="#" + _SOURCE)
@@ -210,9 +266,33 @@ def _meta(
     lifecycle = _sub(meta, "lifecycle", source="#" + _SOURCE)
     _sub(lifecycle, "eventRef", eId=f"evt_{work.date}", date=work.date, source="#" + _SOURCE,
          type="generation")
-    if expression.date != work.date:
+    if expression.date != work.date and not events:
         _sub(lifecycle, "eventRef", eId=f"evt_{expression.date}", date=expression.date,
              source="#" + _SOURCE, type="amendment")
+    for event in events:
+        element = _sub(lifecycle, "eventRef", eId=event.eid, date=event.date, source="#" + event.source,
+                       type=event.type)
+        if event.refers:
+            element.set("refersTo", "#" + event.refers)
+    if workflow:
+        steps = _sub(meta, "workflow", source="#" + _SOURCE)
+        for step in workflow:
+            element = _sub(steps, "step", date=step.date, refersTo="#" + step.refers)
+            if step.by:
+                element.set("by", "#" + step.by)
+            if step.as_role:
+                element.set("as", "#" + step.as_role)
+            if step.outcome:
+                element.set("outcome", "#" + step.outcome)
+    if modifications:
+        passive = _sub(_sub(meta, "analysis", source="#" + _SOURCE), "passiveModifications")
+        for mod in modifications:
+            element = _sub(passive, "textualMod", type=mod.type, eId=mod.eid)
+            _sub(element, "source", href="#" + mod.source)
+            _sub(element, "destination", href="#" + mod.destination)
+            for tag, text in (("old", mod.old), ("new", mod.new)):
+                if text is not None:
+                    etree.SubElement(_sub(element, tag), f"{{{TEXT_NS}}}text", nsmap={"cst": TEXT_NS}).text = text
     references = _sub(meta, "references", source="#" + _SOURCE)
     _sub(references, "TLCOrganization", eId=_SOURCE, href="/ontology/organization/constituent",
          showAs="Constituent")

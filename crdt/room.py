@@ -274,7 +274,9 @@ class Room:
             return
         self._origin = connection
         try:
-            doc.apply_update(message.data)
+            # The transaction's origin names the connection, so that observers can attribute it.
+            with doc.transaction(origin=connection):
+                doc.apply_update(message.data)
         except ValueError as exc:
             self._refuse(batch, connection, "malformed-update", f"update refused: {exc}")
         finally:

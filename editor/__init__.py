@@ -9,7 +9,7 @@ from flask import Flask, current_app, render_template, request
 from flask_babel import Babel, get_locale
 from flask_socketio import SocketIO
 from flask_wtf import CSRFProtect
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, scoped_session
 
 from akoma_ntoso import AkomaNtosoError
@@ -32,6 +32,7 @@ class Services:
     store: UpdateStore
     rooms: Rooms
     socketio: SocketIO
+    collab: object = None  # the CollabNamespace (editor.collab), set once the app is wired
 
 
 def create_app(overrides: dict | None = None) -> Flask:
@@ -46,6 +47,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     engine = make_engine(app.config["DATABASE_URL"])
     from . import models  # noqa: F401 - registers the tables
     from .provenance import models as _provenance_models  # noqa: F401
+    from .stages import models as _stage_models  # noqa: F401
 
     Base.metadata.create_all(engine)
     store = UpdateStore(engine)
@@ -102,7 +104,9 @@ def create_app(overrides: dict | None = None) -> Flask:
         app.register_blueprint(blueprint)
 
     socketio.init_app(app)
-    socketio.on_namespace(CollabNamespace(NAMESPACE, services))
+    services.collab = CollabNamespace(NAMESPACE, services)
+    socketio.on_namespace(services.collab)
+    rooms.hooks.attribute = _edit_recorder(services)
 
     @app.errorhandler(AkomaNtosoError)
     def _unreadable_text(exc):
@@ -131,6 +135,28 @@ def create_app(overrides: dict | None = None) -> Flask:
         return response
 
     return app
+
+
+def _edit_recorder(services: Services):
+    """Record who changed which units (runs in a room's worker once a batch is durable)."""
+    from .models import Document
+    from .stages.history import record_edits
+
+    ids: dict[str, int] = {}
+
+    def record(slug: str, by_account: dict) -> None:
+        db = services.db
+        try:
+            if slug not in ids:
+                found = db.scalar(select(Document.id).where(Document.slug == slug))
+                if found is None:
+                    return
+                ids[slug] = found
+            record_edits(db, ids[slug], by_account)
+        finally:
+            db.remove()
+
+    return record
 
 
 def _locale(app: Flask) -> str:

@@ -112,15 +112,17 @@ def text(slug: str):
 
 def _export(slug: str, fmt: str):
     _visible(slug)
-    if request.args.get("version"):
-        return _problem(404, "named versions do not exist yet; the live text is served without ?version")
+    version = request.args.get("version")
     try:
-        data = export_document(current_services(), slug, fmt, current_app.config)
+        data = export_document(current_services(), slug, fmt, current_app.config, version=version)
     except DocumentError as exc:
+        if version is not None:  # an unknown or malformed version: the client's mistake
+            return _problem(404, str(exc))
         return _problem(500, str(exc))
     response = Response(data, content_type=MEDIA_TYPES[fmt])
     disposition = "attachment" if request.args.get("download") else "inline"
-    response.headers["Content-Disposition"] = f'{disposition}; filename="{slug}.{EXTENSIONS[fmt]}"'
+    suffix = f"-v{version.lstrip('v')}" if version and version != "live" else ""
+    response.headers["Content-Disposition"] = f'{disposition}; filename="{slug}{suffix}.{EXTENSIONS[fmt]}"'
     return response
 
 

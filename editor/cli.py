@@ -9,6 +9,7 @@ import click
 
 from . import services_of
 from .accounts import AccountError, add_user
+from .models import ROLES
 
 
 def _serve(app_factory, host: str, port: int, threads: int) -> None:
@@ -119,22 +120,20 @@ def import_(file: str, fmt: str | None, slug: str | None, title: str | None, doc
 @main.command("export")
 @click.argument("slug")
 @click.option("--format", "fmt", type=click.Choice(["akn", "html", "text"]), default="akn", show_default=True)
-@click.option("--version", "version", help="a named version (versions are not built yet: refused)")
+@click.option("--version", "version", help="a frozen version: its number (3 or v3); default: the live text")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True, allow_dash=True), default="-",
               help="file to write (default: standard output)")
 def export(slug: str, fmt: str, version: str | None, output: str) -> None:
-    """Write a document's live text as Akoma Ntoso 3.0, HTML or plain text."""
+    """Write a document's live text, or one of its versions, as Akoma Ntoso 3.0, HTML or plain text."""
     from akoma_ntoso import AkomaNtosoError
 
     from . import create_app
     from .interchange import export_document
 
-    if version is not None:
-        raise click.ClickException("named versions do not exist yet; export the live text without --version")
     app = create_app()
     services = services_of(app)
     try:
-        data = export_document(services, slug, fmt, app.config)
+        data = export_document(services, slug, fmt, app.config, version=version)
     except (AkomaNtosoError, ValueError) as exc:
         raise click.ClickException(str(exc)) from None
     finally:
@@ -169,7 +168,7 @@ def users() -> None:
 
 @users.command("add")
 @click.argument("email")
-@click.option("--role", required=True, type=click.Choice(["admin", "committee", "viewer"]))
+@click.option("--role", required=True, type=click.Choice(ROLES))
 @click.option("--password", help="prompted for when not given")
 @click.option("--name", help="display name (default: from the email)")
 def users_add(email: str, role: str, password: str | None, name: str | None) -> None:

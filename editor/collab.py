@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import logging
 import threading
+from typing import Callable
 
 from flask import current_app, request
 from flask_login import current_user
 from flask_socketio import Namespace, SocketIO, join_room, leave_room
-from pycrdt import Doc, XmlFragment, XmlText
+from pycrdt import Doc, XmlElement, XmlFragment, XmlText
 
 from akoma_ntoso import plan_guid_repairs
 from crdt.protocol import ProtocolError
@@ -35,6 +36,11 @@ class SocketHooks(RoomHooks):
 
     def __init__(self, socketio: SocketIO) -> None:
         self.socketio = socketio
+        #: connection (sid) → account id, set by CollabNamespace when a connection joins.
+        self.accounts: dict[str, int] = {}
+        #: Called with (slug, {account id: GUIDs changed}) once a batch is durable (see create_app).
+        self.attribute: Callable[[str, dict[int | None, set[str]]], None] | None = None
+        self._touched: dict[str, dict[int | None, set[str]]] = {}  # slug → account → GUIDs changed
         self._structure_changed: dict[str, bool] = {}
         # pycrdt stops calling an observer once its type wrapper and subscription are collected:
         # keep both for as long as the room is open.
@@ -58,10 +64,28 @@ class SocketHooks(RoomHooks):
             # Typing only touches XmlText; anything else may have moved, copied or re-attributed units.
             if any(not isinstance(event.target, XmlText) for event in events):
                 self._structure_changed[room] = True
+            for event in events:
+                origin = event.transaction.origin
+                if isinstance(origin, str):
+                    account = self.accounts.get(origin)
+                    guids = self._touched.setdefault(room, {}).setdefault(account, set())
+                    _touched_units(event, guids)
 
         self._watches[room] = (body, body.observe_deep(watch))
 
+    def on_change(self, room: str, doc: Doc) -> None:
+        touched = self._touched.pop(room, None)
+        if not touched or self.attribute is None:
+            return
+        by_account = {account: guids for account, guids in touched.items() if guids}
+        if by_account:
+            try:
+                self.attribute(room, by_account)
+            except Exception:  # attribution must never stop the room
+                log.exception("document %s: recording who edited failed", room)
+
     def on_close(self, room: str) -> None:
+        self._touched.pop(room, None)
         self._watches.pop(room, None)
         self._structure_changed.pop(room, None)
 
@@ -79,6 +103,29 @@ class SocketHooks(RoomHooks):
         self._structure_changed.pop(room, None)
 
 
+def _unit_guid(node) -> str | None:
+    while node is not None and not isinstance(node, XmlFragment):
+        if isinstance(node, XmlElement):
+            guid = node.attributes.get("guid")
+            if guid:
+                return str(guid)
+        node = node.parent
+    return None
+
+
+def _touched_units(event, guids: set[str]) -> None:
+    """Add the GUIDs of the units an XmlEvent changed: the unit around its target, and units inserted."""
+    guid = _unit_guid(event.target)
+    if guid:
+        guids.add(guid)
+    for change in getattr(event, "delta", None) or ():
+        for item in (change.get("insert") or ()) if isinstance(change, dict) else ():
+            if isinstance(item, XmlElement):
+                inner = item.attributes.get("guid")
+                if inner:
+                    guids.add(str(inner))
+
+
 def report_error(socketio: SocketIO, sid: str, document: str | None, code: str, message: str) -> None:
     socketio.emit("error", {"document": document, "code": code, "message": message}, to=sid, namespace=NAMESPACE)
 
@@ -87,6 +134,7 @@ class CollabNamespace(Namespace):
     def __init__(self, namespace: str, services) -> None:
         super().__init__(namespace)
         self.services = services
+        self.hooks: SocketHooks = services.rooms.hooks
         self._joined: dict[str, set[str]] = {}  # sid -> slugs
         self._lock = threading.Lock()
 
@@ -100,6 +148,7 @@ class CollabNamespace(Namespace):
     def on_disconnect(self, reason=None):
         with self._lock:
             slugs = self._joined.pop(request.sid, set())
+        self.hooks.accounts.pop(request.sid, None)
         for slug in slugs:
             room = self.services.rooms.peek(slug)
             if room is not None:
@@ -129,7 +178,31 @@ class CollabNamespace(Namespace):
         join_room(channel(slug))
         with self._lock:
             self._joined.setdefault(request.sid, set()).add(slug)
+        if current_user.is_authenticated:
+            self.hooks.accounts[request.sid] = current_user.id
         return {"ok": True, "role": role}
+
+    def refresh_rights(self, slug: str, stage: str) -> None:
+        """The document changed stage: re-decide every open connection's right to write, and
+        tell each its new role (the editor switches between editing and following)."""
+        from .models import User
+
+        db = self.services.db  # the caller's session (a request's): not closed here
+        document = get_document(db, slug)
+        with self._lock:
+            sids = [sid for sid, slugs in self._joined.items() if slug in slugs]
+        room = self.services.rooms.peek(slug)
+        for sid in sids:
+            account = self.hooks.accounts.get(sid)
+            user = db.get(User, account) if account is not None else None
+            role = permissions.role_in(user, document) if document is not None else None
+            if room is not None:
+                try:
+                    room.join(sid, role == "editor")
+                except (RoomClosed, ProtocolError):
+                    pass
+            self.socketio.emit("stage", {"document": slug, "stage": stage, "role": role or "viewer"},
+                               to=sid, namespace=NAMESPACE)
 
     def on_leave(self, data=None):
         slug = data.get("document") if isinstance(data, dict) else None

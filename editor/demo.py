@@ -22,6 +22,9 @@ DEMO_ACCOUNTS = [
     ("admin@demo.constituent.mx", "admin", "Administración"),
     ("ana@demo.constituent.mx", "committee", "Ana Torres"),
     ("bruno@demo.constituent.mx", "committee", "Bruno Méndez"),
+    ("lucia@demo.constituent.mx", "legal", "Lucía Herrera"),
+    ("asamblea@demo.constituent.mx", "assembly", "Diputada Rosa Vidal"),
+    ("asamblea2@demo.constituent.mx", "assembly", "Diputado Omar Ruiz"),
     ("visitante@demo.constituent.mx", "viewer", "Visitante"),
 ]
 SAMPLE = Path(__file__).with_name("sample") / "constitucion-demo.xml"

@@ -117,27 +117,68 @@ def import_document(
     return ImportResult(document=document, built=built)
 
 
-def export_document(services, slug: str, fmt: str, config=None) -> bytes:
-    """The document's live text in `fmt`; AKN is validated against the OASIS schema first."""
+def export_document(services, slug: str, fmt: str, config=None, version: str | int | None = None) -> bytes:
+    """The document's live text (or a frozen `version`: a number or "live") in `fmt`; AKN is
+    validated against the OASIS schema first (a version's AKN was validated when it was frozen)."""
     if fmt not in EXPORT_FORMATS:
         raise InterchangeError(f"unknown export format {fmt!r}; expected {', '.join(EXPORT_FORMATS)}")
     document = get_document(services.db, slug)
     if document is None:
         raise InterchangeError(f"there is no document {slug!r}")
-    live = read_live(services, slug)
-    title = str(live.meta.get("title") or document.title)
-    language = str(live.meta.get("language") or document.language)
-    if fmt == "text":
-        return render_text(live.units, title, language).encode("utf-8")
-    if fmt == "html":
-        return render_document(live.units, title, language).encode("utf-8")
-    wids = record_unit_names(services.db, document, live.units)
-    services.db.commit()
-    work, expression = _identity(document, live.meta, title, language, config or {})
-    from .provenance.summaries import Provenance
+    if version is not None:
+        from .stages.versions import resolve, StageError
 
-    references, refers = Provenance.load(services.db, document).akn_references(live.units)
-    root = export_akn(live.units, work, expression, wids=wids, references=references, refers=refers)
+        try:
+            text = resolve(services, document, str(version))
+        except StageError as exc:
+            raise InterchangeError(str(exc)) from None
+        if fmt == "akn" and text.version is not None:
+            return text.version.akn
+        meta, units = text.meta, text.units
+    else:
+        live = read_live(services, slug)
+        meta, units = live.meta, live.units
+    title = str(meta.get("title") or document.title)
+    language = str(meta.get("language") or document.language)
+    if fmt == "text":
+        return render_text(units, title, language).encode("utf-8")
+    if fmt == "html":
+        return render_document(units, title, language).encode("utf-8")
+    data = build_akn(services, document, meta, units, config=config)
+    services.db.commit()  # the unit names build_akn recorded
+    return data
+
+
+def build_akn(services, document: Document, meta: dict, units, version=None, config=None) -> bytes:
+    """The validated AKN export of `units`: provenance references, the stages the document went
+    through (`<workflow>`, `<lifecycle>`) and its adopted amendments (`<passiveModifications>`).
+
+    With `version` (a stages.models.Version being frozen) the expression is that version's.
+    """
+    from flask import current_app, has_app_context
+
+    from .amendments.records import akn_records
+    from .provenance.summaries import Provenance
+    from .stages.akn import stage_records
+
+    if config is None:
+        config = current_app.config if has_app_context() else {}
+    title = str(meta.get("title") or document.title)
+    language = str(meta.get("language") or document.language)
+    wids = record_unit_names(services.db, document, units)
+    work, expression = _identity(document, meta, title, language, config)
+    if version is not None:
+        expression = Expression(language=language, date=version.created_at.date().isoformat(),
+                                version=str(version.number))
+    references, refers = Provenance.load(services.db, document).akn_references(units)
+    stages = stage_records(services.db, document, work.date)
+    amendments = akn_records(services.db, document, units)
+    root = export_akn(
+        units, work, expression, wids=wids,
+        references=[*references, *stages.references, *amendments.references], refers=refers,
+        workflow=stages.steps, events=[*stages.events, *amendments.events],
+        modifications=amendments.modifications,
+    )
     errors = validate(root)
     if errors:  # our bug, never the user's: refuse to hand out invalid AKN
         raise InterchangeError("the export does not validate against the Akoma Ntoso schema: " + errors[0])

@@ -14,7 +14,11 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from .db import Base
 
-ROLES = ("admin", "committee", "viewer")
+#: Account roles. `admin` configures documents and presides over stages; `committee` drafts;
+#: `legal` (legal advisers) edits in the review stage and comments; `assembly` tables and votes
+#: on amendments; `viewer` reads. Which role may do what, and in which stage, is decided in
+#: editor.permissions only.
+ROLES = ("admin", "committee", "legal", "assembly", "viewer")
 
 
 def _now() -> datetime:

@@ -1,10 +1,19 @@
-"""The one place that decides who may do what. Pages, the JSON API and socket events all ask here."""
+"""The one place that decides who may do what. Pages, the JSON API and socket events all ask here.
+
+Roles are account roles (editor.models.ROLES). What the live text allows depends on the
+document's current stage (editor.stages): its mode and the roles it lets edit.
+"""
 
 from __future__ import annotations
 
 from .models import Document, User
 
+#: Committee work outside the text itself: provenance links, petitions, survey coding, events.
 EDITING_ROLES = frozenset({"admin", "committee"})
+#: Who comments on units and reads comments (the drafting side, not the public).
+COMMENTING_ROLES = frozenset({"admin", "committee", "legal"})
+#: Who freezes named versions by hand (stage transitions freeze one anyway).
+VERSIONING_ROLES = frozenset({"admin", "committee", "legal"})
 
 
 def _signed_in(user: object) -> User | None:
@@ -13,26 +22,82 @@ def _signed_in(user: object) -> User | None:
     return None
 
 
+def _role(user: object) -> str | None:
+    account = _signed_in(user)
+    return account.role if account is not None else None
+
+
+def _stage(document: Document):
+    from .stages.workflow import current_stage_of
+
+    return current_stage_of(document)
+
+
 def can_read(user: object, document: Document) -> bool:
     """Anyone may read a published document; unpublished drafts are for signed-in accounts."""
     return document.published or _signed_in(user) is not None
 
 
 def can_edit(user: object, document: Document) -> bool:
-    account = _signed_in(user)
-    return account is not None and account.role in EDITING_ROLES
+    """Committee work on the document (provenance, petitions, survey): not the live text."""
+    return _role(user) in EDITING_ROLES
+
+
+def can_write_text(user: object, document: Document) -> bool:
+    """Whether the user's connections may change the live text now (the stage decides)."""
+    role = _role(user)
+    if role is None:
+        return False
+    stage = _stage(document)
+    return stage.mode in ("edit", "consultation") and role in stage.editors
 
 
 def can_create_documents(user: object) -> bool:
     """Importing or creating a document is drafting work: the committee and administrators."""
-    account = _signed_in(user)
-    return account is not None and account.role in EDITING_ROLES
+    return _role(user) in EDITING_ROLES
+
+
+def can_advance_stage(user: object, document: Document) -> bool:
+    return _role(user) in _stage(document).advancers
+
+
+def can_configure_stages(user: object, document: Document) -> bool:
+    return _role(user) == "admin"
+
+
+def can_freeze_version(user: object, document: Document) -> bool:
+    return _role(user) in VERSIONING_ROLES
+
+
+def can_comment(user: object, document: Document) -> bool:
+    return _role(user) in COMMENTING_ROLES
+
+
+def can_manage_reviews(user: object, document: Document) -> bool:
+    """Issue and revoke petitioners' review links, and see the outcomes dashboard."""
+    return _role(user) in EDITING_ROLES
+
+
+def in_amendment_stage(document: Document) -> bool:
+    return _stage(document).mode == "amendments"
+
+
+def can_table_amendment(user: object, document: Document) -> bool:
+    """Assembly members draft, table, co-sponsor and withdraw amendments in an amendments stage."""
+    return _role(user) == "assembly" and in_amendment_stage(document)
+
+
+def can_vote(user: object, document: Document) -> bool:
+    return _role(user) == "assembly" and in_amendment_stage(document)
+
+
+def can_preside(user: object, document: Document) -> bool:
+    """Open the debate on an amendment, close its vote, adopt or reject it: the presiding administrator."""
+    return _role(user) == "admin" and in_amendment_stage(document)
 
 
 def role_in(user: object, document: Document) -> str | None:
-    """"editor", "viewer", or None when the document is not visible at all."""
-    if can_edit(user, document):
-        return "editor"
-    if can_read(user, document):
-        return "viewer"
-    return None
+    """"editor", "viewer", or None when the document is not visible at all (for the live text)."""
+    if not can_read(user, document):
+        return None
+    return "editor" if can_write_text(user, document) else "viewer"

@@ -80,7 +80,7 @@ def document(slug: str):
         document=document,
         units=live.units,
         provenance_counts=link_counts(current_services().db, document),
-        can_edit=permissions.can_edit(current_user, document),
+        can_edit=permissions.can_write_text(current_user, document),
     )
 
 

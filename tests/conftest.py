@@ -47,6 +47,10 @@ ACCOUNTS = {
     "ana": ("ana@example.org", "committee"),
     "bruno": ("bruno@example.org", "committee"),
     "vera": ("vera@example.org", "viewer"),
+    "lucia": ("lucia@example.org", "legal"),
+    "asa": ("asa@example.org", "assembly"),
+    "abel": ("abel@example.org", "assembly"),
+    "admin": ("admin@example.org", "admin"),
 }
 
 PUBLISHED = "constitucion-prueba"

@@ -159,7 +159,7 @@ def test_the_command_line_imports_the_2016_petitions_and_reports_what_it_could_n
     out = result.output
     assert "petitions: 12 new, 0 updated, 0 unchanged" in out
     assert "signature counts recorded: 12" in out
-    assert "thresholds crossed: 28 (28 events, 28 obligations, 24 notifications)" in out  # 12 × ana, bruno
+    assert "thresholds crossed: 28 (28 events, 28 obligations, 36 notifications)" in out  # 12 × ana, bruno, admin
     assert "links made: 19" in out
     assert "Art. 64, 2 → Artículo 64, numeral 2 (art_64__subpara_2)" in out
     assert "'Art. 16, 3' → Artículo 16 (art_16)" in out
@@ -218,9 +218,9 @@ def test_later_counts_cross_each_threshold_once_even_when_imports_are_repeated(i
             ("legal_review", date(2016, 4, 9), "open"),
             ("committee_presentation", date(2016, 5, 1), "open"),
             ("executive_audience", date(2016, 6, 30), "open")]
-        # Up to three members for the presentation: the seed has two committee members.
+        # Up to three members for the presentation: the seed has two committee members and an administrator.
         members = obligation_members_of(db, obligations[1])
-        assert members == {"ana@example.org", "bruno@example.org"}
+        assert members == {"ana@example.org", "bruno@example.org", "admin@example.org"}
         assert obligation_members_of(db, obligations[0]) == set()
 
         # Notifications: the committee, once per crossing import (5,000; then 10,000 and 50,000).

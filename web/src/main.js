@@ -232,7 +232,7 @@ export function mount (root) {
 
   provider.on('status', renderStatus)
   provider.on('role', (r) => {
-    const newRole = ds.role === 'viewer' ? 'viewer' : r
+    const newRole = r // the server decides, at join and whenever the stage changes
     if (newRole !== role) {
       role = newRole
       root.dataset.mode = role

@@ -78,6 +78,13 @@ export class SocketIOProvider extends Observable {
     }
 
     this.socket.on('connect', () => this._join())
+    // The document moved to another stage: the server has re-decided our right to write.
+    this.socket.on('stage', (info) => {
+      if (!info || info.document !== this.slug) return
+      this.role = info.role === 'editor' ? 'editor' : 'viewer'
+      this.emit('role', [this.role])
+      this.emit('stage', [info])
+    })
     this.socket.on('disconnect', () => this._lost())
     this.socket.on('connect_error', (err) => {
       this._setStatus('disconnected')

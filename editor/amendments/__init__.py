@@ -1,0 +1,1 @@
+"""Amendments tabled in an amendments stage (the assembly): states, votes, conflicts, adoption."""

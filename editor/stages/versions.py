@@ -1,0 +1,129 @@
+"""Named versions: freezing the live text, and reading a version (or the live text) back.
+
+Freezing reads the CRDT state in the document's room (serially with edits, so the state is a
+consistent cut), numbers it, exports it as Akoma Ntoso (validated) and stores all three in one
+row. Readers of a version never touch the CRDT: the numbered unit tree is kept as JSON.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+from pycrdt import Doc, Map, XmlFragment
+from sqlalchemy import func, select
+
+from akoma_ntoso import Unit, read_units
+from crdt.xmltree import fragment_to_etree
+
+from ..documents import LiveText, read_live
+from ..models import Document, User
+from .models import Version
+from .workflow import StageError, current_stage
+
+MAX_NAME = 200
+
+
+@dataclass(frozen=True)
+class Text:
+    """A readable text to compare or show: a version's or the live one."""
+
+    label: str  # "v3" or "live"
+    name: str
+    meta: dict
+    units: tuple[Unit, ...]
+    version: Version | None = None
+    at: datetime | None = None
+
+
+def unit_to_json(unit: Unit) -> dict:
+    return {"guid": unit.guid, "kind": unit.kind, "num": unit.num, "label": unit.label, "eid": unit.eid,
+            "heading": unit.heading, "text": unit.text, "pinned": unit.pinned,
+            "children": [unit_to_json(c) for c in unit.children]}
+
+
+def unit_from_json(data: dict) -> Unit:
+    return Unit(guid=data["guid"], kind=data["kind"], num=data["num"], label=data["label"], eid=data["eid"],
+                heading=data["heading"], text=data["text"], pinned=data.get("pinned", False),
+                children=tuple(unit_from_json(c) for c in data.get("children", ())))
+
+
+def snapshot_json(meta: dict, units: tuple[Unit, ...]) -> str:
+    return json.dumps({"meta": meta, "units": [unit_to_json(u) for u in units]}, ensure_ascii=False,
+                      separators=(",", ":"))
+
+
+def freeze(services, document: Document, user: User | None, name: str = "", stage_key: str | None = None,
+           commit: bool = True) -> Version:
+    """Freeze the live text as the document's next numbered version."""
+    from ..interchange import build_akn
+
+    db = services.db
+    name = name.strip()
+    if len(name) > MAX_NAME:
+        raise StageError(f"a version name has at most {MAX_NAME} characters")
+
+    def cut(doc: Doc):
+        meta = doc.get("meta", type=Map)
+        return doc.get_update(), {k: meta[k] for k in meta.keys()}, fragment_to_etree(doc.get("body", type=XmlFragment))
+
+    state, meta, body = services.rooms.call(document.slug, cut)
+    units = read_units(body, meta)
+    number = (db.scalar(select(func.max(Version.number)).where(Version.document_id == document.id)) or 0) + 1
+    stage_key = stage_key or current_stage(db, document).key
+    version = Version(document_id=document.id, number=number, name=name or f"v{number}", stage_key=stage_key,
+                      user_id=user.id if user is not None else None, state=state,
+                      snapshot=snapshot_json(meta, units), akn=b"", sha256=hashlib.sha256(state).hexdigest())
+    db.add(version)
+    db.flush()
+    version.akn = build_akn(services, document, meta, units, version=version)
+    if commit:
+        db.commit()
+    return version
+
+
+def versions_of(db, document: Document) -> list[Version]:
+    return list(db.scalars(select(Version).where(Version.document_id == document.id).order_by(Version.number)))
+
+
+def get_version(db, document: Document, number: int) -> Version | None:
+    return db.scalar(select(Version).where(Version.document_id == document.id, Version.number == number))
+
+
+def version_text(version: Version) -> Text:
+    data = json.loads(version.snapshot)
+    return Text(label=f"v{version.number}", name=version.name, meta=data["meta"],
+                units=tuple(unit_from_json(u) for u in data["units"]), version=version, at=version.created_at)
+
+
+def live_text(services, document: Document) -> Text:
+    live: LiveText = read_live(services, document.slug)
+    return Text(label="live", name="live", meta=live.meta, units=live.units)
+
+
+def resolve(services, document: Document, spec: str | None) -> Text:
+    """The text named by `spec`: "live" (or nothing), "3" or "v3" (a version number)."""
+    spec = (spec or "live").strip().lower()
+    if spec in ("live", "current", ""):
+        return live_text(services, document)
+    number = spec[1:] if spec.startswith("v") else spec
+    if not number.isdigit() or len(number) > 9:
+        raise StageError(f"{spec!r} is not a version: give a version number (3 or v3) or live")
+    version = get_version(services.db, document, int(number))
+    if version is None:
+        raise StageError(f"{document.slug} has no version {int(number)}")
+    return version_text(version)
+
+
+def restore_doc(version: Version) -> Doc:
+    """The version's CRDT document (for readers that need the live model, e.g. AKN re-export)."""
+    doc = Doc()
+    doc.apply_update(version.state)
+    return doc
+
+
+def version_body(version: Version):
+    doc = restore_doc(version)
+    return fragment_to_etree(doc.get("body", type=XmlFragment))
