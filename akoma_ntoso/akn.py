@@ -252,10 +252,10 @@ def _meta(
     frbr_expression = _sub(identification, "FRBRExpression")
     _sub(frbr_expression, "FRBRthis", value=uri.expression_uri())
     _sub(frbr_expression, "FRBRuri", value=uri.expression_uri(work_component=False))
-    if expression.version:
-        _sub(frbr_expression, "FRBRversionNumber", value=expression.version)
     _sub(frbr_expression, "FRBRdate", date=expression.date, name="Generation")
     _sub(frbr_expression, "FRBRauthor", href=author)
+    if expression.version:
+        _sub(frbr_expression, "FRBRversionNumber", value=expression.version)
     _sub(frbr_expression, "FRBRlanguage", language=expression.language)
     frbr_manifestation = _sub(identification, "FRBRManifestation")
     _sub(frbr_manifestation, "FRBRthis", value=uri.manifestation_uri())

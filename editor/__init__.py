@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from flask import Flask, current_app, render_template, request
+from flask import Flask, current_app, has_request_context, render_template, request
 from flask_babel import Babel, get_locale
 from flask_socketio import SocketIO
 from flask_wtf import CSRFProtect
@@ -48,6 +48,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from . import models  # noqa: F401 - registers the tables
     from .provenance import models as _provenance_models  # noqa: F401
     from .stages import models as _stage_models  # noqa: F401
+    from .comments import models as _comment_models  # noqa: F401
 
     Base.metadata.create_all(engine)
     store = UpdateStore(engine)
@@ -94,13 +95,17 @@ def create_app(overrides: dict | None = None) -> Flask:
     from .provenance.petition_views import bp as petitions_bp
     from .provenance.public_views import bp as provenance_bp
     from .provenance.survey_views import bp as survey_bp
+    from .comments.api import bp as comments_api_bp
     from .public import bp as public_bp
+    from .stages.api import bp as stages_api_bp
+    from .stages.views import bp as stages_bp
 
     app.register_blueprint(accounts_bp)
     app.register_blueprint(public_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(import_bp)
-    for blueprint in (provenance_bp, provenance_api_bp, petitions_bp, survey_bp):
+    app.register_blueprint(comments_api_bp)
+    for blueprint in (provenance_bp, provenance_api_bp, petitions_bp, survey_bp, stages_bp, stages_api_bp):
         app.register_blueprint(blueprint)
 
     socketio.init_app(app)
@@ -160,6 +165,8 @@ def _edit_recorder(services: Services):
 
 
 def _locale(app: Flask) -> str:
+    if not has_request_context():  # the command line, a room's worker: the default language
+        return app.config["BABEL_DEFAULT_LOCALE"]
     chosen = request.args.get("lang") or request.cookies.get("lang")
     if chosen in app.config["LANGUAGES"]:
         return chosen

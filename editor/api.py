@@ -274,3 +274,21 @@ def _provenance_paths() -> dict:
 
 
 OPENAPI["paths"].update(_provenance_paths())
+
+
+def _stage_paths() -> dict:
+    from .stages.api import OPENAPI_PATHS
+
+    return OPENAPI_PATHS
+
+
+OPENAPI["paths"].update(_stage_paths())
+
+
+def _comment_paths() -> dict:
+    from .comments.api import OPENAPI_PATHS
+
+    return OPENAPI_PATHS
+
+
+OPENAPI["paths"].update(_comment_paths())

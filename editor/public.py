@@ -92,7 +92,8 @@ def edit(slug: str):
         name, colour = current_user.name, palette_colour(current_user.id)
     else:
         name, colour = None, "#475569"
-    return render_template("edit.html", document=document, role=role, user_name=name, user_colour=colour)
+    return render_template("edit.html", document=document, role=role, user_name=name, user_colour=colour,
+                           can_comment=permissions.can_comment(current_user, document))
 
 
 @bp.route("/d/<slug>/<eid>")
@@ -107,10 +108,16 @@ def unit(slug: str, eid: str):
     from .provenance.public_views import unit_why
     from .provenance.summaries import link_counts
 
+    from .stages.history import amendment_numbers, unit_history
+
     provenance, why = unit_why(document, live, found)
+    history = unit_history(current_services(), document, found.guid)
+    amendments = amendment_numbers(current_services().db,
+                                   {e.amendment_id for step in history for e in step.edits})
     return render_template(
         "unit.html", document=document, unit=found, ancestors=ancestors(live.units, found.guid),
         why=why, provenance=provenance, counts=link_counts(current_services().db, document),
+        history=history, amendment_numbers=amendments,
     )
 
 

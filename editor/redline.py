@@ -8,6 +8,7 @@ are diffed, and the result is mapped back: a word is either kept, deleted or ins
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from diff_match_patch import diff_match_patch
@@ -28,7 +29,12 @@ class Change:
 
 
 def word_diff(old: str, new: str, timeout: float = 1.0) -> list[Change]:
-    """The changes that turn `old` into `new`, whole words at a time."""
+    """The changes that turn `old` into `new`, whole words at a time.
+
+    Both texts are compared in Unicode NFC, so that an accent typed as one character or as a
+    letter plus a combining mark is the same word.
+    """
+    old, new = unicodedata.normalize("NFC", old), unicodedata.normalize("NFC", new)
     vocabulary: dict[str, str] = {}
     words: list[str] = []
 

@@ -125,3 +125,13 @@ def unit_history(services, document: Document, guid: str, versions: list[Version
         start = end or start
         steps.append(step)
     return steps
+
+
+def amendment_numbers(db, ids: Iterable[int]) -> dict[int, int]:
+    """The per-document numbers of amendments, by id (edits record the id)."""
+    ids = {i for i in ids if i}
+    if not ids:
+        return {}
+    from ..amendments.models import Amendment
+
+    return dict(db.execute(select(Amendment.id, Amendment.number).where(Amendment.id.in_(ids))).all())

@@ -14,6 +14,7 @@ from datetime import datetime
 
 from pycrdt import Doc, Map, XmlFragment
 from sqlalchemy import func, select
+from sqlalchemy.orm import defer
 
 from akoma_ntoso import Unit, read_units
 from crdt.xmltree import fragment_to_etree
@@ -84,8 +85,12 @@ def freeze(services, document: Document, user: User | None, name: str = "", stag
     return version
 
 
-def versions_of(db, document: Document) -> list[Version]:
-    return list(db.scalars(select(Version).where(Version.document_id == document.id).order_by(Version.number)))
+def versions_of(db, document: Document, light: bool = False) -> list[Version]:
+    """The document's versions, oldest first; `light` leaves their texts unloaded (for lists)."""
+    query = select(Version).where(Version.document_id == document.id).order_by(Version.number)
+    if light:
+        query = query.options(defer(Version.state), defer(Version.snapshot), defer(Version.akn))
+    return list(db.scalars(query))
 
 
 def get_version(db, document: Document, number: int) -> Version | None:

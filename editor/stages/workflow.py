@@ -75,8 +75,9 @@ _KEY = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 
 
 def preset_for(document: Document) -> str:
-    """Acts (ordinances, laws) default to the ordinance path; bills (constitutions) to the constitution's."""
-    return "ordinance" if document.doctype == "act" else "constitution"
+    """Every document starts on the constitution's path; its administrator may switch to
+    another preset before the first transition (`configure`)."""
+    return "constitution"
 
 
 def stage_name(stage: Stage) -> str:
