@@ -37,6 +37,7 @@ bench: $(STAMP)
 	$(PY) bench/live_room.py
 	$(PY) bench/survey_bench.py --runs 1
 	$(PY) bench/provenance_page.py
+	$(PY) bench/versions_cdmx.py
 
 # Rebuild the committed browser bundle from web/src.
 web: web/node_modules/.installed

@@ -48,6 +48,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     from . import models  # noqa: F401 - registers the tables
     from .provenance import models as _provenance_models  # noqa: F401
     from .stages import models as _stage_models  # noqa: F401
+    from .review import models as _review_models  # noqa: F401 - and the outbox table
+    from .amendments import models as _amendment_models  # noqa: F401
     from .comments import models as _comment_models  # noqa: F401
 
     Base.metadata.create_all(engine)
@@ -107,6 +109,12 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(comments_api_bp)
     for blueprint in (provenance_bp, provenance_api_bp, petitions_bp, survey_bp, stages_bp, stages_api_bp):
         app.register_blueprint(blueprint)
+    from .review.views import bp as review_bp
+
+    app.register_blueprint(review_bp)
+    from .outbox import install as install_outbox
+
+    install_outbox(app, engine)  # delivery thread: only in a process serving through a real server
 
     socketio.init_app(app)
     services.collab = CollabNamespace(NAMESPACE, services)

@@ -146,10 +146,13 @@ def compare_page(slug: str):
     except StageError as exc:
         return render_template("stages/compare.html", document=document, versions=versions, error=str(exc),
                                spec_from=spec_from, spec_to=spec_to, only=only, statuses=STATUSES), 404
+    from ..provenance.links import path_labels
+
     comparison = compare(old.units, new.units)
     changes = [c for c in comparison.changes if not only or only in c.statuses]
+    labels = {"old": path_labels(old.units), "new": path_labels(new.units)}
     return render_template(
-        "stages/compare.html", document=document, versions=versions, old=old, new=new,
+        "stages/compare.html", document=document, versions=versions, old=old, new=new, labels=labels,
         comparison=comparison, changes=changes, counts=comparison.counts(), statuses=STATUSES,
         spec_from=spec_from, spec_to=spec_to, only=only if only in STATUSES else "", error=None,
     )
