@@ -17,6 +17,7 @@ import { splitUnit, sinkUnit, liftUnit, moveUnitUp, moveUnitDown, deleteUnit, ow
 import { Outline } from './outline.js'
 import { Presence } from './presence.js'
 import { ProvenancePanel } from './provenance.js'
+import { CommentsPanel } from './comments.js'
 import { Toolbar } from './toolbar.js'
 import { cursorBuilder, selectionBuilder, normColor } from './colors.js'
 import { dragHandlePlugin } from './drag.js'
@@ -73,6 +74,7 @@ export function mount (root) {
   const outlineEl = root.querySelector('#outline')
   const presenceEl = root.querySelector('#presence')
   const provenanceEl = root.querySelector('#provenance')
+  const commentsEl = root.querySelector('#comments') // only for those who may comment
   const statusEl = root.querySelector('#connection-status')
 
   const ydoc = new Y.Doc()
@@ -96,6 +98,7 @@ export function mount (root) {
   let outline = null
   let toolbar = null
   let panel = null
+  const comments = commentsEl ? new CommentsPanel(commentsEl, { slug, csrf: ds.csrf, lang: uiLang, t }) : null
   let lastUnitKey = null
   let following = false // the provenance panel follows the cursor once the user has pointed somewhere
   const follow = (info) => { if (panel) panel.setUnit(info ? { guid: info.guid, label: info.label } : null) }
@@ -153,6 +156,7 @@ export function mount (root) {
     guidPlugin(),
     labelsPlugin(getOpts, t),
     dragHandlePlugin(t),
+    ...(comments ? comments.plugins() : []),
     uiPlugin
   ]
 
@@ -180,6 +184,7 @@ export function mount (root) {
     outline.render()
   }
   if (presenceEl) new Presence(presenceEl, awareness, t) // eslint-disable-line no-new
+  if (comments) comments.attach(view, { root, provider, unitAt: ($p) => unitInfoAt(view.state, $p, getOpts()) })
   if (provenanceEl) {
     panel = new ProvenancePanel(provenanceEl, { slug, csrf: ds.csrf, role, lang: uiLang, t })
     provider.socket.on('provenance', (payload) => panel.remoteChange(payload))
@@ -278,7 +283,7 @@ export function mount (root) {
   provider.connect()
   updateAwarenessUnit(view.state)
 
-  const api = { view, ydoc, provider, awareness, schema, panel }
+  const api = { view, ydoc, provider, awareness, schema, panel, comments }
   window.constituent = api
   return api
 }
