@@ -112,6 +112,15 @@ def create_app(overrides: dict | None = None) -> Flask:
     from .review.views import bp as review_bp
 
     app.register_blueprint(review_bp)
+    from .amendments.api import bp as amendments_api_bp
+    from .amendments.views import bp as amendments_bp
+
+    app.register_blueprint(amendments_bp)
+    app.register_blueprint(amendments_api_bp)
+    from .amendments.service import adoption_listeners
+
+    if _ask_petitioners_again not in adoption_listeners:
+        adoption_listeners.append(_ask_petitioners_again)
     from .outbox import install as install_outbox
 
     install_outbox(app, engine)  # delivery thread: only in a process serving through a real server
@@ -150,8 +159,16 @@ def create_app(overrides: dict | None = None) -> Flask:
     return app
 
 
+def _ask_petitioners_again(services: Services, document, amendment, guids) -> None:
+    """After an amendment is adopted: petitioners who reviewed its units are asked to review again."""
+    from .review.service import notify_changed_units
+
+    notify_changed_units(services, document, set(guids))
+
+
 def _edit_recorder(services: Services):
-    """Record who changed which units (runs in a room's worker once a batch is durable)."""
+    """Record who changed which units, and ask petitioners whose reviewed wording changed to review
+    it again (runs in a room's worker once a batch is durable)."""
     from .models import Document
     from .stages.history import record_edits
 
@@ -166,6 +183,10 @@ def _edit_recorder(services: Services):
                     return
                 ids[slug] = found
             record_edits(db, ids[slug], by_account)
+            # Petitioners who reviewed a changed unit are asked to review it again.
+            from .review.service import notify_changed_units
+
+            notify_changed_units(services, db.get(Document, ids[slug]), set().union(*by_account.values()))
         finally:
             db.remove()
 

@@ -292,3 +292,21 @@ def _comment_paths() -> dict:
 
 
 OPENAPI["paths"].update(_comment_paths())
+
+
+def _review_paths() -> dict:
+    from .review.views import OPENAPI_PATHS
+
+    return OPENAPI_PATHS
+
+
+OPENAPI["paths"].update(_review_paths())
+
+
+def _amendment_paths() -> dict:
+    from .amendments.api import OPENAPI_PATHS
+
+    return OPENAPI_PATHS
+
+
+OPENAPI["paths"].update(_amendment_paths())

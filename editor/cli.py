@@ -191,6 +191,9 @@ def _register_provenance_commands() -> None:
 
     main.add_command(petitions)
     main.add_command(survey)
+    from .outbox import outbox
+
+    main.add_command(outbox)
 
 
 _register_provenance_commands()

@@ -66,7 +66,9 @@ class SocketHooks(RoomHooks):
                 self._structure_changed[room] = True
             for event in events:
                 origin = event.transaction.origin
-                if isinstance(origin, str):
+                # Connections' updates carry their connection id; server-side changes that
+                # attribute themselves (an adopted amendment: "amendment:<id>") are skipped.
+                if isinstance(origin, str) and not origin.startswith("amendment:"):
                     account = self.accounts.get(origin)
                     guids = self._touched.setdefault(room, {}).setdefault(account, set())
                     _touched_units(event, guids)

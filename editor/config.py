@@ -55,6 +55,28 @@ def load(overrides: dict | None = None) -> dict:
         "RATELIMIT_HEADERS_ENABLED": True,
         # Attempts at a survey receipt code per client address (wrong codes are guesses).
         "RECEIPT_RATE_LIMIT": os.environ.get("CONSTITUENT_RECEIPT_RATE_LIMIT", "10 per minute;60 per hour"),
+        # --- petitioner review (editor.review) and the outbox (editor.outbox) ---
+        # Days a petitioner's review link works (0: until revoked); requests to review pages per address.
+        "REVIEW_LINK_DAYS": int(os.environ.get("CONSTITUENT_REVIEW_LINK_DAYS", 60)),
+        "REVIEW_RATE_LIMIT": os.environ.get("CONSTITUENT_REVIEW_RATE_LIMIT", "60 per minute;600 per hour"),
+        # The site's public address for messages (e.g. https://constituyente.example.org); optional.
+        "PUBLIC_URL": os.environ.get("CONSTITUENT_PUBLIC_URL", ""),
+        # Email: SMTP when SMTP_HOST is set, else OUTBOX_EMAIL_BACKEND: file (instance/outbox/*.eml) or console.
+        "OUTBOX_EMAIL_BACKEND": os.environ.get("CONSTITUENT_EMAIL_BACKEND", ""),
+        "SMTP_HOST": os.environ.get("CONSTITUENT_SMTP_HOST", ""),
+        "SMTP_PORT": int(os.environ.get("CONSTITUENT_SMTP_PORT") or 0),  # 0: 587 with STARTTLS, else 25
+        "SMTP_USER": os.environ.get("CONSTITUENT_SMTP_USER", ""),
+        "SMTP_PASSWORD": os.environ.get("CONSTITUENT_SMTP_PASSWORD", ""),
+        "SMTP_STARTTLS": os.environ.get("CONSTITUENT_SMTP_STARTTLS") == "1",
+        "MAIL_FROM": os.environ.get("CONSTITUENT_MAIL_FROM", "Constituent <no-reply@localhost>"),
+        # Signed webhook for review events: POST JSON, X-Constituent-Signature = HMAC-SHA256 under the secret.
+        "OUTBOX_WEBHOOK_URL": os.environ.get("CONSTITUENT_WEBHOOK_URL", ""),
+        "OUTBOX_WEBHOOK_SECRET": os.environ.get("CONSTITUENT_WEBHOOK_SECRET", ""),
+        # Background delivery in the serving process: auto (when served by a real server), 1 or 0.
+        "OUTBOX_WORKER": os.environ.get("CONSTITUENT_OUTBOX_WORKER", "auto"),
+        "OUTBOX_POLL_SECONDS": float(os.environ.get("CONSTITUENT_OUTBOX_POLL_SECONDS", 5)),
+        "OUTBOX_RETRY_SECONDS": float(os.environ.get("CONSTITUENT_OUTBOX_RETRY_SECONDS", 30)),
+        "OUTBOX_RETRY_MAX_SECONDS": float(os.environ.get("CONSTITUENT_OUTBOX_RETRY_MAX_SECONDS", 3600)),
     }
     config.update(overrides)
     if "SECRET_KEY" not in config:

@@ -78,6 +78,16 @@ def can_manage_reviews(user: object, document: Document) -> bool:
     return _role(user) in EDITING_ROLES
 
 
+def can_issue_review_link(user: object, document: Document, rereview_pending: bool = False) -> bool:
+    """Issue or re-issue a petition's review link: in a consultation stage, or later for a pending re-review."""
+    return can_manage_reviews(user, document) and (_stage(document).mode == "consultation" or rereview_pending)
+
+
+def petitioner_can_review(document: Document, rereview_pending: bool = False) -> bool:
+    """Whether a petitioner's valid link accepts an approval or objection now (consultation stage or re-review)."""
+    return _stage(document).mode == "consultation" or rereview_pending
+
+
 def in_amendment_stage(document: Document) -> bool:
     return _stage(document).mode == "amendments"
 
@@ -94,6 +104,23 @@ def can_vote(user: object, document: Document) -> bool:
 def can_preside(user: object, document: Document) -> bool:
     """Open the debate on an amendment, close its vote, adopt or reject it: the presiding administrator."""
     return _role(user) == "admin" and in_amendment_stage(document)
+
+
+def can_edit_amendment(user: object, document: Document, amendment) -> bool:
+    """Only its author changes, tables or withdraws an amendment, while the stage takes amendments."""
+    account = _signed_in(user)
+    return account is not None and amendment.author_id == account.id and can_table_amendment(user, document)
+
+
+def can_see_amendment(user: object, document: Document, amendment) -> bool:
+    """Readers of the document see tabled amendments; a draft only its author and co-sponsors."""
+    if not can_read(user, document):
+        return False
+    if amendment.state != "draft":
+        return True
+    account = _signed_in(user)
+    return account is not None and (
+        amendment.author_id == account.id or any(s.user_id == account.id for s in amendment.sponsors))
 
 
 def role_in(user: object, document: Document) -> str | None:

@@ -1,0 +1,979 @@
+"""What can be done with amendments, and the rules: drafting, tabling, debate, votes, the close of
+the vote (adoption applies the amendment to the live text), conflicts, and the AKN document.
+
+Pages (views) and the JSON API (api) call these functions; every refusal is an
+`AmendmentError` with an HTTP status and a message for the user, raised before anything is
+changed. Who may do what is asked of editor.permissions.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from flask_babel import gettext as _
+from pycrdt import Doc, Map, XmlFragment
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from akoma_ntoso import (
+    ALLOWED_CHILDREN,
+    TOP_LEVEL_KINDS,
+    AkomaNtosoError,
+    Unit,
+    iter_units,
+    new_guid,
+    read_units,
+)
+from akoma_ntoso.akn import Expression, to_bytes, validate
+from akoma_ntoso.amendment import (
+    AmendmentDocument,
+    Modification,
+    Person,
+    StateStep,
+    Tally,
+    Wording,
+    amendment_uri,
+    citation,
+    export_amendment,
+)
+from crdt.xmltree import fragment_to_etree
+
+from .. import permissions
+from ..models import Document, User
+from ..redline import Change, word_diff
+from .apply import ApplyError, Insert, Remove, Substitute, apply_to_etree, apply_to_fragment, paragraphs_of
+from .models import (
+    CHOICES,
+    KINDS,
+    OPEN_STATES,
+    POSITIONS,
+    Amendment,
+    AmendmentChange,
+    AmendmentEvent,
+    AmendmentSponsor,
+    AmendmentTarget,
+    AmendmentVote,
+)
+
+log = logging.getLogger(__name__)
+
+MAX_TARGETS = 50
+MAX_COSPONSORS = 50
+MAX_HEADING = 500
+MAX_TEXT = 20_000
+MAX_JUSTIFICATION = 10_000
+
+#: What each action does: (states it starts from, state it leads to).
+ACTIONS = {
+    "table": (("draft",), "tabled"),
+    "withdraw": (("tabled", "debate"), "withdrawn"),
+    "debate": (("tabled",), "debate"),
+    "close": (("debate",), None),  # adopted or rejected, by the tally
+}
+
+#: Called as fn(services, document, amendment, guids) once an adoption is committed and attributed,
+#: with the GUIDs of the units it changed (e.g. to ask petitioners to review them again). A listener
+#: that fails is logged; the adoption stands.
+adoption_listeners: list[Callable] = []
+
+# One decision at a time per document in this process: adoption reads, checks and changes the text.
+_locks: dict[int, threading.Lock] = {}
+_locks_guard = threading.Lock()
+
+
+def _lock(document_id: int) -> threading.Lock:
+    with _locks_guard:
+        return _locks.setdefault(document_id, threading.Lock())
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    if moment is None:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+class AmendmentError(Exception):
+    """A request about amendments that is refused, with the HTTP status and the reason."""
+
+    def __init__(self, status: int, message: str, conflicts: list[TargetConflict] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.conflicts = conflicts or []
+
+
+# --- reading -------------------------------------------------------------------------------------
+
+
+def amendments_of(db, document: Document) -> list[Amendment]:
+    return list(db.scalars(select(Amendment).where(Amendment.document_id == document.id).order_by(Amendment.number)))
+
+
+def get_amendment(db, document: Document, number: int) -> Amendment | None:
+    return db.scalar(select(Amendment).where(Amendment.document_id == document.id, Amendment.number == number))
+
+
+def history_of(db, amendment: Amendment) -> list[AmendmentEvent]:
+    return list(db.scalars(select(AmendmentEvent).where(AmendmentEvent.amendment_id == amendment.id)
+                           .order_by(AmendmentEvent.at, AmendmentEvent.id)))
+
+
+def votes_of(db, amendment: Amendment) -> list[AmendmentVote]:
+    return list(db.scalars(select(AmendmentVote).where(AmendmentVote.amendment_id == amendment.id)
+                           .order_by(AmendmentVote.at, AmendmentVote.id)))
+
+
+def changes_of(db, amendment: Amendment) -> list[AmendmentChange]:
+    return list(db.scalars(select(AmendmentChange).where(AmendmentChange.amendment_id == amendment.id)
+                           .order_by(AmendmentChange.position)))
+
+
+@dataclass(frozen=True)
+class Count:
+    votes_for: int = 0
+    votes_against: int = 0
+    abstentions: int = 0
+
+    @property
+    def as_dict(self) -> dict:
+        return {"for": self.votes_for, "against": self.votes_against, "abstain": self.abstentions}
+
+
+def tally_of(db, amendment: Amendment) -> Count:
+    """The recorded tally once the vote is closed; the votes cast so far before."""
+    if amendment.votes_for is not None:
+        return Count(amendment.votes_for, amendment.votes_against or 0, amendment.votes_abstain or 0)
+    counts = dict(db.execute(select(AmendmentVote.choice, func.count()).where(AmendmentVote.amendment_id == amendment.id)
+                             .group_by(AmendmentVote.choice)).all())
+    return Count(counts.get("for", 0), counts.get("against", 0), counts.get("abstain", 0))
+
+
+@dataclass(frozen=True)
+class Located:
+    unit: Unit
+    path: tuple[Unit, ...]  # its ancestors and itself, outermost first
+    parent: Unit | None
+
+
+def unit_index(units: Sequence[Unit]) -> dict[str, Located]:
+    """Every unit of the tree by GUID, with its path from the top."""
+    found: dict[str, Located] = {}
+
+    def walk(level: Sequence[Unit], path: tuple[Unit, ...]) -> None:
+        for unit in level:
+            here = (*path, unit)
+            found.setdefault(unit.guid, Located(unit, here, path[-1] if path else None))
+            walk(unit.children, here)
+
+    walk(units, ())
+    return found
+
+
+def unit_citation(located: Located, language: str) -> str:
+    return citation(located.path, language)
+
+
+# --- conflicts -----------------------------------------------------------------------------------
+
+
+def _tree_guids(tree_json: str | None) -> set[str]:
+    if not tree_json:
+        return set()
+    guids: set[str] = set()
+
+    def walk(node: dict) -> None:
+        guids.add(node["guid"])
+        for child in node.get("children", ()):
+            walk(child)
+
+    walk(json.loads(tree_json))
+    return guids
+
+
+def touched_guids(amendment: Amendment) -> set[str]:
+    """The units an amendment acts on: its targets and, for a deletion, everything inside them."""
+    guids = {t.guid for t in amendment.targets}
+    if amendment.kind == "deletion":
+        for target in amendment.targets:
+            guids |= _tree_guids(target.base_tree)
+    return guids
+
+
+def open_conflicts(db, document: Document) -> dict[int, list[tuple[Amendment, set[str]]]]:
+    """For every open (tabled or under debate) amendment that shares a unit with another open
+    one: the others and the GUIDs they share. Keyed by amendment id."""
+    open_ones = list(db.scalars(select(Amendment).where(Amendment.document_id == document.id,
+                                                        Amendment.state.in_(OPEN_STATES))
+                                .order_by(Amendment.number)))
+    touched = {a.id: touched_guids(a) for a in open_ones}
+    found: dict[int, list[tuple[Amendment, set[str]]]] = {}
+    for a in open_ones:
+        for b in open_ones:
+            if a.id != b.id:
+                shared = touched[a.id] & touched[b.id]
+                if shared:
+                    found.setdefault(a.id, []).append((b, shared))
+    return found
+
+
+@dataclass
+class TargetConflict:
+    """A target whose wording changed since the amendment was tabled (or that is gone)."""
+
+    guid: str
+    label: str
+    eid: str
+    status: str  # "changed" or "gone"
+    heading: list[Change] = field(default_factory=list)
+    text: list[Change] = field(default_factory=list)
+    below: list[Change] = field(default_factory=list)  # a deletion's sub-units
+
+    def as_dict(self) -> dict:
+        def ops(changes: list[Change]) -> list[dict]:
+            return [{"op": {0: "keep", -1: "delete", 1: "insert"}[c.op], "text": c.text} for c in changes]
+
+        return {"unit": self.guid, "label": self.label, "eId": self.eid, "status": self.status,
+                "heading": ops(self.heading), "text": ops(self.text), "sub_units": ops(self.below)}
+
+
+def _flat(node: dict) -> str:
+    """A unit's sub-units as plain text, for comparing what a deletion would remove."""
+    lines: list[str] = []
+
+    def walk(n: dict) -> None:
+        for child in n.get("children", ()):
+            lines.append(" ".join(x for x in (child.get("label", ""), child.get("heading", "")) if x))
+            if child.get("text"):
+                lines.append(child["text"])
+            walk(child)
+
+    walk(node)
+    return "\n".join(lines)
+
+
+def _unit_json(unit: Unit) -> dict:
+    return {"guid": unit.guid, "kind": unit.kind, "label": unit.label, "eid": unit.eid, "heading": unit.heading,
+            "text": unit.text, "children": [_unit_json(c) for c in unit.children]}
+
+
+@dataclass(frozen=True)
+class Base:
+    """What a target looked like at tabling (plain data: safe to hand to the room's worker)."""
+
+    guid: str
+    label: str
+    eid: str
+    heading: str
+    text: str
+    tree: dict
+
+
+def bases_of(amendment: Amendment) -> list[Base]:
+    return [Base(t.guid, t.base_label or t.label, t.base_eid or t.eid, t.base_heading or "", t.base_text or "",
+                 json.loads(t.base_tree) if t.base_tree else {})
+            for t in amendment.targets if t.base_tree is not None]
+
+
+def check_bases(kind: str, bases: Sequence[Base], units: Sequence[Unit]) -> list[TargetConflict]:
+    """The targets whose wording is not what it was at tabling. An insertion only needs its
+    anchor to be there (it does not change the anchor's words); a deletion also compares the
+    sub-units it would remove."""
+    index = unit_index(units)
+    conflicts: list[TargetConflict] = []
+    for base in bases:
+        located = index.get(base.guid)
+        if located is None:
+            conflicts.append(TargetConflict(base.guid, base.label, base.eid, "gone"))
+            continue
+        if kind == "insertion":
+            continue
+        unit = located.unit
+        now_below = _flat(_unit_json(unit)) if kind == "deletion" else ""
+        then_below = _flat(base.tree) if kind == "deletion" else ""
+        if (unit.heading, unit.text, now_below) != (base.heading, base.text, then_below):
+            conflicts.append(TargetConflict(
+                base.guid, unit.label or base.label, unit.eid, "changed",
+                heading=word_diff(base.heading, unit.heading), text=word_diff(base.text, unit.text),
+                below=word_diff(then_below, now_below) if then_below != now_below else []))
+    return conflicts
+
+
+# --- input ---------------------------------------------------------------------------------------
+
+
+def clean_text(value: str) -> str:
+    """Paragraphs as typed: line ends normalised, lines trimmed, blank lines dropped."""
+    lines = (line.strip() for line in value.replace("\r\n", "\n").replace("\r", "\n").split("\n"))
+    return "\n".join(line for line in lines if line)
+
+
+def _str(data: Mapping, name: str, limit: int, default: str = "") -> str:
+    value = data.get(name, default)
+    if value is None:
+        value = default
+    if not isinstance(value, str):
+        raise AmendmentError(400, _("The field %(name)s must be text.", name=name))
+    if len(value) > limit:
+        raise AmendmentError(400, _("The field %(name)s is longer than %(limit)d characters.", name=name, limit=limit))
+    return value
+
+
+@dataclass
+class Proposal:
+    """A validated amendment proposal, ready to be stored."""
+
+    kind: str
+    targets: list[Located]
+    wordings: list[tuple[str, str]] = field(default_factory=list)  # substitution: one per target
+    position: str = ""
+    new_kind: str = ""
+    heading: str = ""
+    text: str = ""
+    justification: str = ""
+    cosponsors: list[User] = field(default_factory=list)
+
+
+def insertable_kinds(located: Located, position: str) -> tuple[str, ...]:
+    """The kinds of unit that may go `position` the unit (docs/document-model.md)."""
+    if position == "inside":
+        return ALLOWED_CHILDREN[located.unit.kind]
+    if position == "before" and located.unit.kind == "preamble":
+        return ()  # the preamble is always first
+    if located.parent is None:
+        return tuple(k for k in TOP_LEVEL_KINDS if k != "preamble")
+    return ALLOWED_CHILDREN[located.parent.kind]
+
+
+def parse_proposal(db, document: Document, units: Sequence[Unit], data: Mapping, author: User) -> Proposal:
+    """Check an amendment as sent by a form or the API (see the module `api` for the fields)."""
+    language = document.language
+    kind = data.get("kind")
+    if kind not in KINDS:
+        raise AmendmentError(400, _("Choose what the amendment does: kind must be one of %(kinds)s.",
+                                    kinds=", ".join(KINDS)))
+    keys = data.get("units")
+    if isinstance(keys, str):
+        keys = [keys]
+    if not isinstance(keys, list) or not keys or not all(isinstance(k, str) and k.strip() for k in keys):
+        raise AmendmentError(400, _("Choose the unit or units the amendment is about (units: a list of GUIDs or eIds)."))
+    if len(keys) > MAX_TARGETS:
+        raise AmendmentError(400, _("An amendment may be about at most %(n)d units.", n=MAX_TARGETS))
+    index = unit_index(units)
+    by_eid = {u.eid: u.guid for u in iter_units(units)}
+    targets: list[Located] = []
+    for key in keys:
+        key = key.strip()
+        located = index.get(key) or index.get(by_eid.get(key, ""))
+        if located is None:
+            raise AmendmentError(400, _("There is no unit %(key)s in the text.", key=repr(key)))
+        if any(t.unit.guid == located.unit.guid for t in targets):
+            raise AmendmentError(400, _("%(unit)s is named twice.", unit=unit_citation(located, language)))
+        targets.append(located)
+    proposal = Proposal(kind=kind, targets=targets)
+    if kind == "insertion":
+        if len(targets) != 1:
+            raise AmendmentError(400, _("An insertion names exactly one unit: the one the new unit goes after, "
+                                        "before or inside."))
+        position = data.get("position") or "after"
+        if position not in POSITIONS:
+            raise AmendmentError(400, _("position must be one of %(positions)s.", positions=", ".join(POSITIONS)))
+        allowed = insertable_kinds(targets[0], position)
+        new_kind = data.get("new_kind")
+        if new_kind not in allowed:
+            where = unit_citation(targets[0], language)
+            if not allowed:
+                raise AmendmentError(400, _("No unit can be inserted there (%(position)s %(unit)s).",
+                                            position=position, unit=where))
+            raise AmendmentError(400, _("A unit of kind %(kind)s cannot go %(position)s %(unit)s; it may be one of: "
+                                        "%(allowed)s.", kind=repr(new_kind), position=position, unit=where,
+                                        allowed=", ".join(allowed)))
+        proposal.position, proposal.new_kind = position, new_kind
+        proposal.heading = _str(data, "heading", MAX_HEADING).strip()
+        proposal.text = clean_text(_str(data, "text", MAX_TEXT))
+        if not proposal.text:
+            raise AmendmentError(400, _("Give the text of the new unit."))
+    elif kind == "substitution":
+        wordings = data.get("wording")
+        if wordings is None:
+            if len(targets) != 1:
+                raise AmendmentError(400, _("A substitution of several units gives the new wording of each "
+                                            "(wording: a list of {heading, text}, one per unit)."))
+            wordings = [{"heading": data.get("heading"), "text": data.get("text")}]
+        if not isinstance(wordings, list) or len(wordings) != len(targets) or not all(
+                isinstance(w, Mapping) for w in wordings):
+            raise AmendmentError(400, _("wording must be a list of {heading, text}, one per unit named (%(n)d).",
+                                        n=len(targets)))
+        changed = False
+        for located, wording in zip(targets, wordings):
+            where = unit_citation(located, language)
+            # A heading or text not sent (null or absent) stays as it is.
+            heading = _str(wording, "heading", MAX_HEADING, located.unit.heading).strip()
+            text = clean_text(_str(wording, "text", MAX_TEXT, located.unit.text))
+            if located.unit.kind == "preamble" and heading:
+                raise AmendmentError(400, _("The preamble has no heading."))
+            if not text and not located.unit.children:
+                raise AmendmentError(400, _("Give the new text of %(unit)s (to remove it, propose a deletion).",
+                                            unit=where))
+            changed = changed or (heading, text) != (located.unit.heading, located.unit.text)
+            proposal.wordings.append((heading, text))
+        if not changed:
+            raise AmendmentError(400, _("The proposed wording is the same as the current wording."))
+    else:  # deletion
+        chosen = {t.unit.guid for t in targets}
+        for located in targets:
+            if any(a.guid in chosen for a in located.path[:-1]):
+                raise AmendmentError(400, _("%(unit)s is inside another unit the amendment deletes; name only the "
+                                            "outer one.", unit=unit_citation(located, language)))
+    proposal.justification = clean_text(_str(data, "justification", MAX_JUSTIFICATION))
+    proposal.cosponsors = _cosponsors(db, document, data.get("cosponsors"), author)
+    return proposal
+
+
+def _cosponsors(db, document: Document, values, author: User) -> list[User]:
+    if values is None or values == "":
+        return []
+    if not isinstance(values, list):
+        values = [values]
+    if len(values) > MAX_COSPONSORS:
+        raise AmendmentError(400, _("At most %(n)d co-sponsors.", n=MAX_COSPONSORS))
+    members: list[User] = []
+    for value in values:
+        user = None
+        if isinstance(value, int) and not isinstance(value, bool):
+            user = db.get(User, value)
+        elif isinstance(value, str) and value.strip().isdigit():
+            user = db.get(User, int(value.strip()))
+        elif isinstance(value, str) and "@" in value:
+            user = db.scalar(select(User).where(func.lower(User.email) == value.strip().lower()))
+        if user is None or not permissions.can_table_amendment(user, document):
+            raise AmendmentError(400, _("Co-sponsor %(who)s is not an assembly member.", who=repr(value)))
+        if user.id == author.id:
+            raise AmendmentError(400, _("The author cannot also be a co-sponsor."))
+        if all(m.id != user.id for m in members):
+            members.append(user)
+    return members
+
+
+# --- rights --------------------------------------------------------------------------------------
+
+
+def _stage_refusal(document: Document) -> AmendmentError:
+    from ..stages.workflow import current_stage_of, stage_name
+
+    return AmendmentError(409, _("The document is in the stage %(stage)s: amendments are tabled, debated and voted "
+                                 "only in a stage that takes amendments (the assembly).",
+                                 stage=stage_name(current_stage_of(document))))
+
+
+def _signed_in(user) -> User:
+    if not isinstance(user, User) or not user.is_active:
+        raise AmendmentError(401, _("Sign in to do this."))
+    return user
+
+
+def require_can_table(user, document: Document) -> User:
+    user = _signed_in(user)
+    if not permissions.can_table_amendment(user, document):
+        if not permissions.in_amendment_stage(document):
+            raise _stage_refusal(document)
+        raise AmendmentError(403, _("Only assembly members table amendments."))
+    return user
+
+
+def _require_author(user, document: Document, amendment: Amendment) -> User:
+    user = require_can_table(user, document)
+    if not permissions.can_edit_amendment(user, document, amendment):
+        raise AmendmentError(403, _("Only the author of amendment %(n)d (%(author)s) may do this.",
+                                    n=amendment.number, author=amendment.author_name))
+    return user
+
+
+def _require_presiding(user, document: Document) -> User:
+    user = _signed_in(user)
+    if not permissions.can_preside(user, document):
+        if not permissions.in_amendment_stage(document):
+            raise _stage_refusal(document)
+        raise AmendmentError(403, _("Only the presiding administrator opens the debate and closes the vote."))
+    return user
+
+
+def _require_state(amendment: Amendment, states: Iterable[str], doing: str) -> None:
+    states = tuple(states)
+    if amendment.state not in states:
+        raise AmendmentError(409, _("Amendment %(n)d is %(state)s; %(doing)s is possible only when it is %(states)s.",
+                                    n=amendment.number, state=state_label(amendment.state), doing=doing,
+                                    states=" / ".join(state_label(s) for s in states)))
+
+
+def state_label(state: str) -> str:
+    return {
+        "draft": _("a draft"), "tabled": _("tabled"), "debate": _("under debate"), "adopted": _("adopted"),
+        "rejected": _("rejected"), "withdrawn": _("withdrawn"),
+    }.get(state, state)
+
+
+def available_actions(user, document: Document, amendment: Amendment, voted: bool) -> list[str]:
+    """What `user` may do with the amendment now: edit, table, withdraw, debate, vote, close."""
+    actions: list[str] = []
+    if permissions.can_edit_amendment(user, document, amendment):
+        if amendment.state == "draft":
+            actions += ["edit", "table"]
+        if amendment.state in ("tabled", "debate"):
+            actions.append("withdraw")
+    if permissions.can_preside(user, document):
+        if amendment.state == "tabled":
+            actions.append("debate")
+        if amendment.state == "debate":
+            actions.append("close")
+    if amendment.state == "debate" and permissions.can_vote(user, document) and not voted:
+        actions.append("vote")
+    return actions
+
+
+# --- changing ------------------------------------------------------------------------------------
+
+
+def _event(db, amendment: Amendment, from_state: str, to_state: str, user: User | None, at: datetime) -> None:
+    db.add(AmendmentEvent(amendment_id=amendment.id, from_state=from_state, to_state=to_state,
+                          user_id=user.id if user else None, user_name=user.name if user else "", at=at))
+
+
+def _move(db, amendment: Amendment, from_states: Sequence[str], to_state: str, **values) -> None:
+    """Change the state only if nobody changed it meanwhile (else 409, nothing changed)."""
+    result = db.execute(update(Amendment).where(Amendment.id == amendment.id, Amendment.state.in_(from_states))
+                        .values(state=to_state, updated_at=_now(), **values))
+    if result.rowcount != 1:
+        db.rollback()
+        raise AmendmentError(409, _("Amendment %(n)d was changed by someone else meanwhile; reload it.",
+                                    n=amendment.number))
+
+
+def _fill(db, amendment: Amendment, proposal: Proposal, language: str) -> None:
+    amendment.kind = proposal.kind
+    amendment.justification = proposal.justification
+    amendment.position = proposal.position
+    amendment.new_kind = proposal.new_kind
+    amendment.new_heading = proposal.heading
+    amendment.new_text = proposal.text
+    amendment.targets.clear()
+    amendment.sponsors.clear()
+    db.flush()
+    for position, located in enumerate(proposal.targets):
+        heading, text = proposal.wordings[position] if proposal.kind == "substitution" else ("", "")
+        amendment.targets.append(AmendmentTarget(position=position, guid=located.unit.guid,
+                                                 label=unit_citation(located, language)[:200],
+                                                 eid=located.unit.eid, new_heading=heading, new_text=text))
+    for user in proposal.cosponsors:
+        amendment.sponsors.append(AmendmentSponsor(user_id=user.id, user_name=user.name))
+
+
+def create_amendment(services, document: Document, user, data: Mapping) -> Amendment:
+    """A new draft by `user` (an assembly member, in a stage that takes amendments)."""
+    from ..documents import read_live
+
+    db = services.db
+    author = require_can_table(user, document)
+    units = read_live(services, document.slug).units
+    proposal = parse_proposal(db, document, units, data, author)
+    for _attempt in range(5):
+        number = (db.scalar(select(func.max(Amendment.number)).where(Amendment.document_id == document.id)) or 0) + 1
+        now = _now()
+        amendment = Amendment(document_id=document.id, number=number, kind=proposal.kind, state="draft",
+                              author_id=author.id, author_name=author.name, created_at=now, updated_at=now)
+        db.add(amendment)
+        try:
+            db.flush()
+        except IntegrityError:  # someone took the number meanwhile
+            db.rollback()
+            continue
+        _fill(db, amendment, proposal, document.language)
+        _event(db, amendment, "", "draft", author, now)
+        db.commit()
+        return amendment
+    raise AmendmentError(503, _("Too many amendments are being written at once; try again."))
+
+
+def update_amendment(services, document: Document, amendment: Amendment, user, data: Mapping) -> Amendment:
+    """Rewrite a draft (its author only); fields not sent keep their value."""
+    from ..documents import read_live
+
+    db = services.db
+    author = _require_author(user, document, amendment)
+    _require_state(amendment, ("draft",), _("changing it"))
+    merged = dict(proposal_data(amendment))
+    merged.update({k: v for k, v in data.items() if k in PROPOSAL_FIELDS})
+    if merged.get("kind") == "substitution" and "wording" not in data and ("heading" in data or "text" in data):
+        # One unit's new wording given as heading and text: what is not sent keeps its value.
+        first = (merged.pop("wording", None) or [{}])[0]
+        merged["heading"] = data.get("heading", first.get("heading", ""))
+        merged["text"] = data.get("text", first.get("text", ""))
+    units = read_live(services, document.slug).units
+    proposal = parse_proposal(db, document, units, merged, author)
+    _move(db, amendment, ("draft",), "draft")
+    _fill(db, amendment, proposal, document.language)
+    db.commit()
+    return amendment
+
+
+PROPOSAL_FIELDS = ("kind", "units", "wording", "heading", "text", "position", "new_kind", "justification",
+                   "cosponsors")
+
+
+def proposal_data(amendment: Amendment) -> dict:
+    """The amendment as the fields `parse_proposal` reads (for editing a draft)."""
+    data: dict = {"kind": amendment.kind, "units": [t.guid for t in amendment.targets],
+                  "justification": amendment.justification,
+                  "cosponsors": [s.user_id for s in amendment.sponsors]}
+    if amendment.kind == "substitution":
+        data["wording"] = [{"heading": t.new_heading, "text": t.new_text} for t in amendment.targets]
+    elif amendment.kind == "insertion":
+        data.update(position=amendment.position, new_kind=amendment.new_kind, heading=amendment.new_heading,
+                    text=amendment.new_text)
+    return data
+
+
+def table(services, document: Document, amendment: Amendment, user, config=None) -> Amendment:
+    """The author tables a draft: the targets' wording is captured as the base of conflicts."""
+    from ..documents import read_live
+
+    db = services.db
+    author = _require_author(user, document, amendment)
+    _require_state(amendment, ("draft",), _("tabling it"))
+    live = read_live(services, document.slug)
+    index = unit_index(live.units)
+    for target in amendment.targets:
+        if target.guid not in index:
+            raise AmendmentError(409, _("%(unit)s is no longer in the text; change the amendment before tabling it.",
+                                        unit=target.label or target.eid))
+    if amendment.kind == "insertion":
+        if amendment.new_kind not in insertable_kinds(index[amendment.targets[0].guid], amendment.position):
+            raise AmendmentError(409, _("The new unit can no longer go there; change the amendment before tabling it."))
+    now = _now()
+    with _lock(document.id):
+        _move(db, amendment, ("draft",), "tabled", tabled_at=now,
+              frbr_work=_work_uri(document, live.meta, amendment.number, now, config))
+        for target in amendment.targets:
+            located = index[target.guid]
+            unit = located.unit
+            target.label = unit_citation(located, document.language)[:200]
+            target.eid = unit.eid
+            target.base_label, target.base_eid = target.label, unit.eid
+            target.base_heading, target.base_text = unit.heading, unit.text
+            target.base_tree = json.dumps(_unit_json(unit), ensure_ascii=False)
+        _event(db, amendment, "draft", "tabled", author, now)
+        db.commit()
+    db.refresh(amendment)
+    return amendment
+
+
+def withdraw(services, document: Document, amendment: Amendment, user) -> Amendment:
+    db = services.db
+    author = _require_author(user, document, amendment)
+    _require_state(amendment, ("tabled", "debate"), _("withdrawing it"))
+    now = _now()
+    with _lock(document.id):
+        previous = amendment.state
+        _move(db, amendment, ("tabled", "debate"), "withdrawn", decided_at=now)
+        _event(db, amendment, previous, "withdrawn", author, now)
+        db.commit()
+    db.refresh(amendment)
+    return amendment
+
+
+def open_debate(services, document: Document, amendment: Amendment, user) -> Amendment:
+    db = services.db
+    president = _require_presiding(user, document)
+    _require_state(amendment, ("tabled",), _("opening its debate"))
+    now = _now()
+    with _lock(document.id):
+        _move(db, amendment, ("tabled",), "debate")
+        _event(db, amendment, "tabled", "debate", president, now)
+        db.commit()
+    db.refresh(amendment)
+    return amendment
+
+
+def vote(services, document: Document, amendment: Amendment, user, choice) -> AmendmentVote:
+    """An assembly member's vote on an amendment under debate (one each; it cannot be changed)."""
+    db = services.db
+    member = _signed_in(user)
+    if not permissions.can_vote(member, document):
+        if not permissions.in_amendment_stage(document):
+            raise _stage_refusal(document)
+        raise AmendmentError(403, _("Only assembly members vote on amendments."))
+    if choice not in CHOICES:
+        raise AmendmentError(400, _("choice must be one of %(choices)s.", choices=", ".join(CHOICES)))
+    _require_state(amendment, ("debate",), _("voting"))
+    earlier = db.scalar(select(AmendmentVote).where(AmendmentVote.amendment_id == amendment.id,
+                                                    AmendmentVote.user_id == member.id))
+    if earlier is not None:
+        raise AmendmentError(409, _("You already voted on amendment %(n)d (%(choice)s); a vote cannot be changed.",
+                                    n=amendment.number, choice=choice_label(earlier.choice)))
+    with _lock(document.id):
+        db.refresh(amendment)
+        _require_state(amendment, ("debate",), _("voting"))
+        cast = AmendmentVote(amendment_id=amendment.id, user_id=member.id, user_name=member.name, choice=choice,
+                             at=_now())
+        db.add(cast)
+        try:
+            db.commit()
+        except IntegrityError:
+            db.rollback()
+            raise AmendmentError(409, _("You already voted on amendment %(n)d; a vote cannot be changed.",
+                                        n=amendment.number)) from None
+    return cast
+
+
+def choice_label(choice: str) -> str:
+    return {"for": _("for"), "against": _("against"), "abstain": _("abstention")}.get(choice, choice)
+
+
+@dataclass
+class Decision:
+    amendment: Amendment
+    tally: Count
+    adopted: bool
+
+
+def close_vote(services, document: Document, amendment: Amendment, user) -> Decision:
+    """The presiding administrator closes the vote: adopted if more votes for than against
+    (the amendment is applied to the live text), else rejected. If a target changed since the
+    amendment was tabled, nothing is applied and the amendment stays under debate: the error
+    carries the conflicts."""
+    db = services.db
+    president = _require_presiding(user, document)
+    _require_state(amendment, ("debate",), _("closing its vote"))
+    with _lock(document.id):
+        db.refresh(amendment)
+        _require_state(amendment, ("debate",), _("closing its vote"))
+        count = tally_of(db, amendment)
+        now = _now()
+        values = dict(votes_for=count.votes_for, votes_against=count.votes_against,
+                      votes_abstain=count.abstentions, decided_at=now)
+        if count.votes_for <= count.votes_against:
+            _move(db, amendment, ("debate",), "rejected", **values)
+            _event(db, amendment, "debate", "rejected", president, now)
+            db.commit()
+            db.refresh(amendment)
+            return Decision(amendment, count, adopted=False)
+        applied = _apply(services, document, amendment)
+        _move(db, amendment, ("debate",), "adopted", **values)
+        if applied.new_guid:
+            amendment.new_guid = applied.new_guid
+        for position, change in enumerate(applied.changes):
+            db.add(AmendmentChange(amendment_id=amendment.id, position=position, **change))
+        _event(db, amendment, "debate", "adopted", president, now)
+        db.commit()
+        from ..stages.history import record_edits
+
+        record_edits(db, document.id, {president.id: applied.guids}, amendment_id=amendment.id)
+    db.refresh(amendment)
+    for listener in list(adoption_listeners):
+        try:
+            listener(services, document, amendment, set(applied.guids))
+        except Exception:  # noqa: BLE001 - the text is changed and recorded; a follow-up must not undo that
+            log.exception("amendment %s of %s: an adoption listener failed", amendment.number, document.slug)
+            db.rollback()
+    return Decision(amendment, count, adopted=True)
+
+
+@dataclass
+class Applied:
+    changes: list[dict]
+    guids: set[str]
+    new_guid: str = ""
+
+
+def operations_of(amendment: Amendment, new_unit_guid: str = "") -> list:
+    if amendment.kind == "substitution":
+        return [Substitute(t.guid, t.new_heading, paragraphs_of(t.new_text)) for t in amendment.targets]
+    if amendment.kind == "insertion":
+        return [Insert(amendment.targets[0].guid, amendment.position, amendment.new_kind, new_unit_guid,
+                       amendment.new_heading, paragraphs_of(amendment.new_text))]
+    return [Remove(t.guid) for t in amendment.targets]
+
+
+def _apply(services, document: Document, amendment: Amendment) -> Applied:
+    """Apply the amendment to the live text in one transaction, in the document's room, after
+    checking (in the same turn of the room, so no edit slips in between) that every target
+    still reads as it did at tabling. Raises AmendmentError (409) with the conflicts."""
+    kind, number = amendment.kind, amendment.number
+    bases = bases_of(amendment)
+    new_unit_guid = new_guid() if kind == "insertion" else ""
+    operations = operations_of(amendment, new_unit_guid)
+    origin = f"amendment:{amendment.id}"
+
+    def run(doc: Doc):
+        meta_map = doc.get("meta", type=Map)
+        meta = {k: meta_map[k] for k in meta_map.keys()}
+        body = doc.get("body", type=XmlFragment)
+        tree = fragment_to_etree(body)
+        before = read_units(tree, meta)
+        conflicts = check_bases(kind, bases, before)
+        if conflicts:
+            return ("conflict", conflicts)
+        trial = copy.deepcopy(tree)
+        try:
+            apply_to_etree(trial, operations)
+            read_units(trial, meta)
+        except (ApplyError, AkomaNtosoError) as exc:
+            return ("invalid", str(exc))
+        with doc.transaction(origin=origin):
+            apply_to_fragment(body, operations)
+        after = read_units(fragment_to_etree(body), meta)
+        return ("applied", (before, after))
+
+    status, result = services.rooms.call(document.slug, run)
+    if status == "conflict":
+        raise AmendmentError(409, _("Amendment %(n)d was not applied: the text it amends changed since it was tabled. "
+                                    "It stays under debate.", n=number), conflicts=result)
+    if status == "invalid":
+        raise AmendmentError(409, _("Amendment %(n)d cannot be applied to the text as it stands (%(reason)s); it stays "
+                                    "under debate.", n=number, reason=result))
+    before, after = result
+    old, new = unit_index(before), unit_index(after)
+    changes: list[dict] = []
+    guids: set[str] = set()
+    language = document.language
+    if kind == "substitution":
+        for target in amendment.targets:
+            a, b = old[target.guid], new[target.guid]
+            changes.append(dict(type="substitution", guid=target.guid, kind=a.unit.kind,
+                                label_before=unit_citation(a, language)[:200], label_after=unit_citation(b, language)[:200],
+                                eid_before=a.unit.eid, eid_after=b.unit.eid,
+                                old_heading=a.unit.heading, old_text=a.unit.text,
+                                new_heading=b.unit.heading, new_text=b.unit.text))
+            guids.add(target.guid)
+    elif kind == "insertion":
+        b = new[new_unit_guid]
+        changes.append(dict(type="insertion", guid=new_unit_guid, kind=b.unit.kind, label_after=unit_citation(b, language)[:200],
+                            eid_after=b.unit.eid, new_heading=b.unit.heading, new_text=b.unit.text))
+        guids.add(new_unit_guid)
+        if amendment.position == "inside":
+            guids.add(amendment.targets[0].guid)
+    else:
+        for target in amendment.targets:
+            a = old[target.guid]
+            changes.append(dict(type="repeal", guid=target.guid, kind=a.unit.kind,
+                                label_before=unit_citation(a, language)[:200], eid_before=a.unit.eid,
+                                old_heading=a.unit.heading, old_text=a.unit.text))
+            guids |= {u.guid for u in iter_units((a.unit,))}
+    return Applied(changes=changes, guids=guids, new_guid=new_unit_guid)
+
+
+def change_state(services, document: Document, amendment: Amendment, user, action: str, config=None):
+    """One entry point for the state actions: table, withdraw, debate, close."""
+    if action == "table":
+        return table(services, document, amendment, user, config)
+    if action == "withdraw":
+        return withdraw(services, document, amendment, user)
+    if action == "debate":
+        return open_debate(services, document, amendment, user)
+    if action == "close":
+        return close_vote(services, document, amendment, user).amendment
+    raise AmendmentError(400, _("Unknown action %(action)s; expected one of %(actions)s.", action=repr(action),
+                                actions=", ".join(ACTIONS)))
+
+
+def announce(services, document: Document, amendment: Amendment) -> None:
+    """Tell open pages and editors of the document that an amendment changed (after the commit)."""
+    from ..collab import NAMESPACE, channel
+
+    services.socketio.emit("amendment", {"document": document.slug, "number": amendment.number,
+                                         "state": amendment.state}, to=channel(document.slug), namespace=NAMESPACE)
+
+
+# --- Akoma Ntoso ---------------------------------------------------------------------------------
+
+
+def _identity(document: Document, meta: dict, config):
+    from ..interchange import _identity as document_identity
+
+    title = str(meta.get("title") or document.title)
+    language = str(meta.get("language") or document.language)
+    return document_identity(document, meta, title, language, config or {})
+
+
+def _work_uri(document: Document, meta: dict, number: int, at: datetime, config) -> str:
+    work, expression = _identity(document, meta, config)
+    return amendment_uri(work, number, at.date().isoformat(), expression.language).work_uri(work_component=False)
+
+
+def akn_document(services, document: Document, amendment: Amendment, config=None) -> bytes:
+    """The amendment as its own Akoma Ntoso `<amendment>` document, validated (strict schema)."""
+    from ..documents import read_live
+
+    db = services.db
+    live = read_live(services, document.slug)
+    work, expression = _identity(document, live.meta, config)
+    index = unit_index(live.units)
+    events = history_of(db, amendment)
+    changes = changes_of(db, amendment)
+    dated = _aware(amendment.tabled_at) or _aware(amendment.created_at) or _now()
+    last = _aware(events[-1].at) if events else dated
+    expression = Expression(language=expression.language, date=last.date().isoformat())
+
+    def wording(target: AmendmentTarget) -> Wording:
+        located = index.get(target.guid)
+        unit = located.unit if located else None
+        base = json.loads(target.base_tree) if target.base_tree else {}
+        return Wording(kind=unit.kind if unit else _kind_in(target), label=(unit.label if unit else base.get("label", "")),
+                       eid=target.base_eid or target.eid, heading=target.base_heading or (unit.heading if unit else ""),
+                       text=target.base_text or (unit.text if unit else ""), citation=target.label, guid=target.guid)
+
+    modifications: list[Modification] = []
+    for target in amendment.targets:
+        current = wording(target)
+        if amendment.kind == "substitution":
+            new = Wording(kind=current.kind, label=current.label, eid=current.eid, heading=target.new_heading,
+                          text=target.new_text, guid=target.guid)
+            modifications.append(Modification("substitution", current, new))
+        elif amendment.kind == "insertion":
+            inserted = next((c for c in changes if c.type == "insertion"), None)
+            new = Wording(kind=amendment.new_kind, label=(inserted.label_after or "") if inserted else "",
+                          eid=(inserted.eid_after or "") if inserted else "", heading=amendment.new_heading,
+                          text=amendment.new_text, guid=amendment.new_guid)
+            if inserted is not None:
+                located = index.get(inserted.guid)
+                new = Wording(kind=new.kind, label=located.unit.label if located else "", eid=new.eid,
+                              heading=new.heading, text=new.text, guid=new.guid)
+            modifications.append(Modification("insertion", current, new, position=amendment.position))
+        else:
+            modifications.append(Modification("repeal", current))
+    people_keys = {amendment.author_id, *(s.user_id for s in amendment.sponsors)}
+    steps = tuple(StateStep(date=_aware(e.at).date().isoformat(), state=e.to_state,
+                            by=str(e.user_id) if e.user_id in people_keys else ("x" if e.user_id else None))
+                  for e in events if e.to_state != "draft")
+    tally = None
+    if amendment.votes_for is not None:
+        tally = Tally(amendment.votes_for, amendment.votes_against or 0, amendment.votes_abstain or 0)
+    built = AmendmentDocument(
+        number=amendment.number, amended=work, amended_expression=expression, date=dated.date().isoformat(),
+        state=amendment.state, author=Person(str(amendment.author_id or 0), amendment.author_name),
+        modifications=tuple(modifications), justification=amendment.justification,
+        cosponsors=tuple(Person(str(s.user_id), s.user_name) for s in amendment.sponsors),
+        history=steps, tally=tally, expression_date=expression.date)
+    root = export_amendment(built)
+    errors = validate(root)
+    if errors:  # our bug, never the user's
+        raise AmendmentError(500, "the amendment does not validate against the Akoma Ntoso schema: " + errors[0])
+    return to_bytes(root)
+
+
+def _kind_in(target: AmendmentTarget) -> str:
+    if target.base_tree:
+        return json.loads(target.base_tree).get("kind", "article")
+    from akoma_ntoso import EID_ABBREVIATIONS
+
+    last = (target.eid or "").rsplit("__", 1)[-1].split("_", 1)[0]
+    return next((k for k, v in EID_ABBREVIATIONS.items() if v == last), "article")
