@@ -503,9 +503,7 @@ def test_the_page_speaks_the_petitioners_language(site):
 def test_asking_again_works_from_the_documents_own_worker(site):
     """The edit recorder runs in the room's worker after each durable batch: notify_changed_units
     called there must not wait for that same worker (it reads the stored text instead)."""
-    from editor.documents import get_document
     from editor.outbox import OutboxMessage
-    from editor.review.service import notify_changed_units
 
     app, ids = site
     _, path = issue(signed_in(app, "ana"), ids["water"])

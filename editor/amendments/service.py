@@ -414,7 +414,7 @@ def parse_proposal(db, document: Document, units: Sequence[Unit], data: Mapping,
             raise AmendmentError(400, _("wording must be a list of {heading, text}, one per unit named (%(n)d).",
                                         n=len(targets)))
         changed = False
-        for located, wording in zip(targets, wordings):
+        for located, wording in zip(targets, wordings, strict=True):
             where = unit_citation(located, language)
             # A heading or text not sent (null or absent) stays as it is.
             heading = _str(wording, "heading", MAX_HEADING, located.unit.heading).strip()

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import object_session
 
 from ..models import Document, User
-from .models import STAGE_MODES, Stage, StageTransition, Version
+from .models import STAGE_MODES, Stage, StageTransition
 
 
 class StageError(ValueError):
