@@ -12,14 +12,9 @@ from . import current_services, permissions
 from .documents import DocumentError, get_document, read_live
 from .interchange import EXTENSIONS, MEDIA_TYPES, export_document, import_document
 from .models import Document
+from .problems import problem as _problem
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
-
-
-def _problem(status: int, message: str):
-    response = jsonify({"error": message, "status": status})
-    response.status_code = status
-    return response
 
 
 @bp.errorhandler(404)

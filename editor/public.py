@@ -109,9 +109,11 @@ def unit(slug: str, eid: str):
     from .provenance.summaries import link_counts
 
     from .stages.history import amendment_numbers, unit_history
+    from .stages.versions import live_text
 
     provenance, why = unit_why(document, live, found)
-    history = unit_history(current_services(), document, found.guid)
+    history = unit_history(current_services(), document, found.guid,
+                           live=live_text(current_services(), document, live))
     amendments = amendment_numbers(current_services().db,
                                    {e.amendment_id for step in history for e in step.edits})
     return render_template(

@@ -41,6 +41,9 @@ SHARED_DATA = _shared_data()
 if SHARED_DATA.is_dir():  # the product finds the real survey files there too, in subprocesses as well
     os.environ["CONSTITUENT_SHARED_DATA"] = str(SHARED_DATA)
 CHROMIUM = "/usr/bin/chromium"
+#: Chromium flags for tests: no sandbox (containers), nothing phoning home.
+BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                "--disable-sync", "--no-first-run", "--disable-quic"]
 PASSWORD = "correct horse battery"
 
 ACCOUNTS = {
@@ -256,3 +259,16 @@ def cdmx_instance(cdmx_template, tmp_path) -> Path:
     target = tmp_path / "cdmx-instance"
     shutil.copytree(cdmx_template, target)
     return target
+
+
+@pytest.fixture
+def browser():
+    """Debian's Chromium through Playwright, one per test (the tests fail without it under
+    CONSTITUENT_REQUIRE_ALL=1)."""
+    require(os.path.exists(CHROMIUM), f"Chromium not installed at {CHROMIUM}")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        instance = p.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS, headless=True)
+        yield instance
+        instance.close()

@@ -2,29 +2,15 @@
 
 from __future__ import annotations
 
-import os
 import re
 
 import pytest
 import requests
 from playwright.sync_api import expect
-from conftest import ACCOUNTS, CHROMIUM, PASSWORD, PUBLISHED, require
+from conftest import ACCOUNTS, PASSWORD, PUBLISHED
 
 pytestmark = pytest.mark.browser
 
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run", "--disable-quic"]
-
-
-@pytest.fixture
-def browser():
-    require(os.path.exists(CHROMIUM), f"Chromium not installed at {CHROMIUM}")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        instance = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield instance
-        instance.close()
 
 
 def open_editor(browser, server, who: str | None, width: int = 1280):

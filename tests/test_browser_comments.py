@@ -10,27 +10,14 @@ import os
 
 import pytest
 import requests
-from conftest import ACCOUNTS, CHROMIUM, PASSWORD, PUBLISHED, LiveServer, require
+from conftest import ACCOUNTS, PASSWORD, PUBLISHED, LiveServer
 from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run", "--disable-quic"]
 WATER_TEXT = "Toda persona tiene derecho al agua."
 ANIMALS_TEXT = "Los animales son seres sintientes."
 WORDS = "derecho al agua"
-
-
-@pytest.fixture
-def browser():
-    require(os.path.exists(CHROMIUM), f"Chromium not installed at {CHROMIUM}")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        instance = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield instance
-        instance.close()
 
 
 class Pages:

@@ -9,27 +9,14 @@ from pathlib import Path
 
 import pytest
 import requests
-from conftest import ACCOUNTS, CHROMIUM, PASSWORD, PUBLISHED, LiveServer, require
+from conftest import ACCOUNTS, PASSWORD, PUBLISHED, LiveServer
 from playwright.sync_api import expect
 from test_links import add_sources
 
 pytestmark = pytest.mark.browser
 
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run", "--disable-quic"]
 WATER_TEXT = "Toda persona tiene derecho al agua."
 RIVERS = "Rescue Mexico City's rivers! Mexico City needs a comprehensive water policy"
-
-
-@pytest.fixture
-def browser():
-    require(os.path.exists(CHROMIUM), f"Chromium not installed at {CHROMIUM}")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        instance = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield instance
-        instance.close()
 
 
 @pytest.fixture

@@ -4,28 +4,14 @@ the committee's dashboard shows the approval."""
 
 from __future__ import annotations
 
-import os
 
 import pytest
-from conftest import ACCOUNTS, CHROMIUM, PASSWORD, PUBLISHED, LiveServer, require
+from conftest import ACCOUNTS, PASSWORD, PUBLISHED, LiveServer
 from playwright.sync_api import expect
 from test_review import PETITIONER, WATER_TEXT, prepare
 
 pytestmark = pytest.mark.browser
 
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run", "--disable-quic"]
-
-
-@pytest.fixture
-def browser():
-    require(os.path.exists(CHROMIUM), f"Chromium not installed at {CHROMIUM}")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        instance = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield instance
-        instance.close()
 
 
 @pytest.fixture

@@ -6,26 +6,13 @@ from __future__ import annotations
 import os
 
 import pytest
-from conftest import ACCOUNTS, CHROMIUM, PASSWORD, PUBLISHED, require
+from conftest import ACCOUNTS, PASSWORD, PUBLISHED
 from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run", "--disable-quic"]
 WATER_TEXT = "Toda persona tiene derecho al agua."
 SHOTS = os.environ.get("CONSTITUENT_SCREENSHOTS")
-
-
-@pytest.fixture
-def browser():
-    require(os.path.exists(CHROMIUM), f"Chromium not installed at {CHROMIUM}")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        instance = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield instance
-        instance.close()
 
 
 def _signed_in(browser, server, who: str, width: int = 1280):

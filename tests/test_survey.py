@@ -14,7 +14,7 @@ from datetime import date
 
 import pytest
 import requests
-from conftest import ACCOUNTS, CHROMIUM, DRAFT, PASSWORD, PUBLISHED, SHARED_DATA, LiveServer, require
+from conftest import ACCOUNTS, BROWSER_ARGS, CHROMIUM, DRAFT, PASSWORD, PUBLISHED, SHARED_DATA, LiveServer, require
 from sqlalchemy import func, select
 
 from akoma_ntoso import iter_units
@@ -675,9 +675,6 @@ def test_the_counts_are_the_same_on_postgresql(db):
 
 # --- in a real browser -------------------------------------------------------------------------------------
 
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run", "--disable-quic"]
-
 
 @pytest.mark.browser
 def test_a_respondent_opens_their_receipt_in_a_browser_without_signing_in(instance):
@@ -689,7 +686,7 @@ def test_a_respondent_opens_their_receipt_in_a_browser_without_signing_in(instan
     server = LiveServer(instance).start()
     try:
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS, headless=True)
             try:
                 for width in (1280, 390):
                     context = browser.new_context(viewport={"width": width, "height": 900}, locale="es-MX")

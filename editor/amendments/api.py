@@ -18,7 +18,6 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from flask_babel import gettext
 from flask_login import current_user
-from flask_wtf.csrf import CSRFError
 
 from .. import current_services, permissions
 from ..documents import get_document, read_live
@@ -43,14 +42,13 @@ from .service import (
     votes_of,
 )
 from .models import Amendment
+from ..problems import handle_problems
+from ..problems import problem as _problem
 
 bp = Blueprint("amendments_api", __name__, url_prefix="/api/v1")
 
 
-def _problem(status: int, message: str, **extra):
-    response = jsonify({"error": message, "status": status, **extra})
-    response.status_code = status
-    return response
+handle_problems(bp)
 
 
 @bp.errorhandler(AmendmentError)
@@ -58,17 +56,6 @@ def _on_error(exc: AmendmentError):
     current_services().db.rollback()
     extra = {"conflicts": [c.as_dict() for c in exc.conflicts]} if exc.conflicts else {}
     return _problem(exc.status, exc.message, **extra)
-
-
-@bp.errorhandler(CSRFError)
-def _on_csrf(exc: CSRFError):
-    return _problem(400, gettext("The request has no valid CSRF token (send it in the X-CSRFToken header): %(reason)s",
-                                 reason=exc.description))
-
-
-@bp.errorhandler(404)
-def _not_found(_exc):
-    return _problem(404, gettext("Not found."))
 
 
 def readable_document(slug: str) -> Document:

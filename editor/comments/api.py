@@ -19,7 +19,6 @@ from datetime import timezone
 from flask import Blueprint, jsonify, request
 from flask_babel import format_number, gettext
 from flask_login import current_user
-from flask_wtf.csrf import CSRFError
 from sqlalchemy import func, select
 
 from akoma_ntoso import find_unit, is_valid_guid, iter_units
@@ -30,6 +29,7 @@ from ..documents import get_document, read_live
 from ..models import Document, User, _now
 from .anchors import AnchorError, decode_position, known, quote_in, state_vector
 from .models import MAX_ANCHOR, MAX_BODY, MAX_QUOTE, Comment
+from ..problems import Problem, handle_problems
 
 bp = Blueprint("comments_api", __name__, url_prefix="/api/v1")
 
@@ -39,33 +39,7 @@ CATCH_UP_SECONDS = (0.2, 0.4, 0.8)
 INCLUDES = ("resolved",)
 
 
-class Problem(Exception):
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status, self.message = status, message
-
-
-def _problem(status: int, message: str):
-    response = jsonify({"error": message, "status": status})
-    response.status_code = status
-    return response
-
-
-@bp.errorhandler(Problem)
-def _on_problem(exc: Problem):
-    current_services().db.rollback()
-    return _problem(exc.status, exc.message)
-
-
-@bp.errorhandler(CSRFError)
-def _on_csrf(exc: CSRFError):
-    return _problem(400, gettext("The request has no valid CSRF token (send it in the X-CSRFToken header): %(reason)s",
-                                 reason=exc.description))
-
-
-@bp.errorhandler(404)
-def _not_found(_exc):
-    return _problem(404, gettext("Not found."))
+handle_problems(bp)
 
 
 # --- who and what --------------------------------------------------------------------------------

@@ -14,7 +14,6 @@ from datetime import timezone
 from flask import Blueprint, jsonify, request, url_for
 from flask_babel import gettext
 from flask_login import current_user
-from flask_wtf.csrf import CSRFError
 from sqlalchemy import func, select
 from werkzeug.routing import BuildError
 
@@ -55,6 +54,7 @@ from .models import (
     Survey,
     Theme,
 )
+from ..problems import Problem, handle_problems
 
 bp = Blueprint("provenance_api", __name__, url_prefix="/api/v1")
 
@@ -63,33 +63,7 @@ API_ORIGINS = ("manual", "suggestion")
 MAX_SOURCES = 50
 
 
-class Problem(Exception):
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status, self.message = status, message
-
-
-def _problem(status: int, message: str):
-    response = jsonify({"error": message, "status": status})
-    response.status_code = status
-    return response
-
-
-@bp.errorhandler(Problem)
-def _on_problem(exc: Problem):
-    current_services().db.rollback()
-    return _problem(exc.status, exc.message)
-
-
-@bp.errorhandler(CSRFError)
-def _on_csrf(exc: CSRFError):
-    return _problem(400, gettext("The request has no valid CSRF token (send it in the X-CSRFToken header): %(reason)s",
-                                 reason=exc.description))
-
-
-@bp.errorhandler(404)
-def _not_found(_exc):
-    return _problem(404, gettext("Not found."))
+handle_problems(bp)
 
 
 # --- who, what, where ----------------------------------------------------------------------------

@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, request, url_for
 from flask_babel import gettext
 from flask_login import current_user
-from flask_wtf.csrf import CSRFError
 
 from akoma_ntoso import find_unit
 
@@ -17,38 +16,19 @@ from .history import amendment_numbers, unit_history
 from .models import Version
 from .versions import freeze, live_text, resolve, versions_of
 from .workflow import StageError, advance, current_stage, stage_name, stages_of, transitions_of
+from ..problems import Problem, handle_problems
+from ..problems import problem as _problem
 
 bp = Blueprint("stages_api", __name__, url_prefix="/api/v1")
 
 
-class Problem(Exception):
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status, self.message = status, message
-
-
-def _problem(status: int, message: str):
-    response = jsonify({"error": message, "status": status})
-    response.status_code = status
-    return response
-
-
-@bp.errorhandler(Problem)
-def _on_problem(exc: Problem):
-    current_services().db.rollback()
-    return _problem(exc.status, exc.message)
+handle_problems(bp)
 
 
 @bp.errorhandler(StageError)
 def _on_stage_error(exc: StageError):
     current_services().db.rollback()
     return _problem(400, str(exc))
-
-
-@bp.errorhandler(CSRFError)
-def _on_csrf(exc: CSRFError):
-    return _problem(400, gettext("The request has no valid CSRF token (send it in the X-CSRFToken header): %(reason)s",
-                                 reason=exc.description))
 
 
 def _readable(slug: str) -> Document:
@@ -82,13 +62,14 @@ def _stage_json(stage) -> dict:
 def stages(slug: str):
     document = _readable(slug)
     db = current_services().db
+    numbers = {v.id: v.number for v in versions_of(db, document, light=True)}
     return jsonify({
         "current": current_stage(db, document).key,
         "stages": [_stage_json(s) for s in stages_of(db, document)],
         "transitions": [
             {"sequence": t.sequence, "from": t.from_key, "to": t.to_key, "at": t.at.isoformat(),
              "by": t.user_name, "role": t.user_role, "note": t.note,
-             "version": next((v.number for v in versions_of(db, document, light=True) if v.id == t.version_id), None)}
+             "version": numbers.get(t.version_id)}
             for t in transitions_of(db, document)
         ],
     })
@@ -152,9 +133,10 @@ def diff(slug: str):
 def history(slug: str, key: str):
     document = _readable(slug)
     services = current_services()
-    unit = find_unit(live_text(services, document).units, key)
+    live = live_text(services, document)
+    unit = find_unit(live.units, key)
     guid = unit.guid if unit is not None else key
-    steps = unit_history(services, document, guid)
+    steps = unit_history(services, document, guid, live=live)
     if all(step.unit is None for step in steps):
         raise Problem(404, gettext("There is no unit %(key)r in this document or its versions.", key=key))
     numbers = amendment_numbers(services.db, {e.amendment_id for s in steps for e in s.edits if e.amendment_id})

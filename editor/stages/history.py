@@ -20,7 +20,7 @@ from akoma_ntoso import Unit, iter_units
 
 from ..models import Document, User
 from ..redline import Change, word_diff
-from .models import UnitEdit, Version
+from .models import UnitEdit
 from .versions import Text, live_text, version_text, versions_of
 from .workflow import stage_name, stages_of
 
@@ -94,12 +94,14 @@ def edits_of(db, document: Document, guid: str) -> list[Edit]:
             for row, name in rows]
 
 
-def unit_history(services, document: Document, guid: str, versions: list[Version] | None = None) -> list[HistoryStep]:
-    """The unit in every version and live, oldest first, each with the edits since the previous step."""
+def unit_history(services, document: Document, guid: str, live: Text | None = None) -> list[HistoryStep]:
+    """The unit in every version and live, oldest first, each with the edits since the previous step.
+
+    `live`: the live text when the caller has already read it (it is not read twice)."""
     db = services.db
     names = {s.key: stage_name(s) for s in stages_of(db, document)}
-    texts = [version_text(v) for v in (versions if versions is not None else versions_of(db, document))]
-    live = live_text(services, document)
+    texts = [version_text(v) for v in versions_of(db, document)]
+    live = live or live_text(services, document)
     edits = edits_of(db, document, guid)
     steps: list[HistoryStep] = []
     previous: Unit | None = None  # the unit's last wording where it existed

@@ -103,8 +103,9 @@ def version_text(version: Version) -> Text:
                 units=tuple(unit_from_json(u) for u in data["units"]), version=version, at=version.created_at)
 
 
-def live_text(services, document: Document) -> Text:
-    live: LiveText = read_live(services, document.slug)
+def live_text(services, document: Document, live: LiveText | None = None) -> Text:
+    """The live text as a Text (`live`: a reading the caller already made)."""
+    live = live or read_live(services, document.slug)
     return Text(label="live", name="live", meta=live.meta, units=live.units)
 
 
@@ -120,15 +121,3 @@ def resolve(services, document: Document, spec: str | None) -> Text:
     if version is None:
         raise StageError(f"{document.slug} has no version {int(number)}")
     return version_text(version)
-
-
-def restore_doc(version: Version) -> Doc:
-    """The version's CRDT document (for readers that need the live model, e.g. AKN re-export)."""
-    doc = Doc()
-    doc.apply_update(version.state)
-    return doc
-
-
-def version_body(version: Version):
-    doc = restore_doc(version)
-    return fragment_to_etree(doc.get("body", type=XmlFragment))

@@ -16,7 +16,6 @@ from .diff import STATUSES, compare
 from .models import STAGE_MODES
 from .versions import resolve, versions_of
 from .workflow import (
-    DEFAULT_NAMES,
     MODE_NAMES,
     PRESETS,
     StageError,
@@ -30,10 +29,6 @@ from .workflow import (
 )
 
 bp = Blueprint("stages", __name__)
-
-ROLE_NAMES = {"admin": "administrator", "committee": "drafting committee", "legal": "legal adviser",
-              "assembly": "assembly member", "viewer": "reader"}
-
 
 @bp.app_template_global()
 def redline(changes) -> str:
@@ -194,7 +189,7 @@ def configure_stages(slug: str):
         return redirect(url_for("stages.overview", slug=slug))
     return render_template(
         "stages/configure.html", document=document, stages=stages, current=current, roles=ROLES,
-        modes=STAGE_MODES, mode_names=MODE_NAMES, presets=PRESETS, default_names=DEFAULT_NAMES,
+        modes=STAGE_MODES, mode_names=MODE_NAMES, presets=PRESETS,
         has_transitions=bool(transitions), stage_name=stage_name,
     )
 
