@@ -143,18 +143,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     def _remove_session(_exc=None):
         services.db.remove()
 
-    @app.after_request
-    def _security_headers(response):
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault(
-            "Content-Security-Policy",
-            "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-            "img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'self'; "
-            "frame-ancestors 'none'; form-action 'self'",
-        )
-        return response
+    from .security import install as install_security
+
+    install_security(app)
 
     return app
 
