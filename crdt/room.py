@@ -49,6 +49,10 @@ class RoomHooks:
     def after_apply(self, room: str, doc: Doc) -> None:
         """A batch changed the document; the application may repair it in a transaction."""
 
+    def on_durable(self, room: str, updates: list[tuple[str | None, bytes]]) -> None:
+        """A batch's updates are in the store, each with its origin (the connection that sent
+        it, or None / a label for the server's own changes); called before anyone sees them."""
+
     def on_change(self, room: str, doc: Doc) -> None:
         """A batch's changes are durable and have been sent out."""
 
@@ -73,6 +77,7 @@ class RoomSettings:
 class _Batch:
     outbox: list[Callable[[], None]] = field(default_factory=list)
     updates: list[bytes] = field(default_factory=list)
+    origins: list[str | None] = field(default_factory=list)  # who sent each update (its connection)
 
 
 class Room:
@@ -214,6 +219,10 @@ class Room:
         if batch.updates:
             if not self._persist(batch.updates):
                 return
+            try:
+                self.hooks.on_durable(self.name, list(zip(batch.origins, batch.updates)))
+            except Exception:
+                log.exception("room %s: on_durable hook failed", self.name)
         for deliver in batch.outbox:
             try:
                 deliver()
@@ -301,6 +310,8 @@ class Room:
             return
         batch.updates.append(update)
         origin = self._origin
+        transaction_origin = getattr(event, "origin", None) if origin is None else origin
+        batch.origins.append(transaction_origin if isinstance(transaction_origin, str) else None)
         message = protocol.sync_update(update)
         batch.outbox.append(lambda: self.hooks.broadcast(self.name, message, origin))
 

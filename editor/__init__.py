@@ -103,6 +103,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     from .stages.views import bp as stages_bp
 
     app.register_blueprint(accounts_bp)
+    from .admin import bp as admin_bp
+
+    app.register_blueprint(admin_bp)
     app.register_blueprint(public_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(import_bp)
@@ -129,6 +132,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     services.collab = CollabNamespace(NAMESPACE, services)
     socketio.on_namespace(services.collab)
     rooms.hooks.attribute = _edit_recorder(services)
+    rooms.hooks.engine = engine  # the audit log of live-text updates and refused writes
 
     @app.errorhandler(AkomaNtosoError)
     def _unreadable_text(exc):
@@ -146,6 +150,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     from .security import install as install_security
 
     install_security(app)
+    from .audit import install as install_audit
+
+    install_audit(app, engine)
 
     return app
 

@@ -4,20 +4,23 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import datetime, timedelta, timezone
 from functools import cache
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import LoginManager, login_required, login_user, logout_user
+from flask_login import LoginManager, current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 from wtforms import EmailField, PasswordField
-from wtforms.validators import DataRequired, Email, Length
+from wtforms.validators import DataRequired, Email, EqualTo, Length
 
-from . import current_services
-from .models import ROLES, User
+from . import audit, current_services
+from .limits import limiter
+from .models import ROLES, LoginThrottle, User
 
 bp = Blueprint("accounts", __name__)
 login_manager = LoginManager()
@@ -26,6 +29,12 @@ login_manager.login_message = _l("Please sign in to continue.")
 
 PASSWORD_METHOD = "scrypt"
 MIN_PASSWORD_LENGTH = 10
+#: Failed sign-ins in a row before an email address is locked, and the first lock (doubling after).
+LOCK_AFTER = 5
+FIRST_LOCK = timedelta(minutes=1)
+MAX_LOCK = timedelta(hours=1)
+#: Days an invitation (or password reset) link works; it stops working once used.
+INVITATION_DAYS = 7
 
 
 class AccountError(ValueError):
@@ -39,20 +48,26 @@ def palette_colour(user_id: int) -> str:
     return colours[digest[0] % len(colours)]
 
 
-def add_user(db, email: str, role: str, password: str, name: str | None = None) -> User:
+def add_user(db, email: str, role: str, password: str | None, name: str | None = None) -> User:
+    """Create an account. Without a password (an invitation) nobody can sign in as it until its
+    owner sets one through their invitation link."""
     email = email.strip().lower()
     if role not in ROLES:
         raise AccountError(f"unknown role {role!r}; choose one of {', '.join(ROLES)}")
-    if "@" not in email or len(email) > 254:
+    if "@" not in email or len(email) > 254 or any(c.isspace() for c in email):
         raise AccountError(f"{email!r} is not an email address")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
+    if password is not None:
+        check_password(password)
+    name = (name or "").strip()
+    if len(name) > 120:
+        raise AccountError("the name is longer than 120 characters")
     if db.scalar(select(User).where(User.email == email)):
         raise AccountError(f"a user with the email {email} already exists")
     user = User(
         email=email,
         name=name or email.split("@")[0].replace(".", " ").title(),
-        password_hash=generate_password_hash(password, method=PASSWORD_METHOD),
+        # "!" is never a valid werkzeug hash: an invited account has no password yet.
+        password_hash=generate_password_hash(password, method=PASSWORD_METHOD) if password is not None else "!",
         role=role,
         session_token=secrets.token_hex(16),
     )
@@ -61,9 +76,92 @@ def add_user(db, email: str, role: str, password: str, name: str | None = None) 
     return user
 
 
+def check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
+    if len(password) > 200:
+        raise AccountError("the password is longer than 200 characters")
+
+
+def set_password(db, user: User, password: str) -> None:
+    """A new password; every session of the account ends (and its invitation link with them)."""
+    check_password(password)
+    user.password_hash = generate_password_hash(password, method=PASSWORD_METHOD)
+    user.session_token = secrets.token_hex(16)
+    db.commit()
+
+
+def sign_out_everywhere(db, user: User) -> None:
+    """End every session of the account, in every browser (sessions carry the token)."""
+    user.session_token = secrets.token_hex(16)
+    db.commit()
+
+
+# --- failed sign-ins per email -----------------------------------------------------------------
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    return moment.replace(tzinfo=timezone.utc) if moment is not None and moment.tzinfo is None else moment
+
+
+def locked_for(db, email: str) -> timedelta | None:
+    """How long sign-ins to this email stay refused, or None."""
+    row = db.get(LoginThrottle, email.strip().lower()[:254])
+    until = _aware(row.locked_until) if row is not None else None
+    if until is not None and until > _now():
+        return until - _now()
+    return None
+
+
+def _failed(db, email: str) -> None:
+    email = email.strip().lower()[:254]
+    row = db.get(LoginThrottle, email) or LoginThrottle(email=email, failures=0)
+    row.failures = (row.failures or 0) + 1
+    if row.failures >= LOCK_AFTER:
+        row.locked_until = _now() + min(FIRST_LOCK * 2 ** (row.failures - LOCK_AFTER), MAX_LOCK)
+    db.add(row)
+    db.commit()
+
+
+def _succeeded(db, email: str) -> None:
+    row = db.get(LoginThrottle, email.strip().lower()[:254])
+    if row is not None:
+        db.delete(row)
+        db.commit()
+
+
+# --- invitations ---------------------------------------------------------------------------------
+
+def _invitations() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="constituent-invitation")
+
+
+def invitation_token(user: User) -> str:
+    """A signed link token for setting the account's password. It expires, and setting the
+    password (or signing out everywhere) rotates the session token it is bound to."""
+    return _invitations().dumps({"u": user.id, "t": hashlib.sha256(user.session_token.encode()).hexdigest()[:16]})
+
+
+def user_of_invitation(db, token: str) -> User | None:
+    try:
+        data = _invitations().loads(token, max_age=INVITATION_DAYS * 86400)
+    except (SignatureExpired, BadSignature):
+        return None
+    if not isinstance(data, dict):
+        return None
+    user = db.get(User, data.get("u")) if isinstance(data.get("u"), int) else None
+    if user is None or not user.active:
+        return None
+    expected = hashlib.sha256(user.session_token.encode()).hexdigest()[:16]
+    return user if secrets.compare_digest(expected, str(data.get("t", ""))) else None
+
+
 def authenticate(db, email: str, password: str) -> User | None:
     user = db.scalar(select(User).where(User.email == email.strip().lower()))
-    if user is None or not user.active:
+    if user is None or not user.active or user.password_hash == "!":
         # Spend the same time as a real check so timing does not reveal which emails exist.
         check_password_hash(_dummy_hash(), password)
         return None
@@ -99,16 +197,34 @@ def _safe_next(target: str | None) -> str:
     return url_for("public.index")
 
 
+def _login_rate_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
 @bp.route("/login", methods=["GET", "POST"])
+# Failed attempts per client address (successful sign-ins do not count).
+@limiter.limit(_login_rate_limit, methods=["POST"], deduct_when=lambda response: response.status_code in (401, 429))
 def login():
     form = LoginForm()
     if form.validate_on_submit():
-        db = current_services().db
-        user = authenticate(db, form.email.data, form.password.data)
+        services = current_services()
+        db = services.db
+        email = form.email.data
+        wait = locked_for(db, email)
+        if wait is not None:
+            audit.record(services.engine, "account.login_locked", target=email.strip().lower())
+            minutes = max(1, round(wait.total_seconds() / 60))
+            flash(_("Too many failed attempts for this email. Try again in %(num)d minutes.", num=minutes), "error")
+            return render_template("login.html", form=form), 429
+        user = authenticate(db, email, form.password.data)
         if user is not None:
+            _succeeded(db, email)
             session.clear()  # a fresh session on every sign-in
             login_user(user)
+            audit.record(services.engine, "account.login", actor=audit.actor_of(user))
             return redirect(_safe_next(request.args.get("next")))
+        _failed(db, email)
+        audit.record(services.engine, "account.login_failed", target=email.strip().lower())
         flash(_("The email or password is not right."), "error")
         return render_template("login.html", form=form), 401
     return render_template("login.html", form=form), (400 if form.errors else 200)
@@ -121,3 +237,49 @@ def logout():
     session.clear()
     flash(_("You are signed out."), "info")
     return redirect(url_for("public.index"))
+
+
+@bp.route("/logout/everywhere", methods=["POST"])
+@login_required
+def logout_everywhere():
+    """Sign out of every browser and device (e.g. after a lost phone)."""
+    db = current_services().db
+    user = db.get(User, current_user.id)
+    sign_out_everywhere(db, user)
+    audit.record(current_services().engine, "account.signed_out_everywhere", target=f"user:{user.id}")
+    if current_services().collab is not None:
+        current_services().collab.recheck_account(user.id)  # open live connections close too
+    logout_user()
+    session.clear()
+    flash(_("You are signed out on every device."), "info")
+    return redirect(url_for("public.index"))
+
+
+class PasswordForm(FlaskForm):
+    password = PasswordField(_l("New password"), validators=[
+        DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=200)])
+    confirm = PasswordField(_l("Repeat the password"), validators=[
+        DataRequired(), EqualTo("password", message=_l("The two passwords differ."))])
+
+
+@bp.route("/welcome/<token>", methods=["GET", "POST"])
+@limiter.limit(_login_rate_limit, methods=["POST"])
+def welcome(token: str):
+    """An invited person (or one whose password an administrator reset) sets their password."""
+    services = current_services()
+    user = user_of_invitation(services.db, token)
+    if user is None:
+        abort(404)
+    form = PasswordForm()
+    if form.validate_on_submit():
+        set_password(services.db, user, form.password.data)
+        audit.record(services.engine, "account.password_set", actor=audit.actor_of(user), target=f"user:{user.id}")
+        session.clear()
+        login_user(user)
+        flash(_("Your password is set. Welcome, %(name)s.", name=user.name), "info")
+        return redirect(url_for("public.index"))
+    response = current_app.make_response((render_template("welcome.html", form=form, user=user),
+                                          400 if form.errors else 200))
+    response.headers["Referrer-Policy"] = "no-referrer"  # the token is in the address
+    response.headers["Cache-Control"] = "no-store"
+    return response

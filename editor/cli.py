@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from . import services_of
+from . import audit, services_of
 from .accounts import AccountError, add_user
 from .models import ROLES
 
@@ -178,11 +178,69 @@ def users_add(email: str, role: str, password: str | None, name: str | None) -> 
     if password is None:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     app = create_app()
+    services = services_of(app)
     try:
-        user = add_user(services_of(app).db, email, role, password, name)
+        user = add_user(services.db, email, role, password, name)
     except AccountError as exc:
         raise click.ClickException(str(exc)) from None
+    audit.record(services.engine, "account.created", actor=audit.cli_actor(), target=f"user:{user.id}",
+                 detail={"role": role})
     click.echo(f"created {user.email} ({user.role})")
+
+
+@users.command("role")
+@click.argument("email")
+@click.argument("role", type=click.Choice(ROLES))
+def users_role(email: str, role: str) -> None:
+    """Change an account's role (its open sessions keep working with the new role)."""
+    from sqlalchemy import select
+
+    from . import create_app
+    from .models import User
+
+    app = create_app()
+    services = services_of(app)
+    user = services.db.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        raise click.ClickException(f"no account has the email {email}")
+    before, user.role = user.role, role
+    services.db.commit()
+    audit.record(services.engine, "account.role_changed", actor=audit.cli_actor(), target=f"user:{user.id}",
+                 detail={"from": before, "to": role})
+    click.echo(f"{user.email}: {before} -> {role}")
+
+
+@main.group("audit")
+def audit_group() -> None:
+    """The hash-chained audit log."""
+
+
+@audit_group.command("verify")
+def audit_verify() -> None:
+    """Recompute the hash chain; exit 1 and name the first bad entry if it was tampered with."""
+    from . import create_app
+
+    app = create_app()
+    verdict = audit.verify(services_of(app).engine)
+    if not verdict.ok:
+        click.echo(f"audit log BROKEN at entry {verdict.bad_id}: {verdict.problem} "
+                   f"({verdict.checked} entries before it are intact)", err=True)
+        sys.exit(1)
+    click.echo(f"audit log intact: {verdict.checked} entries; head {verdict.head}")
+
+
+@audit_group.command("list")
+@click.option("--document", help="only this document (slug)")
+@click.option("--action", help="only actions starting with this (e.g. text. or account.)")
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 100000))
+def audit_list(document: str | None, action: str | None, limit: int) -> None:
+    """The latest entries, newest first, one per line (tab-separated)."""
+    from . import create_app
+
+    app = create_app()
+    for row in audit.events(services_of(app).engine, document=document, action=action, limit=limit):
+        click.echo("\t".join([str(row.id), row.at, row.actor, row.role, row.ip, row.action, row.document,
+                              row.target, row.detail]))
 
 
 def _register_provenance_commands() -> None:

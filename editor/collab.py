@@ -6,8 +6,11 @@ session of the socket's handshake; the room itself only knows "this connection m
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
+import time
+from dataclasses import dataclass
 from typing import Callable
 
 from flask import current_app, request
@@ -20,7 +23,7 @@ from crdt.protocol import ProtocolError
 from crdt.room import RoomClosed, RoomHooks
 from crdt.xmltree import element_at, fragment_to_etree
 
-from . import permissions
+from . import audit, permissions
 from .documents import get_document
 
 log = logging.getLogger(__name__)
@@ -31,16 +34,31 @@ def channel(slug: str) -> str:
     return f"doc:{slug}"
 
 
+@dataclass
+class Peer:
+    """Who is behind a connection, for the audit log: account, role on the document, address."""
+
+    account: int | None
+    role: str
+    ip: str
+    refused: int = 0  # writes refused since the last one logged
+
+
 class SocketHooks(RoomHooks):
-    """Room I/O over Socket.IO, plus the legal model's invariants (unique GUIDs)."""
+    """Room I/O over Socket.IO, plus the legal model's invariants (unique GUIDs), attribution of
+    every durable update to the account behind its connection, and the audit log."""
 
     def __init__(self, socketio: SocketIO) -> None:
         self.socketio = socketio
         #: connection (sid) → account id, set by CollabNamespace when a connection joins.
         self.accounts: dict[str, int] = {}
+        #: (connection, slug) → who is behind it (the audit log's actor).
+        self.peers: dict[tuple[str, str], Peer] = {}
+        #: The database engine for the audit log (set by create_app); None: no audit.
+        self.engine = None
         #: Called with (slug, {account id: GUIDs changed}) once a batch is durable (see create_app).
         self.attribute: Callable[[str, dict[int | None, set[str]]], None] | None = None
-        self._touched: dict[str, dict[int | None, set[str]]] = {}  # slug → account → GUIDs changed
+        self._touched: dict[str, dict[str | None, set[str]]] = {}  # slug → connection → GUIDs changed
         self._structure_changed: dict[str, bool] = {}
         # pycrdt stops calling an observer once its type wrapper and subscription are collected:
         # keep both for as long as the room is open.
@@ -54,7 +72,61 @@ class SocketHooks(RoomHooks):
 
     def report(self, room: str, connection: str, code: str, message: str) -> None:
         log.warning("document %s: refused a message from connection %s: %s (%s)", room, connection, code, message)
+        if code == "read-only":
+            self.refused(room, connection, "read-only")
         report_error(self.socketio, connection, room, code, message)
+
+    def _actor(self, room: str, connection: str | None) -> audit.Actor:
+        peer = self.peers.get((connection, room)) if connection else None
+        if peer is None:
+            return audit.Actor(label=connection if connection and ":" in connection else "system")
+        if peer.account is None:
+            return audit.Actor(label="public", role=peer.role, ip=peer.ip)
+        return audit.Actor(id=peer.account, label=f"user:{peer.account}", role=peer.role, ip=peer.ip)
+
+    def refused(self, room: str, connection: str, why: str) -> None:
+        """A write from a connection that may not write: the first is logged at once, the rest
+        counted and logged when the connection leaves (a flood does not flood the log)."""
+        peer = self.peers.get((connection, room))
+        if peer is not None:
+            peer.refused += 1
+            if peer.refused > 1:
+                return
+        self._audit([("text.refused", room, self._actor(room, connection), "",
+                      {"why": why, "connection": connection})])
+
+    def forget(self, room: str, connection: str) -> None:
+        """The connection left the document: log the refused writes not logged yet."""
+        peer = self.peers.pop((connection, room), None)
+        if peer is not None and peer.refused > 1:
+            actor = audit.Actor(id=peer.account, label=f"user:{peer.account}" if peer.account else "public",
+                                role=peer.role, ip=peer.ip)
+            self._audit([("text.refused", room, actor, "",
+                          {"why": "more refused writes", "connection": connection, "more": peer.refused - 1})])
+
+    def _audit(self, entries: list[tuple[str, str, audit.Actor, str, dict]]) -> None:
+        if self.engine is None or not entries:
+            return
+        try:
+            audit.record_many(self.engine, entries)
+        except Exception:  # the log must not stop the room; the failure is itself logged
+            log.exception("audit: could not record %d entries", len(entries))
+
+    def on_durable(self, room: str, updates: list[tuple[str | None, bytes]]) -> None:
+        """One `text.update` audit entry per connection in the batch: its account, how many
+        updates, their bytes and SHA-256, and the units they touched."""
+        by_origin: dict[str | None, list[bytes]] = {}
+        for origin, update in updates:
+            by_origin.setdefault(origin, []).append(update)
+        touched = self._touched.get(room, {})
+        entries = []
+        for origin, payloads in by_origin.items():
+            digest = hashlib.sha256(b"".join(payloads)).hexdigest()
+            units = sorted(touched.get(origin, ()))
+            entries.append(("text.update", room, self._actor(room, origin), "",
+                            {"updates": len(payloads), "bytes": sum(map(len, payloads)), "sha256": digest,
+                             "units": units[:50], "more_units": max(0, len(units) - 50)}))
+        self._audit(entries)
 
     def on_load(self, room: str, doc: Doc) -> None:
         body = doc.get("body", type=XmlFragment)
@@ -69,8 +141,7 @@ class SocketHooks(RoomHooks):
                 # Connections' updates carry their connection id; server-side changes that
                 # attribute themselves (an adopted amendment: "amendment:<id>") are skipped.
                 if isinstance(origin, str) and not origin.startswith("amendment:"):
-                    account = self.accounts.get(origin)
-                    guids = self._touched.setdefault(room, {}).setdefault(account, set())
+                    guids = self._touched.setdefault(room, {}).setdefault(origin, set())
                     _touched_units(event, guids)
 
         self._watches[room] = (body, body.observe_deep(watch))
@@ -79,7 +150,10 @@ class SocketHooks(RoomHooks):
         touched = self._touched.pop(room, None)
         if not touched or self.attribute is None:
             return
-        by_account = {account: guids for account, guids in touched.items() if guids}
+        by_account: dict[int | None, set[str]] = {}
+        for connection, guids in touched.items():
+            if guids:
+                by_account.setdefault(self.accounts.get(connection), set()).update(guids)
         if by_account:
             try:
                 self.attribute(room, by_account)
@@ -138,6 +212,9 @@ class CollabNamespace(Namespace):
         self.services = services
         self.hooks: SocketHooks = services.rooms.hooks
         self._joined: dict[str, set[str]] = {}  # sid -> slugs
+        self._buckets: dict[str, list[float]] = {}  # sid -> [tokens, last refill] (rate limit)
+        self._rate = 0.0
+        self._session_tokens: dict[str, str] = {}  # sid -> the account's session token at join
         self._lock = threading.Lock()
 
     def _error(self, document, code: str, message: str) -> None:
@@ -146,12 +223,36 @@ class CollabNamespace(Namespace):
     def on_connect(self, auth=None):
         with self._lock:
             self._joined[request.sid] = set()
+            rate = current_app.config["SOCKET_RATE"]
+            self._buckets[request.sid] = [float(current_app.config["SOCKET_BURST"]), time.monotonic()]
+            self._rate = rate
+
+    def _within_rate(self) -> bool:
+        """A token bucket per connection: SOCKET_BURST messages at once, SOCKET_RATE per second
+        sustained (0: no limit). Refused messages are lost to the server; the client resends
+        what it still has at the next state-vector resync."""
+        if not self._rate:
+            return True
+        bucket = self._buckets.get(request.sid)
+        if bucket is None:
+            return True
+        now = time.monotonic()
+        burst = float(current_app.config["SOCKET_BURST"])
+        bucket[0] = min(burst, bucket[0] + (now - bucket[1]) * self._rate)
+        bucket[1] = now
+        if bucket[0] < 1:
+            return False
+        bucket[0] -= 1
+        return True
 
     def on_disconnect(self, reason=None):
         with self._lock:
             slugs = self._joined.pop(request.sid, set())
+            self._buckets.pop(request.sid, None)
+            self._session_tokens.pop(request.sid, None)
         self.hooks.accounts.pop(request.sid, None)
-        for slug in slugs:
+        for sid, slug in [key for key in list(self.hooks.peers) if key[0] == request.sid]:
+            self.hooks.forget(slug, sid)
             room = self.services.rooms.peek(slug)
             if room is not None:
                 try:
@@ -163,12 +264,21 @@ class CollabNamespace(Namespace):
         slug = data.get("document") if isinstance(data, dict) else None
         if not isinstance(slug, str) or not slug:
             return {"ok": False, "error": "join needs {\"document\": slug}"}
+        if not self._within_rate():
+            return {"ok": False, "error": "too many messages; slow down"}
         document = get_document(self.services.db, slug)
         role = permissions.role_in(current_user, document) if document else None
+        acting = permissions.effective_role(current_user, document) if document else None
         self.services.db.remove()
+        account = current_user.id if current_user.is_authenticated else None
         if role is None:
+            if document is not None:  # someone tried to open a draft they may not see
+                self.hooks._audit([("collab.join_denied", slug, audit.Actor(
+                    id=account, label=f"user:{account}" if account else "public", role=acting or "",
+                    ip=request.remote_addr or ""), "", {"connection": request.sid})])
             # The same answer for "missing" and "not yours": drafts stay invisible.
             return {"ok": False, "error": f"no document {slug!r} is available to you"}
+        self.hooks.peers[(request.sid, slug)] = Peer(account, acting or "public", request.remote_addr or "")
         for _attempt in range(3):
             try:
                 self.services.rooms.get(slug).join(request.sid, role == "editor")
@@ -182,6 +292,7 @@ class CollabNamespace(Namespace):
             self._joined.setdefault(request.sid, set()).add(slug)
         if current_user.is_authenticated:
             self.hooks.accounts[request.sid] = current_user.id
+            self._session_tokens[request.sid] = current_user.session_token
         return {"ok": True, "role": role}
 
     def refresh_rights(self, slug: str, stage: str) -> None:
@@ -198,6 +309,9 @@ class CollabNamespace(Namespace):
             account = self.hooks.accounts.get(sid)
             user = db.get(User, account) if account is not None else None
             role = permissions.role_in(user, document) if document is not None else None
+            peer = self.hooks.peers.get((sid, slug))
+            if peer is not None and document is not None:
+                peer.role = permissions.effective_role(user, document) or "public"
             if room is not None:
                 try:
                     room.join(sid, role == "editor")
@@ -214,18 +328,63 @@ class CollabNamespace(Namespace):
                 return {"ok": False, "error": "not in that document"}
             joined.discard(slug)
         leave_room(channel(slug))
+        self.hooks.forget(slug, request.sid)
         room = self.services.rooms.peek(slug)
         if room is not None:
             room.leave(request.sid)
         return {"ok": True}
 
+    def recheck_account(self, user_id: int) -> None:
+        """An administrator changed the account (role, role on a document, deactivated, signed
+        out everywhere): re-decide its open connections' rights, or close them."""
+        from .models import User
+
+        db = self.services.db
+        user = db.get(User, user_id)
+        if user is not None:
+            db.refresh(user)
+        with self._lock:
+            sids = [sid for sid, account in self.hooks.accounts.items() if account == user_id]
+            joined = {sid: set(self._joined.get(sid, ())) for sid in sids}
+        for sid in sids:
+            if user is None or not user.active or self._session_tokens.get(sid) != user.session_token:
+                self.socketio.server.disconnect(sid, namespace=NAMESPACE)  # its session no longer exists
+                continue
+            for slug in joined[sid]:
+                document = get_document(db, slug)
+                role = permissions.role_in(user, document) if document is not None else None
+                peer = self.hooks.peers.get((sid, slug))
+                if peer is not None and document is not None:
+                    peer.role = permissions.effective_role(user, document) or "public"
+                room = self.services.rooms.peek(slug)
+                if room is not None:
+                    try:
+                        room.join(sid, role == "editor")
+                    except (RoomClosed, ProtocolError):
+                        pass
+                from .stages.workflow import current_stage_of
+
+                stage = current_stage_of(document).key if document is not None else ""
+                self.socketio.emit("stage", {"document": slug, "stage": stage, "role": role or "viewer"},
+                                   to=sid, namespace=NAMESPACE)
+
     def on_y(self, slug=None, payload=None, *extra):
         if not isinstance(slug, str):
             self._error(None, "wrong-type", "y takes (document slug, binary payload)")
             return
+        if not self._within_rate():
+            self._error(slug, "rate-limited", "too many messages; the server will ask for what it missed")
+            return
         with self._lock:
             joined = slug in self._joined.get(request.sid, set())
         if not joined:
+            if isinstance(payload, (bytes, bytearray)) and payload[:1] == b"\x00" and payload[1:2] in (b"\x01", b"\x02"):
+                # a write (sync step 2 or update) to a document it has not joined (or may not see)
+                account = self.hooks.accounts.get(request.sid)
+                if account is None and current_user.is_authenticated:
+                    account = current_user.id
+                self.hooks.peers.setdefault((request.sid, slug), Peer(account, "", request.remote_addr or ""))
+                self.hooks.refused(slug, request.sid, "not-joined")
             self._error(slug, "not-joined", f"join {slug!r} before sending to it")
             return
         limit = current_app.config["MAX_Y_MESSAGE_BYTES"]

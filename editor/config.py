@@ -53,6 +53,11 @@ def load(overrides: dict | None = None) -> dict:
         # Flask-Limiter: counters in memory for one process; a redis:// URL shares them.
         "RATELIMIT_STORAGE_URI": os.environ.get("CONSTITUENT_RATELIMIT_STORAGE", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,
+        # Failed sign-ins per client address (on top of the lock per email after 5 failures in a row).
+        "LOGIN_RATE_LIMIT": os.environ.get("CONSTITUENT_LOGIN_RATE_LIMIT", "20 per minute;200 per hour"),
+        # Socket messages per connection: sustained rate per second and burst (then refused, and told).
+        "SOCKET_RATE": float(os.environ.get("CONSTITUENT_SOCKET_RATE", 200)),
+        "SOCKET_BURST": int(os.environ.get("CONSTITUENT_SOCKET_BURST", 2000)),
         # Attempts at a survey receipt code per client address (wrong codes are guesses).
         "RECEIPT_RATE_LIMIT": os.environ.get("CONSTITUENT_RECEIPT_RATE_LIMIT", "10 per minute;60 per hour"),
         # --- petitioner review (editor.review) and the outbox (editor.outbox) ---

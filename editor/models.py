@@ -19,6 +19,10 @@ from .db import Base
 #: on amendments; `viewer` reads. Which role may do what, and in which stage, is decided in
 #: editor.permissions only.
 ROLES = ("admin", "committee", "legal", "assembly", "viewer")
+#: Roles an administrator may give an account on one document (overriding its account role there).
+#: Administrators are administrators everywhere; petitioners and the public have no account role:
+#: petitioners hold a review link (editor.review), the public reads published documents.
+DOCUMENT_ROLES = ("committee", "legal", "assembly", "viewer")
 
 
 def _now() -> datetime:
@@ -88,3 +92,27 @@ class Notification(Base):
     url: Mapped[str] = mapped_column(String(500), default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
     read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class DocumentMember(Base):
+    """An account's role on one document, given by an administrator: it overrides the account's
+    own role there (a committee member of one ordinance can be a reader of another)."""
+
+    __tablename__ = "document_member"
+
+    document_id: Mapped[int] = mapped_column(ForeignKey("document.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(20))
+    assigned_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"), nullable=True)
+    assigned_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+class LoginThrottle(Base):
+    """Failed sign-ins per email address: after a few in a row, the address is locked for a
+    while, whatever the client's address (slows guessing spread over many addresses)."""
+
+    __tablename__ = "login_throttle"
+
+    email: Mapped[str] = mapped_column(String(254), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

@@ -1,12 +1,17 @@
 """The one place that decides who may do what. Pages, the JSON API and socket events all ask here.
 
-Roles are account roles (editor.models.ROLES). What the live text allows depends on the
-document's current stage (editor.stages): its mode and the roles it lets edit.
+Roles are account roles (editor.models.ROLES), which an administrator may override on one
+document (editor.models.DocumentMember): `effective_role` is the role that counts on a document.
+Petitioners have no account: their review link grants its scope (editor.review). The public
+reads published documents. What the live text allows depends on the document's current stage
+(editor.stages): its mode and the roles it lets edit.
 """
 
 from __future__ import annotations
 
-from .models import Document, User
+from sqlalchemy.orm import object_session
+
+from .models import Document, DocumentMember, User
 
 #: Committee work outside the text itself: provenance links, petitions, survey coding, events.
 EDITING_ROLES = frozenset({"admin", "committee"})
@@ -22,9 +27,25 @@ def _signed_in(user: object) -> User | None:
     return None
 
 
-def _role(user: object) -> str | None:
+def effective_role(user: object, document: Document | None = None) -> str | None:
+    """The role that counts: the account's, unless an administrator gave it another on this
+    document (administrators stay administrators). None for the public."""
     account = _signed_in(user)
-    return account.role if account is not None else None
+    if account is None:
+        return None
+    if document is None or account.role == "admin" or document.id is None:
+        return account.role
+    session = object_session(document) or object_session(account)
+    member = session.get(DocumentMember, (document.id, account.id)) if session is not None else None
+    return member.role if member is not None else account.role
+
+
+def can_administer(user: object) -> bool:
+    """Accounts, roles per document and the audit log: administrators only."""
+    return _role(user) == "admin"
+
+
+_role = effective_role
 
 
 def _stage(document: Document):
@@ -40,12 +61,12 @@ def can_read(user: object, document: Document) -> bool:
 
 def can_edit(user: object, document: Document) -> bool:
     """Committee work on the document (provenance, petitions, survey): not the live text."""
-    return _role(user) in EDITING_ROLES
+    return _role(user, document) in EDITING_ROLES
 
 
 def can_write_text(user: object, document: Document) -> bool:
     """Whether the user's connections may change the live text now (the stage decides)."""
-    role = _role(user)
+    role = _role(user, document)
     if role is None:
         return False
     stage = _stage(document)
@@ -58,24 +79,24 @@ def can_create_documents(user: object) -> bool:
 
 
 def can_advance_stage(user: object, document: Document) -> bool:
-    return _role(user) in _stage(document).advancers
+    return _role(user, document) in _stage(document).advancers
 
 
 def can_configure_stages(user: object, document: Document) -> bool:
-    return _role(user) == "admin"
+    return _role(user, document) == "admin"
 
 
 def can_freeze_version(user: object, document: Document) -> bool:
-    return _role(user) in VERSIONING_ROLES
+    return _role(user, document) in VERSIONING_ROLES
 
 
 def can_comment(user: object, document: Document) -> bool:
-    return _role(user) in COMMENTING_ROLES
+    return _role(user, document) in COMMENTING_ROLES
 
 
 def can_manage_reviews(user: object, document: Document) -> bool:
     """Issue and revoke petitioners' review links, and see the outcomes dashboard."""
-    return _role(user) in EDITING_ROLES
+    return _role(user, document) in EDITING_ROLES
 
 
 def can_issue_review_link(user: object, document: Document, rereview_pending: bool = False) -> bool:
@@ -94,16 +115,16 @@ def in_amendment_stage(document: Document) -> bool:
 
 def can_table_amendment(user: object, document: Document) -> bool:
     """Assembly members draft, table, co-sponsor and withdraw amendments in an amendments stage."""
-    return _role(user) == "assembly" and in_amendment_stage(document)
+    return _role(user, document) == "assembly" and in_amendment_stage(document)
 
 
 def can_vote(user: object, document: Document) -> bool:
-    return _role(user) == "assembly" and in_amendment_stage(document)
+    return _role(user, document) == "assembly" and in_amendment_stage(document)
 
 
 def can_preside(user: object, document: Document) -> bool:
     """Open the debate on an amendment, close its vote, adopt or reject it: the presiding administrator."""
-    return _role(user) == "admin" and in_amendment_stage(document)
+    return _role(user, document) == "admin" and in_amendment_stage(document)
 
 
 def can_edit_amendment(user: object, document: Document, amendment) -> bool:

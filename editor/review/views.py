@@ -17,7 +17,7 @@ from flask_babel import ngettext
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
-from .. import current_services, permissions
+from .. import audit, current_services, permissions
 from ..documents import get_document
 from ..limits import limiter
 from ..models import Document
@@ -94,6 +94,9 @@ def _link_or_404(token: str, petition_id: int | None = None):
     petition = db.get(Petition, link.petition_id)
     if document is None or petition is None:
         abort(404)
+    # The link is the credential: what is done through it is the petition's, in the audit log.
+    audit.acting_as(audit.Actor(label=f"petition:{petition.id}", role="petitioner", ip=request.remote_addr or ""),
+                    document.slug)
     return link, document, petition
 
 

@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import object_session
 
 from ..models import Document, User
+from ..permissions import effective_role
 from .models import STAGE_MODES, Stage, StageTransition
 
 
@@ -156,7 +157,7 @@ def advance(services, document: Document, user: User, note: str = "", expect: st
                           .where(StageTransition.document_id == document.id)) or 0) + 1
     transition = StageTransition(document_id=document.id, sequence=sequence, from_key=current.key,
                                  to_key=target.key, user_id=user.id, user_name=user.name,
-                                 user_role=user.role, note=note.strip())
+                                 user_role=effective_role(user, document) or "", note=note.strip())
     db.add(transition)
     db.flush()
     version = freeze(services, document, user, name=f"{stage_name(current)}", stage_key=current.key,
