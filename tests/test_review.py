@@ -824,3 +824,23 @@ def test_the_cli_delivers_to_the_file_backend(instance):
         assert all(m.sent_at is not None for m in rows(app, OutboxMessage))
     finally:
         close(app)
+
+
+def test_petitioners_contact_details_never_reach_the_public(site):
+    app, ids = site
+    committee = signed_in(app, "ana")
+    response, path = issue(committee, ids["water"])
+    assert path, response.status_code
+    assert PETITIONER[1] in committee.get(f"/d/{PUBLISHED}/reviews").get_data(as_text=True)  # the committee sees it
+    public = anonymous(app)
+    pages = [f"/d/{PUBLISHED}", f"/d/{PUBLISHED}/petitions", f"/d/{PUBLISHED}/petitions/{ids['water']}",
+             f"/d/{PUBLISHED}/coverage", f"/d/{PUBLISHED}/versions",
+             *(f"/api/v1/documents/{PUBLISHED}/{what}" for what in (
+                 "akn", "html", "text", "provenance.json", "provenance.csv", "stages", "versions")),
+             f"/api/v1/documents/{PUBLISHED}"]
+    for page in pages:
+        answer = public.get(page)
+        assert answer.status_code == 200, page
+        assert PETITIONER[1] not in answer.get_data(as_text=True), f"{page} shows the petitioner's email"
+    # nor to the petitioner's own public page (their link shows their petition, not their address)
+    assert PETITIONER[1] not in anonymous(app).get(path).get_data(as_text=True)

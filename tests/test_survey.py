@@ -717,3 +717,34 @@ def test_a_respondent_opens_their_receipt_in_a_browser_without_signing_in(instan
                 browser.close()
     finally:
         server.stop()
+
+
+def test_a_respondent_erases_their_answers_and_no_count_changes(app, db):
+    from editor.provenance.survey_views import total_respondents
+
+    document, result = _imported(db)
+    codes = dict(result.receipts)
+    counts_before = _counts(db, document)
+    total_before = total_respondents(db, document)
+    client = _client(app)
+    # without the confirmation box nothing happens
+    refused = client.post("/receipt/erase", data={"code": codes["R1"]})
+    assert refused.status_code == 400
+    assert "trajineras" in _post_receipt(client, codes["R1"]).get_data(as_text=True)
+
+    erased = client.post("/receipt/erase", data={"code": codes["R1"], "confirm": "yes"})
+    page = erased.get_data(as_text=True)
+    assert erased.status_code == 200 and 'id="receipt-erased"' in page and erased.headers["Cache-Control"] == "no-store"
+    db.expire_all()
+    # the words and the place are gone everywhere: the receipt, the analysts' answers page, the database
+    assert "No response has this code." in _post_receipt(client, codes["R1"]).get_data(as_text=True)
+    analysts = _client(app, "ana").get(f"/d/{PUBLISHED}/survey/answers").get_data(as_text=True)
+    assert "trajineras" not in analysts and "Que haya agua en mi colonia" not in analysts
+    assert not db.scalar(select(func.count()).select_from(Answer).where(Answer.text.like("%trajineras%")))
+    # every count stays, now and after the answers are coded again
+    assert _counts(db, document) == counts_before and total_respondents(db, document) == total_before
+    coder.code_survey(db, result.survey)
+    db.commit()
+    assert _counts(db, document) == counts_before
+    # the other respondent is untouched
+    assert "Acabar con los asaltos" in _post_receipt(client, codes["R2"]).get_data(as_text=True)

@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, insert, select, update
 
 from ..models import Document
 from .coder import (  # noqa: F401 - the counts are part of this module's interface too
@@ -53,7 +53,7 @@ from .coder import (  # noqa: F401 - the counts are part of this module's interf
     theme_respondents,
     themes_by_answer,
 )
-from .models import Answer, Respondent, Survey, SurveyQuestion, Theme
+from .models import Answer, Coding, Respondent, Survey, SurveyQuestion, Theme
 
 #: The real 2016 files (questions; boroughs and neighbourhoods) live in the shared data folder,
 #: not in this repository: $CONSTITUENT_SHARED_DATA, else ../shared/data beside the checkout.
@@ -147,6 +147,25 @@ def find_respondent(db, code: str) -> Respondent | None:
     if digest is None:
         return None
     return db.scalar(select(Respondent).where(Respondent.receipt_hash == digest))
+
+
+def erase_respondent(db, respondent: Respondent) -> int:
+    """Erase a respondent at their request without changing any count: their free-text answers
+    and where they live are blanked and their receipt stops working, but the respondent and the
+    themes their answers were coded into stay (frozen as analysts' codings, so recoding cannot
+    move them), so that every total and theme count stays as it was. Returns the answers erased."""
+    answers = list(db.scalars(select(Answer).where(Answer.respondent_id == respondent.id)))
+    for answer in answers:
+        answer.text = ""
+        answer.coded_by_hand = True  # the coder leaves erased answers' themes alone…
+    if answers:  # …and keeps their codings (it replaces only automatic ones)
+        db.execute(update(Coding).where(Coding.answer_id.in_([a.id for a in answers])).values(source="manual"))
+    respondent.borough = ""
+    respondent.neighbourhood = ""
+    # A random hash no code can produce: the receipt finds nothing any more.
+    respondent.receipt_hash = hashlib.sha256(b"erased:" + secrets.token_bytes(32)).hexdigest()
+    db.commit()
+    return len(answers)
 
 
 @dataclass(frozen=True)

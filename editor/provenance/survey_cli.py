@@ -26,6 +26,29 @@ def survey() -> None:
     """Survey questions, respondents, answers and their themes."""
 
 
+@survey.command("erase")
+@click.argument("code", required=False)
+@click.option("--respondent", "respondent_id", type=int, help="the respondent's id (when they asked without their code)")
+def erase(code: str | None, respondent_id: int | None) -> None:
+    """Erase a respondent at their request: their answers' words and where they live go; their
+    receipt stops working; every count and theme total stays as it was."""
+    from .. import audit, create_app, services_of
+    from .models import Respondent
+    from .survey import erase_respondent, find_respondent
+
+    if (code is None) == (respondent_id is None):
+        raise click.UsageError("give the respondent's receipt CODE or --respondent ID (one of them)")
+    services = services_of(create_app())
+    db = services.db
+    respondent = find_respondent(db, code) if code is not None else db.get(Respondent, respondent_id)
+    if respondent is None:
+        raise click.ClickException("no respondent has that receipt code" if code else f"no respondent {respondent_id}")
+    erased = erase_respondent(db, respondent)
+    audit.record(services.engine, "survey.respondent_erased", actor=audit.cli_actor(),
+                 target=f"respondent:{respondent.id}", detail={"answers": erased})
+    click.echo(f"respondent {respondent.id}: {erased} answers erased; counts unchanged")
+
+
 class _Session:
     """The application's database session for one command, with the document chosen."""
 

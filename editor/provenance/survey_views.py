@@ -18,7 +18,7 @@ from sqlalchemy import exists, func, select
 from wtforms import HiddenField, SelectMultipleField, StringField, TextAreaField, widgets
 from wtforms.validators import DataRequired, Length, Optional
 
-from .. import current_services, permissions
+from .. import audit, current_services, permissions
 from ..documents import get_document, read_live
 from ..limits import limiter
 from ..models import Document
@@ -42,7 +42,7 @@ from .coder import (
     update_theme,
 )
 from .models import Answer, Coding, ProvenanceLink, Respondent, Survey, SurveyQuestion, Theme
-from .survey import find_respondent, respondent_answers, surveys_of
+from .survey import erase_respondent, find_respondent, respondent_answers, surveys_of
 
 bp = Blueprint("survey", __name__)
 
@@ -449,3 +449,27 @@ def _too_many(exc):
     if request.path.startswith("/api/"):
         return {"error": message, "status": 429}, 429
     return render_template("error.html", message=message), 429
+
+
+@bp.post("/receipt/erase")
+@limiter.limit(lambda: current_app.config["RECEIPT_RATE_LIMIT"])
+def erase_receipt():
+    """A respondent erases their answers with their receipt code (typed again, never in a URL).
+    The counts they contributed to stay: see editor.provenance.survey.erase_respondent."""
+    form = ReceiptForm()
+    if not form.validate_on_submit() or request.form.get("confirm") != "yes":
+        form.code.data = ""
+        return render_template("survey/receipt.html", form=form, erase_problem=True), 400
+    services = current_services()
+    respondent = find_respondent(services.db, form.code.data)
+    form.code.data = ""
+    if respondent is None:
+        response = current_app.make_response(render_template("survey/receipt.html", form=form, not_found=True))
+    else:
+        erased = erase_respondent(services.db, respondent)
+        audit.record(services.engine, "survey.respondent_erased",
+                     actor=audit.Actor(label="respondent", ip=request.remote_addr or ""),
+                     target=f"respondent:{respondent.id}", detail={"answers": erased})
+        response = current_app.make_response(render_template("survey/receipt.html", form=form, erased=erased))
+    response.headers["Cache-Control"] = "no-store"
+    return response
