@@ -22,6 +22,7 @@ import { Toolbar } from './toolbar.js'
 import { cursorBuilder, selectionBuilder, normColor } from './colors.js'
 import { dragHandlePlugin } from './drag.js'
 import { remoteCursorsPlugin } from './cursors.js'
+import { cleanPastedHTML } from './paste.js'
 import { strings } from './i18n.js'
 import { isUnitType } from './schema.js'
 
@@ -164,6 +165,7 @@ export function mount (root) {
   const view = new EditorView(editorEl, {
     state,
     editable,
+    transformPastedHTML: cleanPastedHTML, // no style or handler attributes for the CSP to refuse
     attributes: {
       class: 'constituent-doc',
       'aria-label': uiLang === 'en' ? 'Document text' : 'Texto del documento',

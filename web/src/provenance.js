@@ -9,6 +9,11 @@ const UNIT_DEBOUNCE_MS = 250
 const SEARCH_DEBOUNCE_MS = 200
 const DOC_DEBOUNCE_MS = 1200
 
+// Links to sources go to this site's own pages only ("/d/…"), never to another scheme or host.
+function sitePath (p) {
+  return typeof p === 'string' && /^\/(?![/\\])/.test(p)
+}
+
 function el (tag, attrs, ...children) {
   const node = document.createElement(tag)
   for (const [k, v] of Object.entries(attrs || {})) {
@@ -337,7 +342,7 @@ export class ProvenancePanel {
     return [
       el('span', { class: 'prov-kind prov-kind-' + (source.kind || ''), text: t.kinds[source.kind] || source.kind }),
       ' ',
-      source.page ? el('a', { class: 'prov-source-title', href: source.page, text: title }) : el('span', { class: 'prov-source-title', text: title }),
+      sitePath(source.page) ? el('a', { class: 'prov-source-title', href: source.page, text: title }) : el('span', { class: 'prov-source-title', text: title }),
       meta ? el('span', { class: 'prov-meta', text: meta }) : null
     ]
   }
