@@ -54,7 +54,7 @@ def render_document(units: Sequence[Unit], title: str, language: str = "spa") ->
     return (
         f'<!DOCTYPE html>\n<html lang="{lang}">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f"<title>{escape(title)}</title>\n<style>{_STYLE}</style>\n</head>\n"
+        f"<title>{escape(title)}</title>\n<style>{EXPORT_STYLE}</style>\n</head>\n"
         f'<body>\n<main>\n<h1>{escape(title)}</h1>\n{contents}\n</main>\n</body>\n</html>\n'
     )
 
@@ -133,7 +133,7 @@ def _text_unit(blocks: list[str], unit: Unit, language: str) -> None:
         _text_unit(blocks, child, language)
 
 
-_STYLE = (
+EXPORT_STYLE = (
     "body{font:1.05rem/1.6 Georgia,'DejaVu Serif',serif;margin:0;color:#1a1a1a;background:#fff}"
     "main{max-width:46rem;margin:0 auto;padding:1rem 1.25rem 4rem}"
     "h1{font-size:1.6rem;line-height:1.25}"

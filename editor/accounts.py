@@ -239,6 +239,18 @@ def logout():
     return redirect(url_for("public.index"))
 
 
+@bp.get("/account")
+@login_required
+def account():
+    """Your account: your role, your roles on particular documents, and signing out everywhere."""
+    from .models import Document, DocumentMember
+
+    db = current_services().db
+    roles_here = db.execute(select(DocumentMember.role, Document).join(Document, Document.id == DocumentMember.document_id)
+                            .where(DocumentMember.user_id == current_user.id).order_by(Document.title)).all()
+    return render_template("account.html", roles_here=roles_here)
+
+
 @bp.route("/logout/everywhere", methods=["POST"])
 @login_required
 def logout_everywhere():

@@ -281,6 +281,10 @@ def install(app: Flask, engine: Engine) -> None:
     @app.errorhandler(CSRFError)
     def _csrf_refused(exc):
         g.audit_csrf_refused = True  # logged as refused by the hook below
+        if request.path.startswith("/api/"):
+            from .problems import problem
+
+            return problem(400, f"no valid CSRF token: {exc.description}")
         return exc
 
     @app.after_request

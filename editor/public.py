@@ -62,6 +62,12 @@ def visible_document(slug: str) -> Document:
     return document
 
 
+@bp.route("/favicon.ico")
+def favicon():
+    """Browsers ask for /favicon.ico whatever the page says (e.g. the standalone HTML export)."""
+    return redirect(url_for("static", filename="favicon.svg"), 301)
+
+
 @bp.route("/")
 def index():
     db = current_services().db

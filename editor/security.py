@@ -17,7 +17,7 @@ import re
 
 from flask import Flask
 
-from akoma_ntoso.render import _STYLE as EXPORT_STYLE
+from akoma_ntoso.render import EXPORT_STYLE
 
 
 def _style_hash(css: str) -> str:
