@@ -222,4 +222,7 @@ def audit_log():
         abort(400)
     rows = audit.events(services.engine, document=document or None, action=action or None, before=before, limit=100)
     verdict = audit.verify(services.engine) if request.args.get("verify") else None
-    return render_template("admin/audit.html", rows=rows, document=document, action=action, verdict=verdict)
+    ids = {row.actor_id for row in rows if row.actor_id is not None}
+    names = dict(services.db.execute(select(User.id, User.name).where(User.id.in_(ids))).all()) if ids else {}
+    return render_template("admin/audit.html", rows=rows, document=document, action=action, verdict=verdict,
+                           names=names)
