@@ -24,6 +24,9 @@ from ..documents import get_document, read_live
 from ..models import Document
 from .service import (
     AmendmentError,
+    require_can_table,
+    require_state_changer,
+    require_voter,
     amendments_of,
     available_actions,
     announce,
@@ -160,6 +163,7 @@ def list_amendments(slug: str):
 @bp.post("/documents/<slug>/amendments")
 def create(slug: str):
     document = readable_document(slug)
+    require_can_table(current_user, document)  # the right first, then the body
     data = _body()
     services = current_services()
     amendment = create_amendment(services, document, current_user, data)
@@ -194,6 +198,7 @@ def patch(slug: str, number: int):
 def state(slug: str, number: int):
     document = readable_document(slug)
     amendment = visible_amendment(document, number)
+    require_state_changer(current_user, document, amendment)
     action = _body().get("action")
     services = current_services()
     amendment = change_state(services, document, amendment, current_user, action, current_app.config)
@@ -206,6 +211,7 @@ def votes(slug: str, number: int):
     document = readable_document(slug)
     amendment = visible_amendment(document, number)
     services = current_services()
+    require_voter(current_user, document)
     vote(services, document, amendment, current_user, _body().get("choice"))
     announce(services, document, amendment)
     return _detail(document, amendment, 201)

@@ -706,11 +706,7 @@ def open_debate(services, document: Document, amendment: Amendment, user) -> Ame
 def vote(services, document: Document, amendment: Amendment, user, choice) -> AmendmentVote:
     """An assembly member's vote on an amendment under debate (one each; it cannot be changed)."""
     db = services.db
-    member = _signed_in(user)
-    if not permissions.can_vote(member, document):
-        if not permissions.in_amendment_stage(document):
-            raise _stage_refusal(document)
-        raise AmendmentError(403, _("Only assembly members vote on amendments."))
+    member = require_voter(user, document)
     if choice not in CHOICES:
         raise AmendmentError(400, _("choice must be one of %(choices)s.", choices=", ".join(CHOICES)))
     _require_state(amendment, ("debate",), _("voting"))
@@ -871,8 +867,29 @@ def _apply(services, document: Document, amendment: Amendment) -> Applied:
     return Applied(changes=changes, guids=guids, new_guid=new_unit_guid)
 
 
+def require_state_changer(user, document: Document, amendment: Amendment) -> User:
+    """Who may ask for a change of state at all (its author or the presiding administrator),
+    decided before what they asked for: the public and readers are refused whatever they send."""
+    account = _signed_in(user)
+    if not (permissions.can_edit_amendment(account, document, amendment) or permissions.can_preside(account, document)):
+        if not permissions.in_amendment_stage(document):
+            raise _stage_refusal(document)
+        raise AmendmentError(403, _("Only the amendment's author or the presiding administrator may change its state."))
+    return account
+
+
+def require_voter(user, document: Document) -> User:
+    member = _signed_in(user)
+    if not permissions.can_vote(member, document):
+        if not permissions.in_amendment_stage(document):
+            raise _stage_refusal(document)
+        raise AmendmentError(403, _("Only assembly members vote on amendments."))
+    return member
+
+
 def change_state(services, document: Document, amendment: Amendment, user, action: str, config=None):
     """One entry point for the state actions: table, withdraw, debate, close."""
+    require_state_changer(user, document, amendment)
     if action == "table":
         return table(services, document, amendment, user, config)
     if action == "withdraw":

@@ -212,6 +212,7 @@ def api_scope(token: str):
 @bp.post("/api/v1/review/<token>")
 @limiter.limit(_rate_limit)
 def api_submit(token: str):
+    _link_or_404(token)  # a wrong link gets the same 404, whatever it sends
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         return _problem(_("Send a JSON object with petition, decision, comment and seen."), 400)

@@ -220,7 +220,14 @@ def amendment_link(slug: str, amendment_id: int):
     """Where an edit's amendment is shown (history rows know the amendment's id, not its number)."""
     from .history import amendment_numbers
 
-    visible_document(slug)
+    from ..amendments.models import Amendment
+
+    document = visible_document(slug)
+    amendment = current_services().db.get(Amendment, amendment_id)
+    # Another document's amendment, or a draft the caller may not see: the same 404 as none.
+    if amendment is None or amendment.document_id != document.id \
+            or not permissions.can_see_amendment(current_user, document, amendment):
+        abort(404)
     number = amendment_numbers(current_services().db, {amendment_id}).get(amendment_id)
     if number is None:
         abort(404)
