@@ -252,7 +252,8 @@ class CollabNamespace(Namespace):
             self._session_tokens.pop(request.sid, None)
         self.hooks.accounts.pop(request.sid, None)
         for sid, slug in [key for key in list(self.hooks.peers) if key[0] == request.sid]:
-            self.hooks.forget(slug, sid)
+            self.hooks.forget(slug, sid)  # refused writes not logged yet, also for documents never joined
+        for slug in slugs:
             room = self.services.rooms.peek(slug)
             if room is not None:
                 try:

@@ -1051,7 +1051,7 @@ def test_socket_events(live, world, role):
                 if not send:
                     client.send(protocol.sync_step2(client.state()))
                 if writer:
-                    expect(event, doc, _until(lambda: marker in text(doc)), "an editor's change was not applied")
+                    expect(event, doc, _until(lambda m=marker, d=doc: m in text(d)), "an editor's change was not applied")
                 else:
                     expect(event, doc, _refused(client, "read-only"), "not refused (read-only)")
                     expect(event, doc, _barrier(client) and marker not in text(doc), "the text changed")
