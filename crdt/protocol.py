@@ -101,12 +101,28 @@ def decode(payload: object) -> SyncMessage | AwarenessMessage:
             raise ProtocolError("malformed", f"unknown sync step {step}")
         data = reader.var_bytes()
         reader.done()
+        _check_counts(SyncStep(step), data)
         return SyncMessage(SyncStep(step), data)
     if kind == MessageType.AWARENESS:
         data = reader.var_bytes()
         reader.done()
         return AwarenessMessage(data)
     raise ProtocolError("unsupported", f"unknown message type {kind}")
+
+
+def _check_counts(step: SyncStep, data: bytes) -> None:
+    """Refuse counts larger than the message could hold before pycrdt sees them: it reserves
+    memory for the count a state vector or an update claims first (a 7-byte step 1 claiming 2**29
+    clients cost a gigabyte and most of a second)."""
+    if step == SyncStep.STEP1:
+        try:
+            decode_state_vector(data)  # strict, and linear in the bytes actually sent
+        except ProtocolError as exc:
+            raise ProtocolError(exc.code, f"bad state vector: {exc.message}") from None
+    elif data:
+        clients = _Reader(data).varuint()
+        if 3 * clients > len(data):  # each client's structs take three bytes at least
+            raise ProtocolError("malformed", f"the update claims {clients} clients in {len(data)} bytes")
 
 
 def decode_awareness(data: bytes) -> list[AwarenessEntry]:
@@ -124,6 +140,8 @@ def decode_awareness(data: bytes) -> list[AwarenessEntry]:
             state = json.loads(raw.decode("utf-8"))
         except (UnicodeDecodeError, ValueError) as exc:
             raise ProtocolError("malformed", f"awareness state is not JSON: {exc}") from None
+        except RecursionError:  # "[[[[…" a thousand deep: not a cursor, and not the worker's problem
+            raise ProtocolError("malformed", "awareness state is nested too deeply") from None
         if state is not None and not isinstance(state, dict):
             raise ProtocolError("malformed", "awareness state must be an object or null")
         entries.append(AwarenessEntry(client_id, clock, state))

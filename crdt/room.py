@@ -91,6 +91,7 @@ class Room:
         self._queue: queue.Queue[tuple[Any, ...]] = queue.Queue(self.settings.queue_limit)
         self._doc: Doc | None = None
         self._batch: _Batch | None = None
+        self._in_flight: list[tuple[Any, ...]] = []  # the batch being processed (its calls wait on it)
         self._origin: str | None = None
         self._last_update_id = 0
         self._log_length = 0
@@ -189,7 +190,9 @@ class Room:
                 except queue.Empty:
                     break
             closing = any(item[0] == "close" for item in items)
+            self._in_flight = items
             self._process([item for item in items if item[0] != "close"])
+            self._in_flight = []
             if self.closed.is_set():
                 return  # failed: the application drops this room and reloads from the store
             if closing:
@@ -352,6 +355,11 @@ class Room:
         self._fail_pending()
 
     def _fail_pending(self) -> None:
+        # A batch that failed half-way never delivered its calls' results: they must not wait forever.
+        in_flight, self._in_flight = self._in_flight, []
+        for item in in_flight:
+            if item[0] == "call" and not item[2].done():
+                item[2].set_exception(RoomClosed(f"document {self.name} closed"))
         while True:
             try:
                 item = self._queue.get_nowait()

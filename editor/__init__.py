@@ -5,12 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from flask import Flask, current_app, has_request_context, render_template, request
+from flask import Flask, abort, current_app, has_request_context, render_template, request
 from flask_babel import Babel, get_locale
 from flask_socketio import SocketIO
 from flask_wtf import CSRFProtect
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, scoped_session
+from werkzeug.routing import IntegerConverter
 
 from akoma_ntoso import AkomaNtosoError
 from crdt.room import RoomSettings
@@ -21,6 +22,13 @@ from . import config as config_module
 from .db import Base, make_engine, make_session
 
 WEB = Path(__file__).resolve().parent.parent / "web"
+
+
+class _BoundedInt(IntegerConverter):
+    """`<int:…>` that only matches numbers a 64-bit database integer holds: longer ones match no
+    route (404), where they used to reach the database and fail there (500)."""
+
+    regex = r"\d{1,18}"
 
 
 @dataclass
@@ -81,6 +89,15 @@ def create_app(overrides: dict | None = None) -> Flask:
     services = Services(engine=engine, db=make_session(engine), store=store, rooms=rooms, socketio=socketio)
     app.extensions["constituent"] = services
 
+    # Before the CSRF check: Werkzeug reads a multipart field whose name holds a line break as a
+    # field named None, on which Flask-WTF's CSRF check fails with AttributeError (a 500).
+    @app.before_request
+    def _nameless_form_fields():
+        if request.mimetype == "multipart/form-data" and (None in request.form or None in request.files):
+            abort(400, description="A form field has no name (its name contains a line break).")
+
+    # Numbers in URLs beyond 64 bits: no row has them, and databases refuse to compare with them.
+    app.url_map.converters["int"] = _BoundedInt
     CSRFProtect(app)
     from .limits import limiter
 

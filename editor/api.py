@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, current_app, jsonify, request, url_for
+from flask_babel import gettext
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -114,6 +115,10 @@ def _export(slug: str, fmt: str):
         if version is not None:  # an unknown or malformed version: the client's mistake
             return _problem(404, str(exc))
         return _problem(500, str(exc))
+    except AkomaNtosoError:
+        if not read_live(current_services(), slug).units:  # the schema wants one unit at least
+            return _problem(409, gettext("The document has no titles, chapters or articles yet: there is nothing to export."))
+        raise
     response = Response(data, content_type=MEDIA_TYPES[fmt])
     disposition = "attachment" if request.args.get("download") else "inline"
     suffix = f"-v{version.lstrip('v')}" if version and version != "live" else ""
@@ -183,7 +188,11 @@ _unit_schema = {
     },
 }
 
-def _export_path(summary: str, media: str) -> dict:
+def _export_path(summary: str, media: str, empty: str | None = None) -> dict:
+    responses = {"200": {"description": "the document", "content": {media: {}}},
+                 "404": {"description": "no such document"}}
+    if empty:
+        responses["409"] = {"description": empty}
     return {
         "get": {
             "summary": summary,
@@ -192,8 +201,7 @@ def _export_path(summary: str, media: str) -> dict:
                 {"name": "download", "in": "query", "required": False, "schema": {"type": "string"},
                  "description": "any value: served as an attachment"},
             ],
-            "responses": {"200": {"description": "the document", "content": {media: {}}},
-                          "404": {"description": "no such document"}},
+            "responses": responses,
         }
     }
 
@@ -230,10 +238,11 @@ OPENAPI = {
                 "responses": {"200": {"description": "document"}, "404": {"description": "no such document"}},
             }
         },
-        **{f"/api/v1/documents/{{slug}}/{fmt}": _export_path(summary, media) for fmt, summary, media in (
-            ("akn", "The live text as Akoma Ntoso 3.0 XML, valid against the OASIS schema", "application/akn+xml"),
-            ("html", "The live text as a standalone accessible HTML page", "text/html"),
-            ("text", "The live text as plain text with its labels", "text/plain"),
+        **{f"/api/v1/documents/{{slug}}/{fmt}": _export_path(summary, media, empty) for fmt, summary, media, empty in (
+            ("akn", "The live text as Akoma Ntoso 3.0 XML, valid against the OASIS schema", "application/akn+xml",
+             "the document has no units yet: the schema accepts no empty body"),
+            ("html", "The live text as a standalone accessible HTML page", "text/html", None),
+            ("text", "The live text as plain text with its labels", "text/plain", None),
         )},
         "/api/v1/documents/{slug}/units/{key}": {
             "get": {

@@ -164,6 +164,12 @@ def record(engine: Engine, action: str, *, actor: Actor | None = None, document:
     return record_many(engine, [(action, document, actor, target, detail or {})])[-1]
 
 
+def _text(value: str) -> str:
+    """Text a client sent may hold lone surrogates (JSON "\\ud800"), which no database stores and
+    no hash encodes: they are kept as their escape."""
+    return value.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def record_many(engine: Engine, entries: list[tuple[str, str, Actor, str, dict]]) -> list[AuditEvent]:
     """Append (action, document, actor, target, detail) entries in one transaction."""
     stored = []
@@ -178,9 +184,10 @@ def record_many(engine: Engine, entries: list[tuple[str, str, Actor, str, dict]]
             row = AuditEvent(
                 id=last_id + 1,  # ids follow the head: the chain has no gaps, and the hash covers the id
                 at=datetime.now(timezone.utc).isoformat(timespec="microseconds"),
-                actor_id=actor.id, actor=actor.label[:120], role=(actor.role or "")[:20], ip=(actor.ip or "")[:64],
-                action=action[:80], document=(document or "")[:200], target=(target or "")[:300],
-                detail=json.dumps(detail, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str),
+                actor_id=actor.id, actor=_text(actor.label)[:120], role=_text(actor.role or "")[:20],
+                ip=_text(actor.ip or "")[:64], action=_text(action)[:80], document=_text(document or "")[:200],
+                target=_text(target or "")[:300],
+                detail=_text(json.dumps(detail, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)),
                 prev_hash=last_hash,
             )
             row.hash = row_hash(last_hash, row)

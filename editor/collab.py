@@ -24,7 +24,7 @@ from crdt.room import RoomClosed, RoomHooks
 from crdt.xmltree import element_at, fragment_to_etree
 
 from . import audit, permissions
-from .documents import get_document
+from .documents import SLUG, get_document
 
 log = logging.getLogger(__name__)
 NAMESPACE = "/collab"
@@ -220,7 +220,15 @@ class CollabNamespace(Namespace):
     def _error(self, document, code: str, message: str) -> None:
         report_error(self.socketio, request.sid, document, code, message)
 
-    def on_connect(self, auth=None):
+    def _sent_by_the_client(self) -> bool:
+        """True when `connect` or `disconnect` is an event a client sent under that name (a crafted
+        packet), not Socket.IO's own call: Socket.IO calls them while the connection is still
+        connecting or already leaving, when it does not count as connected."""
+        return self.socketio.server.manager.is_connected(request.sid, self.namespace)
+
+    def on_connect(self, auth=None, *_extra):
+        if self._sent_by_the_client():
+            return  # it must not reset the connection's documents or rate limit
         with self._lock:
             self._joined[request.sid] = set()
             rate = current_app.config["SOCKET_RATE"]
@@ -245,7 +253,9 @@ class CollabNamespace(Namespace):
         bucket[0] -= 1
         return True
 
-    def on_disconnect(self, reason=None):
+    def on_disconnect(self, reason=None, *_extra):
+        if self._sent_by_the_client():
+            return  # it must not take the connection out of the reach of rights changes
         with self._lock:
             slugs = self._joined.pop(request.sid, set())
             self._buckets.pop(request.sid, None)
@@ -261,10 +271,12 @@ class CollabNamespace(Namespace):
                 except (RoomClosed, ProtocolError):
                     pass
 
-    def on_join(self, data=None):
+    def on_join(self, data=None, *_extra):
         slug = data.get("document") if isinstance(data, dict) else None
         if not isinstance(slug, str) or not slug:
             return {"ok": False, "error": "join needs {\"document\": slug}"}
+        if not SLUG.match(slug):  # no document has such a name (it may not even be valid Unicode)
+            return {"ok": False, "error": f"no document {slug!r} is available to you"}
         if not self._within_rate():
             return {"ok": False, "error": "too many messages; slow down"}
         document = get_document(self.services.db, slug)
@@ -321,8 +333,10 @@ class CollabNamespace(Namespace):
             self.socketio.emit("stage", {"document": slug, "stage": stage, "role": role or "viewer"},
                                to=sid, namespace=NAMESPACE)
 
-    def on_leave(self, data=None):
+    def on_leave(self, data=None, *_extra):
         slug = data.get("document") if isinstance(data, dict) else None
+        if not isinstance(slug, str):
+            return {"ok": False, "error": "leave needs {\"document\": slug}"}
         with self._lock:
             joined = self._joined.get(request.sid, set())
             if slug not in joined:

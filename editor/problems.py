@@ -6,7 +6,7 @@ view (the session's pending changes are rolled back), or return `problem(...)`.
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, jsonify, request
 from flask_babel import gettext
 from flask_wtf.csrf import CSRFError
 
@@ -23,9 +23,37 @@ def problem(status: int, message: str, **extra):
     return response
 
 
+def _not_unicode(value) -> str | None:
+    """The first lone surrogate in a parsed JSON value (JSON's "\\ud800" escapes make them; no
+    database or encoder takes them), as its escape; None when all its text is valid Unicode."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+        elif isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                return f"\\u{ord(item[exc.start]):04x}"
+    return None
+
+
 def handle_problems(bp: Blueprint) -> None:
-    """Answer `Problem`, a missing or bad CSRF token and 404 on `bp` as JSON problems."""
+    """Answer `Problem`, a missing or bad CSRF token and 404 on `bp` as JSON problems; refuse JSON
+    bodies whose text is not valid Unicode before any view sees them."""
     from . import current_services
+
+    @bp.before_request
+    def _valid_unicode():
+        surrogate = _not_unicode(request.get_json(silent=True))
+        if surrogate is not None:
+            raise Problem(400, gettext(
+                "The JSON body contains %(escape)s, half of a surrogate pair: it is not valid Unicode text.",
+                escape=surrogate))
 
     @bp.errorhandler(Problem)
     def _on_problem(exc: Problem):

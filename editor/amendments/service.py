@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import json
 import logging
+import re
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -325,7 +326,12 @@ def _str(data: Mapping, name: str, limit: int, default: str = "") -> str:
         raise AmendmentError(400, _("The field %(name)s must be text.", name=name))
     if len(value) > limit:
         raise AmendmentError(400, _("The field %(name)s is longer than %(limit)d characters.", name=name, limit=limit))
+    if _NOT_TEXT.search(value):  # XML (the amendment's Akoma Ntoso) cannot carry them
+        raise AmendmentError(400, _("The field %(name)s contains control characters.", name=name))
     return value
+
+
+_NOT_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
 
 
 @dataclass
@@ -450,8 +456,8 @@ def _cosponsors(db, document: Document, values, author: User) -> list[User]:
     for value in values:
         user = None
         if isinstance(value, int) and not isinstance(value, bool):
-            user = db.get(User, value)
-        elif isinstance(value, str) and value.strip().isdigit():
+            user = db.get(User, value) if 0 < value < 2**63 else None
+        elif isinstance(value, str) and value.strip().isascii() and value.strip().isdigit() and len(value.strip()) < 19:
             user = db.get(User, int(value.strip()))
         elif isinstance(value, str) and "@" in value:
             user = db.scalar(select(User).where(func.lower(User.email) == value.strip().lower()))

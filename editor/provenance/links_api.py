@@ -117,11 +117,17 @@ def _identifier(value, name: str = "source_id") -> int:
         raise Problem(400, gettext("The field %(name)r is missing.", name=name))
     if isinstance(value, bool):
         value = None
-    if isinstance(value, str) and value.isdigit():
+    if isinstance(value, str) and _whole_number(value):
         value = int(value)
     if not isinstance(value, int) or value <= 0 or value > 2**62:
         raise Problem(400, gettext("The field %(name)r must be a positive whole number.", name=name))
     return value
+
+
+def _whole_number(text: str) -> bool:
+    """A short run of ASCII digits: str.isdigit() also accepts "²", and int() refuses both "²" and
+    strings of more than 4,300 digits."""
+    return text.isascii() and text.isdigit() and len(text) <= 20
 
 
 def _source(db, document: Document, kind: str, source_id: int):
@@ -434,7 +440,7 @@ def sources(slug: str):
     if len(q) > 200:
         raise Problem(400, gettext("The search is longer than 200 characters."))
     limit = request.args.get("limit", "20")
-    if not limit.isdigit() or not 1 <= int(limit) <= MAX_SOURCES:
+    if not _whole_number(limit) or not 1 <= int(limit) <= MAX_SOURCES:
         raise Problem(400, gettext("limit must be a whole number from 1 to %(max)s.", max=MAX_SOURCES))
     found, total = search_sources(db, document, q, kind, int(limit))
     summaries = _summaries(db, document, [(k, s.id) for k, s in found])
@@ -483,7 +489,7 @@ def source_suggestions(slug: str, kind: str, source_id: int):
 
 def _limit() -> int:
     limit = request.args.get("limit", "10")
-    if not limit.isdigit() or not 1 <= int(limit) <= MAX_SOURCES:
+    if not _whole_number(limit) or not 1 <= int(limit) <= MAX_SOURCES:
         raise Problem(400, gettext("limit must be a whole number from 1 to %(max)s.", max=MAX_SOURCES))
     return int(limit)
 
@@ -543,9 +549,17 @@ def _changing(summary: str, ok: dict, body: dict | None = None, extra: dict | No
     return operation
 
 
-def _reading(summary: str, parameters: list, description: str = "") -> dict:
+def _reading(summary: str, parameters: list, description: str = "", checked: bool = False) -> dict:
+    """A reading operation; `checked`: its query (or a path part) is validated, and refused with 400."""
+    responses = {"200": {"description": "ok", **_JSON}, "404": _ERRORS["404"]}
+    if checked:
+        responses["400"] = {"description": "a parameter is malformed or out of range, named in `error`"}
     return {"summary": summary, "description": description, "parameters": [_SLUG, *parameters],
-            "responses": {"200": {"description": "ok", **_JSON}, "404": _ERRORS["404"]}}
+            "responses": responses}
+
+
+_LIMIT = {"name": "limit", "in": "query", "required": False,
+          "schema": {"type": "integer", "minimum": 1, "maximum": MAX_SOURCES, "default": 10}}
 
 
 OPENAPI_PATHS = {
@@ -586,16 +600,17 @@ OPENAPI_PATHS = {
         "Petitions, themes and events to link (searchable, accent-insensitive)", [
             {"name": "q", "in": "query", "required": False, "schema": {"type": "string", "maxLength": 200}},
             {"name": "kind", "in": "query", "required": False, "schema": {"type": "string", "enum": list(SOURCE_KINDS)}},
-            {"name": "limit", "in": "query", "required": False,
-             "schema": {"type": "integer", "minimum": 1, "maximum": MAX_SOURCES, "default": 20}},
-        ])},
+            {**_LIMIT, "schema": {**_LIMIT["schema"], "default": 20}},
+        ], checked=True)},
     "/api/v1/documents/{slug}/units/{key}/suggestions": {"get": _reading(
-        "Sources the unit most likely comes from (ranked; linked and rejected pairs left out)", [_UNIT])},
+        "Sources the unit most likely comes from (ranked; linked and rejected pairs left out)", [_UNIT, _LIMIT],
+        checked=True)},
     "/api/v1/documents/{slug}/sources/{kind}/{source_id}/suggestions": {"get": _reading(
         "Units a petition, theme or event most likely corresponds to (ranked, Spanish-aware)", [
             {"name": "kind", "in": "path", "required": True, "schema": {"type": "string", "enum": list(SOURCE_KINDS)}},
             {"name": "source_id", "in": "path", "required": True, "schema": {"type": "integer"}},
-        ])},
+            _LIMIT,
+        ], checked=True)},
     "/api/v1/documents/{slug}/suggestions/reject": {"post": _changing(
         "Reject a suggested link: the pair is not suggested again", {"200": {"description": "recorded", **_JSON}},
         {"required": True, "content": {"application/json": {"schema": {

@@ -456,6 +456,8 @@ _TOKEN = {"name": "token", "in": "path", "required": True, "schema": {"type": "s
           "description": "the secret of a petitioner's review link"}
 _PETITION = {"name": "petition_id", "in": "path", "required": True, "schema": {"type": "integer"}}
 _JSON = {"content": {"application/json": {}}}
+_STAFF_ERRORS = {"401": {"description": "not signed in"}, "403": {"description": "not the committee"},
+                 "404": {"description": "no such document or petition"}}
 _STAFF = "Committee only (drafting committee and administrators); CSRF token in the X-CSRFToken header for POST."
 
 OPENAPI_PATHS = {
@@ -493,12 +495,15 @@ OPENAPI_PATHS = {
                            "language": {"type": "string", "enum": list(LANGUAGES)},
                            "days": {"type": "integer", "minimum": 1, "maximum": MAX_LINK_DAYS}}}}}},
         "responses": {"201": {"description": "issued", **_JSON}, "400": {"description": "bad input; nothing issued"},
+                      **_STAFF_ERRORS,
                       "409": {"description": "not in a consultation stage, or the petition has no clauses"}}}},
     "/api/v1/documents/{slug}/reviews/{petition_id}/link/revoke": {"post": {
         "summary": "Revoke a petition's review link", "description": _STAFF, "parameters": [_SLUG, _PETITION],
-        "responses": {"200": {"description": "revoked", **_JSON}, "409": {"description": "no link to revoke"}}}},
+        "responses": {"200": {"description": "revoked", **_JSON}, **_STAFF_ERRORS,
+                      "409": {"description": "no link to revoke"}}}},
     "/api/v1/documents/{slug}/reviews/check": {"post": {
         "summary": "Ask petitioners whose reviewed wording changed to review again (idempotent)",
         "description": _STAFF, "parameters": [_SLUG],
-        "responses": {"200": {"description": "`asked`: how many petitions were asked now", **_JSON}}}},
+        "responses": {"200": {"description": "`asked`: how many petitions were asked now", **_JSON},
+                      **_STAFF_ERRORS}}},
 }

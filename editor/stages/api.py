@@ -6,7 +6,7 @@ from flask import Blueprint, jsonify, request, url_for
 from flask_babel import gettext
 from flask_login import current_user
 
-from akoma_ntoso import find_unit
+from akoma_ntoso import AkomaNtosoError, find_unit
 
 from .. import current_services, permissions
 from ..documents import get_document
@@ -43,6 +43,14 @@ def _allowed(allowed: bool) -> None:
         raise Problem(401, gettext("Sign in first."))
     if not allowed:
         raise Problem(403, gettext("Your role may not do this in the document's current stage."))
+
+
+def _refuse_if_empty(document: Document) -> None:
+    """Freezing an empty document fails in the Akoma Ntoso schema (it wants one unit at least):
+    that is the document's state, not the server's failure (409, not 503)."""
+    if not live_text(current_services(), document).units:
+        raise Problem(409, gettext("The document has no titles, chapters or articles yet: there is nothing to freeze "
+                                   "as a version."))
 
 
 def _version_json(slug: str, version: Version) -> dict:
@@ -88,7 +96,11 @@ def advance_stage(slug: str):
     if not isinstance(data, dict) or not all(isinstance(data.get(k, ""), str) for k in ("expect", "note")):
         raise Problem(400, gettext("Send a JSON object with optional string fields expect and note."))
     services = current_services()
-    transition = advance(services, document, current_user, note=data.get("note", ""), expect=data.get("expect") or None)
+    try:
+        transition = advance(services, document, current_user, note=data.get("note", ""), expect=data.get("expect") or None)
+    except AkomaNtosoError:
+        _refuse_if_empty(document)
+        raise
     after_transition(services, document, transition.to_key)
     version = services.db.get(Version, transition.version_id)
     return jsonify({"stage": transition.to_key, "from": transition.from_key,
@@ -110,7 +122,11 @@ def freeze_version(slug: str):
     name = data.get("name", "") if isinstance(data, dict) else None
     if not isinstance(name, str):
         raise Problem(400, gettext("The field 'name' must be a string."))
-    version = freeze(current_services(), document, current_user, name=name)
+    try:
+        version = freeze(current_services(), document, current_user, name=name)
+    except AkomaNtosoError:
+        _refuse_if_empty(document)
+        raise
     return jsonify(_version_json(slug, version)), 201
 
 
@@ -167,7 +183,8 @@ def _path(summary: str, params=("slug",), query=(), method="get", body=None, res
 
 _WRITE = {"201": {"description": "done"}, "400": {"description": "refused, with the reason"},
           "401": {"description": "not signed in"}, "403": {"description": "not allowed in this stage"},
-          "404": {"description": "no such document"}}
+          "404": {"description": "no such document"},
+          "409": {"description": "the document has no units yet: there is nothing to freeze"}}
 
 OPENAPI_PATHS = {
     "/api/v1/documents/{slug}/stages": _path("The document's stages, the current one and every transition"),

@@ -115,7 +115,7 @@ def resolve(services, document: Document, spec: str | None) -> Text:
     if spec in ("live", "current", ""):
         return live_text(services, document)
     number = spec[1:] if spec.startswith("v") else spec
-    if not number.isdigit() or len(number) > 9:
+    if not (number.isascii() and number.isdigit()) or len(number) > 9:  # int() refuses "²"
         raise StageError(f"{spec!r} is not a version: give a version number (3 or v3) or live")
     version = get_version(services.db, document, int(number))
     if version is None:
