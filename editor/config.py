@@ -53,6 +53,8 @@ def load(overrides: dict | None = None) -> dict:
         # Flask-Limiter: counters in memory for one process; a redis:// URL shares them.
         "RATELIMIT_STORAGE_URI": os.environ.get("CONSTITUENT_RATELIMIT_STORAGE", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,
+        # Explicit: the limiter is one object for every app in a process, and init_app keeps its last state.
+        "RATELIMIT_ENABLED": True,
         # Failed sign-ins per client address (on top of the lock per email after 5 failures in a row).
         "LOGIN_RATE_LIMIT": os.environ.get("CONSTITUENT_LOGIN_RATE_LIMIT", "20 per minute;200 per hour"),
         # Socket messages per connection: sustained rate per second and burst (then refused, and told).

@@ -141,9 +141,10 @@ def advance(services, document: Document, user: User, note: str = "", expect: st
     `expect` is the key of the stage the caller saw as next: if someone else advanced first, the
     request is refused instead of skipping a stage. Permission is the caller's to check.
     """
-    from .versions import freeze  # versions imports this module
+    from .versions import cut_live, freeze  # versions imports this module
 
     db = services.db
+    live = cut_live(services, document)  # before any write here (see cut_live)
     _stored_stages(db, document)
     current = current_stage(db, document)
     target = next_stage(db, document)
@@ -161,7 +162,7 @@ def advance(services, document: Document, user: User, note: str = "", expect: st
     db.add(transition)
     db.flush()
     version = freeze(services, document, user, name=f"{stage_name(current)}", stage_key=current.key,
-                     commit=False)
+                     commit=False, live=live)
     transition.version_id = version.id
     db.commit()
     return transition
