@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from functools import cache
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
@@ -20,7 +20,7 @@ from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 from . import audit, current_services
 from .limits import limiter
-from .models import ROLES, LoginThrottle, User
+from .models import ROLES, LoginThrottle, User, as_utc, utcnow
 
 bp = Blueprint("accounts", __name__)
 login_manager = LoginManager()
@@ -99,20 +99,12 @@ def sign_out_everywhere(db, user: User) -> None:
 
 # --- failed sign-ins per email -----------------------------------------------------------------
 
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-def _aware(moment: datetime | None) -> datetime | None:
-    return moment.replace(tzinfo=timezone.utc) if moment is not None and moment.tzinfo is None else moment
-
-
 def locked_for(db, email: str) -> timedelta | None:
     """How long sign-ins to this email stay refused, or None."""
     row = db.get(LoginThrottle, email.strip().lower()[:254])
-    until = _aware(row.locked_until) if row is not None else None
-    if until is not None and until > _now():
-        return until - _now()
+    until = as_utc(row.locked_until) if row is not None else None
+    if until is not None and until > utcnow():
+        return until - utcnow()
     return None
 
 
@@ -121,7 +113,7 @@ def _failed(db, email: str) -> None:
     row = db.get(LoginThrottle, email) or LoginThrottle(email=email, failures=0)
     row.failures = (row.failures or 0) + 1
     if row.failures >= LOCK_AFTER:
-        row.locked_until = _now() + min(FIRST_LOCK * 2 ** (row.failures - LOCK_AFTER), MAX_LOCK)
+        row.locked_until = utcnow() + min(FIRST_LOCK * 2 ** (row.failures - LOCK_AFTER), MAX_LOCK)
     db.add(row)
     db.commit()
 

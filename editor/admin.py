@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -15,11 +14,10 @@ from .accounts import AccountError, add_user, invitation_token, sign_out_everywh
 from .documents import get_document
 from .models import DOCUMENT_ROLES, ROLES, Document, DocumentMember, User
 from .outbox import OutboxError, enqueue_email
+from .stages.views import role_label
 
 bp = Blueprint("admin", __name__)
 
-ROLE_LABELS = {"admin": _l("administrator"), "committee": _l("drafting committee"), "legal": _l("legal adviser"),
-               "assembly": _l("assembly member"), "viewer": _l("reader")}
 
 
 def _admin_only() -> None:
@@ -108,7 +106,7 @@ def update_user(user_id: int):
         audit.record(services.engine, "account.role_changed", target=f"user:{user.id}",
                      detail={"from": before, "to": role})
         _refresh_connections(user.id)
-        flash(_("%(name)s is now: %(role)s.", name=user.name, role=ROLE_LABELS[role]), "info")
+        flash(_("%(name)s is now: %(role)s.", name=user.name, role=role_label(role)), "info")
     elif action in ("deactivate", "activate"):
         if user.id == current_user.id:
             flash(_("You cannot deactivate your own account."), "error")
@@ -202,7 +200,7 @@ def assign(slug: str):
         db.commit()
         audit.record(services.engine, "member.assigned", document=slug, target=f"user:{user.id}",
                      detail={"from": before or user.role, "to": role})
-        flash(_("%(name)s is now %(role)s on this document.", name=user.name, role=ROLE_LABELS[role]), "info")
+        flash(_("%(name)s is now %(role)s on this document.", name=user.name, role=role_label(role)), "info")
     _refresh_connections(user.id)
     return redirect(url_for("admin.members", slug=slug), 303)
 

@@ -97,10 +97,9 @@ class SocketHooks(RoomHooks):
 
     def forget(self, room: str, connection: str) -> None:
         """The connection left the document: log the refused writes not logged yet."""
+        actor = self._actor(room, connection)
         peer = self.peers.pop((connection, room), None)
         if peer is not None and peer.refused > 1:
-            actor = audit.Actor(id=peer.account, label=f"user:{peer.account}" if peer.account else "public",
-                                role=peer.role, ip=peer.ip)
             self._audit([("text.refused", room, actor, "",
                           {"why": "more refused writes", "connection": connection, "more": peer.refused - 1})])
 
@@ -308,30 +307,33 @@ class CollabNamespace(Namespace):
             self._session_tokens[request.sid] = current_user.session_token
         return {"ok": True, "role": role}
 
+    def _redecide(self, sid: str, slug: str, user, document, stage: str) -> None:
+        """Re-decide one connection's right to write `document` and tell it its role (the editor
+        switches between editing and following)."""
+        role = permissions.role_in(user, document) if document is not None else None
+        peer = self.hooks.peers.get((sid, slug))
+        if peer is not None and document is not None:
+            peer.role = permissions.effective_role(user, document) or "public"
+        room = self.services.rooms.peek(slug)
+        if room is not None:
+            try:
+                room.join(sid, role == "editor")
+            except (RoomClosed, ProtocolError):
+                pass
+        self.socketio.emit("stage", {"document": slug, "stage": stage, "role": role or "viewer"},
+                           to=sid, namespace=NAMESPACE)
+
     def refresh_rights(self, slug: str, stage: str) -> None:
-        """The document changed stage: re-decide every open connection's right to write, and
-        tell each its new role (the editor switches between editing and following)."""
+        """The document changed stage: re-decide every open connection's right to write."""
         from .models import User
 
         db = self.services.db  # the caller's session (a request's): not closed here
         document = get_document(db, slug)
         with self._lock:
             sids = [sid for sid, slugs in self._joined.items() if slug in slugs]
-        room = self.services.rooms.peek(slug)
         for sid in sids:
             account = self.hooks.accounts.get(sid)
-            user = db.get(User, account) if account is not None else None
-            role = permissions.role_in(user, document) if document is not None else None
-            peer = self.hooks.peers.get((sid, slug))
-            if peer is not None and document is not None:
-                peer.role = permissions.effective_role(user, document) or "public"
-            if room is not None:
-                try:
-                    room.join(sid, role == "editor")
-                except (RoomClosed, ProtocolError):
-                    pass
-            self.socketio.emit("stage", {"document": slug, "stage": stage, "role": role or "viewer"},
-                               to=sid, namespace=NAMESPACE)
+            self._redecide(sid, slug, db.get(User, account) if account is not None else None, document, stage)
 
     def on_leave(self, data=None, *_extra):
         slug = data.get("document") if isinstance(data, dict) else None
@@ -353,6 +355,7 @@ class CollabNamespace(Namespace):
         """An administrator changed the account (role, role on a document, deactivated, signed
         out everywhere): re-decide its open connections' rights, or close them."""
         from .models import User
+        from .stages.workflow import current_stage_of
 
         db = self.services.db
         user = db.get(User, user_id)
@@ -367,21 +370,8 @@ class CollabNamespace(Namespace):
                 continue
             for slug in joined[sid]:
                 document = get_document(db, slug)
-                role = permissions.role_in(user, document) if document is not None else None
-                peer = self.hooks.peers.get((sid, slug))
-                if peer is not None and document is not None:
-                    peer.role = permissions.effective_role(user, document) or "public"
-                room = self.services.rooms.peek(slug)
-                if room is not None:
-                    try:
-                        room.join(sid, role == "editor")
-                    except (RoomClosed, ProtocolError):
-                        pass
-                from .stages.workflow import current_stage_of
-
                 stage = current_stage_of(document).key if document is not None else ""
-                self.socketio.emit("stage", {"document": slug, "stage": stage, "role": role or "viewer"},
-                                   to=sid, namespace=NAMESPACE)
+                self._redecide(sid, slug, user, document, stage)
 
     def on_y(self, slug=None, payload=None, *extra):
         if not isinstance(slug, str):

@@ -25,8 +25,16 @@ ROLES = ("admin", "committee", "legal", "assembly", "viewer")
 DOCUMENT_ROLES = ("committee", "legal", "assembly", "viewer")
 
 
-def _now() -> datetime:
+def utcnow() -> datetime:
     return datetime.now(timezone.utc)
+
+
+def as_utc(moment: datetime | None) -> datetime | None:
+    """A stored time as an aware UTC datetime (SQLite returns them naive)."""
+    return moment.replace(tzinfo=timezone.utc) if moment is not None and moment.tzinfo is None else moment
+
+
+_now = utcnow  # column defaults
 
 
 class User(UserMixin, Base):

@@ -40,8 +40,10 @@ a malformed body must not turn a denial into a 400); CSRF (`test_csrf_*`: every 
 route refuses a request without a valid token, even from the administrator, and nothing
 changes); the socket events per role against a real server (`test_socket_events`).
 
-Cells where the product is wrong today are in KNOWN_BUGS (strict xfail): fix the product, then
-delete the entry.
+A cell the product gets wrong fails: fix the product (the four bugs this matrix found when it was
+written are fixed: amendment state changes and the amendments API validating before checking
+rights, amendment-by-id leaking drafts and other documents' amendments, the review API answering
+a bad body before the token).
 """
 
 from __future__ import annotations
@@ -332,22 +334,6 @@ CASES: list[Case] = [
          label="another petition"),
 ]
 
-#: Cells the product gets wrong: (case id, role or "*" for every denied role) → why.
-#: Strict xfail: fix the product, then delete the entry. (The four bugs this matrix found when it
-#: was written — amendment state changes and the amendments API validating before checking rights,
-#: amendment-by-id leaking drafts and other documents' amendments, the review API answering a bad
-#: body before the token — are fixed; their cells now pass.)
-KNOWN_BUGS: dict[tuple[str, str], str] = {}
-
-#: test_drafts_are_invisible: (case id, role) → why.
-KNOWN_DRAFT_VISIBLE: dict[tuple[str, str], str] = {}
-
-#: test_objects_of_another_document_are_not_reached_through_this_one: (case id, role) → why.
-KNOWN_CROSS_DOCUMENT: dict[tuple[str, str], str] = {}
-
-#: test_denied_before_input_is_read: (case id, role or "*") → why (strict xfail).
-KNOWN_INPUT_FIRST: dict[tuple[str, str], str] = {}
-
 ROUTES_COVERED = len({(c.endpoint, c.method) for c in CASES})
 
 # --- socket events ---------------------------------------------------------------------------------
@@ -364,9 +350,6 @@ SOCKET_EVENTS = {
     "y:awareness": "relayed from every joined connection; it never changes the text",
 }
 EVENTS_COVERED = len(SOCKET_EVENTS)
-
-#: (event, document key, role) → why, for socket cells the product gets wrong today.
-KNOWN_SOCKET_BUGS: dict[tuple[str, str, str], str] = {}
 
 #: The join ack's role per document and role (None: refused). Editors per docs/stages.md.
 JOIN = {
@@ -675,18 +658,9 @@ def describe(response) -> str:
     return f"{response.status_code}{where}: {text}"
 
 
-def _params(cases, known: dict, roles=ROLES):
-    """(case, role) parameters; a known bug's key is (case id, role), or (case id, "*") for every
-    role the case denies."""
-    out = []
-    for c in cases:
-        for role in roles:
-            marks = ()
-            reason = known.get((c.id, role)) or (known.get((c.id, "*")) if role not in c.allowed else None)
-            if reason:
-                marks = (pytest.mark.xfail(strict=True, reason=reason),)
-            out.append(pytest.param(c, role, marks=marks, id=f"{c.id}|{role}"))
-    return out
+def _params(cases, roles=ROLES):
+    """(case, role) parameters."""
+    return [pytest.param(c, role, id=f"{c.id}|{role}") for c in cases for role in roles]
 
 
 # --- coverage ----------------------------------------------------------------------------------------
@@ -739,7 +713,7 @@ def test_every_route_and_event_has_an_entry(site):
 # --- the matrix --------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("c", "role"), _params(CASES, KNOWN_BUGS))
+@pytest.mark.parametrize(("c", "role"), _params(CASES))
 def test_matrix(site, c: Case, role: str):
     response = site.send(c, role)
     expected = "allowed" if role in c.allowed else "denied"
@@ -751,15 +725,9 @@ def test_matrix(site, c: Case, role: str):
         c.check(site, role, response, c.allowed)
 
 
-def _settle(problems: dict, known: dict, what: str) -> None:
-    """Fail on problems not in `known`, and on `known` entries that no longer fail (strict);
-    with only known problems left, xfail naming them."""
-    unexpected = {key: why for key, why in problems.items() if key not in known}
-    fixed = sorted(key for key in known if key not in problems)
-    assert not unexpected, f"{what}:\n" + "\n".join(f"{key}: {why}" for key, why in sorted(unexpected.items()))
-    assert not fixed, f"no longer failing, remove from the known bugs: {fixed}"
-    if problems:
-        pytest.xfail("known: " + "; ".join(sorted({known[key] for key in problems})))
+def _settle(problems: dict, what: str) -> None:
+    """Fail listing every problem found."""
+    assert not problems, f"{what}:\n" + "\n".join(f"{key}: {why}" for key, why in sorted(problems.items()))
 
 
 def test_drafts_are_invisible(site):
@@ -777,7 +745,7 @@ def test_drafts_are_invisible(site):
                      for r, slug in ((response, DRAFT), (missing, "no-such-document"))]
             if verdict(response) != "denied" or where[0] != where[1]:
                 problems[(c.id, role)] = f"the draft: {describe(response)}; a missing document: {describe(missing)}"
-    _settle(problems, KNOWN_DRAFT_VISIBLE, "drafts answered differently from missing documents")
+    _settle(problems, "drafts answered differently from missing documents")
 
 
 #: Rule arguments that name an object of the document (not a unit, a key or a token).
@@ -807,7 +775,7 @@ def test_objects_of_another_document_are_not_reached_through_this_one(site):
                 row = site.value(c.params.get(arg, DEFAULT_PARAMS[arg]), "draft", role)
                 if not site.exists(kind, row):
                     problems[(c.id, role)] = f"the draft's {kind} {row} was deleted through {doc}"
-    _settle(problems, KNOWN_CROSS_DOCUMENT, "objects of another document reached")
+    _settle(problems, "objects of another document reached")
 
 
 #: Roles allowed some request on each route: a malformed body cannot say which action it meant, so
@@ -817,8 +785,7 @@ for _c in CASES:
     _ALLOWED_ON_ROUTE.setdefault((_c.endpoint, _c.method), set()).update(_c.allowed)
 
 #: Stage refusals (also_denied) are left out: the same routes are checked in their own stage.
-_MALFORMED = [pytest.param(*p.values, marks=p.marks, id=p.id)
-              for p in _params([c for c in CASES if c.changes_state and not c.also_denied], KNOWN_INPUT_FIRST)
+_MALFORMED = [p for p in _params([c for c in CASES if c.changes_state and not c.also_denied])
               if p.values[1] not in _ALLOWED_ON_ROUTE[(p.values[0].endpoint, p.values[0].method)]]
 
 
@@ -833,10 +800,8 @@ def test_denied_before_input_is_read(site, c: Case, role: str):
 
 # --- CSRF ----------------------------------------------------------------------------------------------
 
-#: State-changing routes deliberately exempt from CSRF protection, with the reason. None today:
-#: even the token-authenticated review routes (/review/<token>, /api/v1/review/<token>) need the
-#: session's CSRF token.
-CSRF_EXEMPT: dict[tuple[str, str], str] = {}
+#: No state-changing route is exempt from CSRF protection: even the token-authenticated review
+#: routes (/review/<token>, /api/v1/review/<token>) need the session's CSRF token.
 
 
 def _csrf_cases() -> list[Case]:
@@ -857,8 +822,6 @@ def _acting_role(c: Case) -> str:
 @pytest.mark.parametrize("variant", ["no token", "another session's token"])
 @pytest.mark.parametrize("c", _csrf_cases(), ids=lambda c: f"{c.method} {c.endpoint}")
 def test_csrf_every_state_changing_route_refuses_a_request_without_a_valid_token(site, c: Case, variant: str):
-    if (c.endpoint, c.method) in CSRF_EXEMPT:
-        pytest.skip(CSRF_EXEMPT[(c.endpoint, c.method)])
     role = _acting_role(c)
     foreign = site.clients["public"].csrf if role != "public" else site.clients["viewer"].csrf
     response = site.send(c, role, csrf=None if variant == "no token" else foreign)
@@ -869,7 +832,7 @@ def test_every_state_changing_route_with_an_entry_is_csrf_tested():
     """Every state-changing route of the matrix is in the CSRF test above (none silently left out)."""
     changing = {(c.endpoint, c.method) for c in CASES if c.changes_state}
     tested = {(c.endpoint, c.method) for c in _csrf_cases()}
-    assert changing - tested - CSRF_EXEMPT.keys() == set()
+    assert changing - tested == set()
 
 
 def test_csrf_refusals_change_nothing(site):
@@ -1096,5 +1059,4 @@ def test_socket_events(live, world, role):
         for client in clients:
             client.close()
 
-    known = {(event, doc): why for (event, doc, r), why in KNOWN_SOCKET_BUGS.items() if r == role}
-    _settle(problems, known, f"socket events as {role} (event, document)")
+    _settle(problems, f"socket events as {role} (event, document)")
