@@ -192,7 +192,8 @@ def users_add(email: str, role: str, password: str | None, name: str | None) -> 
 @click.argument("email")
 @click.argument("role", type=click.Choice(ROLES))
 def users_role(email: str, role: str) -> None:
-    """Change an account's role (its open sessions keep working with the new role)."""
+    """Change an account's role. Pages follow at once; a live editor already open in a running
+    server keeps its write right until it reconnects (the admin page re-decides it at once)."""
     from sqlalchemy import select
 
     from . import create_app
