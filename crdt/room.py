@@ -17,6 +17,7 @@ import logging
 import queue
 import threading
 import time
+import uuid
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -24,6 +25,7 @@ from typing import Any, Callable
 from pycrdt import Doc
 
 from . import protocol
+from .fanout import AWARENESS, REMOTE, UPDATES
 from .presence import Presence
 from .protocol import AwarenessMessage, ProtocolError, SyncMessage, SyncStep
 from .store import UpdateStore
@@ -71,6 +73,7 @@ class RoomSettings:
     resync_interval: float = 30.0  # seconds between state-vector resyncs with every connection
     queue_limit: int = 20_000  # messages waiting before a sender is told to slow down
     store_retries: tuple[float, ...] = (0.05, 0.25, 1.0)
+    heal_interval: float = 0.0  # with fan-out: seconds between safety heals against the store (0: never)
 
 
 @dataclass
@@ -81,8 +84,15 @@ class _Batch:
 
 
 class Room:
-    def __init__(self, name: str, store: UpdateStore, hooks: RoomHooks, settings: RoomSettings | None = None):
+    def __init__(self, name: str, store: UpdateStore, hooks: RoomHooks, settings: RoomSettings | None = None,
+                 fanout=None):
         self.name = name
+        self.fanout = fanout  # crdt.fanout.RedisFanout: other processes holding this document
+        self._publisher = uuid.uuid4().hex[:12]
+        self._published = 0  # publications attempted (their sequence numbers)
+        self._remote = False  # applying another process's updates: not stored again here
+        self._needs_heal = False
+        self._last_heal = time.monotonic()
         self.store = store
         self.hooks = hooks
         self.settings = settings or RoomSettings()
@@ -122,6 +132,22 @@ class Room:
         """Queue a y-protocols message from a connection; raise ProtocolError if it is malformed."""
         message = protocol.decode(payload)
         self._put(("message", connection, message))
+
+    def remote(self, kind: bytes, items: list[bytes]) -> None:
+        """Another process's durable updates (or awareness) for this document, from the fan-out."""
+        self._put_nowait(("remote", kind, items))
+
+    def heal(self) -> None:
+        """Bring the replica up to date with the store (something from another process was missed)."""
+        self._put_nowait(("heal",))
+
+    def _put_nowait(self, item: tuple[Any, ...]) -> None:
+        if self.closed.is_set():
+            return
+        try:
+            self._queue.put_nowait(item)
+        except queue.Full:
+            self._needs_heal = True  # dropped: the store has it; heal once the queue drains
 
     def call(self, fn: Callable[[Doc], Any], timeout: float = 30.0) -> Any:
         """Run fn(doc) in the worker; changes it makes are durable and broadcast before this returns."""
@@ -178,10 +204,18 @@ class Room:
         settings = self.settings
         while True:
             timeout = max(0.1, settings.resync_interval - (time.monotonic() - self._last_resync))
+            if self._healing_due():
+                self._needs_heal = True
+                timeout = 0.0
+            elif self.fanout is not None and settings.heal_interval:
+                timeout = min(timeout, max(0.1, settings.heal_interval - (time.monotonic() - self._last_heal)))
             try:
-                first = self._queue.get(timeout=timeout)
+                first = self._queue.get(timeout=timeout) if timeout else self._queue.get_nowait()
             except queue.Empty:
-                self._resync()
+                if self._needs_heal or self._healing_due():
+                    self._process([("heal",)])
+                if time.monotonic() - self._last_resync >= settings.resync_interval:
+                    self._resync()
                 continue
             items = [first]
             while len(items) < settings.batch_size:
@@ -189,6 +223,8 @@ class Room:
                     items.append(self._queue.get_nowait())
                 except queue.Empty:
                     break
+            if self._needs_heal:
+                items.append(("heal",))
             closing = any(item[0] == "close" for item in items)
             self._in_flight = items
             self._process([item for item in items if item[0] != "close"])
@@ -222,8 +258,9 @@ class Room:
         if batch.updates:
             if not self._persist(batch.updates):
                 return
+            self._publish(UPDATES, batch.updates)
             try:
-                self.hooks.on_durable(self.name, list(zip(batch.origins, batch.updates)))
+                self.hooks.on_durable(self.name, list(zip(batch.origins, batch.updates, strict=True)))
             except Exception:
                 log.exception("room %s: on_durable hook failed", self.name)
         for deliver in batch.outbox:
@@ -260,6 +297,15 @@ class Room:
             gone = self.presence.drop(connection)
             if gone:
                 batch.outbox.append(lambda: self.hooks.broadcast(self.name, gone, None))
+        elif kind == "remote":
+            _, what, items = item
+            if what == UPDATES:
+                self._apply_remote(doc, items)
+            elif what == AWARENESS:
+                for payload in items:
+                    batch.outbox.append(lambda payload=payload: self.hooks.broadcast(self.name, payload, None))
+        elif kind == "heal":
+            self._heal(doc)
         elif kind == "call":
             _, fn, future = item
             try:
@@ -302,14 +348,59 @@ class Room:
             return
         if relay:
             batch.outbox.append(lambda: self.hooks.broadcast(self.name, relay, connection))
+            if self.fanout is not None:
+                batch.outbox.append(lambda: self._publish(AWARENESS, [relay]))
 
     def _refuse(self, batch: _Batch, connection: str, code: str, message: str) -> None:
         batch.outbox.append(lambda: self.hooks.report(self.name, connection, code, message))
+
+    def _apply_remote(self, doc: Doc, updates: list[bytes]) -> None:
+        """Apply updates another process has stored and published: relayed to this process's
+        connections, not stored again."""
+        self._remote = True
+        try:
+            for update in updates:
+                with doc.transaction(origin=REMOTE):
+                    doc.apply_update(update)
+        except ValueError:
+            log.exception("room %s: an update from another process could not be applied; healing", self.name)
+            self._needs_heal = True
+        finally:
+            self._remote = False
+
+    def _healing_due(self) -> bool:
+        interval = self.settings.heal_interval
+        return self.fanout is not None and bool(interval) and time.monotonic() - self._last_heal >= interval
+
+    def _heal(self, doc: Doc) -> None:
+        """Apply whatever the store holds that the replica lacks (a state-vector diff)."""
+        self._needs_heal = False
+        self._last_heal = time.monotonic()
+        try:
+            stored = self.store.load(self.name).doc
+        except Exception:
+            log.exception("room %s: could not read the store to heal; will retry", self.name)
+            self._needs_heal = True
+            return
+        # The diff carries the store's whole delete set too (deletions do not show in state vectors).
+        missing = stored.get_update(doc.get_state())
+        if missing != protocol.EMPTY_UPDATE:
+            self._apply_remote(doc, [missing])
+
+    def _publish(self, kind: bytes, items: list[bytes]) -> None:
+        if self.fanout is None:
+            return
+        self._published += 1  # numbered even when it fails: the others see the gap and heal
+        self.fanout.publish(self.name, self._publisher, self._published, kind, items)
 
     def _on_transaction(self, event: Any) -> None:
         update = event.update
         batch = self._batch
         if batch is None or update == protocol.EMPTY_UPDATE:
+            return
+        if self._remote:  # another process's update: already stored; only relay it here
+            message = protocol.sync_update(update)
+            batch.outbox.append(lambda: self.hooks.broadcast(self.name, message, None))
             return
         batch.updates.append(update)
         origin = self._origin
@@ -336,7 +427,7 @@ class Room:
         if self._log_length == 0 or self._doc is None:
             return
         try:
-            self.store.compact(self.name, self._doc, self._last_update_id)
+            self.store.compact(self.name)
             self._log_length = 0
         except Exception:
             log.exception("room %s: compaction failed (the log still holds everything)", self.name)

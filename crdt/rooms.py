@@ -19,8 +19,14 @@ class Rooms:
         hooks: RoomHooks,
         settings: RoomSettings | None = None,
         idle_seconds: float = 120.0,
+        fanout=None,
     ) -> None:
+        """`fanout` (crdt.fanout.RedisFanout): share live documents with other processes."""
         self.store = store
+        self.fanout = fanout
+        if fanout is not None:
+            fanout.deliver = self._deliver
+            fanout.heal = self._heal
         self.hooks = hooks
         self.settings = settings or RoomSettings()
         self.idle_seconds = idle_seconds
@@ -35,8 +41,13 @@ class Rooms:
             room = self._rooms.get(name)
             if room is not None and not room.closed.is_set():
                 return room
-            room = Room(name, self.store, self.hooks, self.settings)
+            # The stream position is taken before the room reads the store: whatever another
+            # process publishes later is read from the stream, the rest was loaded.
+            cursor = self.fanout.cursor(name) if self.fanout is not None else None
+            room = Room(name, self.store, self.hooks, self.settings, fanout=self.fanout)
             self._rooms[name] = room
+            if self.fanout is not None:
+                self.fanout.watch(name, cursor)
             self._start_reaper()
             return room
 
@@ -66,8 +77,10 @@ class Rooms:
             for name, room in list(self._rooms.items()):
                 if room.closed.is_set():
                     del self._rooms[name]
+                    self._unwatch(name)
                 elif room.connection_count == 0 and now - room.last_active >= self.idle_seconds:
                     del self._rooms[name]
+                    self._unwatch(name)
                     victims.append(room)
         for room in victims:
             room.close()
@@ -80,6 +93,21 @@ class Rooms:
             self._rooms.clear()
         for room in rooms:
             room.close()
+            self._unwatch(room.name)
+
+    def _unwatch(self, name: str) -> None:
+        if self.fanout is not None:
+            self.fanout.unwatch(name)
+
+    def _deliver(self, name: str, kind: bytes, items: list[bytes]) -> None:
+        room = self.peek(name)
+        if room is not None:
+            room.remote(kind, items)
+
+    def _heal(self, name: str) -> None:
+        room = self.peek(name)
+        if room is not None:
+            room.heal()
 
     def _start_reaper(self) -> None:
         if self._reaper is None:

@@ -26,6 +26,7 @@ from sqlalchemy import (
     func,
     insert,
     select,
+    text,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -63,6 +64,10 @@ class LoadedDocument:
     log_length: int  # updates in the log after the snapshot
 
 
+def _lock_key(document: str) -> str:
+    return f"crdt-log:{document}"
+
+
 class UpdateStore:
     """Append-only Yjs update log over SQLAlchemy Core (SQLite or PostgreSQL)."""
 
@@ -79,6 +84,9 @@ class UpdateStore:
         now = datetime.now(timezone.utc)
         rows = [dict(document=document, payload=update, created_at=now) for update in updates]
         with self.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":  # see compact(): no id handed out during a compaction
+                conn.execute(text("SELECT pg_advisory_xact_lock_shared(hashtext(:key))"),
+                             {"key": _lock_key(document)})
             ids = conn.execute(
                 insert(crdt_update).returning(crdt_update.c.id, sort_by_parameter_order=True), rows
             ).scalars().all()
@@ -95,40 +103,68 @@ class UpdateStore:
         return False
 
     def load(self, document: str) -> LoadedDocument:
-        """Rebuild the document from its snapshot and the log after it, in log order."""
-        doc = Doc()
-        with self.engine.connect() as conn:
-            snapshot = conn.execute(
-                select(crdt_snapshot.c.payload, crdt_snapshot.c.last_update_id).where(
-                    crdt_snapshot.c.document == document
-                )
-            ).first()
-            last_id = 0
-            if snapshot:
-                doc.apply_update(snapshot.payload)
-                last_id = snapshot.last_update_id
-            rows = conn.execute(
-                select(crdt_update.c.id, crdt_update.c.payload)
-                .where(crdt_update.c.document == document, crdt_update.c.id > last_id)
-                .order_by(crdt_update.c.id)
-            )
-            count = 0
-            for row in rows:
-                doc.apply_update(row.payload)
-                last_id = row.id
-                count += 1
-        return LoadedDocument(doc=doc, last_update_id=last_id, log_length=count)
+        """Rebuild the document from its snapshot and every update still in the log, in log order.
 
-    def compact(self, document: str, doc: Doc, upto_id: int) -> None:
-        """Replace the snapshot and every logged update up to `upto_id` by `doc`'s full state.
-
-        `doc` must contain every update with id <= upto_id (the room calls this from its worker,
-        between batches, when its replica is exactly the persisted state).
+        Every logged row is applied, not only those with an id above the snapshot's: with several
+        processes appending to PostgreSQL, a transaction can commit an id lower than one a
+        compaction has already folded (ids are handed out before commit). Compaction deletes
+        exactly the rows it folded, so a row in the log was never folded; applying an update twice
+        is harmless in Yjs.
         """
-        state = doc.get_update()
-        now = datetime.now(timezone.utc)
-        values = dict(document=document, payload=state, last_update_id=upto_id, updated_at=now)
+        with self.engine.connect() as conn:
+            snapshot, rows = self._read(conn, document)
+        return self._rebuild(snapshot, rows)
+
+    @staticmethod
+    def _read(conn, document: str):
+        snapshot = conn.execute(
+            select(crdt_snapshot.c.payload, crdt_snapshot.c.last_update_id).where(crdt_snapshot.c.document == document)
+        ).first()
+        rows = conn.execute(
+            select(crdt_update.c.id, crdt_update.c.payload)
+            .where(crdt_update.c.document == document)
+            .order_by(crdt_update.c.id)
+        ).all()
+        return snapshot, rows
+
+    @staticmethod
+    def _rebuild(snapshot, rows) -> LoadedDocument:
+        doc = Doc()
+        last_id = 0
+        if snapshot:
+            doc.apply_update(snapshot.payload)
+            last_id = snapshot.last_update_id
+        for row in rows:
+            doc.apply_update(row.payload)
+            last_id = max(last_id, row.id)
+        return LoadedDocument(doc=doc, last_update_id=last_id, log_length=len(rows))
+
+    def compact(self, document: str) -> int:
+        """Fold the snapshot and the logged updates into a new snapshot; return how many were folded.
+
+        The new state is built from what the store holds, not from a room's replica: with several
+        processes, a replica may not have received yet an update another process has logged, and
+        folding the replica would delete that update. Compactions of one document are serialised
+        (a PostgreSQL advisory lock; SQLite has one writer), and only rows read are deleted.
+
+        On PostgreSQL, appends hold the same lock shared until they commit, so every id handed
+        out before the compaction is committed when it reads: the rows it folds have no gap
+        (a snapshot cannot hold an update still waiting for one it depends on).
+        """
         with self.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": _lock_key(document)})
+            else:
+                # Take SQLite's write lock before reading: a read transaction that later writes
+                # fails at once if another connection committed in between.
+                conn.execute(delete(crdt_snapshot).where(text("0")))
+            snapshot, rows = self._read(conn, document)
+            if not rows:
+                return 0
+            loaded = self._rebuild(snapshot, rows)
+            now = datetime.now(timezone.utc)
+            values = dict(document=document, payload=loaded.doc.get_update(),
+                          last_update_id=loaded.last_update_id, updated_at=now)
             if conn.dialect.name == "postgresql":
                 stmt = postgresql.insert(crdt_snapshot).values(**values)
             else:
@@ -137,14 +173,12 @@ class UpdateStore:
                 stmt.on_conflict_do_update(
                     index_elements=[crdt_snapshot.c.document],
                     set_={k: v for k, v in values.items() if k != "document"},
-                    where=crdt_snapshot.c.last_update_id <= upto_id,
                 )
             )
-            conn.execute(
-                delete(crdt_update).where(
-                    crdt_update.c.document == document, crdt_update.c.id <= upto_id
-                )
-            )
+            ids = [row.id for row in rows]
+            for start in range(0, len(ids), 500):
+                conn.execute(delete(crdt_update).where(crdt_update.c.id.in_(ids[start:start + 500])))
+        return len(ids)
 
     def log_length(self, document: str) -> int:
         with self.engine.connect() as conn:

@@ -19,6 +19,7 @@ from flask_socketio import Namespace, SocketIO, join_room, leave_room
 from pycrdt import Doc, XmlElement, XmlFragment, XmlText
 
 from akoma_ntoso import plan_guid_repairs
+from crdt.fanout import REMOTE
 from crdt.protocol import ProtocolError
 from crdt.room import RoomClosed, RoomHooks
 from crdt.xmltree import element_at, fragment_to_etree
@@ -139,7 +140,8 @@ class SocketHooks(RoomHooks):
                 origin = event.transaction.origin
                 # Connections' updates carry their connection id; server-side changes that
                 # attribute themselves (an adopted amendment: "amendment:<id>") are skipped.
-                if isinstance(origin, str) and not origin.startswith("amendment:"):
+                # Another process's updates (REMOTE) were attributed where they were made.
+                if isinstance(origin, str) and not origin.startswith(("amendment:", REMOTE)):
                     guids = self._touched.setdefault(room, {}).setdefault(origin, set())
                     _touched_units(event, guids)
 
@@ -323,8 +325,17 @@ class CollabNamespace(Namespace):
         self.socketio.emit("stage", {"document": slug, "stage": stage, "role": role or "viewer"},
                            to=sid, namespace=NAMESPACE)
 
-    def refresh_rights(self, slug: str, stage: str) -> None:
-        """The document changed stage: re-decide every open connection's right to write."""
+    def _announce(self, message: dict) -> None:
+        """Tell the other server processes (with Redis) to re-decide their connections too."""
+        fanout = self.services.rooms.fanout
+        if fanout is not None:
+            fanout.control(message)
+
+    def refresh_rights(self, slug: str, stage: str, announce: bool = True) -> None:
+        """The document changed stage: re-decide every open connection's right to write, in every
+        server process."""
+        if announce:
+            self._announce({"kind": "stage", "document": slug, "stage": stage})
         from .models import User
 
         db = self.services.db  # the caller's session (a request's): not closed here
@@ -351,9 +362,12 @@ class CollabNamespace(Namespace):
             room.leave(request.sid)
         return {"ok": True}
 
-    def recheck_account(self, user_id: int) -> None:
+    def recheck_account(self, user_id: int, announce: bool = True) -> None:
         """An administrator changed the account (role, role on a document, deactivated, signed
-        out everywhere): re-decide its open connections' rights, or close them."""
+        out everywhere): re-decide its open connections' rights, or close them, in every server
+        process."""
+        if announce:
+            self._announce({"kind": "account", "account": user_id})
         from .models import User
         from .stages.workflow import current_stage_of
 

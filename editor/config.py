@@ -33,6 +33,11 @@ def load(overrides: dict | None = None) -> dict:
         "INSTANCE_PATH": str(instance),
         "DATABASE_URL": database,
         "REDIS_URL": os.environ.get("REDIS_URL") or None,
+        # Redis keys of this deployment (several deployments may share one Redis).
+        "REDIS_PREFIX": os.environ.get("CONSTITUENT_REDIS_PREFIX", "constituent"),
+        # With Redis: seconds between safety heals of each open document against the store
+        # (missed fan-out messages are otherwise detected and healed at once; 0: never).
+        "ROOM_HEAL_SECONDS": float(os.environ.get("CONSTITUENT_ROOM_HEAL_SECONDS", 300)),
         # Cookies: HttpOnly and SameSite always; Secure unless explicitly serving plain HTTP (demo).
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
@@ -51,7 +56,8 @@ def load(overrides: dict | None = None) -> dict:
         "LANGUAGES": ["es", "en"],
         "WTF_CSRF_TIME_LIMIT": None,
         # Flask-Limiter: counters in memory for one process; a redis:// URL shares them.
-        "RATELIMIT_STORAGE_URI": os.environ.get("CONSTITUENT_RATELIMIT_STORAGE", "memory://"),
+        # (create_app uses REDIS_URL when it is set and this is not.)
+        "RATELIMIT_STORAGE_URI": os.environ.get("CONSTITUENT_RATELIMIT_STORAGE") or None,
         "RATELIMIT_HEADERS_ENABLED": True,
         # Explicit: the limiter is one object for every app in a process, and init_app keeps its last state.
         "RATELIMIT_ENABLED": True,
