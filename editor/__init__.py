@@ -71,10 +71,19 @@ def create_app(overrides: dict | None = None) -> Flask:
         async_handlers=False,
         max_http_buffer_size=app.config["MAX_Y_MESSAGE_BYTES"] * 2,
     )
+    fanout = None
     if app.config.get("REDIS_URL"):
-        # Relaying emits through Redis without sharing every process's replica of each document
-        # would let processes diverge; until that fan-out exists, serve as one process.
-        app.logger.warning("REDIS_URL is set, but multi-process fan-out is not built yet: serving as a single process")
+        # Several processes: each holds a replica of the documents it serves; durable updates and
+        # rights changes travel between them on Redis Streams (crdt.fanout). Flask-SocketIO's
+        # message_queue is not used: it would relay every emit of every process through Redis,
+        # and a replica needs the updates themselves, not the emits.
+        from crdt.fanout import RedisFanout
+
+        fanout = RedisFanout(app.config["REDIS_URL"], app.config["REDIS_PREFIX"])
+        if not app.config.get("RATELIMIT_STORAGE_URI"):
+            app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"]  # one count across processes
+    if not app.config.get("RATELIMIT_STORAGE_URI"):
+        app.config["RATELIMIT_STORAGE_URI"] = "memory://"
     from .collab import NAMESPACE, CollabNamespace, SocketHooks
 
     rooms = Rooms(
@@ -83,8 +92,10 @@ def create_app(overrides: dict | None = None) -> Flask:
         RoomSettings(
             resync_interval=app.config["ROOM_RESYNC_SECONDS"],
             compact_every=app.config["ROOM_COMPACT_EVERY"],
+            heal_interval=app.config["ROOM_HEAL_SECONDS"],
         ),
         idle_seconds=app.config["ROOM_IDLE_SECONDS"],
+        fanout=fanout,
     )
     services = Services(engine=engine, db=make_session(engine), store=store, rooms=rooms, socketio=socketio)
     app.extensions["constituent"] = services
@@ -150,6 +161,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     socketio.on_namespace(services.collab)
     rooms.hooks.attribute = _edit_recorder(services)
     rooms.hooks.engine = engine  # the audit log of live-text updates and refused writes
+    if fanout is not None:
+        fanout.on_control = _control_handler(app, services)
+        fanout.start()
 
     @app.errorhandler(AkomaNtosoError)
     def _unreadable_text(exc):
@@ -179,6 +193,23 @@ def _ask_petitioners_again(services: Services, document, amendment, guids) -> No
     from .review.service import notify_changed_units
 
     notify_changed_units(services, document, set(guids))
+
+
+def _control_handler(app: Flask, services: Services):
+    """Rights changes made in another process: re-decide this process's connections too."""
+
+    def handle(message: dict) -> None:
+        with app.app_context():
+            try:
+                if message.get("kind") == "stage" and isinstance(message.get("document"), str):
+                    services.collab.refresh_rights(message["document"], str(message.get("stage", "")),
+                                                   announce=False)
+                elif message.get("kind") == "account" and isinstance(message.get("account"), int):
+                    services.collab.recheck_account(message["account"], announce=False)
+            finally:
+                services.db.remove()
+
+    return handle
 
 
 def _edit_recorder(services: Services):

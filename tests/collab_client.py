@@ -61,6 +61,20 @@ class CollabClient:
         self.sio.connect(self.base_url, headers=headers, transports=["websocket"], namespaces=[NS], wait_timeout=10)
         return self
 
+    def reconnect(self, base_url: str, slug: str | None = None) -> dict:
+        """Connect to another server (e.g. after this one died) and join again with the replica
+        kept: the sync exchange sends the new server whatever it lacks of ours."""
+        slug = slug or self.slug
+        self.close()
+        self.sio = socketio.Client(reconnection=False)
+        _dispatch_in_order(self.sio)
+        self.sio.on("y", self._on_y, namespace=NS)
+        self.sio.on("error", self._on_error, namespace=NS)
+        self.base_url = base_url
+        self.synced.clear()
+        self.connect()
+        return self.join(slug)
+
     def join(self, slug: str, wait: bool = True) -> dict:
         # The server may send its step 1 before our ack arrives: the reply must carry the slug.
         self.slug = slug

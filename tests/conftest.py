@@ -88,14 +88,18 @@ SMALL_BODY = b"""<body>
 </body>"""
 
 
-def seed_instance(instance: Path) -> None:
-    """Accounts and two documents (one published, one draft) in a fresh instance folder."""
+def seed_instance(instance: Path, database_url: str | None = None) -> None:
+    """Accounts and two documents (one published, one draft) in a fresh instance folder (or in the
+    database at `database_url`)."""
     from editor import create_app
     from editor.accounts import add_user
     from editor.documents import create_document
     from akoma_ntoso.safexml import parse_xml
 
-    app = create_app({"INSTANCE_PATH": str(instance), "SECRET_KEY": "test-secret"})
+    overrides = {"INSTANCE_PATH": str(instance), "SECRET_KEY": "test-secret"}
+    if database_url:
+        overrides["DATABASE_URL"] = database_url
+    app = create_app(overrides)
     services = app.extensions["constituent"]
     for email, role in ACCOUNTS.values():
         add_user(services.db, email, role, PASSWORD)
