@@ -184,6 +184,13 @@ def create_app(overrides: dict | None = None) -> Flask:
     from .audit import install as install_audit
 
     install_audit(app, engine)
+    if app.config["PROXIES"]:
+        # Behind nginx: the audit log, rate limits and secure cookies need the client's address
+        # and scheme, which only the trusted proxies' X-Forwarded-* headers carry.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     return app
 

@@ -41,7 +41,7 @@ def main() -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--database", envvar="DATABASE_URL", help="SQLAlchemy URL (default: SQLite under ./instance)")
-@click.option("--redis", envvar="REDIS_URL", help="Redis URL; accepted but not used yet (multi-process fan-out is not built): logs a warning")
+@click.option("--redis", envvar="REDIS_URL", help="Redis URL: share live documents with the other processes of the deployment (docs/scaling.md)")
 @click.option("--threads", default=200, show_default=True, type=int, help="concurrent connections served")
 def serve(host: str, port: int, database: str | None, redis: str | None, threads: int) -> None:
     """Serve the application."""

@@ -33,6 +33,8 @@ def load(overrides: dict | None = None) -> dict:
         "INSTANCE_PATH": str(instance),
         "DATABASE_URL": database,
         "REDIS_URL": os.environ.get("REDIS_URL") or None,
+        # Reverse proxies in front (nginx: 1): client addresses and https come from X-Forwarded-*.
+        "PROXIES": int(os.environ.get("CONSTITUENT_PROXIES", 0)),
         # Redis keys of this deployment (several deployments may share one Redis).
         "REDIS_PREFIX": os.environ.get("CONSTITUENT_REDIS_PREFIX", "constituent"),
         # With Redis: seconds between safety heals of each open document against the store
@@ -59,6 +61,9 @@ def load(overrides: dict | None = None) -> dict:
         # (create_app uses REDIS_URL when it is set and this is not.)
         "RATELIMIT_STORAGE_URI": os.environ.get("CONSTITUENT_RATELIMIT_STORAGE") or None,
         "RATELIMIT_HEADERS_ENABLED": True,
+        # Counts in Redis: if it is away, count in memory meanwhile rather than fail requests.
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        "RATELIMIT_SWALLOW_ERRORS": True,
         # Explicit: the limiter is one object for every app in a process, and init_app keeps its last state.
         "RATELIMIT_ENABLED": True,
         # Failed sign-ins per client address (on top of the lock per email after 5 failures in a row).

@@ -222,3 +222,19 @@ def test_redis_restarting_mid_session_processes_reconnect_and_converge(tmp_path,
         assert ana.wait_for(lambda c: c.xml() == bruno.xml(), timeout=10)
     finally:
         cluster.close()
+
+
+@pytest.mark.parametrize("proxies, expected", [(0, "127.0.0.1"), (1, "203.0.113.9")])
+def test_behind_nginx_the_audit_log_records_the_clients_address(tmp_path, proxies, expected):
+    """With CONSTITUENT_PROXIES=1 (one nginx in front) the client's address comes from
+    X-Forwarded-For; without it the header is not trusted (anyone could write it)."""
+    from editor import audit, create_app
+
+    app = create_app({"INSTANCE_PATH": str(tmp_path), "SECRET_KEY": "test-secret", "PROXIES": proxies,
+                      "WTF_CSRF_ENABLED": False})
+    client = app.test_client()
+    client.post("/login", data={"email": "nobody@example.org", "password": "wrong"},
+                headers={"X-Forwarded-For": "203.0.113.9"}, environ_base={"REMOTE_ADDR": "127.0.0.1"})
+    failed = audit.events(app.extensions["constituent"].engine, action="account.login_failed")
+    assert [event.ip for event in failed] == [expected]
+    app.extensions["constituent"].rooms.close_all()
