@@ -27,17 +27,18 @@ tests/yjs_client/node_modules/.installed: tests/yjs_client/package.json tests/yj
 demo: $(STAMP)
 	$(VENV)/bin/constituent demo --port $${PORT:-5000}
 
-test: $(STAMP) web/node_modules/.installed tests/yjs_client/node_modules/.installed
+tests/a11y/node_modules/.installed: tests/a11y/package.json tests/a11y/package-lock.json
+	cd tests/a11y && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+test: $(STAMP) web/node_modules/.installed tests/yjs_client/node_modules/.installed tests/a11y/node_modules/.installed
 	node --test tests/browser_editor_unit/
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# The six scenarios of the benchmark suite, one table (bench/README.md). BENCH_ARGS=--quick for a
+# smaller scale, --extra for the older figure scripts too.
 bench: $(STAMP)
-	$(PY) bench/akn_cdmx.py
-	$(PY) bench/trace_ingest.py
-	$(PY) bench/live_room.py
-	$(PY) bench/survey_bench.py --runs 1
-	$(PY) bench/provenance_page.py
-	$(PY) bench/versions_cdmx.py
+	$(PY) bench/run.py $(BENCH_ARGS)
 
 # Rebuild the committed browser bundle from web/src.
 web: web/node_modules/.installed
@@ -48,7 +49,7 @@ web-check: web
 	git diff --exit-code --stat -- web/static/dist
 
 clean:
-	rm -rf $(VENV) web/node_modules tests/yjs_client/node_modules
+	rm -rf $(VENV) web/node_modules tests/yjs_client/node_modules tests/a11y/node_modules
 
 # Interface strings: extract, merge into the Spanish catalogue, compile (commit all three).
 i18n: $(STAMP)

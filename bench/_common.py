@@ -35,7 +35,7 @@ ARTICLE_GUID = "00000000-0000-4000-8000-00000000b001"
 BENCH_BODY = f'<body><article guid="{ARTICLE_GUID}"><heading>Bench</heading><p>x</p></article></body>'.encode()
 
 
-def seed_bench_instance(instance: Path, initial_text: str = "") -> None:
+def seed_bench_instance(instance: Path, initial_text: str = "", database: str | None = None) -> None:
     """Accounts and one published document whose only article has one `p` holding `initial_text`."""
     from pycrdt import XmlFragment
 
@@ -44,7 +44,10 @@ def seed_bench_instance(instance: Path, initial_text: str = "") -> None:
     from editor.documents import create_document
     from akoma_ntoso.safexml import parse_xml
 
-    app = create_app({"INSTANCE_PATH": str(instance), "SECRET_KEY": "test-secret"})
+    overrides = {"INSTANCE_PATH": str(instance), "SECRET_KEY": "test-secret"}
+    if database:
+        overrides["DATABASE_URL"] = database
+    app = create_app(overrides)
     services = app.extensions["constituent"]
     for email, role in ACCOUNTS.values():
         add_user(services.db, email, role, PASSWORD)
@@ -83,15 +86,63 @@ def p_text(body):
     return found
 
 
-class BenchServer:
-    """A LiveServer over a fresh, seeded temporary instance; removed on stop."""
+#: What every benchmark server gets: no per-connection socket rate limit (it guards against abuse;
+#: a benchmark writer is meant to go as fast as the server takes it).
+BENCH_ENV = {"CONSTITUENT_SOCKET_RATE": "0"}
 
-    def __init__(self, initial_text: str = "", env_extra: dict | None = None) -> None:
-        self.tmp = Path(tempfile.mkdtemp(prefix="constituent-bench-"))
-        self.instance = self.tmp / "instance"
-        self.instance.mkdir()
-        seed_bench_instance(self.instance, initial_text)
-        self.live = LiveServer(self.instance, env_extra)
+
+class ServerProcess(LiveServer):
+    """conftest's LiveServer with `constituent serve` options (--threads, --database, --redis)."""
+
+    def __init__(self, instance: Path, env_extra: dict | None = None, args: list[str] | None = None) -> None:
+        super().__init__(instance, {**BENCH_ENV, **(env_extra or {})})
+        self.args = list(args or [])
+
+    def start(self, timeout: float = 60) -> "ServerProcess":
+        import requests
+
+        log = open(self.instance / "server.log", "ab")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "editor", "serve", "--port", str(self.port), *self.args],
+            cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError("server exited:\n" + (self.instance / "server.log").read_text()[-3000:])
+            try:
+                if requests.get(self.url + "/api/v1/documents", timeout=1).status_code == 200:
+                    return self
+            except requests.RequestException:
+                time.sleep(0.1)
+        raise RuntimeError("server did not start")
+
+
+class BenchServer:
+    """A server over a fresh, seeded temporary instance; removed on stop.
+
+    `threads`: gunicorn's pool (one thread per websocket: more clients need more); `database`: a
+    SQLAlchemy URL instead of the instance's SQLite file; `seed=False`: the caller seeds it."""
+
+    def __init__(self, initial_text: str = "", env_extra: dict | None = None, threads: int | None = None,
+                 database: str | None = None, redis: str | None = None, seed: bool = True,
+                 instance: Path | None = None) -> None:
+        if instance is None:
+            self.tmp = Path(tempfile.mkdtemp(prefix="constituent-bench-"))
+            self.instance = self.tmp / "instance"
+            self.instance.mkdir()
+        else:
+            self.tmp, self.instance = None, instance
+        if seed:
+            seed_bench_instance(self.instance, initial_text, database)
+        args = []
+        if threads:
+            args += ["--threads", str(threads)]
+        if database:
+            args += ["--database", database]
+        if redis:
+            args += ["--redis", redis]
+        self.live = ServerProcess(self.instance, env_extra, args)
 
     def __enter__(self) -> "BenchServer":
         self.live.start()
@@ -109,6 +160,8 @@ class BenchServer:
 
     def stop(self) -> None:
         self.live.stop()
+        if self.tmp is None:
+            return
         if os.environ.get("BENCH_KEEP_INSTANCE") != "1":
             shutil.rmtree(self.tmp, ignore_errors=True)
         else:
@@ -240,3 +293,58 @@ def table(rows: list[tuple[str, str]], title: str | None = None) -> str:
     lines = [title, "-" * len(title)] if title else []
     lines += [f"  {label:<{width}}  {value}" for label, value in rows]
     return "\n".join(lines)
+
+
+class EchoServer:
+    """bench/echo_server.py in a subprocess: the raw Socket.IO round-trip baseline."""
+
+    def __init__(self, threads: int = 50) -> None:
+        from conftest import free_port
+
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.threads = threads
+        self.process: subprocess.Popen | None = None
+
+    def __enter__(self) -> "EchoServer":
+        import socket
+
+        self.process = subprocess.Popen(
+            [sys.executable, str(ROOT / "bench" / "echo_server.py"), str(self.port), str(self.threads)],
+            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
+                return self
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError("echo server did not start")
+
+    def __exit__(self, *exc) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+
+def echo_round_trips(url: str, n: int, payload: bytes = b"\x00\x02" + b"x" * 16) -> list[float]:
+    """`n` Socket.IO round trips (emit with ack, a small binary payload like a y update) to an EchoServer."""
+    import socketio
+
+    client = socketio.Client(reconnection=False)
+    client.connect(url, transports=["websocket"], namespaces=["/echo"], wait_timeout=10)
+    try:
+        for _ in range(10):
+            client.call("echo", payload, namespace="/echo", timeout=10)
+        times = []
+        for _ in range(n):
+            started = time.perf_counter()
+            client.call("echo", payload, namespace="/echo", timeout=10)
+            times.append(time.perf_counter() - started)
+        return times
+    finally:
+        client.disconnect()

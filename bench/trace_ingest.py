@@ -10,7 +10,8 @@ Baselines (this process, no network):
   A3  Doc.apply_update of the updates the server run actually sent (XmlText inside the document
       body), into a Doc holding the document's initial state
 
-Through the server (`python -m editor serve`, SQLite in a temporary instance):
+Through the server (`python -m editor serve`, SQLite in a temporary instance, no per-connection
+socket rate limit: CONSTITUENT_SOCKET_RATE=0, set for every benchmark server by _common):
   one writer client (a committee member) types every edit as its own update over Socket.IO;
   one reader client (a viewer) is joined to the same document. The server appends every update
   to the store before it broadcasts it, so an update the reader has received is durable.
@@ -38,7 +39,7 @@ from _common import ROOT  # noqa: E402
 
 from crdt.protocol import decode_state_vector  # noqa: E402
 
-DEFAULT_EDITS = 50_000  # about 2 minutes through the server on the 2-CPU machine; --full for all
+DEFAULT_EDITS = 50_000  # about 15 s through the server on the 2-CPU machine; --full for all
 TRACE = ROOT.parent / "shared" / "data" / "traces" / "automerge-paper.json.gz"
 
 
@@ -246,8 +247,7 @@ def through_server(edits, expected: str, start: str, timeout: float, progress_ev
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--edits", type=int, default=DEFAULT_EDITS,
-                        help=f"replay only the first N edits (default {DEFAULT_EDITS:,}; the server ingests only a few "
-                             "hundred per second here, so the whole trace takes ~10 minutes)")
+                        help=f"replay only the first N edits (default {DEFAULT_EDITS:,}; --full for the whole trace)")
     parser.add_argument("--window", type=int, default=2000,
                         help="flow control: most typed characters the writer lets be in flight (0: no limit; "
                              "a writer that floods misses Engine.IO pings and is disconnected)")
@@ -264,7 +264,7 @@ def main() -> int:
     start = data["startContent"]
     n = len(edits)
     print(f"trace_ingest: {args.trace.name}, {n:,} of {total:,} single-edit transactions"
-          + ("" if n == total else f"  (default --edits {DEFAULT_EDITS:,}; --full replays all, ~10 min here)"), flush=True)
+          + ("" if n == total else f"  (default --edits {DEFAULT_EDITS:,}; --full replays all)"), flush=True)
     load_before = os.getloadavg()
 
     print("  baseline: raw pycrdt in this process ...", flush=True)

@@ -19,7 +19,7 @@ from crdt.rooms import Rooms
 from crdt.store import UpdateStore
 
 from . import config as config_module
-from .db import Base, make_engine, make_session
+from .db import make_engine, make_session
 
 WEB = Path(__file__).resolve().parent.parent / "web"
 
@@ -60,9 +60,10 @@ def create_app(overrides: dict | None = None) -> Flask:
     from .amendments import models as _amendment_models  # noqa: F401
     from .comments import models as _comment_models  # noqa: F401
 
-    Base.metadata.create_all(engine)
+    from .schema import prepare as prepare_schema
+
+    prepare_schema(engine)  # the tables, by migration (editor/schema.py): created, checked or upgraded
     store = UpdateStore(engine)
-    store.create_schema()
 
     socketio = SocketIO(
         async_mode="threading",
@@ -152,6 +153,15 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     if _ask_petitioners_again not in adoption_listeners:
         adoption_listeners.append(_ask_petitioners_again)
+    from .opendata import bp as opendata_bp
+
+    app.register_blueprint(opendata_bp)
+    from .search import install as install_search
+
+    install_search(app)  # full-text search: /search and /api/v1/search (editor.search)
+    from .report import bp as report_bp
+
+    app.register_blueprint(report_bp)  # the committee's weekly report, and PDFs
     from .outbox import install as install_outbox
 
     install_outbox(app, engine)  # delivery thread: only in a process serving through a real server

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from akoma_ntoso import AkomaNtosoError, Unit, find_unit
 
-from . import current_services, permissions
+from . import cache, current_services, permissions
 from .documents import DocumentError, get_document, read_live
 from .interchange import EXTENSIONS, MEDIA_TYPES, export_document, import_document
 from .models import Document
@@ -107,10 +107,22 @@ def text(slug: str):
 
 
 def _export(slug: str, fmt: str):
-    _visible(slug)
+    document = _visible(slug)
     version = request.args.get("version")
+    if version is None:  # the live text: cached for the public, keyed by the document's state
+        response = cache.export(document, fmt, lambda: _exported(slug, fmt, None))
+    else:
+        response = _exported(slug, fmt, version)
+    if response.status_code == 200:
+        disposition = "attachment" if request.args.get("download") else "inline"
+        suffix = f"-v{version.lstrip('v')}" if version and version != "live" else ""
+        response.headers["Content-Disposition"] = f'{disposition}; filename="{slug}{suffix}.{EXTENSIONS[fmt]}"'
+    return response
+
+
+def _exported(slug: str, fmt: str, version: str | None):
     try:
-        data = export_document(current_services(), slug, fmt, current_app.config, version=version)
+        data = export_document(cache.reader(current_services()), slug, fmt, current_app.config, version=version)
     except DocumentError as exc:
         if version is not None:  # an unknown or malformed version: the client's mistake
             return _problem(404, str(exc))
@@ -119,11 +131,7 @@ def _export(slug: str, fmt: str):
         if not read_live(current_services(), slug).units:  # the schema wants one unit at least
             return _problem(409, gettext("The document has no titles, chapters or articles yet: there is nothing to export."))
         raise
-    response = Response(data, content_type=MEDIA_TYPES[fmt])
-    disposition = "attachment" if request.args.get("download") else "inline"
-    suffix = f"-v{version.lstrip('v')}" if version and version != "live" else ""
-    response.headers["Content-Disposition"] = f'{disposition}; filename="{slug}{suffix}.{EXTENSIONS[fmt]}"'
-    return response
+    return Response(data, content_type=MEDIA_TYPES[fmt])
 
 
 @bp.post("/documents")
@@ -314,3 +322,12 @@ def _amendment_paths() -> dict:
 
 
 OPENAPI["paths"].update(_amendment_paths())
+
+
+def _search_paths() -> dict:
+    from .search import OPENAPI_PATHS
+
+    return OPENAPI_PATHS
+
+
+OPENAPI["paths"].update(_search_paths())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 
@@ -242,6 +243,149 @@ def audit_list(document: str | None, action: str | None, limit: int) -> None:
     for row in audit.events(services_of(app).engine, document=document, action=action, limit=limit):
         click.echo("\t".join([str(row.id), row.at, row.actor, row.role, row.ip, row.action, row.document,
                               row.target, row.detail]))
+
+
+# --- the database schema (Alembic migrations in editor/migrations; editor/schema.py) -----------
+
+_DATABASE_OPTION = click.option(
+    "--database", envvar="DATABASE_URL", help="SQLAlchemy URL (default: SQLite under ./instance)")
+
+
+def _database_url(database: str | None) -> str:
+    if database:
+        return database
+    from . import config as config_module
+
+    return config_module.load({"SECRET_KEY": "unused"})["DATABASE_URL"]  # the default the app would use
+
+
+@contextlib.contextmanager
+def _schema_errors():
+    """The schema's refusals and Alembic's errors (an unknown revision…) as plain messages."""
+    from alembic.util import CommandError
+
+    from .schema import SchemaError
+
+    try:
+        yield
+    except (SchemaError, CommandError) as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _shown(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+@main.group("db")
+def db_group() -> None:
+    """The database schema: migrations (Alembic) on SQLite or PostgreSQL."""
+
+
+@db_group.command("upgrade")
+@_DATABASE_OPTION
+@click.option("--revision", default="head", show_default=True, help="the revision to upgrade to")
+def db_upgrade(database: str | None, revision: str) -> None:
+    """Create or upgrade the schema (safe to run again: a database at the revision is left as it is)."""
+    from .schema import upgrade
+
+    url = _database_url(database)
+    with _schema_errors():
+        before, after = upgrade(url, revision)
+    click.echo(f"database: {_shown(url)}")
+    if before.revision == after.revision and not before.legacy:
+        click.echo(f"  already at {after.describe}: nothing to do")
+    else:
+        click.echo(f"  was: {before.describe}")
+        click.echo(f"  now: {after.describe}")
+
+
+@db_group.command("downgrade")
+@click.argument("revision")
+@_DATABASE_OPTION
+def db_downgrade(revision: str, database: str | None) -> None:
+    """Undo migrations down to REVISION (`base`: drop every table, and with them all the data)."""
+    from .schema import downgrade
+
+    url = _database_url(database)
+    with _schema_errors():
+        before, after = downgrade(url, revision)
+    click.echo(f"database: {_shown(url)}")
+    click.echo(f"  was: {before.describe}")
+    click.echo(f"  now: {after.describe}")
+
+
+@db_group.command("current")
+@_DATABASE_OPTION
+def db_current(database: str | None) -> None:
+    """The database's revision and this version's head; exit 1 unless the database is at head."""
+    from .schema import current
+
+    url = _database_url(database)
+    with _schema_errors():
+        state = current(url)
+    click.echo(f"database: {_shown(url)}")
+    click.echo(f"  revision: {state.describe}")
+    click.echo(f"  head: {state.head}")
+    if state.revision != state.head:
+        sys.exit(1)
+
+
+@db_group.command("check")
+@_DATABASE_OPTION
+def db_check(database: str | None) -> None:
+    """Compare the database's schema with the models; exit 1 and list the differences if any."""
+    from .schema import check
+
+    url = _database_url(database)
+    with _schema_errors():
+        found = check(url)
+    for diff in found:
+        click.echo(f"  {diff!r}")
+    if found:
+        click.echo(f"{len(found)} difference(s) between {_shown(url)} and the models", err=True)
+        sys.exit(1)
+    click.echo(f"{_shown(url)}: the schema matches the models")
+
+
+@db_group.command("stamp")
+@click.argument("revision")
+@_DATABASE_OPTION
+def db_stamp(revision: str, database: str | None) -> None:
+    """Record REVISION as the database's without running anything (a schema brought in line by hand)."""
+    from .schema import stamp
+
+    url = _database_url(database)
+    with _schema_errors():
+        state = stamp(url, revision)
+    click.echo(f"database: {_shown(url)}: now {state.describe}")
+
+
+@db_group.command("revision")
+@click.option("-m", "--message", required=True, help="what the migration does")
+@click.option("--autogenerate", is_flag=True,
+              help="write the operations from the models' differences with a database at head")
+@click.option("--database", help="compare with this database (default: a new SQLite file migrated to head)")
+def db_revision(message: str, autogenerate: bool, database: str | None) -> None:
+    """For developers: a new migration in editor/migrations/versions (read it and edit it before use)."""
+    import tempfile
+
+    from alembic import command
+
+    from .schema import alembic_config, head, upgrade
+
+    current_head = head()
+    rev_id = f"{int(current_head) + 1:04d}" if current_head.isdigit() else None
+    with tempfile.TemporaryDirectory() as scratch:
+        url = database
+        if autogenerate and not url:
+            url = f"sqlite:///{scratch}/head.sqlite3"
+            upgrade(url)
+        scripts = command.revision(alembic_config(url), message=message, autogenerate=autogenerate, rev_id=rev_id)
+    for written in scripts if isinstance(scripts, list) else [scripts]:
+        click.echo(f"wrote {written.path}: read it, fix what autogenerate cannot see (column-level CHECKs, "
+                   "renames, data), then test it: pytest tests/test_migrations.py")
 
 
 def _register_provenance_commands() -> None:

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from akoma_ntoso import ancestors, find_unit
 from akoma_ntoso.render import render_units
 
-from . import current_services, permissions
+from . import cache, current_services, permissions
 from .accounts import palette_colour
 from .documents import get_document, read_live
 from .models import Document
@@ -78,7 +78,11 @@ def index():
 @bp.route("/d/<slug>")
 def document(slug: str):
     document = visible_document(slug)
-    live = read_live(current_services(), slug)
+    return cache.page(document, lambda: _document_page(document, slug))
+
+
+def _document_page(document: Document, slug: str):
+    live = read_live(cache.reader(current_services()), slug)
     from .provenance.summaries import link_counts
 
     return render_template(
@@ -105,7 +109,11 @@ def edit(slug: str):
 @bp.route("/d/<slug>/<eid>")
 def unit(slug: str, eid: str):
     document = visible_document(slug)
-    live = read_live(current_services(), slug)
+    return cache.page(document, lambda: _unit_page(document, slug, eid))
+
+
+def _unit_page(document: Document, slug: str, eid: str):
+    live = read_live(cache.reader(current_services()), slug)
     found = find_unit(live.units, eid)
     if found is None:
         abort(404)
