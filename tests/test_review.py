@@ -336,24 +336,7 @@ def test_reviews_close_with_the_consultation_and_reopen_for_a_re_review(site):
     assert refused.status_code == 409 and path is None and "petitioner consultation" in refused.get_data(as_text=True)
 
     # The text changes after the approval (as an adopted amendment does): the petitioner is asked again.
-    def change(doc):
-        from pycrdt import XmlFragment
-
-        def find(node):
-            for child in node.children:
-                if getattr(child, "attributes", None) is not None and child.attributes.get("guid") == WATER_UNIT:
-                    return child
-                found = find(child) if hasattr(child, "children") else None
-                if found is not None:
-                    return found
-            return None
-
-        unit = find(doc.get("body", type=XmlFragment))
-        text = next(c for c in unit.children if c.tag == "p").children[0]
-        with doc.transaction(origin="test-amendment"):
-            text.insert(len(str(text)) - 1, " potable")
-
-    services.rooms.call(PUBLISHED, change)
+    append_in_room(services, WATER_UNIT, " potable", origin="test-amendment")
     # The edit is attributed once durable, and its recorder asks the petitioner again by itself.
     deadline = time.monotonic() + 10
     while not rows(app, OutboxMessage, OutboxMessage.event == "review.rereview_requested"):
@@ -844,3 +827,27 @@ def test_petitioners_contact_details_never_reach_the_public(site):
         assert PETITIONER[1] not in answer.get_data(as_text=True), f"{page} shows the petitioner's email"
     # nor to the petitioner's own public page (their link shows their petition, not their address)
     assert PETITIONER[1] not in anonymous(app).get(path).get_data(as_text=True)
+
+
+def append_in_room(services, guid: str, words: str, origin: str, slug: str = PUBLISHED) -> None:
+    """Insert `words` before the final full stop of a unit's first paragraph, through the live room
+    (as a connection's edit is applied: durable, broadcast, attributed to `origin`)."""
+
+    def change(doc):
+        from pycrdt import XmlFragment
+
+        def find(node):
+            for child in node.children:
+                if getattr(child, "attributes", None) is not None and child.attributes.get("guid") == guid:
+                    return child
+                found = find(child) if hasattr(child, "children") else None
+                if found is not None:
+                    return found
+            return None
+
+        unit = find(doc.get("body", type=XmlFragment))
+        text = next(c for c in unit.children if c.tag == "p").children[0]
+        with doc.transaction(origin=origin):
+            text.insert(len(str(text)) - 1, words)
+
+    services.rooms.call(slug, change)

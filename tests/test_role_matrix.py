@@ -273,6 +273,23 @@ CASES: list[Case] = [
     case("provenance.coverage", "GET", EVERYONE),
     case("provenance.open_data_json", "GET", EVERYONE),
     case("provenance.open_data_csv", "GET", EVERYONE),
+    # --- open data downloads (editor.opendata)
+    case("opendata.units_csv", "GET", EVERYONE),
+    case("opendata.units_csv", "GET", SIGNED_IN, doc="draft", label="unpublished draft"),
+    case("opendata.document_json", "GET", EVERYONE),
+    case("opendata.document_json", "GET", SIGNED_IN, doc="draft", label="unpublished draft"),
+    case("opendata.petitions_csv", "GET", EVERYONE),
+    case("opendata.themes_csv", "GET", EVERYONE),
+    # --- full-text search (editor.search): drafts are filtered from the results, not refused
+    case("search.search_page", "GET", EVERYONE, query={"q": "agua"}),
+    case("search.search_api", "GET", EVERYONE, query={"q": "agua"}),
+    # --- the committee's weekly report and PDFs (editor.report)
+    case("report.page", "GET", COMMENTERS),
+    case("report.page", "GET", COMMENTERS, query={"week": "2016-W32"}, label="a past week"),
+    case("report.page", "GET", COMMENTERS, doc="draft", label="unpublished draft"),
+    case("report.pdf", "GET", COMMENTERS),
+    case("report.document_pdf", "GET", EVERYONE),
+    case("report.document_pdf", "GET", SIGNED_IN, doc="draft", label="unpublished draft"),
     case("provenance_api.unit_links", "GET", EVERYONE),
     case("provenance_api.unit_suggestions", "GET", EVERYONE),
     case("provenance_api.source_suggestions", "GET", EVERYONE),
@@ -635,8 +652,10 @@ def _to_login(response) -> bool:
 
 
 def _is_csrf_refusal(response) -> bool:
+    if response.status_code != 400:  # (and a PDF's body is not text)
+        return False
     body = response.get_data(as_text=True)
-    return response.status_code == 400 and ("CSRF" in body or "did not come from this site" in body)
+    return "CSRF" in body or "did not come from this site" in body
 
 
 def verdict(response, also_denied=()) -> str:
