@@ -85,7 +85,7 @@ def create_app(overrides: dict | None = None) -> Flask:
             app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"]  # one count across processes
     if not app.config.get("RATELIMIT_STORAGE_URI"):
         app.config["RATELIMIT_STORAGE_URI"] = "memory://"
-    from .collab import NAMESPACE, CollabNamespace, SocketHooks
+    from .collab import NAMESPACE, CollabNamespace, SocketHooks, SocketSessionInterface
 
     rooms = Rooms(
         store,
@@ -167,6 +167,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     install_outbox(app, engine)  # delivery thread: only in a process serving through a real server
 
     socketio.init_app(app)
+    app.session_interface = SocketSessionInterface()
     services.collab = CollabNamespace(NAMESPACE, services)
     socketio.on_namespace(services.collab)
     rooms.hooks.attribute = _edit_recorder(services)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from flask import current_app, request
+from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user
 from flask_socketio import Namespace, SocketIO, join_room, leave_room
 from pycrdt import Doc, XmlElement, XmlFragment, XmlText
@@ -201,6 +202,28 @@ def _touched_units(event, guids: set[str]) -> None:
                 inner = item.attributes.get("guid")
                 if inner:
                     guids.add(str(inner))
+
+
+class SocketSessionInterface(SecureCookieSessionInterface):
+    """Flask's cookie sessions, read once per live connection instead of once per message.
+
+    Flask-SocketIO pushes a request context for every event, over the environ of the
+    connection's handshake, and Flask then decodes and verifies the session cookie again (a
+    tenth of the server's CPU when a client types fast). For cookie sessions Flask-SocketIO
+    freezes the session at connection time anyway, so the decoded session is kept in that
+    environ and reused."""
+
+    _KEY = "constituent.socket_session"
+
+    def open_session(self, app, request):
+        environ = request.environ
+        known = environ.get(self._KEY)
+        if known is not None:
+            return known
+        session = super().open_session(app, request)
+        if session is not None and request.path.startswith("/socket.io"):
+            environ[self._KEY] = session
+        return session
 
 
 def report_error(socketio: SocketIO, sid: str, document: str | None, code: str, message: str) -> None:
