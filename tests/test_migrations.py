@@ -21,6 +21,7 @@ import pytest
 import sqlalchemy
 from click.testing import CliRunner
 from conftest import SMALL_BODY, require
+from test_stages import text_node_in
 from pycrdt import Doc, Map, XmlFragment
 from sqlalchemy import inspect, select, text
 
@@ -143,21 +144,6 @@ def _sign_in(app, email: str):
     return http
 
 
-def _text_node(body, guid: str):
-    def find(node):
-        for child in node.children:
-            if hasattr(child, "attributes") and child.attributes.get("guid") == guid:
-                return child
-            if hasattr(child, "children"):
-                found = find(child)
-                if found is not None:
-                    return found
-        return None
-
-    unit = find(body)
-    return next(c for c in unit.children if getattr(c, "tag", None) == "p").children[0]
-
-
 def _live_edit(app, slug: str, words: str) -> None:
     """Ana joins the document over /collab, syncs, and types `words` at the start of an article."""
     services = app.extensions["constituent"]
@@ -177,7 +163,7 @@ def _live_edit(app, slug: str, words: str) -> None:
     assert "Toda persona tiene derecho a moverse." in str(body)
     before = doc.get_state()
     with doc.transaction():
-        _text_node(body, MOBILITY).insert(0, words)
+        text_node_in(body, MOBILITY).insert(0, words)
     client.emit("y", slug, protocol.sync_update(doc.get_update(before)), namespace=NS)
     services.rooms.call(slug, lambda _doc: None)
     refused = [e for e in client.get_received(NS) if e["name"] not in ("y", "awareness")]

@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 import requests
 from conftest import ACCOUNTS, DRAFT, PASSWORD, PUBLISHED, ROOT, LiveServer, free_port
+from test_stages import text_node_in
 from pycrdt import XmlText
 from sqlalchemy import create_engine, select
 
@@ -836,17 +837,7 @@ def append_in_room(services, guid: str, words: str, origin: str, slug: str = PUB
     def change(doc):
         from pycrdt import XmlFragment
 
-        def find(node):
-            for child in node.children:
-                if getattr(child, "attributes", None) is not None and child.attributes.get("guid") == guid:
-                    return child
-                found = find(child) if hasattr(child, "children") else None
-                if found is not None:
-                    return found
-            return None
-
-        unit = find(doc.get("body", type=XmlFragment))
-        text = next(c for c in unit.children if c.tag == "p").children[0]
+        text = text_node_in(doc.get("body", type=XmlFragment), guid)
         with doc.transaction(origin=origin):
             text.insert(len(str(text)) - 1, words)
 

@@ -32,7 +32,9 @@ def _advance(session, server, expect: str | None = None, slug: str = PUBLISHED):
     return session.post(f"{server.url}/api/v1/documents/{slug}/stages/advance", json=body, timeout=30)
 
 
-def _text_node(client, guid: str) -> XmlText:
+def text_node_in(body, guid: str) -> XmlText:
+    """The text of the first paragraph of the unit `guid` in a document body (XmlFragment)."""
+
     def find(node):
         for child in node.children:
             if hasattr(child, "attributes") and child.attributes.get("guid") == guid:
@@ -43,9 +45,13 @@ def _text_node(client, guid: str) -> XmlText:
                     return found
         return None
 
-    unit = find(client.body)
+    unit = find(body)
     paragraph = next(c for c in unit.children if getattr(c, "tag", None) == "p")
     return paragraph.children[0]
+
+
+def _text_node(client, guid: str) -> XmlText:
+    return text_node_in(client.body, guid)
 
 
 def _append(client, guid: str, words: str) -> None:
