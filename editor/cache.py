@@ -37,7 +37,6 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
-import weakref
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -48,7 +47,6 @@ from flask import Response, current_app, make_response, request, session
 from flask_babel import get_locale
 from flask_login import current_user
 from sqlalchemy import BigInteger, Connection, Integer, bindparam, event, func, inspect, select
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from crdt.store import crdt_snapshot, crdt_update
@@ -82,26 +80,6 @@ _generations = CacheGeneration.__table__
 
 
 # --- the relational generation: bumped by every commit that changes a document's rows ---------
-
-_ready: weakref.WeakSet = weakref.WeakSet()
-_ready_lock = threading.Lock()
-
-
-def _ensure_table(connection: Connection) -> None:
-    """Create cache_generation where a database predates it (migrations create it otherwise)."""
-    engine = connection.engine
-    if engine in _ready:
-        return
-    with _ready_lock:
-        if engine not in _ready:
-            if not inspect(connection).has_table(_generations.name):
-                try:
-                    _generations.create(connection, checkfirst=True)
-                except DBAPIError:
-                    if not inspect(connection).has_table(_generations.name):  # not a race: a real error
-                        raise
-            _ready.add(engine)
-
 
 def _touches(session: Session, obj: Any, new: bool, deleted: bool) -> int | None:
     """The document a flushed object belongs to, EVERYTHING, or None when no page shows it."""
@@ -190,7 +168,6 @@ def _after_rollback(session: Session) -> None:
 
 def bump(connection: Connection, documents) -> None:
     """Count one more change for each document (in the caller's transaction)."""
-    _ensure_table(connection)
     rows = [{"document_id": d, "generation": 1} for d in sorted(documents)]
     if connection.dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
@@ -225,7 +202,6 @@ _STATE = _state_query()
 
 def state_of(db, document: Document) -> tuple:
     """The document's state as the database holds it now: text (store) and relational generation."""
-    _ensure_table(db.connection())
     row = db.execute(_STATE, {"slug": document.slug, "document": document.id, "everything": EVERYTHING}).one()
     snapshot_id, compacted_at, count, highest, mine, everything = row
     return (snapshot_id, str(compacted_at), count, highest, mine or 0, everything or 0)

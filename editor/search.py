@@ -159,7 +159,8 @@ def current_engine(app: Flask):
 
 
 def create_schema(engine) -> Backend:
-    Base.metadata.create_all(engine, tables=[search_entry, search_state])
+    """What migrations cannot describe portably: SQLite's FTS5 table, or PostgreSQL's tsvector
+    column and its index (the tables themselves come from editor/migrations)."""
     dialect = engine.dialect.name
     if dialect == "sqlite":
         with engine.begin() as conn:
