@@ -95,27 +95,11 @@ class ServerProcess(LiveServer):
     """conftest's LiveServer with `constituent serve` options (--threads, --database, --redis)."""
 
     def __init__(self, instance: Path, env_extra: dict | None = None, args: list[str] | None = None) -> None:
-        super().__init__(instance, {**BENCH_ENV, **(env_extra or {})})
-        self.args = list(args or [])
+        super().__init__(instance, {**BENCH_ENV, **(env_extra or {})}, args)
 
     def start(self, timeout: float = 60) -> "ServerProcess":
-        import requests
-
-        log = open(self.instance / "server.log", "ab")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "editor", "serve", "--port", str(self.port), *self.args],
-            cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-        )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError("server exited:\n" + (self.instance / "server.log").read_text()[-3000:])
-            try:
-                if requests.get(self.url + "/api/v1/documents", timeout=1).status_code == 200:
-                    return self
-            except requests.RequestException:
-                time.sleep(0.1)
-        raise RuntimeError("server did not start")
+        super().start(timeout)
+        return self
 
 
 class BenchServer:

@@ -109,16 +109,19 @@ class RedisFanout:
     def watch(self, document: str, cursor: str) -> None:
         with self._lock:
             self._cursors[document] = cursor
-            for seen in [k for k in self._seen if k[0] == document]:
-                del self._seen[seen]
+            self._forget_sequences(document)
         self._start()
         self._poke()
 
     def unwatch(self, document: str) -> None:
         with self._lock:
             self._cursors.pop(document, None)
-            for seen in [k for k in self._seen if k[0] == document]:
-                del self._seen[seen]
+            self._forget_sequences(document)
+
+    def _forget_sequences(self, document: str) -> None:
+        """(Under the lock.) Start counting the document's publishers afresh: a new cursor."""
+        for seen in [k for k in self._seen if k[0] == document]:
+            del self._seen[seen]
 
     def publish(self, document: str, publisher: str, seq: int, kind: bytes, items: list[bytes]) -> bool:
         """Add one entry to the document's stream; False (logged) when Redis is unavailable.
@@ -216,8 +219,7 @@ class RedisFanout:
             with self._lock:
                 if document in self._cursors:
                     self._cursors[document] = last[0][0].decode() if last else "0-0"
-                    for seen in [k for k in self._seen if k[0] == document]:
-                        del self._seen[seen]
+                    self._forget_sequences(document)
         self.connected.set()
         if after_failure:
             log.info("fan-out: Redis is back; healing %d open documents from the store", len(documents))

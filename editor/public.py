@@ -62,6 +62,17 @@ def visible_document(slug: str) -> Document:
     return document
 
 
+def staff_document(slug: str, may) -> Document:
+    """The document for a page only some roles see (`may(user, document)`): 404 where it is
+    invisible, the sign-in page for the public, 403 for other roles."""
+    document = visible_document(slug)
+    if not current_user.is_authenticated:
+        abort(redirect(url_for("accounts.login", next=request.full_path if request.query_string else request.path)))
+    if not may(current_user, document):
+        abort(403)
+    return document
+
+
 @bp.route("/favicon.ico")
 def favicon():
     """Browsers ask for /favicon.ico whatever the page says (e.g. the standalone HTML export)."""

@@ -28,7 +28,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 
-from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, render_template, request
 from flask_babel import format_date, format_decimal, format_percent
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -38,7 +38,7 @@ from sqlalchemy import select
 from akoma_ntoso import iter_units
 
 from . import current_services, permissions
-from .documents import get_document, read_live
+from .documents import read_live
 from .models import Document, User
 
 bp = Blueprint("report", __name__)
@@ -587,14 +587,9 @@ def can_see_report(document: Document) -> bool:
 
 def _report_document(slug: str) -> Document:
     """The document, for the drafting committee, legal advisers and administrators; else 404, login or 403."""
-    document = get_document(current_services().db, slug)
-    if document is None or not permissions.can_read(current_user, document):
-        abort(404)
-    if not current_user.is_authenticated:
-        abort(redirect(url_for("accounts.login", next=request.full_path if request.query_string else request.path)))
-    if not can_read_report(current_user, document):
-        abort(403)
-    return document
+    from .public import staff_document
+
+    return staff_document(slug, can_read_report)
 
 
 def _report_or_400(document: Document):

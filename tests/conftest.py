@@ -113,8 +113,9 @@ def seed_instance(instance: Path, database_url: str | None = None) -> None:
 class LiveServer:
     """`constituent serve` in a subprocess over a given instance folder."""
 
-    def __init__(self, instance: Path, env_extra: dict | None = None) -> None:
+    def __init__(self, instance: Path, env_extra: dict | None = None, args: list[str] | None = None) -> None:
         self.instance = instance
+        self.args = list(args or [])  # more `constituent serve` options (--threads, --database, --redis)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {
@@ -126,13 +127,13 @@ class LiveServer:
         }
         self.process: subprocess.Popen | None = None
 
-    def start(self) -> "LiveServer":
+    def start(self, timeout: float = 30) -> "LiveServer":
         log = open(self.instance / "server.log", "ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "editor", "serve", "--port", str(self.port)],
+            [sys.executable, "-m", "editor", "serve", "--port", str(self.port), *self.args],
             cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
         )
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError("server exited:\n" + (self.instance / "server.log").read_text()[-3000:])

@@ -25,7 +25,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from akoma_ntoso import iter_units
 
 from .. import current_services, permissions
-from ..documents import get_document, read_live
+from ..documents import read_live
 from ..models import Document, Notification
 from .labels import action_label, relation_label
 from .links import links_of_source
@@ -121,14 +121,9 @@ class BlankForm(FlaskForm):
 
 def _staff_document(slug: str) -> Document:
     """The document, for a committee member or an administrator; else 404, login or 403."""
-    document = get_document(current_services().db, slug)
-    if document is None or not permissions.can_read(current_user, document):
-        abort(404)
-    if not current_user.is_authenticated:
-        abort(redirect(url_for("accounts.login", next=request.full_path if request.query_string else request.path)))
-    if not permissions.can_edit(current_user, document):
-        abort(403)
-    return document
+    from ..public import staff_document
+
+    return staff_document(slug, permissions.can_edit)
 
 
 def _petition_or_404(document: Document, petition_id: int):
