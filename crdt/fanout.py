@@ -194,6 +194,9 @@ class RedisFanout:
             except redis.RedisError as exc:
                 if healthy:
                     log.warning("fan-out: lost Redis (%s); reconnecting", exc)
+                elif not failed:  # never reached it since this process started
+                    log.warning("fan-out: cannot reach Redis at %s (%s); serving this process's "
+                                "clients alone and retrying", redis.connection.parse_url(self.url).get("host", "?"), exc)
                 healthy, failed = False, True
                 self.connected.clear()
                 self._stop.wait(backoff)

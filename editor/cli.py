@@ -266,10 +266,15 @@ def _schema_errors():
 
     from .schema import SchemaError
 
+    from sqlalchemy.exc import OperationalError
+
     try:
         yield
     except (SchemaError, CommandError) as exc:
         raise click.ClickException(str(exc)) from None
+    except OperationalError as exc:  # no server there, no such database, refused credentials…
+        reason = str(exc.orig or exc).strip().splitlines()[0]
+        raise click.ClickException(f"cannot reach the database: {reason}") from None
 
 
 def _shown(url: str) -> str:
