@@ -167,12 +167,14 @@ def engine_for(url_or_engine: str | Engine) -> tuple[Engine, bool]:
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 
+    from .db import use_wal
+
     @event.listens_for(engine, "connect")
     def _connect(dbapi_connection, _record):
         dbapi_connection.isolation_level = None  # the driver's own transaction handling skips DDL
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA busy_timeout=30000")
-        cursor.execute("PRAGMA journal_mode=WAL")
+        use_wal(cursor)
         cursor.execute("PRAGMA foreign_keys=OFF")
         cursor.close()
 
