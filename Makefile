@@ -21,7 +21,7 @@ web/node_modules/.installed: web/package.json web/package-lock.json
 	touch $@
 
 tests/yjs_client/node_modules/.installed: tests/yjs_client/package.json tests/yjs_client/package-lock.json
-	cd tests/yjs_client && npm ci --no-audit --no-fund --loglevel=error
+	cd tests/yjs_client && npm ci --no-audit --no-fund --loglevel=error --omit=optional
 	touch $@
 
 demo: $(STAMP)

@@ -161,6 +161,25 @@ def decode_state_vector(data: bytes) -> dict[int, int]:
     return vector
 
 
+def encode_state_vector(vector: dict[int, int]) -> bytes:
+    return _varuint(len(vector)) + b"".join(_varuint(client) + _varuint(clock) for client, clock in vector.items())
+
+
+def first_block(update: bytes) -> tuple[int, int, int] | None:
+    """(structs, client id, first clock) of an update's first client block, or None if it has none.
+
+    Yjs writes one block per client, highest client id first; an update made by one client (the
+    usual case) has one block. Only the header is read: nothing is decoded past it."""
+    reader = _Reader(update)
+    try:
+        if reader.varuint() == 0:
+            return None
+        structs = reader.varuint()
+        return structs, reader.varuint(), reader.varuint()
+    except ProtocolError:
+        return None
+
+
 def _varuint(value: int) -> bytes:
     out = bytearray()
     while value > 0x7F:
@@ -199,3 +218,4 @@ def encode_awareness(entries: list[AwarenessEntry]) -> bytes:
 
 
 EMPTY_UPDATE = b"\x00\x00"
+EMPTY_STATE_VECTOR = b"\x00"  # what a new client with an empty document sends in its step 1

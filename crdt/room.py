@@ -22,12 +22,12 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from pycrdt import Doc
+from pycrdt import Doc, get_update
 
 from . import protocol
 from .fanout import AWARENESS, REMOTE, UPDATES
-from .presence import Presence
-from .protocol import AwarenessMessage, ProtocolError, SyncMessage, SyncStep
+from .presence import Identity, Presence
+from .protocol import AwarenessMessage, ProtocolError, SyncMessage, SyncStep, decode_state_vector, first_block
 from .store import UpdateStore
 
 log = logging.getLogger(__name__)
@@ -74,6 +74,12 @@ class RoomSettings:
     queue_limit: int = 20_000  # messages waiting before a sender is told to slow down
     store_retries: tuple[float, ...] = (0.05, 0.25, 1.0)
     heal_interval: float = 0.0  # with fan-out: seconds between safety heals against the store (0: never)
+    # Sync replies (step 2) per connection: a byte budget refilled at this rate, holding at most
+    # the burst (or two whole documents, if larger). 0: no limit. Bounds what a flood of step 1
+    # messages can make the server send to one connection.
+    sync_bytes_per_second: float = 64 * 1024
+    sync_burst_bytes: int = 4 << 20
+    followers_interval: float = 1.0  # at most one follower-count update per this many seconds
 
 
 @dataclass
@@ -83,10 +89,37 @@ class _Batch:
     origins: list[str | None] = field(default_factory=list)  # who sent each update (its connection)
 
 
+def _new_blocks(update: bytes, doc: Doc) -> list[tuple[int, int, int]]:
+    """(structs, client id, first clock) of every client block of `update` that `doc` lacks.
+
+    Yjs orders blocks by client id, so a refused client's structs can sit behind another's: each
+    client found is stripped (as if `doc` had all of it) and the rest looked at again."""
+    state = decode_state_vector(doc.get_state())
+    blocks = []
+    for _ in range(64):
+        block = first_block(get_update(update, protocol.encode_state_vector(state)))
+        if block is None:
+            return blocks
+        blocks.append(block)
+        state[block[1]] = 1 << 53
+    raise ValueError("the update carries changes of more than 64 clients the document lacks")
+
+
 class Room:
     def __init__(self, name: str, store: UpdateStore, hooks: RoomHooks, settings: RoomSettings | None = None,
-                 fanout=None):
+                 fanout=None, refused_clients: set[int] | None = None):
         self.name = name
+        # Yjs client ids whose updates were refused (a connection that could not write sent them):
+        # their updates are refused for good, so a refused edit never lands later (kept by Rooms
+        # across evictions of this room).
+        self.refused_clients: set[int] = refused_clients if refused_clients is not None else set()
+        self._tainted: set[str] = set()  # connections that had a write refused: never writers again
+        self._full_state: bytes | None = None  # sync step 2 of the whole document, for new followers
+        self._budgets: dict[str, list[float]] = {}  # connection -> [bytes left, last refill]
+        self._reload = False  # an update could not integrate: reload the replica from the store
+        self._followers_dirty = False
+        self._followers_sent = 0.0
+        self._subscription: Any = None
         self.fanout = fanout  # crdt.fanout.RedisFanout: other processes holding this document
         self._publisher = uuid.uuid4().hex[:12]
         self._published = 0  # publications attempted (their sequence numbers)
@@ -122,8 +155,21 @@ class Room:
     def connection_count(self) -> int:
         return len(self._connections)
 
-    def join(self, connection: str, can_write: bool) -> None:
-        self._put(("join", connection, can_write))
+    def join(self, connection: str, can_write: bool, identity: Identity | None = None) -> None:
+        """Add a connection, or re-decide its right to write. `identity` is who the server says it
+        is in presence (None: keep what it was, or relay its awareness as sent)."""
+        self._put(("join", connection, can_write, identity))
+
+    def receive_nowait(self, connection: str, payload: object) -> None:
+        """Like `receive`, but never waits (for an event loop): a full queue raises ProtocolError."""
+        message = protocol.decode(payload)
+        if self.closed.is_set():
+            raise RoomClosed(f"document {self.name} is not open")
+        self.last_active = time.monotonic()
+        try:
+            self._queue.put_nowait(("message", connection, message))
+        except queue.Full:
+            raise ProtocolError("overloaded", "too many messages waiting; slow down") from None
 
     def leave(self, connection: str) -> None:
         self._put(("leave", connection))
@@ -209,9 +255,12 @@ class Room:
                 timeout = 0.0
             elif self.fanout is not None and settings.heal_interval:
                 timeout = min(timeout, max(0.1, settings.heal_interval - (time.monotonic() - self._last_heal)))
+            if self._followers_dirty:
+                timeout = min(timeout, max(0.05, settings.followers_interval - (time.monotonic() - self._followers_sent)))
             try:
                 first = self._queue.get(timeout=timeout) if timeout else self._queue.get_nowait()
             except queue.Empty:
+                self._send_followers()
                 if self._needs_heal or self._healing_due():
                     self._process([("heal",)])
                 if time.monotonic() - self._last_resync >= settings.resync_interval:
@@ -272,6 +321,46 @@ class Room:
             self.hooks.on_change(self.name, doc)
             if self._log_length >= self.settings.compact_every:
                 self._compact()
+        if self._reload:
+            self._reload_replica()
+        self._send_followers()
+
+    def _send_followers(self) -> None:
+        """Tell everyone how many anonymous followers there are (at most once per interval)."""
+        if not self._followers_dirty or time.monotonic() - self._followers_sent < self.settings.followers_interval:
+            return
+        self._followers_dirty = False
+        self._followers_sent = time.monotonic()
+        message = self.presence.followers_message()
+        if message is not None:
+            try:
+                self.hooks.broadcast(self.name, message, None)
+            except Exception:
+                log.exception("room %s: sending the follower count failed", self.name)
+
+    def _reload_replica(self) -> None:
+        """Replace the replica with the store's text: an update that can never integrate (its
+        structs wait for something that does not exist) is dropped from memory. The store never
+        had it: a transaction that integrates nothing logs nothing."""
+        self._reload = False
+        try:
+            loaded = self.store.load(self.name)
+        except Exception:
+            log.exception("room %s: could not reload from the store; the pending update stays in memory", self.name)
+            return
+        if self._doc is not None and self._subscription is not None:
+            self._doc.unobserve(self._subscription)
+        try:
+            self.hooks.on_close(self.name)
+        except Exception:
+            log.exception("room %s: on_close hook failed", self.name)
+        self._doc = loaded.doc
+        self._last_update_id = loaded.last_update_id
+        self._log_length = loaded.log_length
+        self._full_state = None
+        self._subscription = self._doc.observe(self._on_transaction)
+        self.hooks.on_load(self.name, self._doc)
+        log.info("room %s: replica reloaded from the store (an unintegrable update was dropped)", self.name)
 
     def _handle(self, doc: Doc, item: tuple[Any, ...], batch: _Batch) -> None:
         kind = item[0]
@@ -284,8 +373,15 @@ class Room:
             else:
                 self._handle_awareness(connection, message, batch)
         elif kind == "join":
-            _, connection, can_write = item
+            _, connection, can_write, identity = item
+            if can_write and connection in self._tainted:
+                can_write = False
+                self._refuse(batch, connection, "resync-required",
+                             "this connection sent changes while it could not write, and they were refused: "
+                             "reload to edit from the server's text")
             self._connections[connection] = can_write
+            if self.presence.admit(connection, identity):
+                self._followers_dirty = True
             step1 = protocol.sync_step1(doc.get_state())
             batch.outbox.append(lambda: self.hooks.send(self.name, connection, step1))
             present = self.presence.snapshot()
@@ -294,6 +390,10 @@ class Room:
         elif kind == "leave":
             _, connection = item
             self._connections.pop(connection, None)
+            self._budgets.pop(connection, None)
+            self._tainted.discard(connection)
+            if self.presence.is_follower(connection):
+                self._followers_dirty = True
             gone = self.presence.drop(connection)
             if gone:
                 batch.outbox.append(lambda: self.hooks.broadcast(self.name, gone, None))
@@ -317,18 +417,50 @@ class Room:
 
     def _handle_sync(self, doc: Doc, connection: str, message: SyncMessage, batch: _Batch) -> None:
         if message.step == SyncStep.STEP1:
-            try:
-                missing = doc.get_update(message.data)
-            except ValueError as exc:
-                self._refuse(batch, connection, "malformed", f"bad state vector: {exc}")
+            if message.data == protocol.EMPTY_STATE_VECTOR:  # a new follower: the whole document, cached
+                if self._full_state is None:
+                    self._full_state = protocol.sync_step2(doc.get_update())
+                reply = self._full_state
+            else:
+                try:
+                    reply = protocol.sync_step2(doc.get_update(message.data))
+                except ValueError as exc:
+                    self._refuse(batch, connection, "malformed", f"bad state vector: {exc}")
+                    return
+            if not self._spend(connection, len(reply)):
+                self._refuse(batch, connection, "rate-limited",
+                             "too many requests for the document's state; wait before asking again")
                 return
-            reply = protocol.sync_step2(missing)
             batch.outbox.append(lambda: self.hooks.send(self.name, connection, reply))
             return
         if message.data == protocol.EMPTY_UPDATE:
             return
         if not self._connections.get(connection, False):
+            if connection in self._connections:
+                # Never again a writer on this connection, and never these Yjs clients' updates:
+                # whatever later happens to its rights, the refused edit does not land.
+                self._tainted.add(connection)
+                try:
+                    self.refused_clients.update(client for _s, client, _c in _new_blocks(message.data, doc))
+                except ValueError:
+                    pass
             self._refuse(batch, connection, "read-only", "you may read this document but not change it")
+            return
+        try:
+            blocks = _new_blocks(message.data, doc)
+        except ValueError as exc:
+            self._refuse(batch, connection, "malformed-update", f"update refused: {exc}")
+            return
+        if any(client in self.refused_clients for _s, client, _c in blocks):
+            self._refuse(batch, connection, "resync-required",
+                         "changes from this client were refused earlier; reload to edit from the server's text")
+            return
+        have = decode_state_vector(doc.get_state()) if blocks else {}
+        if any(clock > have.get(client, 0) for _s, client, clock in blocks):
+            # An earlier update of this client never arrived (refused for rate, lost): do not keep
+            # this one pending; ask the client for everything we lack instead.
+            step1 = protocol.sync_step1(doc.get_state())
+            batch.outbox.append(lambda: self.hooks.send(self.name, connection, step1))
             return
         self._origin = connection
         try:
@@ -337,8 +469,39 @@ class Room:
                 doc.apply_update(message.data)
         except ValueError as exc:
             self._refuse(batch, connection, "malformed-update", f"update refused: {exc}")
+            return
         finally:
             self._origin = None
+        if blocks:
+            after = decode_state_vector(doc.get_state())
+            stuck = [(client, clock) for _s, client, clock in blocks if after.get(client, 0) <= clock]
+            if stuck:
+                # Its structs refer to something that does not exist (e.g. an offset inside a
+                # multi-byte character): Yjs would keep them pending forever, silently. Say so, and
+                # drop them (the replica reloads from the store, which never had them).
+                log.warning("document %s: an update from connection %s cannot integrate (client %d, clock %d); "
+                            "dropped", self.name, connection, *stuck[0])
+                self._refuse(batch, connection, "unintegrable",
+                             "your last change refers to text the document does not have and was not saved; "
+                             "reload to continue from the server's text")
+                self._reload = True
+
+    def _spend(self, connection: str, size: int) -> bool:
+        """Take `size` bytes from the connection's sync budget; False if it has not enough."""
+        rate = self.settings.sync_bytes_per_second
+        if not rate:
+            return True
+        capacity = max(float(self.settings.sync_burst_bytes), 2.0 * len(self._full_state or b""), float(size))
+        now = time.monotonic()
+        bucket = self._budgets.get(connection)
+        if bucket is None:
+            bucket = self._budgets[connection] = [capacity, now]
+        bucket[0] = min(capacity, bucket[0] + (now - bucket[1]) * rate)
+        bucket[1] = now
+        if bucket[0] < size:
+            return False
+        bucket[0] -= size
+        return True
 
     def _handle_awareness(self, connection: str, message: AwarenessMessage, batch: _Batch) -> None:
         try:
@@ -396,6 +559,8 @@ class Room:
     def _on_transaction(self, event: Any) -> None:
         update = event.update
         batch = self._batch
+        if update != protocol.EMPTY_UPDATE:
+            self._full_state = None
         if batch is None or update == protocol.EMPTY_UPDATE:
             return
         if self._remote:  # another process's update: already stored; only relay it here

@@ -31,6 +31,9 @@ class Rooms:
         self.settings = settings or RoomSettings()
         self.idle_seconds = idle_seconds
         self._rooms: dict[str, Room] = {}
+        # Per document: Yjs client ids whose updates were refused, kept across evictions (a client
+        # that keeps a refused edit and comes back after its room closed is still refused).
+        self._refused_clients: dict[str, set[int]] = {}
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._reaper: threading.Thread | None = None
@@ -44,7 +47,8 @@ class Rooms:
             # The stream position is taken before the room reads the store: whatever another
             # process publishes later is read from the stream, the rest was loaded.
             cursor = self.fanout.cursor(name) if self.fanout is not None else None
-            room = Room(name, self.store, self.hooks, self.settings, fanout=self.fanout)
+            room = Room(name, self.store, self.hooks, self.settings, fanout=self.fanout,
+                        refused_clients=self._refused_clients.setdefault(name, set()))
             self._rooms[name] = room
             if self.fanout is not None:
                 self.fanout.watch(name, cursor)

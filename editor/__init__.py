@@ -41,6 +41,7 @@ class Services:
     rooms: Rooms
     socketio: SocketIO
     collab: object = None  # the CollabNamespace (editor.collab), set once the app is wired
+    live: object = None  # the /yjs endpoint (editor.live.LiveEndpoint)
 
 
 def create_app(overrides: dict | None = None) -> Flask:
@@ -166,6 +167,12 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     install_outbox(app, engine)  # delivery thread: only in a process serving through a real server
 
+    from .live import install as install_live
+
+    # /yjs/<slug>: raw y-protocols WebSockets on the live hub's event loop. Installed inside
+    # Flask-SocketIO's middleware, which hands the application a copy of the environ.
+    install_live(app, services)
+    rooms.hooks.live = services.live
     socketio.init_app(app)
     app.session_interface = SocketSessionInterface()
     services.collab = CollabNamespace(NAMESPACE, services)

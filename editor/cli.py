@@ -212,6 +212,36 @@ def users_role(email: str, role: str) -> None:
     click.echo(f"{user.email}: {before} -> {role}")
 
 
+@users.command("token")
+@click.argument("email")
+@click.option("--days", default=30.0, show_default=True, type=float, help="how long the token stays valid")
+def users_token(email: str, days: float) -> None:
+    """Print a token with which a program opens live connections as this account.
+
+    Pass it as `?token=…` (y-websocket's WebsocketProvider: `params: {token}`) or as
+    `Authorization: Bearer …` to ws://HOST/yjs/<slug>. It has the account's rights at each
+    connection, and stops working when it expires, when the account signs out everywhere or
+    is deactivated."""
+    from sqlalchemy import select
+
+    from . import create_app
+    from .live import make_token
+    from .models import User
+
+    app = create_app()
+    services = services_of(app)
+    user = services.db.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None or not user.active:
+        raise click.ClickException(f"no active account has the email {email}")
+    if days <= 0:
+        raise click.ClickException("--days must be positive")
+    with app.app_context():
+        token = make_token(user, days)
+    audit.record(services.engine, "account.token_issued", actor=audit.cli_actor(), target=f"user:{user.id}",
+                 detail={"days": days})
+    click.echo(token)
+
+
 @main.group("audit")
 def audit_group() -> None:
     """The hash-chained audit log."""

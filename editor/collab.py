@@ -21,6 +21,8 @@ from pycrdt import Doc, XmlElement, XmlFragment, XmlText
 
 from akoma_ntoso import plan_guid_repairs
 from crdt.fanout import REMOTE
+from crdt.hub import PREFIX as LIVE_PREFIX
+from crdt.presence import Identity
 from crdt.protocol import ProtocolError
 from crdt.room import RoomClosed, RoomHooks
 from crdt.xmltree import element_at, fragment_to_etree
@@ -52,6 +54,8 @@ class SocketHooks(RoomHooks):
 
     def __init__(self, socketio: SocketIO) -> None:
         self.socketio = socketio
+        #: The /yjs endpoint (editor.live.LiveEndpoint): connections whose id starts with LIVE_PREFIX.
+        self.live = None
         #: connection (sid) → account id, set by CollabNamespace when a connection joins.
         self.accounts: dict[str, int] = {}
         #: (connection, slug) → who is behind it (the audit log's actor).
@@ -67,15 +71,25 @@ class SocketHooks(RoomHooks):
         self._watches: dict[str, tuple[XmlFragment, object]] = {}
 
     def send(self, room: str, connection: str, payload: bytes) -> None:
+        if connection.startswith(LIVE_PREFIX):
+            if self.live is not None:
+                self.live.send(connection, payload)
+            return
         self.socketio.emit("y", (room, payload), to=connection, namespace=NAMESPACE)
 
     def broadcast(self, room: str, payload: bytes, skip: str | None) -> None:
+        if self.live is not None:
+            self.live.broadcast(room, payload, skip)
         self.socketio.emit("y", (room, payload), to=channel(room), skip_sid=skip, namespace=NAMESPACE)
 
     def report(self, room: str, connection: str, code: str, message: str) -> None:
         log.warning("document %s: refused a message from connection %s: %s (%s)", room, connection, code, message)
-        if code == "read-only":
-            self.refused(room, connection, "read-only")
+        if code in ("read-only", "resync-required", "unintegrable"):
+            self.refused(room, connection, code)
+        if connection.startswith(LIVE_PREFIX):
+            if self.live is not None:
+                self.live.report(connection, room, code, message)
+            return
         report_error(self.socketio, connection, room, code, message)
 
     def _actor(self, room: str, connection: str | None) -> audit.Actor:
@@ -226,6 +240,15 @@ class SocketSessionInterface(SecureCookieSessionInterface):
         return session
 
 
+def presence_identity(user) -> Identity:
+    """Who a connection is in presence: its account's name and colour, or an anonymous follower."""
+    if getattr(user, "is_authenticated", False):
+        from .accounts import palette_colour
+
+        return Identity(name=user.name or user.email, color=palette_colour(user.id), anonymous=False)
+    return Identity(anonymous=True)
+
+
 def report_error(socketio: SocketIO, sid: str, document: str | None, code: str, message: str) -> None:
     socketio.emit("error", {"document": document, "code": code, "message": message}, to=sid, namespace=NAMESPACE)
 
@@ -243,6 +266,61 @@ class CollabNamespace(Namespace):
 
     def _error(self, document, code: str, message: str) -> None:
         report_error(self.socketio, request.sid, document, code, message)
+
+    # --- connections of either endpoint (/collab Socket.IO sids, /yjs hub ids) --------------------
+
+    def attach(self, sid: str, slug: str, account: int | None, session_token: str | None, acting: str,
+               ip: str) -> None:
+        """A /yjs connection joined `slug`: within reach of rights changes, audited like /collab's."""
+        self.hooks.peers[(sid, slug)] = Peer(account, acting, ip)
+        with self._lock:
+            self._joined.setdefault(sid, set()).add(slug)
+            if account is not None:
+                self._session_tokens[sid] = session_token or ""
+        if account is not None:
+            self.hooks.accounts[sid] = account
+
+    def forget_connection(self, sid: str) -> None:
+        """A connection went away: leave its rooms, log its refused writes not logged yet."""
+        with self._lock:
+            slugs = self._joined.pop(sid, set())
+            self._buckets.pop(sid, None)
+            self._session_tokens.pop(sid, None)
+        self.hooks.accounts.pop(sid, None)
+        for key_sid, slug in [key for key in list(self.hooks.peers) if key[0] == sid]:
+            self.hooks.forget(slug, key_sid)  # refused writes not logged yet, also for documents never joined
+        for slug in slugs:
+            room = self.services.rooms.peek(slug)
+            if room is not None:
+                try:
+                    room.leave(sid)
+                except (RoomClosed, ProtocolError):
+                    pass
+
+    def connections_of(self, slug: str) -> list[str]:
+        with self._lock:
+            return [sid for sid, slugs in self._joined.items() if slug in slugs]
+
+    def emit_to(self, sid: str, event: str, data: dict) -> None:
+        """A panel event (stage, comments, provenance, amendment…) to one connection."""
+        if sid.startswith(LIVE_PREFIX):
+            if self.hooks.live is not None:
+                self.hooks.live.emit(sid, event, data)
+            return
+        self.socketio.emit(event, data, to=sid, namespace=NAMESPACE)
+
+    def emit_document(self, slug: str, event: str, data: dict) -> None:
+        """A panel event to every connection open on the document, on both endpoints."""
+        if self.hooks.live is not None:
+            self.hooks.live.emit_room(slug, event, data)
+        self.socketio.emit(event, data, to=channel(slug), namespace=NAMESPACE)
+
+    def disconnect_connection(self, sid: str) -> None:
+        if sid.startswith(LIVE_PREFIX):
+            if self.hooks.live is not None:
+                self.hooks.live.disconnect(sid)
+            return
+        self.socketio.server.disconnect(sid, namespace=NAMESPACE)
 
     def _sent_by_the_client(self) -> bool:
         """True when `connect` or `disconnect` is an event a client sent under that name (a crafted
@@ -280,20 +358,7 @@ class CollabNamespace(Namespace):
     def on_disconnect(self, reason=None, *_extra):
         if self._sent_by_the_client():
             return  # it must not take the connection out of the reach of rights changes
-        with self._lock:
-            slugs = self._joined.pop(request.sid, set())
-            self._buckets.pop(request.sid, None)
-            self._session_tokens.pop(request.sid, None)
-        self.hooks.accounts.pop(request.sid, None)
-        for sid, slug in [key for key in list(self.hooks.peers) if key[0] == request.sid]:
-            self.hooks.forget(slug, sid)  # refused writes not logged yet, also for documents never joined
-        for slug in slugs:
-            room = self.services.rooms.peek(slug)
-            if room is not None:
-                try:
-                    room.leave(request.sid)
-                except (RoomClosed, ProtocolError):
-                    pass
+        self.forget_connection(request.sid)
 
     def on_join(self, data=None, *_extra):
         slug = data.get("document") if isinstance(data, dict) else None
@@ -318,7 +383,7 @@ class CollabNamespace(Namespace):
         self.hooks.peers[(request.sid, slug)] = Peer(account, acting or "public", request.remote_addr or "")
         for _attempt in range(3):
             try:
-                self.services.rooms.get(slug).join(request.sid, role == "editor")
+                self.services.rooms.get(slug).join(request.sid, role == "editor", presence_identity(current_user))
                 break
             except RoomClosed:
                 continue
@@ -345,8 +410,7 @@ class CollabNamespace(Namespace):
                 room.join(sid, role == "editor")
             except (RoomClosed, ProtocolError):
                 pass
-        self.socketio.emit("stage", {"document": slug, "stage": stage, "role": role or "viewer"},
-                           to=sid, namespace=NAMESPACE)
+        self.emit_to(sid, "stage", {"document": slug, "stage": stage, "role": role or "viewer"})
 
     def _announce(self, message: dict) -> None:
         """Tell the other server processes (with Redis) to re-decide their connections too."""
@@ -363,9 +427,7 @@ class CollabNamespace(Namespace):
 
         db = self.services.db  # the caller's session (a request's): not closed here
         document = get_document(db, slug)
-        with self._lock:
-            sids = [sid for sid, slugs in self._joined.items() if slug in slugs]
-        for sid in sids:
+        for sid in self.connections_of(slug):
             account = self.hooks.accounts.get(sid)
             self._redecide(sid, slug, db.get(User, account) if account is not None else None, document, stage)
 
@@ -403,7 +465,7 @@ class CollabNamespace(Namespace):
             joined = {sid: set(self._joined.get(sid, ())) for sid in sids}
         for sid in sids:
             if user is None or not user.active or self._session_tokens.get(sid) != user.session_token:
-                self.socketio.server.disconnect(sid, namespace=NAMESPACE)  # its session no longer exists
+                self.disconnect_connection(sid)  # its session no longer exists
                 continue
             for slug in joined[sid]:
                 document = get_document(db, slug)

@@ -49,6 +49,9 @@ def load(overrides: dict | None = None) -> dict:
         "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
         # Largest y-protocols message accepted on the socket (a full-document sync step 2 fits).
         "MAX_Y_MESSAGE_BYTES": int(os.environ.get("CONSTITUENT_MAX_Y_MESSAGE_BYTES", 8 * 1024 * 1024)),
+        # Unsent bytes a live (/yjs) receiver may fall behind by before it is dropped (it reconnects
+        # and resyncs); a whole-document sync must fit.
+        "LIVE_SEND_BUFFER": int(os.environ.get("CONSTITUENT_LIVE_SEND_BUFFER", 8 * 1024 * 1024)),
         "ROOM_IDLE_SECONDS": float(os.environ.get("CONSTITUENT_ROOM_IDLE_SECONDS", 120)),
         "ROOM_RESYNC_SECONDS": float(os.environ.get("CONSTITUENT_ROOM_RESYNC_SECONDS", 30)),
         "ROOM_COMPACT_EVERY": int(os.environ.get("CONSTITUENT_ROOM_COMPACT_EVERY", 1000)),

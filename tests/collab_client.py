@@ -144,11 +144,125 @@ class CollabClient:
         with self.lock:
             return etree.tostring(fragment_to_etree(self.body), encoding="unicode")
 
-    def wait_for(self, predicate, timeout: float = 10.0) -> bool:
+    def wait_for(self, predicate, timeout: float = 10.0, interval: float = 0.02) -> bool:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             with self.lock:
                 if predicate(self):
                     return True
-            time.sleep(0.02)
+            time.sleep(interval)
         return False
+
+
+class YjsClient(CollabClient):
+    """The same replica over `/yjs/<slug>`: raw y-protocols frames, one document per connection.
+
+    With `events=True` it asks for the panel events our editor gets (type 100: JSON [event, data])
+    and records `error` events in `errors`; a y-websocket "permission denied" auth message (type 2,
+    what stock clients get) is recorded as {"code": "denied", "message": reason}."""
+
+    def __init__(self, base_url: str, cookie: str | None = None, name: str = "client", token: str | None = None,
+                 events: bool = True) -> None:
+        self.token = token
+        self.events_wanted = events
+        self.events: list[tuple[str, dict]] = []
+        self.joined = threading.Event()
+        self.role: str | None = None
+        self.ws = None
+        self.closed = threading.Event()
+        self.bytes_received = 0
+        super().__init__(base_url, cookie, name)
+
+    def connect(self) -> "YjsClient":
+        return self  # the connection opens with join(slug): the document is in the address
+
+    def url(self, slug: str) -> str:
+        query = []
+        if self.events_wanted:
+            query.append("events=1")
+        if self.token:
+            query.append(f"token={self.token}")
+        base = self.base_url.replace("http://", "ws://", 1)
+        return f"{base}/yjs/{slug}" + ("?" + "&".join(query) if query else "")
+
+    def join(self, slug: str, wait: bool = True) -> dict:
+        from websockets.exceptions import InvalidStatus
+        from websockets.sync.client import connect
+
+        self.slug = slug
+        headers = {"Cookie": self.cookie} if self.cookie else {}
+        try:
+            self.ws = connect(self.url(slug), additional_headers=headers, open_timeout=10, max_size=None)
+        except InvalidStatus as exc:
+            self.slug = None
+            return {"ok": False, "status": exc.response.status_code}
+        self.closed.clear()
+        threading.Thread(target=self._read, name=f"yjs-{self.name}", daemon=True).start()
+        with self.lock:
+            self.send(protocol.sync_step1(self.doc.get_state()))
+        if self.events_wanted:
+            assert self.joined.wait(10), f"{self.name}: no 'joined' event"
+        if wait:
+            assert self.synced.wait(10), f"{self.name} never synced"
+        return {"ok": True, "role": self.role}
+
+    def reconnect(self, base_url: str, slug: str | None = None) -> dict:
+        slug = slug or self.slug
+        self.close()
+        self.base_url = base_url
+        self.synced.clear()
+        self.joined.clear()
+        return self.join(slug)
+
+    def _read(self) -> None:
+        import json
+
+        from websockets.exceptions import ConnectionClosed
+
+        ws = self.ws
+        try:
+            for message in ws:
+                if not isinstance(message, bytes):
+                    continue
+                self.bytes_received += len(message)
+                kind = message[0]
+                if kind in (0, 1):
+                    self._on_y(self.slug, message)
+                elif kind == 100:
+                    reader = protocol._Reader(message)
+                    reader.varuint()
+                    event, data = json.loads(reader.var_bytes())
+                    self.events.append((event, data))
+                    if event == "joined":
+                        self.role = data.get("role")
+                        self.joined.set()
+                    elif event == "stage":
+                        self.role = data.get("role")
+                    elif event == "error":
+                        self.errors.append(data)
+                elif kind == 2:
+                    reader = protocol._Reader(message)
+                    reader.varuint()
+                    reader.varuint()
+                    self.errors.append({"code": "denied", "message": reader.var_bytes().decode()})
+        except ConnectionClosed:
+            pass
+        finally:
+            self.closed.set()
+
+    def close(self) -> None:
+        if self.ws is not None:
+            try:
+                self.ws.close()
+            except Exception:
+                pass
+
+    def send(self, payload) -> None:
+        from websockets.exceptions import ConnectionClosed
+
+        if self.ws is None:
+            return
+        try:
+            self.ws.send(bytes(payload))
+        except ConnectionClosed:
+            pass

@@ -910,10 +910,8 @@ def change_state(services, document: Document, amendment: Amendment, user, actio
 
 def announce(services, document: Document, amendment: Amendment) -> None:
     """Tell open pages and editors of the document that an amendment changed (after the commit)."""
-    from ..collab import NAMESPACE, channel
-
-    services.socketio.emit("amendment", {"document": document.slug, "number": amendment.number,
-                                         "state": amendment.state}, to=channel(document.slug), namespace=NAMESPACE)
+    services.collab.emit_document(document.slug, "amendment", {"document": document.slug, "number": amendment.number,
+                                                              "state": amendment.state})
 
 
 # --- Akoma Ntoso ---------------------------------------------------------------------------------

@@ -24,7 +24,7 @@ from sqlalchemy import func, select
 from akoma_ntoso import find_unit, is_valid_guid, iter_units
 
 from .. import current_services, permissions
-from ..collab import NAMESPACE, channel
+
 from ..documents import get_document, read_live
 from ..models import Document, User, _now
 from .anchors import AnchorError, decode_position, known, quote_in, state_vector
@@ -125,9 +125,8 @@ def _announce(slug: str, document: Document, *guids: str | None) -> None:
     services = current_services()
     collab = services.collab
     accounts = collab.hooks.accounts if collab is not None else {}
-    manager = services.socketio.server.manager
     allowed: dict[int, bool] = {}
-    for sid, _engine_sid in list(manager.get_participants(NAMESPACE, channel(slug))):
+    for sid in collab.connections_of(slug) if collab is not None else ():
         account = accounts.get(sid)
         if account is None:
             continue
@@ -137,7 +136,7 @@ def _announce(slug: str, document: Document, *guids: str | None) -> None:
         if not allowed[account]:
             continue
         for guid in dict.fromkeys(g for g in guids if g):
-            services.socketio.emit("comments", {"document": slug, "unit": guid}, to=sid, namespace=NAMESPACE)
+            collab.emit_to(sid, "comments", {"document": slug, "unit": guid})
 
 
 # --- what the panel shows ------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from werkzeug.routing import BuildError
 from akoma_ntoso import find_unit, is_valid_guid
 
 from .. import current_services, permissions
-from ..collab import NAMESPACE, channel
+
 from ..documents import get_document, read_live
 from ..models import Document, User
 from .links import (
@@ -150,9 +150,9 @@ def _unit_in(units, key: str):
 
 def _announce(slug: str, *guids: str | None) -> None:
     """Tell every open editor of the document (after the commit)."""
-    socketio = current_services().socketio
+    collab = current_services().collab
     for guid in dict.fromkeys(g for g in guids if g):
-        socketio.emit("provenance", {"document": slug, "unit": guid}, to=channel(slug), namespace=NAMESPACE)
+        collab.emit_document(slug, "provenance", {"document": slug, "unit": guid})
 
 
 def _page(endpoint: str, **values) -> str | None:

@@ -329,7 +329,7 @@ export class CommentsPanel {
       }
     })
     if (provider) {
-      provider.socket.on('comments', (payload) => this.remoteChange(payload))
+      provider.on('comments', (payload) => this.remoteChange(payload))
       provider.on('synced', (isSynced) => { if (isSynced) this.redraw() })
       // Comments made while this page was offline arrive with the reconnection.
       provider.on('status', ({ status }) => { if (status === 'connected' && this.loaded) this.scheduleRefresh() })

@@ -9,7 +9,7 @@ import { dropCursor } from 'prosemirror-dropcursor'
 import { gapCursor } from 'prosemirror-gapcursor'
 import { ySyncPlugin, yCursorPlugin, yUndoPlugin, yUndoPluginKey, undo, redo } from 'y-prosemirror'
 import { schema } from './schema.js'
-import { SocketIOProvider } from './provider.js'
+import { LiveProvider } from './provider.js'
 import { guidPlugin } from './guid.js'
 import { labelsPlugin, labelsPluginKey } from './labels.js'
 import { labelledUnits } from './units.js'
@@ -92,7 +92,7 @@ export function mount (root) {
     return { language, numbering: numbering || null, preambleLabel: t.preamble }
   }
 
-  const provider = new SocketIOProvider(slug, ydoc, { awareness, readOnly: role === 'viewer', autoConnect: false })
+  const provider = new LiveProvider(slug, ydoc, { awareness, readOnly: role === 'viewer', autoConnect: false })
   let synced = false
   const editable = () => role === 'editor' && synced
 
@@ -189,7 +189,7 @@ export function mount (root) {
   if (comments) comments.attach(view, { root, provider, unitAt: ($p) => unitInfoAt(view.state, $p, getOpts()) })
   if (provenanceEl) {
     panel = new ProvenancePanel(provenanceEl, { slug, csrf: ds.csrf, role, lang: uiLang, t })
-    provider.socket.on('provenance', (payload) => panel.remoteChange(payload))
+    provider.on('provenance', (payload) => panel.remoteChange(payload))
     provider.on('synced', (isSynced) => { if (isSynced) panel.docChanged(() => structureSignature(view.state.doc)) })
     const pointAt = (event) => {
       const found = view.posAtCoords({ left: event.clientX, top: event.clientY })

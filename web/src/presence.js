@@ -1,4 +1,6 @@
-// Presence list (#presence) from awareness states.
+// Presence list (#presence) from awareness states. The server vouches for names and colours, and
+// counts anonymous followers instead of relaying them (one entry under FOLLOWERS_CLIENT).
+export const FOLLOWERS_CLIENT = 1
 export class Presence {
   constructor (ul, awareness, t) {
     this.ul = ul
@@ -13,12 +15,15 @@ export class Presence {
   render () {
     const self = this.awareness.clientID
     const entries = []
+    let followers = 0
     this.awareness.getStates().forEach((state, id) => {
-      if (!state || !state.user) return
+      // The server's own entry (client 1): how many anonymous readers follow the text live.
+      if (id === FOLLOWERS_CLIENT && state && Number.isInteger(state.followers)) followers = state.followers
+      if (!state || !state.user || id === FOLLOWERS_CLIENT) return
       entries.push({ id, me: id === self, user: state.user, unit: state.unit || null })
     })
     entries.sort((a, b) => (b.me - a.me) || String(a.user.name || '').localeCompare(String(b.user.name || '')) || a.id - b.id)
-    const sig = JSON.stringify(entries)
+    const sig = JSON.stringify([entries, followers])
     if (sig === this.signature) return
     this.signature = sig
     const items = entries.map(e => {
@@ -39,6 +44,12 @@ export class Presence {
       li.append(dot, name, ' ', where)
       return li
     })
+    if (followers > 0) {
+      const li = document.createElement('li')
+      li.className = 'presence-followers'
+      li.textContent = this.t.followers(followers)
+      items.push(li)
+    }
     this.ul.replaceChildren(...items)
   }
 

@@ -1,10 +1,14 @@
-// SocketIOProvider: binds a Y.Doc (+ awareness) to the Constituent socket.io server.
+// LiveProvider: binds a Y.Doc (+ awareness) to a Constituent document over /yjs/<slug>.
 //
-// Protocol (namespace /collab, path /socket.io, websocket transport):
-//   emit "join" {document: slug}, ack {ok, role} | {ok: false, error}; again after every reconnect.
-//   emit/on "y" (slug, bytes): one y-protocols message (0 = sync, 1 = awareness).
-//   on "error" {document, code, message}.
-import { io } from 'socket.io-client'
+// Protocol: a WebSocket carrying raw y-protocols messages, one per binary frame, as y-websocket
+// speaks them (0 = sync, 1 = awareness, 2 = auth: permission denied + reason). With ?events=1 the
+// server also sends our editor message type 100, a JSON [event, data]:
+//   joined {document, role}   after every (re)connection: the server decided our right to write
+//   stage {document, stage, role}   the document moved to another stage: rights re-decided
+//   error {document, code, message}   something we sent was refused
+//   comments / provenance / amendment {document, …}   a panel's data changed
+// The server sends its sync step 1 on connect; we answer with our step 2 (only when we may write)
+// and send our own step 1, again every resyncInterval.
 import * as encoding from 'lib0/encoding'
 import * as decoding from 'lib0/decoding'
 import { Observable } from 'lib0/observable'
@@ -13,22 +17,22 @@ import * as awarenessProtocol from 'y-protocols/awareness'
 
 export const MESSAGE_SYNC = 0
 export const MESSAGE_AWARENESS = 1
+export const MESSAGE_AUTH = 2
+export const MESSAGE_EVENT = 100
 const RESYNC_MS = 20000
+const PANEL_EVENTS = new Set(['comments', 'provenance', 'amendment'])
 
-function toUint8 (data) {
-  if (data instanceof Uint8Array) return data
-  if (data instanceof ArrayBuffer) return new Uint8Array(data)
-  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
-  if (Array.isArray(data)) return Uint8Array.from(data)
-  return null
+export function liveUrl (slug, loc = window.location) {
+  const scheme = loc.protocol === 'https:' ? 'wss:' : 'ws:'
+  return `${scheme}//${loc.host}/yjs/${encodeURIComponent(slug)}?events=1`
 }
 
-export class SocketIOProvider extends Observable {
+export class LiveProvider extends Observable {
   /**
    * @param {string} slug
    * @param {import('yjs').Doc} ydoc
-   * @param {{awareness?: awarenessProtocol.Awareness, url?: string, path?: string,
-   *          readOnly?: boolean, resyncInterval?: number, autoConnect?: boolean, socketOptions?: object}} [opts]
+   * @param {{awareness?: awarenessProtocol.Awareness, url?: string, readOnly?: boolean,
+   *          resyncInterval?: number, autoConnect?: boolean}} [opts]
    */
   constructor (slug, ydoc, opts = {}) {
     super()
@@ -36,23 +40,20 @@ export class SocketIOProvider extends Observable {
     this.doc = ydoc
     this.awareness = opts.awareness || new awarenessProtocol.Awareness(ydoc)
     this.readOnly = !!opts.readOnly
+    this.url = opts.url || liveUrl(slug)
     this.role = null
     this.status = 'disconnected'
     this.joined = false
     this._synced = false
     this.everSynced = false
     this.lastError = null
+    this.followers = 0
     this.resyncInterval = opts.resyncInterval || RESYNC_MS
     this._resyncTimer = null
-    const url = (opts.url || '') + '/collab'
-    this.socket = io(url, Object.assign({
-      path: opts.path || '/socket.io',
-      transports: ['websocket'],
-      autoConnect: false,
-      reconnection: true,
-      reconnectionDelay: 500,
-      reconnectionDelayMax: 5000
-    }, opts.socketOptions || {}))
+    this._retryTimer = null
+    this._retryDelay = 500
+    this._wanted = false
+    this.ws = null
 
     this._onUpdate = (update, origin) => {
       if (origin === this || !this.joined || !this.canWrite) return
@@ -76,26 +77,6 @@ export class SocketIOProvider extends Observable {
       window.addEventListener('pagehide', this._onUnload)
       window.addEventListener('beforeunload', this._onUnload)
     }
-
-    this.socket.on('connect', () => this._join())
-    // The document moved to another stage: the server has re-decided our right to write.
-    this.socket.on('stage', (info) => {
-      if (!info || info.document !== this.slug) return
-      this.role = info.role === 'editor' ? 'editor' : 'viewer'
-      this.emit('role', [this.role])
-      this.emit('stage', [info])
-    })
-    this.socket.on('disconnect', () => this._lost())
-    this.socket.on('connect_error', (err) => {
-      this._setStatus('disconnected')
-      this.emit('connection-error', [err])
-    })
-    this.socket.on('y', (slug, data) => this._receive(slug, data))
-    this.socket.on('error', (payload) => {
-      if (payload && payload.document && payload.document !== this.slug) return
-      this.lastError = payload || {}
-      this.emit('error', [payload || {}])
-    })
     if (opts.autoConnect !== false) this.connect()
   }
 
@@ -111,6 +92,8 @@ export class SocketIOProvider extends Observable {
 
   get canWrite () { return !this.readOnly && this.role === 'editor' }
 
+  get connected () { return !!this.ws && this.ws.readyState === 1 }
+
   _setStatus (status) {
     if (this.status !== status) {
       this.status = status
@@ -119,34 +102,48 @@ export class SocketIOProvider extends Observable {
   }
 
   connect () {
+    this._wanted = true
+    if (this.ws) return
     this._setStatus('connecting')
-    this.socket.connect()
+    const ws = new WebSocket(this.url)
+    ws.binaryType = 'arraybuffer'
+    this.ws = ws
+    ws.onmessage = (event) => this._receive(new Uint8Array(event.data))
+    ws.onopen = () => {
+      this._retryDelay = 500
+      // The server's step 1 arrives by itself; ours goes once it has told us our role.
+    }
+    ws.onerror = (err) => this.emit('connection-error', [err])
+    ws.onclose = () => {
+      if (this.ws !== ws) return
+      this.ws = null
+      this._lost()
+      if (this._wanted) {
+        this._retryTimer = setTimeout(() => { this._retryTimer = null; this.connect() }, this._retryDelay)
+        this._retryDelay = Math.min(5000, this._retryDelay * 2)
+      }
+    }
   }
 
   disconnect () {
-    this.socket.disconnect()
+    this._wanted = false
+    if (this._retryTimer) clearTimeout(this._retryTimer)
+    this._retryTimer = null
+    const ws = this.ws
+    this.ws = null
+    if (ws) ws.close()
     this._lost()
   }
 
-  _join () {
-    this._setStatus('connecting')
-    this.socket.emit('join', { document: this.slug }, (ack) => {
-      if (!ack || !ack.ok) {
-        this.joined = false
-        this.lastError = { code: 'join-failed', message: (ack && ack.error) || 'join failed' }
-        this._setStatus('error')
-        this.emit('error', [this.lastError])
-        return
-      }
-      this.role = ack.role === 'editor' ? 'editor' : 'viewer'
-      this.emit('role', [this.role])
-      this.joined = true
-      this.lastError = null
-      this._setStatus('connected')
-      this._sendStep1()
-      if (this.awareness.getLocalState() !== null) this._sendAwareness([this.doc.clientID])
-      this._startResync()
-    })
+  _joinedAs (role) {
+    this.role = role === 'editor' ? 'editor' : 'viewer'
+    this.emit('role', [this.role])
+    this.joined = true
+    this.lastError = null
+    this._setStatus('connected')
+    this._sendStep1()
+    if (this.awareness.getLocalState() !== null) this._sendAwareness([this.doc.clientID])
+    this._startResync()
   }
 
   _lost () {
@@ -163,7 +160,7 @@ export class SocketIOProvider extends Observable {
   _startResync () {
     this._stopResync()
     this._resyncTimer = setInterval(() => {
-      if (this.joined && this.socket.connected) this._sendStep1()
+      if (this.joined && this.connected) this._sendStep1()
     }, this.resyncInterval)
   }
 
@@ -173,7 +170,7 @@ export class SocketIOProvider extends Observable {
   }
 
   _send (bytes) {
-    if (this.socket.connected) this.socket.emit('y', this.slug, bytes)
+    if (this.connected) this.ws.send(bytes)
   }
 
   _sendStep1 () {
@@ -190,9 +187,24 @@ export class SocketIOProvider extends Observable {
     this._send(encoding.toUint8Array(enc))
   }
 
-  _receive (slug, data) {
-    if (slug !== this.slug) return
-    const bytes = toUint8(data)
+  _event (name, data) {
+    if (!data || (data.document && data.document !== this.slug)) return
+    if (name === 'joined') {
+      this._joinedAs(data.role)
+    } else if (name === 'stage') {
+      // The document moved to another stage: the server has re-decided our right to write.
+      this.role = data.role === 'editor' ? 'editor' : 'viewer'
+      this.emit('role', [this.role])
+      this.emit('stage', [data])
+    } else if (name === 'error') {
+      this.lastError = data
+      this.emit('error', [data])
+    } else if (PANEL_EVENTS.has(name)) {
+      this.emit(name, [data])
+    }
+  }
+
+  _receive (bytes) {
     if (!bytes || !bytes.length) return
     try {
       const dec = decoding.createDecoder(bytes)
@@ -208,6 +220,12 @@ export class SocketIOProvider extends Observable {
         if (step === syncProtocol.messageYjsSyncStep2) this.synced = true
       } else if (type === MESSAGE_AWARENESS) {
         awarenessProtocol.applyAwarenessUpdate(this.awareness, decoding.readVarUint8Array(dec), this)
+      } else if (type === MESSAGE_AUTH) {
+        decoding.readVarUint(dec)
+        this._event('error', { code: 'denied', message: decoding.readVarString(dec) })
+      } else if (type === MESSAGE_EVENT) {
+        const [name, data] = JSON.parse(decoding.readVarString(dec))
+        this._event(name, data)
       }
     } catch (e) {
       console.error('constituent: bad message from server', e)
@@ -216,15 +234,13 @@ export class SocketIOProvider extends Observable {
 
   destroy () {
     this._onUnload()
-    this._stopResync()
+    this.disconnect()
     this.doc.off('update', this._onUpdate)
     this.awareness.off('update', this._onAwareness)
     if (typeof window !== 'undefined') {
       window.removeEventListener('pagehide', this._onUnload)
       window.removeEventListener('beforeunload', this._onUnload)
     }
-    this.socket.removeAllListeners()
-    this.socket.disconnect()
     super.destroy()
   }
 }
