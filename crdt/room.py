@@ -51,6 +51,11 @@ class RoomHooks:
     def after_apply(self, room: str, doc: Doc) -> None:
         """A batch changed the document; the application may repair it in a transaction."""
 
+    def in_transaction(self, room: str, updates: list[tuple[str | None, bytes]]):
+        """Rows the application writes in the same transaction as a batch's updates, as
+        (guard, write(connection)), or None. `guard` (a lock) is taken before the transaction."""
+        return None
+
     def on_durable(self, room: str, updates: list[tuple[str | None, bytes]]) -> None:
         """A batch's updates are in the store, each with its origin (the connection that sent
         it, or None / a label for the server's own changes); called before anyone sees them."""
@@ -305,7 +310,7 @@ class Room:
             self._batch = None
             self._origin = None
         if batch.updates:
-            if not self._persist(batch.updates):
+            if not self._persist(batch.updates, batch.origins):
                 return
             self._publish(UPDATES, batch.updates)
             try:
@@ -574,12 +579,18 @@ class Room:
         message = protocol.sync_update(update)
         batch.outbox.append(lambda: self.hooks.broadcast(self.name, message, origin))
 
-    def _persist(self, updates: list[bytes]) -> bool:
+    def _persist(self, updates: list[bytes], origins: list[str | None]) -> bool:
+        try:
+            rows = self.hooks.in_transaction(self.name, list(zip(origins, updates, strict=True)))
+        except Exception:
+            log.exception("room %s: preparing the batch's rows failed", self.name)
+            rows = None
+        guard, also = rows if rows is not None else (None, None)
         for delay in (0.0, *self.settings.store_retries):
             if delay:
                 time.sleep(delay)
             try:
-                self._last_update_id = self.store.append(self.name, updates)
+                self._last_update_id = self.store.append(self.name, updates, also=also, guard=guard)
                 self._log_length += len(updates)
                 return True
             except Exception:

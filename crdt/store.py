@@ -8,13 +8,16 @@ Compaction folds the log into a new snapshot by encoding a `Doc` that holds the 
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import Callable
 
 from pycrdt import Doc
 from sqlalchemy import (
     BigInteger,
     Column,
+    Connection,
     DateTime,
     Engine,
     Integer,
@@ -77,19 +80,27 @@ class UpdateStore:
     def create_schema(self) -> None:
         metadata.create_all(self.engine)
 
-    def append(self, document: str, updates: list[bytes]) -> int:
-        """Durably append updates in one transaction; return the id of the last one."""
+    def append(self, document: str, updates: list[bytes], also: Callable[[Connection], None] | None = None,
+               guard: AbstractContextManager | None = None) -> int:
+        """Durably append updates in one transaction; return the id of the last one.
+
+        `also(connection)` writes the application's rows for this batch (its audit entries) in the
+        same transaction: one batch, one commit. `guard` is entered before the transaction begins
+        (a lock the application always takes before writing those rows, so that the order of locks
+        is the same everywhere)."""
         if not updates:
             raise ValueError("nothing to append")
         now = datetime.now(timezone.utc)
         rows = [dict(document=document, payload=update, created_at=now) for update in updates]
-        with self.engine.begin() as conn:
+        with guard if guard is not None else nullcontext(), self.engine.begin() as conn:
             if conn.dialect.name == "postgresql":  # see compact(): no id handed out during a compaction
                 conn.execute(text("SELECT pg_advisory_xact_lock_shared(hashtext(:key))"),
                              {"key": _lock_key(document)})
             ids = conn.execute(
                 insert(crdt_update).returning(crdt_update.c.id, sort_by_parameter_order=True), rows
             ).scalars().all()
+            if also is not None:
+                also(conn)
         return int(ids[-1])
 
     def exists(self, document: str) -> bool:

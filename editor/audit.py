@@ -172,29 +172,47 @@ def _text(value: str) -> str:
 
 def record_many(engine: Engine, entries: list[tuple[str, str, Actor, str, dict]]) -> list[AuditEvent]:
     """Append (action, document, actor, target, detail) entries in one transaction."""
-    stored = []
     with _lock, Session(engine) as session, session.begin():
-        head = session.scalar(select(AuditHead).where(AuditHead.id == 1).with_for_update())
-        if head is None:
-            head = AuditHead(id=1, last_id=0, hash=GENESIS)
-            session.add(head)
-            session.flush()
-        last_id, last_hash = head.last_id, head.hash
-        for action, document, actor, target, detail in entries:
-            row = AuditEvent(
-                id=last_id + 1,  # ids follow the head: the chain has no gaps, and the hash covers the id
-                at=datetime.now(timezone.utc).isoformat(timespec="microseconds"),
-                actor_id=actor.id, actor=_text(actor.label)[:120], role=_text(actor.role or "")[:20],
-                ip=_text(actor.ip or "")[:64], action=_text(action)[:80], document=_text(document or "")[:200],
-                target=_text(target or "")[:300],
-                detail=_text(json.dumps(detail, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)),
-                prev_hash=last_hash,
-            )
-            row.hash = row_hash(last_hash, row)
-            session.add(row)
-            stored.append(row)
-            last_id, last_hash = row.id, row.hash
-        head.last_id, head.hash = last_id, last_hash
+        return _append_chain(session, entries)
+
+
+def record_in(connection, entries: list[tuple[str, str, Actor, str, dict]]) -> None:
+    """Append entries inside a transaction the caller holds on `connection` (the live-text store's:
+    a batch of updates and its audit rows commit together). The caller holds `transaction_guard()`
+    from before its transaction began."""
+    with Session(bind=connection, join_transaction_mode="rollback_only") as session:
+        _append_chain(session, entries)
+        session.flush()
+
+
+def transaction_guard():
+    """The lock every append to the chain takes before its transaction (one process's appends in order)."""
+    return _lock
+
+
+def _append_chain(session: Session, entries: list[tuple[str, str, Actor, str, dict]]) -> list[AuditEvent]:
+    stored = []
+    head = session.scalar(select(AuditHead).where(AuditHead.id == 1).with_for_update())
+    if head is None:
+        head = AuditHead(id=1, last_id=0, hash=GENESIS)
+        session.add(head)
+        session.flush()
+    last_id, last_hash = head.last_id, head.hash
+    for action, document, actor, target, detail in entries:
+        row = AuditEvent(
+            id=last_id + 1,  # ids follow the head: the chain has no gaps, and the hash covers the id
+            at=datetime.now(timezone.utc).isoformat(timespec="microseconds"),
+            actor_id=actor.id, actor=_text(actor.label)[:120], role=_text(actor.role or "")[:20],
+            ip=_text(actor.ip or "")[:64], action=_text(action)[:80], document=_text(document or "")[:200],
+            target=_text(target or "")[:300],
+            detail=_text(json.dumps(detail, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)),
+            prev_hash=last_hash,
+        )
+        row.hash = row_hash(last_hash, row)
+        session.add(row)
+        stored.append(row)
+        last_id, last_hash = row.id, row.hash
+    head.last_id, head.hash = last_id, last_hash
     return stored
 
 

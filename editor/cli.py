@@ -14,8 +14,17 @@ from .models import ROLES
 
 
 def _serve(app_factory, host: str, port: int, threads: int) -> None:
-    """Run under gunicorn's threaded worker: one process, one thread per connection."""
+    """Run under gunicorn's threaded worker, one process. Threads serve page requests and
+    handshakes; live connections on /yjs are handed to the process's event loop (crdt.hub) and
+    hold no thread. (Socket.IO /collab connections still hold one each.)"""
+    import resource
+
     from gunicorn.app.base import BaseApplication
+
+    # Every live connection is a file descriptor: allow as many as the system lets this process have.
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY or soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard if hard != resource.RLIM_INFINITY else max(soft, 65536), hard))
 
     class Server(BaseApplication):
         def load_config(self):
@@ -43,7 +52,7 @@ def main() -> None:
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--database", envvar="DATABASE_URL", help="SQLAlchemy URL (default: SQLite under ./instance)")
 @click.option("--redis", envvar="REDIS_URL", help="Redis URL: share live documents with the other processes of the deployment (docs/scaling.md)")
-@click.option("--threads", default=200, show_default=True, type=int, help="concurrent connections served")
+@click.option("--threads", default=200, show_default=True, type=int, help="threads for page requests (and /collab Socket.IO connections; /yjs live connections need none)")
 def serve(host: str, port: int, database: str | None, redis: str | None, threads: int) -> None:
     """Serve the application."""
     from . import create_app

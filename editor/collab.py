@@ -32,6 +32,7 @@ from .documents import SLUG, get_document
 
 log = logging.getLogger(__name__)
 NAMESPACE = "/collab"
+REFUSALS_INTERVAL = 60.0  # seconds between aggregated audit entries of one connection's refused writes
 
 
 def channel(slug: str) -> str:
@@ -46,6 +47,7 @@ class Peer:
     role: str
     ip: str
     refused: int = 0  # writes refused since the last one logged
+    logged_at: float = 0.0  # when a refusal of this connection was last logged
 
 
 class SocketHooks(RoomHooks):
@@ -65,6 +67,10 @@ class SocketHooks(RoomHooks):
         #: Called with (slug, {account id: GUIDs changed}) once a batch is durable (see create_app).
         self.attribute: Callable[[str, dict[int | None, set[str]]], None] | None = None
         self._touched: dict[str, dict[str | None, set[str]]] = {}  # slug → connection → GUIDs changed
+        self._reported: set[tuple[str, str]] = set()  # (connection, code) already logged
+        self._waiting: dict[str, dict[int | None, set[str]]] = {}  # slug → account → GUIDs, to attribute
+        self._reactions = threading.Condition()
+        self._reactor: threading.Thread | None = None
         self._structure_changed: dict[str, bool] = {}
         # pycrdt stops calling an observer once its type wrapper and subscription are collected:
         # keep both for as long as the room is open.
@@ -83,7 +89,12 @@ class SocketHooks(RoomHooks):
         self.socketio.emit("y", (room, payload), to=channel(room), skip_sid=skip, namespace=NAMESPACE)
 
     def report(self, room: str, connection: str, code: str, message: str) -> None:
-        log.warning("document %s: refused a message from connection %s: %s (%s)", room, connection, code, message)
+        key = (connection, code)
+        if key not in self._reported:  # once per connection and kind: a flood does not flood the log
+            if len(self._reported) > 100_000:
+                self._reported.clear()
+            self._reported.add(key)
+            log.warning("document %s: refused a message from connection %s: %s (%s)", room, connection, code, message)
         if code in ("read-only", "resync-required", "unintegrable"):
             self.refused(room, connection, code)
         if connection.startswith(LIVE_PREFIX):
@@ -100,20 +111,31 @@ class SocketHooks(RoomHooks):
             return audit.Actor(label="public", role=peer.role, ip=peer.ip)
         return audit.Actor(id=peer.account, label=f"user:{peer.account}", role=peer.role, ip=peer.ip)
 
-    def refused(self, room: str, connection: str, why: str) -> None:
+    def refused(self, room: str, connection: str, why: str, named: str = "") -> None:
         """A write from a connection that may not write: the first is logged at once, the rest
-        counted and logged when the connection leaves (a flood does not flood the log)."""
+        counted and logged every REFUSALS_INTERVAL seconds and when the connection leaves (a flood
+        does not flood the log). Writes to documents a connection has not joined count under the
+        connection (room ""), whatever document they name."""
         peer = self.peers.get((connection, room))
+        detail = {"why": why, "connection": connection, **({"named": named[:80]} if named else {})}
         if peer is not None:
             peer.refused += 1
+            now = time.monotonic()
             if peer.refused > 1:
+                if now - peer.logged_at >= REFUSALS_INTERVAL:
+                    self._audit([("text.refused", room, self._actor(room, connection), "",
+                                  {**detail, "why": "more refused writes", "more": peer.refused - 1})])
+                    peer.refused, peer.logged_at = 1, now
                 return
-        self._audit([("text.refused", room, self._actor(room, connection), "",
-                      {"why": why, "connection": connection})])
+            peer.logged_at = now
+        # The first entry names the document written to (the pattern of a slug, at most 100 characters).
+        self._audit([("text.refused", room or named, self._actor(room, connection), "", detail)])
 
     def forget(self, room: str, connection: str) -> None:
         """The connection left the document: log the refused writes not logged yet."""
         actor = self._actor(room, connection)
+        for key in [key for key in self._reported if key[0] == connection]:
+            self._reported.discard(key)
         peer = self.peers.pop((connection, room), None)
         if peer is not None and peer.refused > 1:
             self._audit([("text.refused", room, actor, "",
@@ -127,9 +149,12 @@ class SocketHooks(RoomHooks):
         except Exception:  # the log must not stop the room; the failure is itself logged
             log.exception("audit: could not record %d entries", len(entries))
 
-    def on_durable(self, room: str, updates: list[tuple[str | None, bytes]]) -> None:
-        """One `text.update` audit entry per connection in the batch: its account, how many
-        updates, their bytes and SHA-256, and the units they touched."""
+    def in_transaction(self, room: str, updates: list[tuple[str | None, bytes]]):
+        """One `text.update` audit entry per connection in the batch (its account, how many
+        updates, their bytes and SHA-256, the units they touched), written in the same
+        transaction as the updates: one batch, one commit, and no update without its entry."""
+        if self.engine is None:
+            return None
         by_origin: dict[str | None, list[bytes]] = {}
         for origin, update in updates:
             by_origin.setdefault(origin, []).append(update)
@@ -141,7 +166,7 @@ class SocketHooks(RoomHooks):
             entries.append(("text.update", room, self._actor(room, origin), "",
                             {"updates": len(payloads), "bytes": sum(map(len, payloads)), "sha256": digest,
                              "units": units[:50], "more_units": max(0, len(units) - 50)}))
-        self._audit(entries)
+        return audit.transaction_guard(), lambda connection: audit.record_in(connection, entries)
 
     def on_load(self, room: str, doc: Doc) -> None:
         body = doc.get("body", type=XmlFragment)
@@ -170,11 +195,30 @@ class SocketHooks(RoomHooks):
         for connection, guids in touched.items():
             if guids:
                 by_account.setdefault(self.accounts.get(connection), set()).update(guids)
-        if by_account:
-            try:
-                self.attribute(room, by_account)
-            except Exception:  # attribution must never stop the room
-                log.exception("document %s: recording who edited failed", room)
+        if not by_account:
+            return
+        # Recorded by a thread of its own, off the room worker's critical path; batches waiting for
+        # it merge per document, so the backlog is bounded by the number of documents.
+        with self._reactions:
+            waiting = self._waiting.setdefault(room, {})
+            for account, guids in by_account.items():
+                waiting.setdefault(account, set()).update(guids)
+            if self._reactor is None:
+                self._reactor = threading.Thread(target=self._react, name="edit-attribution", daemon=True)
+                self._reactor.start()
+            self._reactions.notify()
+
+    def _react(self) -> None:
+        while True:
+            with self._reactions:
+                while not self._waiting:
+                    self._reactions.wait()
+                batch, self._waiting = self._waiting, {}
+            for room, by_account in batch.items():
+                try:
+                    self.attribute(room, by_account)
+                except Exception:  # attribution must never stop the others
+                    log.exception("document %s: recording who edited failed", room)
 
     def on_close(self, room: str) -> None:
         self._touched.pop(room, None)
@@ -476,6 +520,9 @@ class CollabNamespace(Namespace):
         if not isinstance(slug, str):
             self._error(None, "wrong-type", "y takes (document slug, binary payload)")
             return
+        if not SLUG.match(slug):  # before anything else: no document has such a name
+            self._error(None, "not-joined", "no document has that name")
+            return
         if not self._within_rate():
             self._error(slug, "rate-limited", "too many messages; the server will ask for what it missed")
             return
@@ -487,8 +534,9 @@ class CollabNamespace(Namespace):
                 account = self.hooks.accounts.get(request.sid)
                 if account is None and current_user.is_authenticated:
                     account = current_user.id
-                self.hooks.peers.setdefault((request.sid, slug), Peer(account, "", request.remote_addr or ""))
-                self.hooks.refused(slug, request.sid, "not-joined")
+                # One entry per connection (not per document it names), then counts: see refused().
+                self.hooks.peers.setdefault((request.sid, ""), Peer(account, "", request.remote_addr or ""))
+                self.hooks.refused("", request.sid, "not-joined", slug)
             self._error(slug, "not-joined", f"join {slug!r} before sending to it")
             return
         limit = current_app.config["MAX_Y_MESSAGE_BYTES"]

@@ -230,11 +230,6 @@ def yjs(slug: str):
     live: LiveEndpoint = services.live
     if not SLUG.match(slug):
         return _problem(404, f"no document {slug[:80]!r} is available to you")
-    if request.headers.get("Upgrade", "").lower() != "websocket":
-        return _problem(426, "this address is a WebSocket endpoint (y-protocols); connect with a Yjs provider")
-    accept = _accept_key(request.headers.get("Sec-WebSocket-Key", ""))
-    if accept is None or request.headers.get("Sec-WebSocket-Version") != "13":
-        return _problem(400, "a WebSocket handshake needs Sec-WebSocket-Key and Sec-WebSocket-Version: 13")
     user = current_user
     token = request.args.get("token") or ""
     header = request.headers.get("Authorization", "")
@@ -252,6 +247,12 @@ def yjs(slug: str):
         if document is not None:
             live.refused_join(slug, document, account, acting)
         return _problem(404, f"no document {slug!r} is available to you")
+    # Permission first, then the request's form (a draft answers 404 whatever is sent).
+    if request.headers.get("Upgrade", "").lower() != "websocket":
+        return _problem(400, "this address is a WebSocket endpoint (y-protocols); connect with a Yjs provider")
+    accept = _accept_key(request.headers.get("Sec-WebSocket-Key", ""))
+    if accept is None or request.headers.get("Sec-WebSocket-Version") != "13":
+        return _problem(400, "a WebSocket handshake needs Sec-WebSocket-Key and Sec-WebSocket-Version: 13")
     sock = request.environ.get("gunicorn.socket")
     if sock is None:
         return _problem(501, "live connections need the application server (constituent serve)")

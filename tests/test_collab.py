@@ -188,10 +188,12 @@ def test_presence_is_relayed_and_cleared_when_a_client_leaves(server, client_fac
     from crdt.protocol import AwarenessEntry, decode_awareness, encode_awareness
 
     ana, bruno = client_factory("ana"), client_factory("bruno")
-    state = {"user": {"name": "Ana", "color": "#b91c1c"}, "unit": {"guid": "x", "label": "Artículo 1"}}
+    state = {"user": {"name": "La presidenta", "color": "#000000"}, "unit": {"guid": "x", "label": "Artículo 1"}}
     ana.send(encode_awareness([AwarenessEntry(4242, 1, state)]))
+    # Relayed with the name and colour of Ana's account (the server vouches for them).
     assert bruno.wait_for(lambda c: any(
-        e.client_id == 4242 and e.state == state for data in c.awareness for e in decode_awareness(data)))
+        e.client_id == 4242 and e.state and e.state["unit"] == state["unit"] and e.state["user"]["name"] == "Ana"
+        and e.state["user"]["color"] != "#000000" for data in c.awareness for e in decode_awareness(data)))
     # Bruno cannot speak for Ana's cursor.
     bruno.send(encode_awareness([AwarenessEntry(4242, 5, {"user": {"name": "Impostor"}})]))
     ana.close()

@@ -197,6 +197,11 @@ CASES: list[Case] = [
     case("api.text", "GET", SIGNED_IN, doc="draft", label="unpublished draft"),
     case("api.unit", "GET", EVERYONE),
     case("api.openapi", "GET", EVERYONE),
+    # The live endpoint decides who may read before it looks at the request: a plain GET (not a
+    # WebSocket upgrade) gets 400 from those who may follow, 404 from the others. The handshake
+    # itself is checked per role and document in test_socket_events ("yjs:handshake").
+    case("live.yjs", "GET", EVERYONE),
+    case("live.yjs", "GET", SIGNED_IN, doc="draft", label="unpublished draft"),
     # --- creating documents (permissions.can_create_documents)
     case("api.create", "POST", STAFF, form={"text": ""}),
     case("importing.import_page", "GET", STAFF),
@@ -360,11 +365,14 @@ SOCKET_EVENTS = {
     "connect": "everyone may connect; a connection alone grants nothing",
     "join": "readers of the document join; the ack's role is editor only where the stage lets the role write",
     "leave": "a joined connection leaves; afterwards its y messages are refused (not-joined)",
-    "disconnect": "the connection's presence is withdrawn from the others",
+    "disconnect": "the connection's presence (if it was relayed) is withdrawn from the others",
     "y:sync-step1": "every joined connection is answered with a sync step 2",
     "y:sync-step2": "applied only from editors; from anyone else refused (read-only) and the text is unchanged",
     "y:sync-update": "applied only from editors; from anyone else refused (read-only) and the text is unchanged",
-    "y:awareness": "relayed from every joined connection; it never changes the text",
+    "y:awareness": "relayed from signed-in connections under the account's name (whatever the client says); "
+                   "anonymous followers' is not relayed (they are a count); it never changes the text",
+    "yjs:handshake": "the /yjs endpoint lets in exactly whom join lets in, with the same role, and applies "
+                     "updates only from editors",
 }
 EVENTS_COVERED = len(SOCKET_EVENTS)
 
@@ -699,6 +707,9 @@ def _collab_events(app) -> set[str]:
     events.discard("y")
     events |= {f"y:sync-{step.name.lower()}" for step in protocol.SyncStep}
     events |= {f"y:{kind.name.lower()}" for kind in protocol.MessageType if kind != protocol.MessageType.SYNC}
+    # The raw endpoint: its handshake decides who joins as what (the y message kinds are the same).
+    if any(rule.endpoint == "live.yjs" for rule in app.url_map.iter_rules()):
+        events.add("yjs:handshake")
     return events
 
 
@@ -967,7 +978,7 @@ def _refused(client, code: str) -> bool:
 def test_socket_events(live, world, role):
     """Every /collab event and y message kind as `role`, checked against the live text read
     through the API (SOCKET_EVENTS says what each may do; JOIN who joins where, as what)."""
-    from collab_client import NS, CollabClient
+    from collab_client import NS, CollabClient, YjsClient
 
     admin = live.login("admin")
     text = lambda doc: admin.get(f"{live.url}/api/v1/documents/{DOCS[doc]}/text", timeout=10).text  # noqa: E731
@@ -1040,15 +1051,27 @@ def test_socket_events(live, world, role):
             if not writer:
                 expect("y:sync-update", doc, text(doc) == before, "the text changed")
 
-        # awareness: relayed from anyone joined, never a change to the text.
+        # awareness: relayed from signed-in connections under their account's name; never a change
+        # to the text; an anonymous follower's is not relayed.
         client = connect()
         assert client.join(DOCS["drafting"])["ok"]
         before = text("drafting")
-        name = f"presencia-{role}".encode()
-        client.send(protocol.encode_awareness([protocol.AwarenessEntry(client.doc.client_id, 1,
-                                                                        {"user": {"name": name.decode()}})]))
-        expect("y:awareness", "drafting", observer.wait_for(lambda o: any(name in m for m in o.awareness)),
-               "the presence was not relayed")
+        name = f"presencia-{role}"
+        client_id = client.doc.client_id
+        client.send(protocol.encode_awareness([protocol.AwarenessEntry(client_id, 1, {"user": {"name": name}})]))
+
+        def relayed(o) -> list:
+            return [e.state for m in o.awareness for e in protocol.decode_awareness(m)
+                    if e.client_id == client_id and e.state]
+
+        if role in SIGNED_IN:
+            expect("y:awareness", "drafting", observer.wait_for(lambda o: relayed(o)), "the presence was not relayed")
+            shown = relayed(observer)
+            expect("y:awareness", "drafting", all(state["user"]["name"] != name for state in shown),
+                   f"the name the client sent was shown: {shown}")
+        else:
+            expect("y:awareness", "drafting", _barrier(client) and not relayed(observer),
+                   "an anonymous follower's presence was relayed")
         expect("y:awareness", "drafting", _barrier(client) and text("drafting") == before, "the text changed")
 
         # disconnect: the connection's presence is withdrawn from the others.
@@ -1060,7 +1083,8 @@ def test_socket_events(live, world, role):
             return any(e.client_id == client_id and e.state is None
                        for m in o.awareness[seen:] for e in protocol.decode_awareness(m))
 
-        expect("disconnect", "drafting", observer.wait_for(withdrawn), "its presence stayed")
+        if role in SIGNED_IN:
+            expect("disconnect", "drafting", observer.wait_for(withdrawn), "its presence stayed")
 
         # leave: afterwards the connection's messages are refused and change nothing.
         client = connect()
@@ -1074,6 +1098,24 @@ def test_socket_events(live, world, role):
         typed(client, f"TRASSALIR{role.upper()}")
         expect("leave", "drafting", _refused(client, "not-joined"), "a y message after leave was not refused")
         expect("leave", "drafting", text("drafting") == before, "the text changed after leave")
+
+        # /yjs: the same people, with the same role, on every document; updates only from editors.
+        for doc, wanted in JOIN.items():
+            raw = YjsClient(live.url, cookie, name=f"{role}-yjs")
+            clients.append(raw)
+            ack = raw.join(DOCS[doc])
+            got = ack.get("role") if ack.get("ok") else None
+            expect("yjs:handshake", doc, got == wanted[role], f"got {ack}, expected role {wanted[role]}")
+            if not ack.get("ok"):
+                expect("yjs:handshake", doc, ack.get("status") == 404, f"refused with {ack}")
+                continue
+            marker = f"VIAYJS{role.upper()}{doc.upper()}"
+            typed(raw, marker)
+            if wanted[role] == "editor":
+                expect("yjs:handshake", doc, _until(lambda m=marker, d=doc: m in text(d)), "an editor's change was not applied")
+            else:
+                expect("yjs:handshake", doc, _refused(raw, "read-only"), "not refused (read-only)")
+                expect("yjs:handshake", doc, _barrier(raw) and marker not in text(doc), "the text changed")
     finally:
         for client in clients:
             client.close()

@@ -113,10 +113,13 @@ def test_viewer_step2_is_refused_but_its_step1_is_answered(tmp_path):
     rooms.close_all()
 
 
-def test_out_of_order_update_waits_for_its_dependency(tmp_path):
-    """An update whose causal parent has not arrived is kept pending, not lost or misapplied."""
+def test_an_update_that_arrives_before_its_dependency_is_not_kept_pending(tmp_path):
+    """An update whose causal parent has not arrived is not kept pending (unseen) nor misapplied:
+    the room asks its sender for what it lacks (a sync step 1), and the sender's answer (step 2)
+    brings both, in order."""
     store = _store(tmp_path)
-    rooms = Rooms(store, Recorder(), idle_seconds=3600)
+    hooks = Recorder()
+    rooms = Rooms(store, hooks, idle_seconds=3600)
     room = rooms.get("doc")
     room.join("w", True)
     doc = Doc()
@@ -126,7 +129,11 @@ def test_out_of_order_update_waits_for_its_dependency(tmp_path):
     text += "hola"
     text += " mundo"
     room.receive("w", protocol.sync_update(updates[1]))
-    room.receive("w", protocol.sync_update(updates[0]))
+    assert room.call(lambda d: str(d.get("t", type=Text))) == ""
+    asked = [protocol.decode(p) for c, p in hooks.sent if c == "w"]
+    step1 = [m for m in asked if isinstance(m, protocol.SyncMessage) and m.step == protocol.SyncStep.STEP1]
+    assert step1, "the sender was not asked for what the room lacks"
+    room.receive("w", protocol.sync_step2(doc.get_update(step1[-1].data)))
     assert room.call(lambda d: str(d.get("t", type=Text))) == "hola mundo"
     rooms.close_all()
     assert str(store.load("doc").doc.get("t", type=Text)) == "hola mundo"
