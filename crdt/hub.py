@@ -63,6 +63,10 @@ class Connection:
     info: Any = None  # the application's (who is behind it, rights, rate limit…)
     transport: asyncio.Transport | None = None
     backlog: list[bytes] = field(default_factory=list)  # frames written before the socket was ready
+    # Held: the handshake's answer is not written until the application has set the connection up
+    # (see Hub.release); the client cannot send anything before it, so nothing races the set-up.
+    held: bool = True
+    greeting: bytes = b""
     bytes_sent: int = 0
     messages_in: int = 0
     closed: bool = False
@@ -70,10 +74,9 @@ class Connection:
 
 
 class _Protocol(asyncio.Protocol):
-    def __init__(self, hub: "Hub", conn: Connection, greeting: bytes) -> None:
+    def __init__(self, hub: "Hub", conn: Connection) -> None:
         self.hub = hub
         self.conn = conn
-        self.greeting = greeting
         self.ws = WsConnection(ConnectionType.SERVER)
         self.parts: list[bytes] = []
         self.size = 0
@@ -85,8 +88,8 @@ class _Protocol(asyncio.Protocol):
         if conn.closed:  # closed before the socket was ready
             transport.close()
             return
-        backlog, conn.backlog = conn.backlog, []
-        self.hub._write(conn, b"".join([self.greeting, *backlog]))
+        if not conn.held:
+            self.hub._open(conn)
 
     def pause_writing(self) -> None:
         # More unsent bytes than the bound: a slow receiver. Drop it; it reconnects and resyncs.
@@ -176,9 +179,15 @@ class Hub:
             return f"{PREFIX}{self._counter}"
 
     def adopt(self, sock: socket.socket, greeting: bytes, conn: Connection) -> None:
-        """Take over an upgraded socket: `greeting` (the 101 response) is written first."""
+        """Take over an upgraded socket. `greeting` (the 101 response) is written when the
+        application calls `release`; what is sent to the connection meanwhile waits behind it."""
         self.start()
-        self._op(("adopt", conn, sock, greeting))
+        conn.greeting = greeting
+        self._op(("adopt", conn, sock))
+
+    def release(self, connection: str) -> None:
+        """The application has set the connection up: answer the handshake, then what waited."""
+        self._op(("release", connection))
 
     def send(self, connection: str, payload: bytes) -> None:
         self._op(("send", connection, payload))
@@ -240,10 +249,18 @@ class Hub:
                 if conn is not None:
                     out.setdefault(conn, []).append(frame(op[2]))
             elif kind == "adopt":
-                _, conn, sock, greeting = op
+                _, conn, sock = op
                 self.connections[conn.id] = conn
                 self.rooms.setdefault(conn.room, {})[conn.id] = conn
-                self._loop.create_task(self._accept(conn, sock, greeting))
+                self._loop.create_task(self._accept(conn, sock))
+            elif kind == "release":
+                conn = self.connections.get(op[1])
+                if conn is not None and conn.held:
+                    conn.held = False
+                    if conn in out:  # queued behind the greeting
+                        conn.backlog.extend(out.pop(conn))
+                    if conn.transport is not None:
+                        self._open(conn)
             elif kind == "close":
                 conn = self.connections.get(op[1])
                 if conn is not None:
@@ -253,19 +270,23 @@ class Hub:
         for conn, frames in out.items():
             self._write(conn, frames[0] if len(frames) == 1 else b"".join(frames))
 
-    async def _accept(self, conn: Connection, sock: socket.socket, greeting: bytes) -> None:
+    async def _accept(self, conn: Connection, sock: socket.socket) -> None:
         try:
             sock.setblocking(False)
-            await self._loop.connect_accepted_socket(lambda: _Protocol(self, conn, greeting), sock=sock)
+            await self._loop.connect_accepted_socket(lambda: _Protocol(self, conn), sock=sock)
         except Exception:
             log.exception("live: could not take over connection %s", conn.id)
             sock.close()
             self._gone(conn)
 
+    def _open(self, conn: Connection) -> None:
+        backlog, conn.backlog = conn.backlog, []
+        self._write(conn, b"".join([conn.greeting, *backlog]))
+
     def _write(self, conn: Connection, data: bytes) -> None:
         if conn.closed:
             return
-        if conn.transport is None:
+        if conn.transport is None or conn.held:
             conn.backlog.append(data)
             return
         conn.bytes_sent += len(data)

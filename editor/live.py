@@ -326,6 +326,8 @@ class LiveMiddleware:
             return
         if d["events"]:
             live.emit(conn.id, "joined", {"document": d["slug"], "role": d["role"]})
+        # Only now is the handshake answered: the client's first message comes after its join.
+        live.hub.release(conn.id)
 
 
 def install(app, services) -> None:

@@ -6,17 +6,19 @@ import re
 import threading
 import time
 
-from collab_client import CollabClient
+import pytest
+from collab_client import CollabClient, YjsClient
 from conftest import PUBLISHED, LiveServer
 from test_collab import _first_p_text
 
 MARKER = re.compile(r"\[(\d+)\]")
 
 
-def test_kill_9_mid_stream_loses_nothing_that_was_broadcast(instance):
+@pytest.mark.parametrize("kind", [CollabClient, YjsClient], ids=["collab", "yjs"])
+def test_kill_9_mid_stream_loses_nothing_that_was_broadcast(instance, kind):
     server = LiveServer(instance).start()
-    writer = CollabClient(server.url, server.cookie("ana"), "writer").connect()
-    observer = CollabClient(server.url, server.cookie("bruno"), "observer").connect()
+    writer = kind(server.url, server.cookie("ana"), "writer").connect()
+    observer = kind(server.url, server.cookie("bruno"), "observer").connect()
     writer.join(PUBLISHED)
     observer.join(PUBLISHED)
 
@@ -49,7 +51,7 @@ def test_kill_9_mid_stream_loses_nothing_that_was_broadcast(instance):
     restarted.port, restarted.url = server.port, server.url
     restarted.start()
     try:
-        reader = CollabClient(restarted.url, restarted.cookie("vera"), "reader").connect()
+        reader = kind(restarted.url, restarted.cookie("vera"), "reader").connect()
         reader.join(PUBLISHED)
         with reader.lock:
             restored = {int(m) for m in MARKER.findall(str(_first_p_text(reader, 2)))}

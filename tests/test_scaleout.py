@@ -115,10 +115,12 @@ class Cluster:
         self.servers.append(live)
         return live
 
-    def client(self, server: LiveServer, who: str | None, slug: str = PUBLISHED):
-        from collab_client import CollabClient
+    def client(self, server: LiveServer, who: str | None, slug: str = PUBLISHED, transport: str = "collab"):
+        """A replica over Socket.IO /collab, or over the raw /yjs endpoint."""
+        from collab_client import CollabClient, YjsClient
 
-        client = CollabClient(server.url, server.cookie(who), name=f"{who}@{server.port}").connect()
+        kind = YjsClient if transport == "yjs" else CollabClient
+        client = kind(server.url, server.cookie(who), name=f"{who}@{server.port}").connect()
         self.clients.append(client)
         assert client.join(slug)["ok"]
         return client
@@ -137,11 +139,12 @@ def cluster(tmp_path, pg_database, shared_redis):
     made.close()
 
 
-def test_two_processes_share_a_document_and_converge(cluster):
+@pytest.mark.parametrize("transport", ["collab", "yjs"])
+def test_two_processes_share_a_document_and_converge(cluster, transport):
     a, b = cluster.server("a"), cluster.server("b")
-    ana = cluster.client(a, "ana")  # a committee member on process A
-    bruno = cluster.client(b, "bruno")  # another on process B
-    vera = cluster.client(b, "vera")  # a reader on process B
+    ana = cluster.client(a, "ana", transport=transport)  # a committee member on process A
+    bruno = cluster.client(b, "bruno", transport=transport)  # another on process B
+    vera = cluster.client(b, "vera", transport=transport)  # a reader on process B
     for i in range(20):  # both type at once, in two articles
         _append(ana, WATER, f" a{i}")
         _append(bruno, MOBILITY, f" b{i}")
@@ -150,7 +153,7 @@ def test_two_processes_share_a_document_and_converge(cluster):
     assert ana.wait_for(lambda c: c.xml() == bruno.xml() == vera.xml(), timeout=10)
     assert vera.received_updates, "B's reader saw A's edits live, as updates"
 
-    late = cluster.client(b, "vera")  # joins process B after the fact: sees what was typed on A
+    late = cluster.client(b, "vera", transport=transport)  # joins process B afterwards: sees what was typed on A
     assert all(f" a{i}" in late.xml() for i in range(20))
     assert late.xml() == ana.xml()
     # The public pages of both processes show the same text.
@@ -159,10 +162,11 @@ def test_two_processes_share_a_document_and_converge(cluster):
         assert "a19" in page and "b19" in page
 
 
-def test_killing_a_process_and_reconnecting_its_clients_to_the_other_loses_nothing(cluster):
+@pytest.mark.parametrize("transport", ["collab", "yjs"])
+def test_killing_a_process_and_reconnecting_its_clients_to_the_other_loses_nothing(cluster, transport):
     a, b = cluster.server("a"), cluster.server("b")
-    ana = cluster.client(a, "ana")
-    watcher = cluster.client(b, "vera")
+    ana = cluster.client(a, "ana", transport=transport)
+    watcher = cluster.client(b, "vera", transport=transport)
     for i in range(30):
         _append(ana, WATER, f" w{i}")
     # Acknowledged: a client of the other process has it (durable before it was published).
@@ -174,11 +178,11 @@ def test_killing_a_process_and_reconnecting_its_clients_to_the_other_loses_nothi
     _append(ana, MOBILITY, " after")
     for client in (ana, watcher):
         assert client.wait_for(lambda c: " w39" in c.xml() and " after" in c.xml(), timeout=20), client.name
-    fresh = cluster.client(b, "bruno")
+    fresh = cluster.client(b, "bruno", transport=transport)
     assert all(f" w{i}" in fresh.xml() for i in range(40))
     # And it is in the database: a new process started from the store alone has every word.
     c = cluster.server("c")
-    reader = cluster.client(c, None)
+    reader = cluster.client(c, None, transport=transport)
     assert all(f" w{i}" in reader.xml() for i in range(40)) and " after" in reader.xml()
 
 
