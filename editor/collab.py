@@ -521,7 +521,7 @@ class CollabNamespace(Namespace):
             self._error(None, "wrong-type", "y takes (document slug, binary payload)")
             return
         if not SLUG.match(slug):  # before anything else: no document has such a name
-            self._error(None, "not-joined", "no document has that name")
+            self._error(slug, "not-joined", "no document has that name; join a document before sending to it")
             return
         if not self._within_rate():
             self._error(slug, "rate-limited", "too many messages; the server will ask for what it missed")
