@@ -35,7 +35,8 @@ test: $(STAMP) web/node_modules/.installed tests/yjs_client/node_modules/.instal
 	node --test tests/browser_editor_unit/
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-# The six scenarios of the benchmark suite, one table (bench/README.md). BENCH_ARGS=--quick for a
+# The scenarios of the benchmark suite, one table (bench/README.md); bench/node (y-websocket, pinned) is
+# installed by the scripts on first use. BENCH_ARGS=--quick for a
 # smaller scale, --extra for the older figure scripts too.
 bench: $(STAMP)
 	$(PY) bench/run.py $(BENCH_ARGS)

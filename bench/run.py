@@ -1,4 +1,4 @@
-"""Run every scenario of the benchmark suite (issue 7) and print one table.
+"""Run every scenario of the benchmark suite (issues 7 and 16) and print one table.
 
 Each scenario is its own script (run in a subprocess, its full output shown as it goes) that
 writes bench/results/<name>.json; this runner then reads those files and prints, per scenario,
@@ -6,14 +6,20 @@ the figure, the target from the issue, and the baseline measured in the same run
 also written to bench/results/summary.json. Targets are reported, never asserted.
 
   1 trace_ingest        durable updates/s through the server vs raw pycrdt apply
-  2 live_room           1 writer at 20/s, 50 editors, 500 viewers: p50/p99 vs raw Socket.IO echo
+  2 live_room_yjs       /yjs: 1 writer at 20/s, 50 editors, 500 followers: p50/p99, % delivered vs y-websocket
   3 concurrent_writers  friendsforever replayed by two writers at once: equal results, throughput
   4 big_document        the Mexico City constitution: cold load, sync, export, render, memory
   5 two_processes       the live room over two processes on PostgreSQL + Redis: cross-process p99
   6 public_reads        the public clause page under load, cached vs uncached
+  7 audience            2,000 idle followers on one process: page p99 and memory per connection
+  8 initial_sync        the whole constitution for a new follower: server time, first vs cached
+  9 live_room           the Socket.IO (/collab) live room: p50/p99 vs raw Socket.IO echo
 
-Run:  .venv/bin/python bench/run.py [--quick] [--only 1,4] [--extra]
-      --quick   smaller scale (about 3 minutes here): fewer edits, clients and seconds
+Scenarios 2, 7 and 8 run Node (bench/node: y-websocket 1.5.4 and the y-protocols clients; `npm ci`
+there on first use).
+
+Run:  .venv/bin/python bench/run.py [--quick] [--only 2,7] [--extra]
+      --quick   smaller scale (a few minutes here): fewer edits, clients and seconds
       --extra   also the older figure scripts (akn_cdmx, survey_bench, provenance_page, versions_cdmx)
 """
 
@@ -34,12 +40,15 @@ RESULTS = BENCH / "results"
 SCENARIOS = [
     # (number, name, script, full-scale arguments, quick arguments)
     (1, "trace_ingest", "trace_ingest.py", [], ["--edits", "20000"]),
-    (2, "live_room", "live_room.py", [], ["--editors", "10", "--viewers", "100", "--seconds", "8", "--probes", "100"]),
+    (2, "live_room_yjs", "live_room_yjs.py", [], ["--editors", "10", "--followers", "90", "--seconds", "8"]),
     (3, "concurrent_writers", "concurrent_writers.py", [], ["--txns", "8000"]),
     (4, "big_document", "big_document.py", [], ["--runs", "3", "--copies", "5"]),
     (5, "two_processes", "two_processes.py", [],
      ["--editors", "10", "--viewers", "100", "--seconds", "8", "--probes", "100"]),
     (6, "public_reads", "public_reads.py", [], ["--seconds", "5"]),
+    (7, "audience", "audience.py", [], ["--followers", "300", "--requests", "100"]),
+    (8, "initial_sync", "initial_sync.py", [], ["--runs", "10"]),
+    (9, "live_room", "live_room.py", [], ["--editors", "10", "--viewers", "100", "--seconds", "8", "--probes", "100"]),
 ]
 EXTRA = [
     ("akn_cdmx.py", []), ("survey_bench.py", ["--runs", "1"]), ("provenance_page.py", []), ("versions_cdmx.py", []),
@@ -71,12 +80,75 @@ def rows_for(name: str, data: dict | None) -> list[tuple[str, str, str, str]]:
                  f"raw pycrdt apply {a3:,.0f} /s"),
                 ("  text == expected (reader / store reload)",
                  f"{server['reader_text_ok']} / {server['store_text_ok']}", "True", "")]
+    if name == "live_room_yjs":
+        ours, theirs = data.get("constituent") or {}, data.get("y_websocket") or {}
+        listeners = data["editors"] + data["followers"]
+
+        def pct(d):
+            return f"{d['delivered_pct']:.2f} %" if d.get("available") and d.get("delivered_pct") is not None else "n/a"
+
+        if not ours.get("available"):
+            return [(f"live room /yjs ({listeners} listeners): p99", f"not available ({ours.get('reason', 'not run')})",
+                     "<= y-websocket p99, 100 % delivered", f"y-websocket p99 {_ms(theirs.get('latency'))}, "
+                                                             f"{pct(theirs)} delivered")]
+        return [(f"live room /yjs: writer -> listener p50 ({listeners} listeners)", _ms(ours.get("latency"), "p50_ms"), "",
+                 f"y-websocket p50 {_ms(theirs.get('latency'), 'p50_ms')}"),
+                (f"  live room /yjs: writer -> listener p99 ({listeners} listeners)", _ms(ours.get("latency")),
+                 "<= y-websocket p99", f"y-websocket p99 {_ms(theirs.get('latency'))}"),
+                ("  delivered (update, listener) pairs", pct(ours), "100 %", f"y-websocket {pct(theirs)}"),
+                ("  listeners synced / step 1 unanswered / closed / client errors",
+                 f"{ours['listeners_synced']} of {ours['listeners']} / {ours.get('listeners_step1_unanswered', 0)} / "
+                 f"{ours['listeners_closed_during_run']} / {ours['client_error_count']}", "all / 0 / 0 / 0",
+                 f"y-websocket {theirs.get('listeners_synced', 'n/a')} of {theirs.get('listeners', 'n/a')}"),
+                ("  server resync step 1s while typing / 'permission denied' received",
+                 f"{ours.get('server_resync_step1_during_run', 'n/a')} / {ours.get('permission_denied_messages', 'n/a')}",
+                 "", "y-websocket sends none")]
+    if name == "audience":
+        pages = data["pages"]
+        rows = []
+        if not data.get("available"):
+            rows.append((f"audience: {data['followers']:,} followers", f"not available ({data.get('reason', '?')})",
+                         "", ""))
+        for k, path in enumerate(pages):
+            base = data["baseline"][path]
+            loaded = (data.get("with_followers") or {}).get(path)
+            label = f"audience: GET {path} p99 with {data.get('followers_synced', 0):,} followers"
+            rows.append((label if k == 0 else "  " + label.split(": ", 1)[1], _ms(loaded), "<= 100 ms",
+                         f"no connection: p99 {_ms(base)}"))
+        if data.get("available"):
+            y = data.get("y_websocket") or {}
+            rows += [("  memory per follower connection (server RSS growth / followers)",
+                      f"{data['memory_per_connection_kb']:.1f} KB", "report",
+                      f"y-websocket {y['memory_per_connection_kb']:.1f} KB" if y else ""),
+                     ("  followers synced / failed / step 1 unanswered / dropped",
+                      f"{data['followers_synced']:,} / {data['followers_failed']:,} / "
+                      f"{data.get('followers_step1_unanswered', 0):,} / {data['followers_closed_before_end']:,}",
+                      f"{data['followers']:,} / 0 / 0 / 0",
+                      f"y-websocket {y['followers_synced']:,} / {y['followers_failed']:,}" if y else "")]
+        return rows
+    if name == "initial_sync":
+        a, b, y = data["in_process"], data.get("through_server") or {}, data.get("y_websocket") or {}
+
+        def med(s):
+            return f"{s['median_ms']:.2f} ms" if s else "n/a"
+
+        rows = [(f"initial sync of the constitution ({a['step2_bytes'] / 1e3:,.0f} KB): server time first / cached",
+                 f"{a['first_ms']:.2f} ms / {med(a['subsequent'])}", "<= 5 ms",
+                 f"Doc.get_update {med(a['baseline_get_update_in_worker'])}")]
+        if b.get("available"):
+            rows.append(("  through the server: round trip first / subsequent",
+                         f"{b['first_ms']:.2f} ms / {med(b['subsequent'])}" if b.get("first_ms") is not None else "n/a", "",
+                         f"y-websocket {y['first_ms']:.2f} ms / {med(y['subsequent'])}" if y.get("first_ms") is not None
+                         else ""))
+        else:
+            rows.append(("  through the server", f"not available ({b.get('reason', '?')})", "", ""))
+        return rows
     if name == "live_room":
         lat = data.get("latency")
         echo = data.get("baseline_echo_round_trip")
         clients = data.get("receivers", 0) + 1
-        return [(f"live room: writer -> receiver p50 ({clients} clients)", _ms(lat, "p50_ms"), "", f"echo p50 {_ms(echo, 'p50_ms')}"),
-                (f"  live room: writer -> receiver p99 ({clients} clients)", _ms(lat), "<= 50 ms with 550 clients",
+        return [(f"live room (Socket.IO /collab): writer -> receiver p50 ({clients} clients)", _ms(lat, "p50_ms"), "", f"echo p50 {_ms(echo, 'p50_ms')}"),
+                (f"  live room (Socket.IO): writer -> receiver p99 ({clients} clients)", _ms(lat), "<= 50 ms with 550 clients",
                  f"echo p99 {_ms(echo)}"),
                 ("  missing pairs / errors", f"{data['missing_pairs']:,} / {data['error_count']}", "0 / 0", "")]
     if name == "concurrent_writers":

@@ -180,6 +180,42 @@ def first_block(update: bytes) -> tuple[int, int, int] | None:
         return None
 
 
+def delete_set_of(update: bytes) -> dict[int, list[tuple[int, int]]] | None:
+    """The delete set of an update that carries no structs ({client: [(clock, length)…]}), or
+    None if it carries structs or is malformed. (A structless update is what a reader's sync
+    step 2 is when it has nothing the server lacks: Yjs always adds its whole delete set.)"""
+    reader = _Reader(update)
+    try:
+        if reader.varuint() != 0:
+            return None
+        ranges: dict[int, list[tuple[int, int]]] = {}
+        for _ in range(reader.varuint()):
+            client = reader.varuint()
+            own = ranges.setdefault(client, [])
+            for _ in range(reader.varuint()):
+                own.append((reader.varuint(), reader.varuint()))
+        reader.done()
+    except ProtocolError:
+        return None
+    return ranges
+
+
+def covers(ranges: dict[int, list[tuple[int, int]]], others: dict[int, list[tuple[int, int]]]) -> bool:
+    """True if every (clock, length) range in `others` lies within the union of `ranges`."""
+    for client, wanted in others.items():
+        have = sorted(ranges.get(client, ()))
+        merged: list[list[int]] = []
+        for clock, length in have:
+            if merged and clock <= merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], clock + length)
+            else:
+                merged.append([clock, clock + length])
+        for clock, length in wanted:
+            if length and not any(start <= clock and clock + length <= end for start, end in merged):
+                return False
+    return True
+
+
 def _varuint(value: int) -> bytes:
     out = bytearray()
     while value > 0x7F:

@@ -120,6 +120,7 @@ class Room:
         self.refused_clients: set[int] = refused_clients if refused_clients is not None else set()
         self._tainted: set[str] = set()  # connections that had a write refused: never writers again
         self._full_state: bytes | None = None  # sync step 2 of the whole document, for new followers
+        self._deleted: dict[int, list[tuple[int, int]]] | None = None  # the document's delete set (cached)
         self._budgets: dict[str, list[float]] = {}  # connection -> [bytes left, last refill]
         self._reload = False  # an update could not integrate: reload the replica from the store
         self._followers_dirty = False
@@ -363,6 +364,7 @@ class Room:
         self._last_update_id = loaded.last_update_id
         self._log_length = loaded.log_length
         self._full_state = None
+        self._deleted = None
         self._subscription = self._doc.observe(self._on_transaction)
         self.hooks.on_load(self.name, self._doc)
         log.info("room %s: replica reloaded from the store (an unintegrable update was dropped)", self.name)
@@ -441,6 +443,8 @@ class Room:
         if message.data == protocol.EMPTY_UPDATE:
             return
         if not self._connections.get(connection, False):
+            if connection in self._connections and self._adds_nothing(message.data, doc):
+                return  # a reader's step 2 with nothing we lack (Yjs always adds its delete set): not a write
             if connection in self._connections:
                 # Never again a writer on this connection, and never these Yjs clients' updates:
                 # whatever later happens to its rights, the refused edit does not land.
@@ -490,6 +494,20 @@ class Room:
                              "your last change refers to text the document does not have and was not saved; "
                              "reload to continue from the server's text")
                 self._reload = True
+
+    def _adds_nothing(self, update: bytes, doc: Doc) -> bool:
+        """True if applying `update` would change nothing: no structs the document lacks, and no
+        deletion it has not made."""
+        try:
+            known = get_update(update, doc.get_state())  # what the document lacks, plus the delete set
+        except ValueError:
+            return False
+        deleted = protocol.delete_set_of(known)
+        if deleted is None:
+            return False
+        if self._deleted is None:
+            self._deleted = protocol.delete_set_of(doc.get_update(doc.get_state())) or {}
+        return protocol.covers(self._deleted, deleted)
 
     def _spend(self, connection: str, size: int) -> bool:
         """Take `size` bytes from the connection's sync budget; False if it has not enough."""
@@ -566,6 +584,7 @@ class Room:
         batch = self._batch
         if update != protocol.EMPTY_UPDATE:
             self._full_state = None
+            self._deleted = None
         if batch is None or update == protocol.EMPTY_UPDATE:
             return
         if self._remote:  # another process's update: already stored; only relay it here
@@ -609,10 +628,14 @@ class Room:
             log.exception("room %s: compaction failed (the log still holds everything)", self.name)
 
     def _resync(self) -> None:
+        """Ask every writer for what it has that the room lacks (a step 1). Readers are not asked:
+        they have nothing to give, and an audience of them would all answer at once."""
         self._last_resync = time.monotonic()
-        if self._connections and self._doc is not None:
+        writers = [connection for connection, can_write in self._connections.items() if can_write]
+        if writers and self._doc is not None:
             step1 = protocol.sync_step1(self._doc.get_state())
-            self.hooks.broadcast(self.name, step1, None)
+            for connection in writers:
+                self.hooks.send(self.name, connection, step1)
 
     def _fail(self, code: str, message: str) -> None:
         self.closed.set()

@@ -463,3 +463,20 @@ def test_the_editor_shows_anonymous_followers_as_a_count(browser, server):
     expect(ana.locator("#presence")).to_contain_text("2 personas siguiendo")
     for follower in followers[1:]:
         follower.close()
+
+
+def test_a_reader_answering_with_nothing_new_is_not_refused_but_its_deletions_are(server):
+    """Yjs always adds its whole delete set to a sync step 2: a follower that reconnects with its
+    replica sends deletions the server already has. That is not a write; a deletion of its own is."""
+    ana = _yjs(server, "ana")
+    ana.edit(lambda body: _first_p_text(ana, 1).__delitem__(slice(0, 5)))  # "Toda " goes
+    reader = _yjs(server, None)
+    assert reader.wait_for(lambda c: str(_first_p_text(c, 1)).startswith("persona"))
+    reader.send(protocol.sync_step2(reader.doc.get_update()))  # everything it has: all known
+    reader.send(protocol.sync_step2(reader.doc.get_update(ana.doc.get_state())))  # the delete set alone
+    _append(ana, WATER, " Barrera.")
+    assert reader.wait_for(lambda c: "Barrera." in c.xml())
+    assert not reader.errors, reader.errors
+    reader.edit(lambda body: _first_p_text(reader, 1).__delitem__(slice(0, 8)))  # its own deletion
+    assert reader.wait_for(lambda c: any(e["code"] == "read-only" for e in c.errors))
+    assert "persona tiene derecho a moverse" in _live_text(server)
