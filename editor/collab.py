@@ -32,6 +32,7 @@ from .documents import SLUG, get_document
 
 log = logging.getLogger(__name__)
 NAMESPACE = "/collab"
+ATTRIBUTION_DELAY = 0.5  # seconds a batch's "who edited" waits for the next ones (one write for all)
 REFUSALS_INTERVAL = 60.0  # seconds between aggregated audit entries of one connection's refused writes
 
 
@@ -213,6 +214,8 @@ class SocketHooks(RoomHooks):
             with self._reactions:
                 while not self._waiting:
                     self._reactions.wait()
+            time.sleep(ATTRIBUTION_DELAY)  # let a busy room's next batches merge into one write
+            with self._reactions:
                 batch, self._waiting = self._waiting, {}
             for room, by_account in batch.items():
                 try:
