@@ -108,10 +108,8 @@ def apply_rate_of(initial: bytes, updates: list[bytes]) -> float:
 class Reader:
     """A joined viewer that notes when each sync message (update or step 2) was applied."""
 
-    def __init__(self, url: str, cookie: str | None):
-        from collab_client import CollabClient
-
-        self.client = CollabClient(url, cookie, name="reader")
+    def __init__(self, url: str, cookie: str | None, kind):
+        self.client = kind(url, cookie, name="reader")
         self.updates = 0  # sync update broadcasts received
         self.step2s = 0  # sync step 2 messages received (answers to its own step 1)
         self.last_at = 0.0
@@ -126,6 +124,7 @@ class Reader:
                     self.step2s += 1
                 self.last_at = time.perf_counter()
 
+        self.client._on_y = on_y  # YjsClient's reader calls it
         self.client.sio.on("y", on_y, namespace="/collab")
 
     def text(self) -> str:
@@ -145,15 +144,22 @@ class Reader:
             return len(common.p_text(self.client.doc.get("body", type=XmlFragment)))
 
 
-def through_server(edits, expected: str, start: str, timeout: float, progress_every: int, window: int):
+def _connected(client) -> bool:
+    closed = getattr(client, "closed", None)
+    return not closed.is_set() if closed is not None else client.sio.connected
+
+
+def through_server(edits, expected: str, start: str, timeout: float, progress_every: int, window: int,
+                   transport: str = "collab"):
     from pycrdt import XmlFragment
 
-    from collab_client import CollabClient
+    from collab_client import CollabClient, YjsClient
 
+    kind = YjsClient if transport == "yjs" else CollabClient
     result: dict = {}
     with common.BenchServer(initial_text=start) as server:
-        writer = CollabClient(server.url, server.cookie(common.WRITER), name="writer").connect()
-        reader = Reader(server.url, server.cookie(common.READER))
+        writer = kind(server.url, server.cookie(common.WRITER), name="writer").connect()
+        reader = Reader(server.url, server.cookie(common.READER), kind)
         reader.client.connect()
         assert writer.join(common.SLUG)["ok"] and reader.client.join(common.SLUG)["ok"]
         text = common.p_text(writer.doc.get("body", type=XmlFragment))
@@ -180,7 +186,7 @@ def through_server(edits, expected: str, start: str, timeout: float, progress_ev
                 with writer.lock:
                     mine = clock_of(writer.doc.get_state(), writer_id)
                 paused = time.perf_counter()
-                while mine - reader.clock_of(writer_id) > window and writer.sio.connected:
+                while mine - reader.clock_of(writer_id) > window and _connected(writer):
                     time.sleep(0.005)
                 throttled += time.perf_counter() - paused
             if i % progress_every == 0:
@@ -211,7 +217,7 @@ def through_server(edits, expected: str, start: str, timeout: float, progress_ev
         threads_during = server.os_threads()
         reader_text = reader.text()
         writer_errors, reader_errors = list(writer.errors), list(reader.client.errors)
-        writer_connected, reader_connected = writer.sio.connected, reader.client.sio.connected
+        writer_connected, reader_connected = _connected(writer), _connected(reader.client)
 
         stored = common.store_check(server.database)
         writer.close()
@@ -253,6 +259,8 @@ def main() -> int:
                              "a writer that floods misses Engine.IO pings and is disconnected)")
     parser.add_argument("--full", action="store_true", help="replay the whole trace (259,778 edits)")
     parser.add_argument("--trace", type=Path, default=TRACE)
+    parser.add_argument("--transport", choices=["collab", "yjs"], default="yjs",
+                        help="the writer's and reader's endpoint: raw /yjs (the browser's) or Socket.IO /collab")
     parser.add_argument("--timeout", type=float, default=180.0,
                         help="seconds to wait, after the last edit is sent, for the reader to catch up")
     args = parser.parse_args()
@@ -273,7 +281,7 @@ def main() -> int:
         assert expected == data["endContent"], "raw pycrdt replay does not give the trace's endContent"
 
     progress_every = max(1, n // 10)
-    server = through_server(edits, expected, start, args.timeout, progress_every, args.window)
+    server = through_server(edits, expected, start, args.timeout, progress_every, args.window, args.transport)
     sent_updates = server.pop("_sent_updates")
     initial = server.pop("_initial")
     a3_s = apply_rate_of(initial, sent_updates)
@@ -288,6 +296,7 @@ def main() -> int:
     errors = server["writer_errors"] + server["reader_errors"]
     rows = [
         ("edits replayed", f"{n:,} of {total:,}" + ("" if n == total else "  (--edits)")),
+        ("endpoint (writer and reader)", "/yjs (raw y-protocols)" if args.transport == "yjs" else "Socket.IO /collab"),
         ("A1 raw pycrdt: edit -> update (Text)", f"{rate(a1_rate)}   ({local_s:.2f} s)"),
         ("A2 raw pycrdt: apply_update (Text)", f"{rate(a2_rate)}   ({apply_s:.2f} s)"),
         ("A3 raw pycrdt: apply_update (sent updates, XmlText)", f"{rate(a3_rate)}   ({a3_s:.2f} s)"),
