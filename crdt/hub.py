@@ -166,12 +166,13 @@ class Hub:
     # --- from any thread ----------------------------------------------------------------------
 
     def start(self) -> None:
+        """Start the loop's thread (once); return when the loop runs, whoever started it."""
         with self._lock:
-            if self._thread is not None:
-                return
-            self._thread = threading.Thread(target=self._run, name="live-hub", daemon=True)
-            self._thread.start()
-        self._started.wait(10)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="live-hub", daemon=True)
+                self._thread.start()
+        if not self._started.wait(30):
+            raise RuntimeError("the live hub's event loop did not start")
 
     def new_id(self) -> str:
         with self._lock:
@@ -222,11 +223,9 @@ class Hub:
             if self._scheduled:
                 return
             self._scheduled = True
-        loop = self._loop
-        if loop is None:
+        if self._loop is None:
             self.start()
-            loop = self._loop
-        loop.call_soon_threadsafe(self._flush)
+        self._loop.call_soon_threadsafe(self._flush)
 
     def _flush(self) -> None:
         with self._lock:

@@ -128,7 +128,11 @@ class LiveEndpoint:
         self.hub.send(connection, payload)
 
     def broadcast(self, room: str, payload: bytes, skip: str | None) -> None:
-        self.hub.broadcast(room, payload, skip)
+        # A document nobody follows here over /yjs costs nothing (no wake-up of the loop). A
+        # connection joining meanwhile misses nothing: its handshake is answered after its join,
+        # so its own step 1 (answered with everything) reaches the room after this update.
+        if room in self.hub.rooms:
+            self.hub.broadcast(room, payload, skip)
 
     def emit(self, connection: str, event: str, data: dict) -> None:
         peer = self.peers.get(connection)
@@ -136,6 +140,8 @@ class LiveEndpoint:
             self.hub.send(connection, encode_event(event, data))
 
     def emit_room(self, slug: str, event: str, data: dict) -> None:
+        if slug not in self.hub.rooms:
+            return
         self.hub.broadcast(slug, encode_event(event, data), None, only=lambda conn: conn.info.events)
 
     def report(self, connection: str, document: str | None, code: str, message: str) -> None:
