@@ -165,6 +165,14 @@ def encode_state_vector(vector: dict[int, int]) -> bytes:
     return _varuint(len(vector)) + b"".join(_varuint(client) + _varuint(clock) for client, clock in vector.items())
 
 
+def block_count(update: bytes) -> int:
+    """How many client blocks of structs an update carries (its first number)."""
+    try:
+        return _Reader(update).varuint()
+    except ProtocolError:
+        return 0
+
+
 def first_block(update: bytes) -> tuple[int, int, int] | None:
     """(structs, client id, first clock) of an update's first client block, or None if it has none.
 

@@ -94,12 +94,17 @@ class _Batch:
     origins: list[str | None] = field(default_factory=list)  # who sent each update (its connection)
 
 
-def _new_blocks(update: bytes, doc: Doc) -> list[tuple[int, int, int]]:
-    """(structs, client id, first clock) of every client block of `update` that `doc` lacks.
+def _new_blocks(update: bytes, state_vector: bytes) -> list[tuple[int, int, int]]:
+    """(structs, client id, first clock) of every client block of `update` that a document with
+    this state vector lacks.
 
     Yjs orders blocks by client id, so a refused client's structs can sit behind another's: each
-    client found is stripped (as if `doc` had all of it) and the rest looked at again."""
-    state = decode_state_vector(doc.get_state())
+    client found is stripped (as if the document had all of it) and the rest looked at again."""
+    lacking = get_update(update, state_vector)
+    if protocol.block_count(lacking) <= 1:  # the usual case: one client's own edit
+        block = first_block(lacking)
+        return [block] if block is not None else []
+    state = decode_state_vector(state_vector)
     blocks = []
     for _ in range(64):
         block = first_block(get_update(update, protocol.encode_state_vector(state)))
@@ -450,13 +455,14 @@ class Room:
                 # whatever later happens to its rights, the refused edit does not land.
                 self._tainted.add(connection)
                 try:
-                    self.refused_clients.update(client for _s, client, _c in _new_blocks(message.data, doc))
+                    self.refused_clients.update(client for _s, client, _c in _new_blocks(message.data, doc.get_state()))
                 except ValueError:
                     pass
             self._refuse(batch, connection, "read-only", "you may read this document but not change it")
             return
+        before = doc.get_state()
         try:
-            blocks = _new_blocks(message.data, doc)
+            blocks = _new_blocks(message.data, before)
         except ValueError as exc:
             self._refuse(batch, connection, "malformed-update", f"update refused: {exc}")
             return
@@ -464,7 +470,7 @@ class Room:
             self._refuse(batch, connection, "resync-required",
                          "changes from this client were refused earlier; reload to edit from the server's text")
             return
-        have = decode_state_vector(doc.get_state()) if blocks else {}
+        have = decode_state_vector(before) if blocks else {}
         if any(clock > have.get(client, 0) for _s, client, clock in blocks):
             # An earlier update of this client never arrived (refused for rate, lost): do not keep
             # this one pending; ask the client for everything we lack instead.
@@ -482,8 +488,9 @@ class Room:
         finally:
             self._origin = None
         if blocks:
-            after = decode_state_vector(doc.get_state())
-            stuck = [(client, clock) for _s, client, clock in blocks if after.get(client, 0) <= clock]
+            after_bytes = doc.get_state()
+            after = {} if after_bytes == before else decode_state_vector(after_bytes)
+            stuck = [(client, clock) for _s, client, clock in blocks if after.get(client, have.get(client, 0)) <= clock]
             if stuck:
                 # Its structs refer to something that does not exist (e.g. an offset inside a
                 # multi-byte character): Yjs would keep them pending forever, silently. Say so, and
