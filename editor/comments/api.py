@@ -6,9 +6,9 @@ committee and legal advisers) read or write comments; the answers follow the res
 nobody is signed in, 403 for a signed-in account without the right (the document is visible,
 its comments are not). Errors are `{"error": …, "status": n}`; bad input changes nothing.
 
-Every change is committed, then announced as the Socket.IO event `comments`
-`{"document": slug, "unit": guid}` on /collab, to the connections in the document's channel
-whose account may comment (readers are not told that the drafting side is talking).
+Every change is committed, then announced as the live event `comments`
+`{"document": slug, "unit": guid}` (on /yjs/<slug>?events=1 and Socket.IO /collab) to the
+connections open on the document whose account may comment (readers are not told that the drafting side is talking).
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ from sqlalchemy import func, select
 from akoma_ntoso import find_unit, is_valid_guid, iter_units
 
 from .. import current_services, permissions
-
 from ..documents import get_document, read_live
 from ..models import Document, User, _now
 from .anchors import AnchorError, decode_position, known, quote_in, state_vector
@@ -417,7 +416,7 @@ _ERRORS = {
     "404": {"description": "no such document (or not visible to the caller), or no such comment"},
 }
 _NOTE = ("Administrators, the drafting committee and legal advisers only. Changes need the CSRF token in the "
-         "X-CSRFToken header and emit the Socket.IO event `comments` {document, unit} on /collab to the "
+         "X-CSRFToken header and emit the live event `comments` {document, unit} (/yjs and /collab) to the "
          "document's connections that may comment, after the change is committed.")
 _BODY_ONLY = {"required": True, "content": {"application/json": {"schema": {
     "type": "object", "required": ["body"],

@@ -3,8 +3,9 @@ side panel uses it).
 
 Anyone who may read a document may read its links; only editors (`permissions.can_edit`) change
 them, with the CSRF token in the `X-CSRFToken` header. Errors are `{"error": …, "status": n}`.
-Every change is committed, then announced on the document's Socket.IO channel as the event
-`provenance` `{"document": slug, "unit": guid}`, so that every open editor refreshes its panel.
+Every change is committed, then announced to the document's live connections (/yjs and
+/collab) as the event `provenance` `{"document": slug, "unit": guid}`, so that every open editor
+refreshes its panel.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from werkzeug.routing import BuildError
 from akoma_ntoso import find_unit, is_valid_guid
 
 from .. import current_services, permissions
-
 from ..documents import get_document, read_live
 from ..models import Document, User
 from .links import (
@@ -542,8 +542,8 @@ _SOURCE_PAIR = {
 def _changing(summary: str, ok: dict, body: dict | None = None, extra: dict | None = None) -> dict:
     operation = {"summary": summary, "parameters": [_SLUG, *(extra or {}).get("parameters", [])],
                  "responses": {**ok, **_ERRORS},
-                 "description": "Editors only; CSRF token in the X-CSRFToken header. Emits the Socket.IO event "
-                                "`provenance` {document, unit} on /collab after the change is committed."}
+                 "description": "Editors only; CSRF token in the X-CSRFToken header. Emits the live event "
+                                "`provenance` {document, unit} (/yjs and /collab) after the change is committed."}
     if body is not None:
         operation["requestBody"] = body
     return operation
