@@ -265,6 +265,39 @@ def machine() -> dict:
     }
 
 
+def first_text(node):
+    """The first XmlText under a pycrdt node (depth first), or None."""
+    from pycrdt import XmlElement, XmlText
+
+    for child in node.children:
+        if isinstance(child, XmlText):
+            return child
+        if isinstance(child, XmlElement):
+            found = first_text(child)
+            if found is not None:
+                return found
+    return None
+
+
+def stop_process(process) -> None:
+    """Terminate a subprocess, and kill it if it does not go within 10 s."""
+    if process and process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(10)
+
+
+def finish(name: str, out: dict, load_before) -> int:
+    """Record the machine and the load average with a scenario's results, write them, say where."""
+    out.update(machine=machine(), load_average_before_after=[load_before[0], os.getloadavg()[0]])
+    path = write_results(name, out)
+    print(f"\n  results: {path.relative_to(ROOT)}")
+    return 0
+
+
 def write_results(name: str, data: dict) -> Path:
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / f"{name}.json"
@@ -307,12 +340,7 @@ class EchoServer:
         raise RuntimeError("echo server did not start")
 
     def __exit__(self, *exc) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
+        stop_process(self.process)
 
 
 def echo_round_trips(url: str, n: int, payload: bytes = b"\x00\x02" + b"x" * 16) -> list[float]:

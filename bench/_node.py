@@ -20,6 +20,8 @@ import threading
 import time
 from pathlib import Path
 
+import _common as common  # noqa: E402 - bench/ is on sys.path for every benchmark script
+
 NODE_DIR = Path(__file__).resolve().parent / "node"
 CLIENTS = NODE_DIR / "clients.mjs"
 STAMP = NODE_DIR / "node_modules" / ".installed"
@@ -118,13 +120,7 @@ class YWebsocketServer:
         return self.process.pid if self.process else None
 
     def __exit__(self, *exc) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(10)
+        common.stop_process(self.process)
         try:
             os.unlink(self.log.name)
         except OSError:

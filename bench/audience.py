@@ -41,7 +41,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _common as common  # noqa: E402
 import _node  # noqa: E402
-from _common import ROOT  # noqa: E402
 from big_document import CDMX, SLUG, import_constitution  # noqa: E402
 from live_room_yjs import document_state, yjs_endpoint_answers  # noqa: E402
 
@@ -224,10 +223,7 @@ def main() -> int:
     print(common.table(rows, f"audience: {args.followers:,} followers of /yjs/{SLUG} on one server process"))
     print(f"  ({os.cpu_count()} CPUs shared by the server, the follower processes and this one; load average "
           f"before/after {load_before[0]:.1f} / {os.getloadavg()[0]:.1f})")
-    out.update(machine=common.machine(), load_average_before_after=[load_before[0], os.getloadavg()[0]])
-    path = common.write_results("audience", out)
-    print(f"\n  results: {path.relative_to(ROOT)}")
-    return 0
+    return common.finish("audience", out, load_before)
 
 
 if __name__ == "__main__":

@@ -233,19 +233,8 @@ def main() -> int:
         doc = Doc()
         doc.apply_update(state)
         body = doc.get("body", type=XmlFragment)
-        from pycrdt import XmlElement, XmlText
 
-        def first_text(node):
-            for child in node.children:
-                if isinstance(child, XmlText):
-                    return child
-                if isinstance(child, XmlElement):
-                    found = first_text(child)
-                    if found is not None:
-                        return found
-            return None
-
-        target = first_text(body)
+        target = common.first_text(body)
         updates = []
         subscription = doc.observe(lambda event: updates.append(event.update))  # noqa: F841
         for _ in range(args.edits):

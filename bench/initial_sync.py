@@ -41,7 +41,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _common as common  # noqa: E402
 import _node  # noqa: E402
-from _common import ROOT  # noqa: E402
 from big_document import CDMX, SLUG, import_constitution  # noqa: E402
 from live_room_yjs import yjs_endpoint_answers  # noqa: E402
 
@@ -59,7 +58,7 @@ def first_and_rest(ms: list[float]) -> dict:
 
 def in_process(database: str, runs: int) -> dict:
     """(a): the room path itself, no network."""
-    from pycrdt import Doc, XmlElement, XmlFragment, XmlText
+    from pycrdt import Doc, XmlFragment
     from sqlalchemy import create_engine
 
     from crdt import protocol
@@ -124,20 +123,10 @@ def in_process(database: str, runs: int) -> dict:
     replica = Doc()
     replica.apply_update(state)
 
-    def first_text(node):
-        for child in node.children:
-            if isinstance(child, XmlText):
-                return child
-            if isinstance(child, XmlElement):
-                found = first_text(child)
-                if found is not None:
-                    return found
-        return None
-
     updates: list[bytes] = []
     subscription = replica.observe(lambda event: updates.append(event.update))  # noqa: F841
     with replica.transaction():
-        first_text(replica.get("body", type=XmlFragment)).insert(0, "x")
+        common.first_text(replica.get("body", type=XmlFragment)).insert(0, "x")
     hooks.expect("writer")
     room.join("writer", True)
     room.receive("writer", protocol.sync_update(updates[0]))
@@ -264,10 +253,7 @@ def main() -> int:
     print()
     print(common.table(rows, "initial_sync: the whole Mexico City constitution for a new follower"))
     print(f"  (load average before/after {load_before[0]:.1f} / {os.getloadavg()[0]:.1f})")
-    out.update(machine=common.machine(), load_average_before_after=[load_before[0], os.getloadavg()[0]])
-    path = common.write_results("initial_sync", out)
-    print(f"\n  results: {path.relative_to(ROOT)}")
-    return 0
+    return common.finish("initial_sync", out, load_before)
 
 
 if __name__ == "__main__":

@@ -52,7 +52,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _common as common  # noqa: E402
 import _node  # noqa: E402
-from _common import ROOT  # noqa: E402
 
 INITIAL_TEXT = "Toda persona tiene derecho a la ciudad. "
 
@@ -419,10 +418,7 @@ def main() -> int:
     print(f"  clients: bench/node/clients.mjs (ws {out['node']['ws']}, yjs {out['node']['yjs']}), writer in one "
           f"process, listeners in {args.procs}; {os.cpu_count()} CPUs shared with the server "
           f"(load average before/after {load_before[0]:.1f} / {os.getloadavg()[0]:.1f})")
-    out.update(machine=common.machine(), load_average_before_after=[load_before[0], os.getloadavg()[0]])
-    path = common.write_results("live_room_yjs", out)
-    print(f"\n  results: {path.relative_to(ROOT)}")
-    return 0
+    return common.finish("live_room_yjs", out, load_before)
 
 
 if __name__ == "__main__":

@@ -67,8 +67,6 @@ class Connection:
     # (see Hub.release); the client cannot send anything before it, so nothing races the set-up.
     held: bool = True
     greeting: bytes = b""
-    bytes_sent: int = 0
-    messages_in: int = 0
     closed: bool = False
     last_seen: float = field(default_factory=time.monotonic)
 
@@ -114,7 +112,6 @@ class _Protocol(asyncio.Protocol):
                     if event.message_finished:
                         payload = b"".join(self.parts)
                         self.parts, self.size = [], 0
-                        conn.messages_in += 1
                         self.hub._deliver(conn, payload)
                         if conn.closed:
                             return
@@ -200,13 +197,6 @@ class Hub:
     def close(self, connection: str, code: int = 1000, reason: str = "") -> None:
         self._op(("close", connection, code, reason))
 
-    def count(self, room: str) -> int:
-        return len(self.rooms.get(room, ()))
-
-    def stop(self) -> None:
-        if self._loop is not None:
-            self._loop.call_soon_threadsafe(self._loop.stop)
-
     # --- the loop -----------------------------------------------------------------------------
 
     def _run(self) -> None:
@@ -288,7 +278,6 @@ class Hub:
         if conn.transport is None or conn.held:
             conn.backlog.append(data)
             return
-        conn.bytes_sent += len(data)
         conn.transport.write(data)
 
     def _deliver(self, conn: Connection, payload: bytes) -> None:
