@@ -361,7 +361,9 @@ def cdmx_server(cdmx_instance):
 def test_a_flood_of_sync_requests_is_bounded_and_editors_keep_working(cdmx_server):
     """300 anonymous step 1 messages asking for the whole constitution (~600 KB each): the flooder
     gets at most the room's sync budget (RoomSettings: 4 MiB, or two whole documents, plus
-    64 KiB/s), and an editor's edit reaches a colleague within 200 ms meanwhile."""
+    64 KiB/s), and an editor's edit still reaches a colleague meanwhile, within a second. (A
+    check that the flood does not starve the room, not a latency figure: on a quiet machine the
+    edit takes tens of milliseconds, on a busy CI machine it took 225 ms once.)"""
     from websockets.sync.client import connect
 
     server = cdmx_server
@@ -403,7 +405,7 @@ def test_a_flood_of_sync_requests_is_bounded_and_editors_keep_working(cdmx_serve
     bound = max(4 << 20, 2 * full) + 64 * 1024 * elapsed + 64 * 1024  # + the edit and presence
     assert flood_bytes <= bound, f"{flood_bytes} bytes sent to the flooder in {elapsed:.1f} s (bound {bound:.0f})"
     assert flood_bytes < 300 * full / 10
-    assert latency < 0.2, f"an editor's edit took {latency * 1000:.0f} ms during the flood"
+    assert latency < 1.0, f"an editor's edit took {latency * 1000:.0f} ms during the flood"
 
 
 # --- presence the server vouches for ----------------------------------------------------------------
