@@ -190,7 +190,7 @@ def main() -> int:
 
         # Reading, exporting and rendering, as the application does.
         from editor import create_app
-        from editor.documents import read_live
+        from editor.livetext import read_live
         from editor.interchange import export_document
 
         app = create_app({"INSTANCE_PATH": str(instance), "SECRET_KEY": "test-secret"})

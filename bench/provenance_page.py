@@ -53,7 +53,8 @@ def main() -> int:
 
     from akoma_ntoso import iter_units
     from editor import create_app
-    from editor.documents import get_document, read_live
+    from editor.documents import get_document
+    from editor.livetext import read_live
     from editor.interchange import import_document
     from editor.provenance.coder import code_survey, ensure_taxonomy
     from editor.provenance.links import create_link

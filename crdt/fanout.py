@@ -18,7 +18,7 @@ the store (state-vector diff), which is always complete:
   either in what was loaded or after the cursor (usually both: applying twice is harmless).
 
 A control stream (`<prefix>:control`) carries small JSON messages between processes (for the
-application: a document changed stage, an account was signed out) in the same reader thread.
+application: its domain events that every process must see) in the same reader thread.
 """
 
 from __future__ import annotations

@@ -237,6 +237,16 @@ def _var_bytes(data: bytes) -> bytes:
     return _varuint(len(data)) + data
 
 
+def encode_varuint(value: int) -> bytes:
+    """lib0's variable-length unsigned integer (for message types of an application's own)."""
+    return _varuint(value)
+
+
+def encode_var_bytes(data: bytes) -> bytes:
+    """lib0's length-prefixed byte string."""
+    return _var_bytes(data)
+
+
 def encode_sync(step: SyncStep, data: bytes) -> bytes:
     return _varuint(MessageType.SYNC) + _varuint(step) + _var_bytes(data)
 

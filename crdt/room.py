@@ -207,7 +207,13 @@ class Room:
             self._needs_heal = True  # dropped: the store has it; heal once the queue drains
 
     def call(self, fn: Callable[[Doc], Any], timeout: float = 30.0) -> Any:
-        """Run fn(doc) in the worker; changes it makes are durable and broadcast before this returns."""
+        """Run fn(doc) in the worker; changes it makes are durable and broadcast before this returns.
+
+        Called from the worker itself (a hook reading the text), fn runs at once on the worker's
+        document, which holds every change applied so far; changes it makes join the batch being
+        handled. Waiting for itself would deadlock."""
+        if threading.current_thread() is self._thread and self._doc is not None:
+            return fn(self._doc)
         future: Future[Any] = Future()
         self._put(("call", fn, future))
         return future.result(timeout)

@@ -67,6 +67,42 @@ class LoadedDocument:
     log_length: int  # updates in the log after the snapshot
 
 
+def version_columns(document):
+    """What a document's stored text is made of, as four scalar subqueries for `document` (a name
+    or a bind parameter): the snapshot's last update id and time of compaction, and the log's
+    length and highest id. Any stored update changes them (also one committed late with a lower
+    id, on PostgreSQL with several processes: the length grows), and so does a compaction."""
+
+    def scalar(column, where):
+        return select(column).where(where).scalar_subquery()
+
+    return (
+        scalar(crdt_snapshot.c.last_update_id, crdt_snapshot.c.document == document),
+        scalar(crdt_snapshot.c.updated_at, crdt_snapshot.c.document == document),
+        scalar(func.count(), crdt_update.c.document == document),
+        scalar(func.max(crdt_update.c.id), crdt_update.c.document == document),
+    )
+
+
+def text_versions(conn: Connection, documents: list[str]) -> dict[str, str]:
+    """Per document, a short fingerprint of its stored text (see version_columns); equal
+    fingerprints mean the same stored text."""
+    if not documents:
+        return {}
+    logs = {name: (int(top or 0), int(n)) for name, top, n in conn.execute(
+        select(crdt_update.c.document, func.max(crdt_update.c.id), func.count())
+        .where(crdt_update.c.document.in_(documents)).group_by(crdt_update.c.document))}
+    snapshots = {name: (int(last or 0), str(at)) for name, last, at in conn.execute(
+        select(crdt_snapshot.c.document, crdt_snapshot.c.last_update_id, crdt_snapshot.c.updated_at)
+        .where(crdt_snapshot.c.document.in_(documents)))}
+    found = {}
+    for name in documents:
+        top, n = logs.get(name, (0, 0))
+        last, at = snapshots.get(name, (0, ""))
+        found[name] = f"u{top}:{n}:{last}:{at}"[:80]
+    return found
+
+
 def _lock_key(document: str) -> str:
     return f"crdt-log:{document}"
 

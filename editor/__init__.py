@@ -9,7 +9,7 @@ from flask import Flask, abort, current_app, has_request_context, render_templat
 from flask_babel import Babel, get_locale
 from flask_socketio import SocketIO
 from flask_wtf import CSRFProtect
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, scoped_session
 from werkzeug.routing import IntegerConverter
 
@@ -20,6 +20,8 @@ from crdt.store import UpdateStore
 
 from . import config as config_module
 from .db import make_engine, make_session
+from .events import EventBus
+from .livetext import LiveTexts
 
 WEB = Path(__file__).resolve().parent.parent / "web"
 
@@ -40,6 +42,8 @@ class Services:
     store: UpdateStore
     rooms: Rooms
     socketio: SocketIO
+    events: EventBus
+    texts: LiveTexts
     collab: object = None  # the CollabNamespace (editor.collab), set once the app is wired
     live: object = None  # the /yjs endpoint (editor.live.LiveEndpoint)
 
@@ -88,9 +92,11 @@ def create_app(overrides: dict | None = None) -> Flask:
         app.config["RATELIMIT_STORAGE_URI"] = "memory://"
     from .collab import NAMESPACE, CollabNamespace, SocketHooks, SocketSessionInterface
 
+    # "Something changed" (editor.events): features publish, others subscribe (see below).
+    events = EventBus(context=app.app_context, cleanup=lambda: services_of(app).db.remove())
     rooms = Rooms(
         store,
-        SocketHooks(socketio),
+        SocketHooks(socketio, events, engine),
         RoomSettings(
             resync_interval=app.config["ROOM_RESYNC_SECONDS"],
             compact_every=app.config["ROOM_COMPACT_EVERY"],
@@ -99,7 +105,8 @@ def create_app(overrides: dict | None = None) -> Flask:
         idle_seconds=app.config["ROOM_IDLE_SECONDS"],
         fanout=fanout,
     )
-    services = Services(engine=engine, db=make_session(engine), store=store, rooms=rooms, socketio=socketio)
+    services = Services(engine=engine, db=make_session(engine), store=store, rooms=rooms, socketio=socketio,
+                        events=events, texts=LiveTexts(rooms, store))
     app.extensions["constituent"] = services
 
     # Before the CSRF check: Werkzeug reads a multipart field whose name holds a line break as a
@@ -150,10 +157,6 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     app.register_blueprint(amendments_bp)
     app.register_blueprint(amendments_api_bp)
-    from .amendments.service import adoption_listeners
-
-    if _ask_petitioners_again not in adoption_listeners:
-        adoption_listeners.append(_ask_petitioners_again)
     from .opendata import bp as opendata_bp
 
     app.register_blueprint(opendata_bp)
@@ -177,10 +180,11 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.session_interface = SocketSessionInterface()
     services.collab = CollabNamespace(NAMESPACE, services)
     socketio.on_namespace(services.collab)
-    rooms.hooks.attribute = _edit_recorder(services)
-    rooms.hooks.engine = engine  # the audit log of live-text updates and refused writes
+    _subscribe_features(events, services)
     if fanout is not None:
-        fanout.on_control = _control_handler(app, services)
+        # Events whose subscribers live in every process cross on the control stream.
+        events.relay = fanout.control
+        fanout.on_control = events.receive
         fanout.start()
 
     @app.errorhandler(AkomaNtosoError)
@@ -213,55 +217,18 @@ def create_app(overrides: dict | None = None) -> Flask:
     return app
 
 
-def _ask_petitioners_again(services: Services, document, amendment, guids) -> None:
-    """After an amendment is adopted: petitioners who reviewed its units are asked to review again."""
-    from .review.service import notify_changed_units
+def _subscribe_features(events: EventBus, services: Services) -> None:
+    """Each feature's reactions to domain events (its `handlers` module): the one place where
+    "when X changes, do Y" is wired."""
+    from . import collab
+    from .amendments import handlers as amendments
+    from .comments import handlers as comments
+    from .provenance import handlers as provenance
+    from .review import handlers as review
+    from .stages import handlers as stages
 
-    notify_changed_units(services, document, set(guids))
-
-
-def _control_handler(app: Flask, services: Services):
-    """Rights changes made in another process: re-decide this process's connections too."""
-
-    def handle(message: dict) -> None:
-        with app.app_context():
-            try:
-                if message.get("kind") == "stage" and isinstance(message.get("document"), str):
-                    services.collab.refresh_rights(message["document"], str(message.get("stage", "")),
-                                                   announce=False)
-                elif message.get("kind") == "account" and isinstance(message.get("account"), int):
-                    services.collab.recheck_account(message["account"], announce=False)
-            finally:
-                services.db.remove()
-
-    return handle
-
-
-def _edit_recorder(services: Services):
-    """Record who changed which units, and ask petitioners whose reviewed wording changed to review
-    it again (runs in a room's worker once a batch is durable)."""
-    from .models import Document
-    from .stages.history import record_edits
-
-    ids: dict[str, int] = {}
-
-    def record(slug: str, by_account: dict) -> None:
-        db = services.db
-        try:
-            if slug not in ids:
-                found = db.scalar(select(Document.id).where(Document.slug == slug))
-                if found is None:
-                    return
-                ids[slug] = found
-            record_edits(db, ids[slug], by_account)
-            # Petitioners who reviewed a changed unit are asked to review it again.
-            from .review.service import notify_changed_units
-
-            notify_changed_units(services, db.get(Document, ids[slug]), set().union(*by_account.values()))
-        finally:
-            db.remove()
-
-    return record
+    for feature in (collab, stages, review, comments, provenance, amendments):
+        feature.subscribe(events, services)
 
 
 def _locale(app: Flask) -> str:

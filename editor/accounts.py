@@ -19,6 +19,7 @@ from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 from . import audit, current_services
+from .events import AccountChanged
 from .limits import limiter
 from .models import ROLES, LoginThrottle, User, as_utc, utcnow
 
@@ -251,8 +252,7 @@ def logout_everywhere():
     user = db.get(User, current_user.id)
     sign_out_everywhere(db, user)
     audit.record(current_services().engine, "account.signed_out_everywhere", target=f"user:{user.id}")
-    if current_services().collab is not None:
-        current_services().collab.recheck_account(user.id)  # open live connections close too
+    current_services().events.publish(AccountChanged(account=user.id))  # open live connections close too
     logout_user()
     session.clear()
     flash(_("You are signed out on every device."), "info")

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from . import audit, current_services, permissions
 from .accounts import AccountError, add_user, invitation_token, sign_out_everywhere
 from .documents import get_document
+from .events import AccountChanged
 from .models import DOCUMENT_ROLES, ROLES, Document, DocumentMember, User
 from .outbox import OutboxError, enqueue_email
 from .stages.views import role_label
@@ -42,9 +43,7 @@ def _send_invitation(db, user: User, url: str, reset: bool) -> None:
 
 def _refresh_connections(user_id: int) -> None:
     """Open live connections of the account follow its new rights at once (or are closed)."""
-    collab = current_services().collab
-    if collab is not None:
-        collab.recheck_account(user_id)
+    current_services().events.publish(AccountChanged(account=user_id))
 
 
 @bp.get("/admin/users")

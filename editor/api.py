@@ -10,7 +10,8 @@ from sqlalchemy import select
 from akoma_ntoso import AkomaNtosoError, Unit, find_unit
 
 from . import cache, current_services, permissions
-from .documents import DocumentError, get_document, read_live
+from .documents import DocumentError, get_document
+from .livetext import read_live
 from .interchange import EXTENSIONS, MEDIA_TYPES, export_document, import_document
 from .models import Document
 from .problems import problem as _problem

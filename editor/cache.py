@@ -34,8 +34,8 @@ cached under a key is never older than the key.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
-import os
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -49,7 +49,7 @@ from flask_login import current_user
 from sqlalchemy import BigInteger, Connection, Integer, bindparam, event, func, inspect, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from crdt.store import crdt_snapshot, crdt_update
+from crdt.store import version_columns
 
 from .db import Base
 from .models import Document, User
@@ -181,20 +181,15 @@ def bump(connection: Connection, documents) -> None:
 
 
 def _state_query():
-    """One SELECT of six scalar subqueries, built once (parameters: slug, document, everything)."""
+    """One SELECT of the text's version (crdt.store.version_columns) and the two generations,
+    built once (parameters: slug, document, everything)."""
     slug, document, everything = bindparam("slug"), bindparam("document"), bindparam("everything")
 
-    def scalar(column, where):
-        return select(column).where(where).scalar_subquery()
+    def generation(where):
+        return select(_generations.c.generation).where(where).scalar_subquery()
 
-    return select(
-        scalar(crdt_snapshot.c.last_update_id, crdt_snapshot.c.document == slug),
-        scalar(crdt_snapshot.c.updated_at, crdt_snapshot.c.document == slug),
-        scalar(func.count(), crdt_update.c.document == slug),
-        scalar(func.max(crdt_update.c.id), crdt_update.c.document == slug),
-        scalar(_generations.c.generation, _generations.c.document_id == document),
-        scalar(_generations.c.generation, _generations.c.document_id == everything),
-    )
+    return select(*version_columns(slug), generation(_generations.c.document_id == document),
+                  generation(_generations.c.document_id == everything))
 
 
 _STATE = _state_query()
@@ -210,27 +205,6 @@ def state_of(db, document: Document) -> tuple:
 # --- reading the text for a render -------------------------------------------------------------
 
 
-class _StoreRooms:
-    """Rooms that read the store: `call(slug, fn)` runs fn on the stored state (read-only)."""
-
-    def __init__(self, store) -> None:
-        self.store = store
-
-    def call(self, name: str, fn, timeout: float | None = None):
-        return fn(self.store.load(name).doc)
-
-
-class _StoreReader:
-    """The application's services, except that the text is read from the store."""
-
-    def __init__(self, services) -> None:
-        self._services = services
-        self.rooms = _StoreRooms(services.store)
-
-    def __getattr__(self, name: str):
-        return getattr(self._services, name)
-
-
 def reader(services):
     """Services to read a document's live text with for a page or an export.
 
@@ -238,9 +212,9 @@ def reader(services):
     CONSTITUENT_PAGE_CACHE_READ "store"), it reads the store: another process's last update may not have reached this
     process's room yet, and what a render caches under a key must not be older than the key.
     """
-    mode = current_app.config.get("PAGE_CACHE_READ") or os.environ.get("CONSTITUENT_PAGE_CACHE_READ", "auto")
+    mode = current_app.config["PAGE_CACHE_READ"]
     if mode == "store" or (mode == "auto" and current_app.config.get("REDIS_URL")):
-        return _StoreReader(services)
+        return dataclasses.replace(services, texts=services.texts.from_store())
     return services
 
 
@@ -327,9 +301,7 @@ class PageCache:
 def cache_of(app) -> PageCache:
     found = app.extensions.get("constituent_page_cache")
     if found is None:
-        budget = app.config.get("PAGE_CACHE_BYTES")
-        if budget is None:
-            budget = int(os.environ.get("CONSTITUENT_PAGE_CACHE_BYTES", DEFAULT_BUDGET))
+        budget = app.config.get("PAGE_CACHE_BYTES", DEFAULT_BUDGET)
         found = app.extensions.setdefault("constituent_page_cache", PageCache(budget))
     return found
 

@@ -29,10 +29,10 @@ from crdt.xmltree import element_at, fragment_to_etree
 
 from . import audit, permissions
 from .documents import SLUG, get_document
+from .events import AccountChanged, EventBus, StageChanged, TextChanged
 
 log = logging.getLogger(__name__)
 NAMESPACE = "/collab"
-ATTRIBUTION_DELAY = 0.5  # seconds a batch's "who edited" waits for the next ones (one write for all)
 REFUSALS_INTERVAL = 60.0  # seconds between aggregated audit entries of one connection's refused writes
 
 
@@ -55,23 +55,20 @@ class SocketHooks(RoomHooks):
     """Room I/O over Socket.IO, plus the legal model's invariants (unique GUIDs), attribution of
     every durable update to the account behind its connection, and the audit log."""
 
-    def __init__(self, socketio: SocketIO) -> None:
+    def __init__(self, socketio: SocketIO, events: EventBus, engine=None) -> None:
         self.socketio = socketio
+        #: Where "the text changed" is published (TextChanged, once a batch is durable and sent).
+        self.events = events
+        #: The database engine for the audit log; None: no audit.
+        self.engine = engine
         #: The /yjs endpoint (editor.live.LiveEndpoint): connections whose id starts with LIVE_PREFIX.
         self.live = None
         #: connection (sid) → account id, set by CollabNamespace when a connection joins.
         self.accounts: dict[str, int] = {}
         #: (connection, slug) → who is behind it (the audit log's actor).
         self.peers: dict[tuple[str, str], Peer] = {}
-        #: The database engine for the audit log (set by create_app); None: no audit.
-        self.engine = None
-        #: Called with (slug, {account id: GUIDs changed}) once a batch is durable (see create_app).
-        self.attribute: Callable[[str, dict[int | None, set[str]]], None] | None = None
         self._touched: dict[str, dict[str | None, set[str]]] = {}  # slug → connection → GUIDs changed
         self._reported: set[tuple[str, str]] = set()  # (connection, code) already logged
-        self._waiting: dict[str, dict[int | None, set[str]]] = {}  # slug → account → GUIDs, to attribute
-        self._reactions = threading.Condition()
-        self._reactor: threading.Thread | None = None
         self._structure_changed: dict[str, bool] = {}
         # pycrdt stops calling an observer once its type wrapper and subscription are collected:
         # keep both for as long as the room is open.
@@ -124,13 +121,13 @@ class SocketHooks(RoomHooks):
             now = time.monotonic()
             if peer.refused > 1:
                 if now - peer.logged_at >= REFUSALS_INTERVAL:
-                    self._audit([("text.refused", room, self._actor(room, connection), "",
+                    self.audit_entries([("text.refused", room, self._actor(room, connection), "",
                                   {**detail, "why": "more refused writes", "more": peer.refused - 1})])
                     peer.refused, peer.logged_at = 1, now
                 return
             peer.logged_at = now
         # The first entry names the document written to (the pattern of a slug, at most 100 characters).
-        self._audit([("text.refused", room or named, self._actor(room, connection), "", detail)])
+        self.audit_entries([("text.refused", room or named, self._actor(room, connection), "", detail)])
 
     def forget(self, room: str, connection: str) -> None:
         """The connection left the document: log the refused writes not logged yet."""
@@ -139,10 +136,10 @@ class SocketHooks(RoomHooks):
             self._reported.discard(key)
         peer = self.peers.pop((connection, room), None)
         if peer is not None and peer.refused > 1:
-            self._audit([("text.refused", room, actor, "",
+            self.audit_entries([("text.refused", room, actor, "",
                           {"why": "more refused writes", "connection": connection, "more": peer.refused - 1})])
 
-    def _audit(self, entries: list[tuple[str, str, audit.Actor, str, dict]]) -> None:
+    def audit_entries(self, entries: list[tuple[str, str, audit.Actor, str, dict]]) -> None:
         if self.engine is None or not entries:
             return
         try:
@@ -190,38 +187,16 @@ class SocketHooks(RoomHooks):
 
     def on_change(self, room: str, doc: Doc) -> None:
         touched = self._touched.pop(room, None)
-        if not touched or self.attribute is None:
+        if not touched:
             return
         by_account: dict[int | None, set[str]] = {}
         for connection, guids in touched.items():
             if guids:
                 by_account.setdefault(self.accounts.get(connection), set()).update(guids)
-        if not by_account:
-            return
-        # Recorded by a thread of its own, off the room worker's critical path; batches waiting for
-        # it merge per document, so the backlog is bounded by the number of documents.
-        with self._reactions:
-            waiting = self._waiting.setdefault(room, {})
-            for account, guids in by_account.items():
-                waiting.setdefault(account, set()).update(guids)
-            if self._reactor is None:
-                self._reactor = threading.Thread(target=self._react, name="edit-attribution", daemon=True)
-                self._reactor.start()
-            self._reactions.notify()
-
-    def _react(self) -> None:
-        while True:
-            with self._reactions:
-                while not self._waiting:
-                    self._reactions.wait()
-            time.sleep(ATTRIBUTION_DELAY)  # let a busy room's next batches merge into one write
-            with self._reactions:
-                batch, self._waiting = self._waiting, {}
-            for room, by_account in batch.items():
-                try:
-                    self.attribute(room, by_account)
-                except Exception:  # attribution must never stop the others
-                    log.exception("document %s: recording who edited failed", room)
+        if by_account:
+            # Its subscribers (who edited, petitioners' re-review) run on their own threads, off
+            # the room worker's critical path, and merge a busy room's batches.
+            self.events.publish(TextChanged(room, {a: frozenset(g) for a, g in by_account.items()}))
 
     def on_close(self, room: str) -> None:
         self._touched.pop(room, None)
@@ -422,7 +397,7 @@ class CollabNamespace(Namespace):
         account = current_user.id if current_user.is_authenticated else None
         if role is None:
             if document is not None:  # someone tried to open a draft they may not see
-                self.hooks._audit([("collab.join_denied", slug, audit.Actor(
+                self.hooks.audit_entries([("collab.join_denied", slug, audit.Actor(
                     id=account, label=f"user:{account}" if account else "public", role=acting or "",
                     ip=request.remote_addr or ""), "", {"connection": request.sid})])
             # The same answer for "missing" and "not yours": drafts stay invisible.
@@ -459,20 +434,12 @@ class CollabNamespace(Namespace):
                 pass
         self.emit_to(sid, "stage", {"document": slug, "stage": stage, "role": role or "viewer"})
 
-    def _announce(self, message: dict) -> None:
-        """Tell the other server processes (with Redis) to re-decide their connections too."""
-        fanout = self.services.rooms.fanout
-        if fanout is not None:
-            fanout.control(message)
-
-    def refresh_rights(self, slug: str, stage: str, announce: bool = True) -> None:
-        """The document changed stage: re-decide every open connection's right to write, in every
-        server process."""
-        if announce:
-            self._announce({"kind": "stage", "document": slug, "stage": stage})
+    def refresh_rights(self, slug: str, stage: str) -> None:
+        """The document changed stage: re-decide this process's open connections' right to write
+        (a StageChanged subscriber, in every process: see subscribe)."""
         from .models import User
 
-        db = self.services.db  # the caller's session (a request's): not closed here
+        db = self.services.db
         document = get_document(db, slug)
         for sid in self.connections_of(slug):
             account = self.hooks.accounts.get(sid)
@@ -494,12 +461,10 @@ class CollabNamespace(Namespace):
             room.leave(request.sid)
         return {"ok": True}
 
-    def recheck_account(self, user_id: int, announce: bool = True) -> None:
+    def recheck_account(self, user_id: int) -> None:
         """An administrator changed the account (role, role on a document, deactivated, signed
-        out everywhere): re-decide its open connections' rights, or close them, in every server
-        process."""
-        if announce:
-            self._announce({"kind": "account", "account": user_id})
+        out everywhere): re-decide its open connections' rights in this process, or close them
+        (an AccountChanged subscriber, in every process: see subscribe)."""
         from .models import User
         from .stages.workflow import current_stage_of
 
@@ -552,3 +517,18 @@ class CollabNamespace(Namespace):
             self._error(slug, exc.code, exc.message)
         except RoomClosed:
             self._error(slug, "closed", "the document was closed; join it again")
+
+
+def subscribe(events: EventBus, services) -> None:
+    """Rights changes re-decide the live connections, in every process. In the process that made
+    the change they run before the request answers (inline): a stage change or a deactivation has
+    taken away the right to write by the time its page says so."""
+
+    def stage_changed(event: StageChanged) -> None:
+        services.collab.refresh_rights(event.document, event.stage)
+
+    def account_changed(event: AccountChanged) -> None:
+        services.collab.recheck_account(event.account)
+
+    events.subscribe(StageChanged, stage_changed, label="live.rights.stage", everywhere=True, inline=True)
+    events.subscribe(AccountChanged, account_changed, label="live.rights.account", everywhere=True, inline=True)

@@ -55,6 +55,10 @@ def load(overrides: dict | None = None) -> dict:
         "ROOM_IDLE_SECONDS": float(os.environ.get("CONSTITUENT_ROOM_IDLE_SECONDS", 120)),
         "ROOM_RESYNC_SECONDS": float(os.environ.get("CONSTITUENT_ROOM_RESYNC_SECONDS", 30)),
         "ROOM_COMPACT_EVERY": int(os.environ.get("CONSTITUENT_ROOM_COMPACT_EVERY", 1000)),
+        # Public page cache (editor.cache): bytes per process, and where renders read the text
+        # (auto: the store when REDIS_URL is set, else the rooms; or "store", "room").
+        "PAGE_CACHE_BYTES": int(os.environ.get("CONSTITUENT_PAGE_CACHE_BYTES", 64 * 1024 * 1024)),
+        "PAGE_CACHE_READ": os.environ.get("CONSTITUENT_PAGE_CACHE_READ", "auto"),
         # Country (and locality) of the works this instance drafts, for FRBR URIs: /akn/mx-cmx/…
         "AKN_PLACE": os.environ.get("CONSTITUENT_AKN_PLACE", "mx-cmx"),
         "BABEL_DEFAULT_LOCALE": "es",

@@ -13,7 +13,8 @@ from . import services_of
 from .accounts import add_user
 from akoma_ntoso import iter_units
 
-from .documents import create_document, get_document, read_live
+from .documents import create_document, get_document
+from .livetext import read_live
 from .models import User
 
 DEMO_PASSWORD = "constituyente-demo"

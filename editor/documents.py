@@ -5,14 +5,13 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 from lxml import etree
 from pycrdt import Doc, Map, XmlFragment
 from sqlalchemy import select
 
-from akoma_ntoso import UNIT_KINDS, Unit, is_valid_guid, iter_units, new_guid, read_units
-from crdt.xmltree import etree_to_fragment, fragment_to_etree
+from akoma_ntoso import UNIT_KINDS, is_valid_guid, iter_units, new_guid, read_units
+from crdt.xmltree import etree_to_fragment
 
 from .models import Document, UnitName
 
@@ -23,32 +22,8 @@ class DocumentError(ValueError):
     """A document request that cannot be carried out, with a message for the user."""
 
 
-@dataclass(frozen=True)
-class LiveText:
-    """A consistent reading of a document's live text: its meta and its unit tree."""
-
-    meta: dict
-    body: etree._Element
-    units: tuple[Unit, ...]
-
-
 def get_document(db, slug: str) -> Document | None:
     return db.scalar(select(Document).where(Document.slug == slug))
-
-
-def _meta_of(doc: Doc) -> dict:
-    meta = doc.get("meta", type=Map)
-    return {k: meta[k] for k in meta.keys()}
-
-
-def read_live(services, slug: str) -> LiveText:
-    """Read the live text in the document's room (serially with edits), then number it."""
-
-    def snapshot(doc: Doc):
-        return _meta_of(doc), fragment_to_etree(doc.get("body", type=XmlFragment))
-
-    meta, body = services.rooms.call(slug, snapshot)
-    return LiveText(meta=meta, body=body, units=read_units(body, meta))
 
 
 def create_document(

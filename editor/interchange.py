@@ -33,9 +33,9 @@ from .documents import (
     DocumentError,
     create_document,
     get_document,
-    read_live,
     record_unit_names,
 )
+from .livetext import read_live
 from .models import Document
 
 IMPORT_FORMATS = ("akn", "text")

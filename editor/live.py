@@ -30,7 +30,7 @@ from flask_login import current_user
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from crdt.hub import Connection, Hub
-from crdt.protocol import ProtocolError, _var_bytes, _varuint
+from crdt.protocol import ProtocolError, encode_var_bytes, encode_varuint
 from crdt.room import RoomClosed
 
 from . import audit, permissions
@@ -48,11 +48,11 @@ _TOKEN_SALT = "constituent-live-token"
 
 
 def encode_event(event: str, data: dict) -> bytes:
-    return _varuint(MESSAGE_EVENT) + _var_bytes(json.dumps([event, data], separators=(",", ":")).encode())
+    return encode_varuint(MESSAGE_EVENT) + encode_var_bytes(json.dumps([event, data], separators=(",", ":")).encode())
 
 
 def encode_denied(reason: str) -> bytes:
-    return _varuint(MESSAGE_AUTH) + _varuint(0) + _var_bytes(reason.encode("utf-8"))
+    return encode_varuint(MESSAGE_AUTH) + encode_varuint(0) + encode_var_bytes(reason.encode("utf-8"))
 
 
 # --- tokens for programs -------------------------------------------------------------------------
@@ -209,7 +209,7 @@ class LiveEndpoint:
             if len(self._denied) > 10_000:
                 self._denied.clear()
             self._denied[(address, slug)] = now
-        self.services.rooms.hooks._audit([("collab.join_denied", slug, audit.Actor(
+        self.services.rooms.hooks.audit_entries([("collab.join_denied", slug, audit.Actor(
             id=account, label=f"user:{account}" if account else "public", role=acting or "", ip=address), "",
             {"endpoint": "yjs"})])
 

@@ -28,7 +28,7 @@ from flask import Blueprint, Response, request, url_for
 from akoma_ntoso import Unit
 
 from . import current_services
-from .documents import read_live
+from .livetext import read_live
 from .provenance.public_views import Labels, link_row
 from .provenance.summaries import Provenance
 from .public import visible_document

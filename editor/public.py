@@ -13,7 +13,8 @@ from akoma_ntoso.render import render_units
 
 from . import cache, current_services, permissions
 from .accounts import palette_colour
-from .documents import get_document, read_live
+from .documents import get_document
+from .livetext import read_live
 from .models import Document
 
 bp = Blueprint("public", __name__)

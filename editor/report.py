@@ -38,7 +38,7 @@ from sqlalchemy import select
 from akoma_ntoso import iter_units
 
 from . import current_services, permissions
-from .documents import read_live
+from .livetext import read_live
 from .models import Document, User
 
 bp = Blueprint("report", __name__)

@@ -64,10 +64,10 @@ from sqlalchemy import (
 )
 
 from akoma_ntoso import iter_units
-from crdt.store import crdt_snapshot, crdt_update
 
 from . import current_services, permissions
 from .db import Base
+from .livetext import LiveTexts
 from .models import Document, utcnow
 from .provenance.text import fold, stem
 
@@ -261,27 +261,6 @@ def _sources_fingerprint(rows: list[Row]) -> str:
     return "s" + digest.hexdigest()
 
 
-def _text_fingerprints(conn, slugs: list[str]) -> dict[str, str]:
-    """Per document slug, what its stored text is made of: the highest id, number of rows of its
-    update log, and its snapshot's last update id and time. Any stored update changes it (also
-    one committed late with a lower id, on PostgreSQL with several processes: the count grows),
-    and so does a compaction (the snapshot's time; reindexing then rewrites nothing)."""
-    if not slugs:
-        return {}
-    log_rows = {name: (int(top or 0), int(n)) for name, top, n in conn.execute(
-        select(crdt_update.c.document, func.max(crdt_update.c.id), func.count())
-        .where(crdt_update.c.document.in_(slugs)).group_by(crdt_update.c.document))}
-    snapshots = {name: (int(last or 0), str(at)) for name, last, at in conn.execute(
-        select(crdt_snapshot.c.document, crdt_snapshot.c.last_update_id, crdt_snapshot.c.updated_at)
-        .where(crdt_snapshot.c.document.in_(slugs)))}
-    found = {}
-    for slug in slugs:
-        top, n = log_rows.get(slug, (0, 0))
-        last, at = snapshots.get(slug, (0, ""))
-        found[slug] = f"u{top}:{n}:{last}:{at}"[:80]
-    return found
-
-
 # --- keeping the index fresh --------------------------------------------------------------------
 
 
@@ -297,7 +276,7 @@ def ensure_fresh(services, backend: Backend, documents: list[Document]) -> dict[
         stored = {(r.document_id, r.part): r.fingerprint for r in conn.execute(
             select(search_state.c.document_id, search_state.c.part, search_state.c.fingerprint)
             .where(search_state.c.document_id.in_(ids)))}
-        text_now = _text_fingerprints(conn, [d.slug for d in documents])
+        text_now = LiveTexts.versions(conn, [d.slug for d in documents])
         sources_now = source_rows(conn, ids)
     for document in documents:
         rows = sources_now[document.id]
@@ -322,18 +301,10 @@ def ensure_fresh(services, backend: Backend, documents: list[Document]) -> dict[
 
 
 def _read_units(services, slug: str):
-    """The units of the stored live text, by the projection the public pages use (read_live's:
-    the CRDT body as XML, numbered by read_units). Read from the store rather than from this
-    process's room: with several processes, the store holds at least what the fingerprint
-    (read before) says, where a room may not have received another process's update yet."""
-    from pycrdt import Map, XmlFragment
-
-    from akoma_ntoso import read_units
-    from crdt.xmltree import fragment_to_etree
-
-    doc = services.store.load(slug).doc
-    meta = doc.get("meta", type=Map)
-    return read_units(fragment_to_etree(doc.get("body", type=XmlFragment)), {k: meta[k] for k in meta.keys()})
+    """The units of the stored live text. Read from the store rather than from this process's
+    room: with several processes, the store holds at least what the fingerprint (read before)
+    says, where a room may not have received another process's update yet."""
+    return services.texts.from_store().read(slug).units
 
 
 def _write(engine, backend: Backend, document_id: int, part: str, rows: list[Row], fingerprint: str) -> None:

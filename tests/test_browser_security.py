@@ -83,7 +83,8 @@ def prepare(instance) -> dict:
     from akoma_ntoso.safexml import parse_xml
     from editor import create_app
     from editor.accounts import add_user
-    from editor.documents import create_document, get_document, read_live
+    from editor.documents import create_document, get_document
+    from editor.livetext import read_live
     from editor.models import User
     from editor.provenance import coder
     from editor.provenance.links import create_link

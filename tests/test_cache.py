@@ -156,7 +156,8 @@ def test_a_live_edit_shows_on_the_next_public_read(server, client_factory):
 
 
 def test_a_provenance_link_made_by_another_process_shows_on_the_next_public_read(server, instance):
-    from editor.documents import get_document, read_live
+    from editor.documents import get_document
+    from editor.livetext import read_live
     from editor.provenance.links import create_link
     from editor.provenance.models import CitizenEvent
 
@@ -185,7 +186,8 @@ def test_a_provenance_link_made_by_another_process_shows_on_the_next_public_read
 
 
 def test_a_petitions_new_signature_count_shows_on_the_next_public_read(server, instance):
-    from editor.documents import get_document, read_live
+    from editor.documents import get_document
+    from editor.livetext import read_live
     from editor.provenance.links import create_link
     from editor.provenance.models import Petition, SignatureCount
 

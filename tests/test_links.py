@@ -26,13 +26,17 @@ MOBILITY_TEXT = (
 )
 
 
-def add_sources(instance, slug: str = PUBLISHED) -> dict[str, int]:
-    """Petitions, themes and an event for `slug`, written straight into the instance's database."""
+def add_sources(instance, slug: str = PUBLISHED, database_url: str | None = None) -> dict[str, int]:
+    """Petitions, themes and an event for `slug`, written straight into the instance's database
+    (or the one at `database_url`)."""
     from editor import create_app
     from editor.documents import get_document
     from editor.provenance.models import CitizenEvent, Petition, SignatureCount, Theme
 
-    app = create_app({"INSTANCE_PATH": str(instance), "SECRET_KEY": "test-secret"})
+    overrides = {"INSTANCE_PATH": str(instance), "SECRET_KEY": "test-secret"}
+    if database_url:
+        overrides["DATABASE_URL"] = database_url
+    app = create_app(overrides)
     services = app.extensions["constituent"]
     db = services.db
     document = get_document(db, slug)

@@ -17,7 +17,8 @@ from sqlalchemy import func, select
 from akoma_ntoso import iter_units
 from editor import create_app
 from editor.cli import main
-from editor.documents import get_document, read_live
+from editor.documents import get_document
+from editor.livetext import read_live
 from editor.models import Notification, User
 from editor.provenance.links import links_of_source
 from editor.provenance.models import (

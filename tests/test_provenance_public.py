@@ -21,7 +21,8 @@ def site(instance):
     """The application over a seeded instance, with a petition, a theme and an event linked to
     the published document's first article and its apartado A."""
     from editor import create_app
-    from editor.documents import get_document, read_live
+    from editor.documents import get_document
+    from editor.livetext import read_live
     from editor.provenance.links import create_link
     from editor.provenance.models import (
         Answer, CitizenEvent, Coding, Petition, Respondent, SignatureCount, Survey, SurveyQuestion, Theme,
@@ -208,7 +209,8 @@ def _import_2016_petitions(instance):
     from conftest import CDMX, SHARED_DATA, require
 
     from editor import create_app
-    from editor.documents import get_document, read_live
+    from editor.documents import get_document
+    from editor.livetext import read_live
     from editor.provenance.petitions import import_petitions
 
     source = SHARED_DATA / "cdmx" / "petitions-2016.csv"

@@ -108,7 +108,8 @@ def seed(instance: Path):
     """The seeded week (this one) and the one before, through the application's services."""
     from editor import create_app
     from editor.amendments import service as amendments
-    from editor.documents import get_document, read_live
+    from editor.documents import get_document
+    from editor.livetext import read_live
     from editor.models import User
     from editor.provenance.coder import code_survey
     from editor.provenance.links import create_link

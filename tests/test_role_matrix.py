@@ -399,7 +399,7 @@ class World:
 def _kit(services, document, users: dict, throwaway: bool) -> dict:
     """The objects every document-scoped route needs, in one document."""
     from editor.comments.models import Comment
-    from editor.documents import read_live
+    from editor.livetext import read_live
     from editor.provenance.links import create_link
     from editor.provenance.models import (Answer, CitizenEvent, Obligation, Petition, Respondent, Survey,
                                           SurveyQuestion, Theme)

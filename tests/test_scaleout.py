@@ -242,3 +242,52 @@ def test_behind_nginx_the_audit_log_records_the_clients_address(tmp_path, proxie
     failed = audit.events(app.extensions["constituent"].engine, action="account.login_failed")
     assert [event.ip for event in failed] == [expected]
     app.extensions["constituent"].rooms.close_all()
+
+
+def test_comments_links_and_adopted_amendments_made_on_one_process_reach_live_clients_on_the_other(cluster, pg_database):
+    """Panel events are domain events whose subscribers run in every process: a comment, a
+    provenance link and an amendment's adoption made on A reach a live (/yjs) client on B, each
+    within a second, and a reader on B is not told of the comment (readers cannot see comments)."""
+    from test_amendments import Member, adopt
+    from test_links import MOBILITY, Api, add_sources
+
+    sources = add_sources(cluster.tmp_path / "seed", database_url=pg_database)
+    a, b = cluster.server("a"), cluster.server("b")
+    ana_on_b = cluster.client(b, "ana", transport="yjs")  # a committee member's editor on process B
+    vera_on_b = cluster.client(b, "vera", transport="yjs")  # a reader on process B
+
+    def heard(client, event: str, since: float) -> float:
+        """Seconds from `since` until `client` got `event` about the document (fails after 5 s)."""
+        deadline = since + 5
+        while time.monotonic() < deadline:
+            if any(name == event and data.get("document") == PUBLISHED for name, data in list(client.events)):
+                return time.monotonic() - since
+            time.sleep(0.005)
+        raise AssertionError(f"{client.name} never heard {event!r}: {client.events}")
+
+    lucia_on_a = Api(a, "lucia")
+    started = time.monotonic()
+    made = lucia_on_a.post("/comments", {"unit": MOBILITY, "body": "¿Incluye a las bicicletas?"})
+    assert made.status_code == 201, made.text
+    assert heard(ana_on_b, "comments", started) < 1.0
+    assert ("comments", {"document": PUBLISHED, "unit": MOBILITY}) in ana_on_b.events
+
+    started = time.monotonic()
+    linked = Api(a, "bruno").post("/links", {"unit": MOBILITY, "source_kind": "petition", "source_id": sources["mobility"]})
+    assert linked.status_code == 201, linked.text
+    assert heard(ana_on_b, "provenance", started) < 1.0
+    assert ("provenance", {"document": PUBLISHED, "unit": MOBILITY}) in ana_on_b.events
+
+    admin_on_a = _api(a, "admin")
+    while requests.get(f"{a.url}/api/v1/documents/{PUBLISHED}/stages", timeout=10).json()["current"] != "assembly":
+        assert _advance(admin_on_a, a).status_code == 201
+    asa, abel, admin = Member(a, "asa"), Member(a, "abel"), Member(a, "admin")
+    asa.create(kind="substitution", units=[MOBILITY], heading="Movilidad", text="Toda persona tiene derecho a moverse libremente.")
+    started = time.monotonic()
+    assert adopt(asa, admin, abel, 1).json()["state"] == "adopted"
+    assert heard(ana_on_b, "amendment", started) < 1.0
+    assert ("amendment", {"document": PUBLISHED, "number": 1, "state": "adopted"}) in ana_on_b.events
+    # The adopted wording reached B's replicas too, as text.
+    for client in (ana_on_b, vera_on_b):
+        assert client.wait_for(lambda c: "moverse libremente" in c.xml(), timeout=10), client.name
+    assert not [data for name, data in vera_on_b.events if name == "comments"], "a reader heard of a comment"

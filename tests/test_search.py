@@ -23,7 +23,8 @@ EN = {"Accept-Language": "en"}
 
 def _seed_cdmx_sources(app) -> dict:
     """The 2016 petitions (linked by their references), the default survey themes and one event."""
-    from editor.documents import get_document, read_live
+    from editor.documents import get_document
+    from editor.livetext import read_live
     from editor.provenance.coder import ensure_taxonomy
     from editor.provenance.models import CitizenEvent, Petition
     from editor.provenance.petitions import import_petitions

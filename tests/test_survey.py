@@ -375,7 +375,7 @@ def test_the_taxonomy_is_edited_and_the_answers_recoded(app, db):
         _answer(db, "seguridad pública, el agua").id, [])}
     assert coder.synonyms_of(db.get(Theme, theme.id)) == ["asaltos"]
     # Deleting asks first, then takes the codings and the links with it.
-    from editor.documents import read_live
+    from editor.livetext import read_live
     from editor.provenance.links import create_link
 
     services = app.extensions["constituent"]
@@ -452,7 +452,7 @@ def _post_receipt(client, code, lang="en"):
 
 
 def test_a_receipt_shows_that_respondents_answers_and_their_clauses_only(app, db):
-    from editor.documents import read_live
+    from editor.livetext import read_live
     from editor.provenance.links import create_link
 
     document, result = _imported(db)
@@ -513,7 +513,8 @@ def _csrf(html: str) -> str:
 def _seed_for_server(instance, respondents=30):
     """A synthetic survey on the published document, its first article linked to agua; the codes."""
     from editor import create_app
-    from editor.documents import get_document, read_live
+    from editor.documents import get_document
+    from editor.livetext import read_live
     from editor.provenance.links import create_link
 
     app = create_app({"INSTANCE_PATH": str(instance), "SECRET_KEY": "test-secret"})

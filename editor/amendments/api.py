@@ -20,7 +20,8 @@ from flask_babel import gettext
 from flask_login import current_user
 
 from .. import current_services, permissions
-from ..documents import get_document, read_live
+from ..documents import get_document
+from ..livetext import read_live
 from ..models import Document
 from .service import (
     AmendmentError,

@@ -13,12 +13,12 @@ import json
 import logging
 import re
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from flask_babel import gettext as _
-from pycrdt import Doc, Map, XmlFragment
+from pycrdt import Doc, XmlFragment
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -43,9 +43,10 @@ from akoma_ntoso.amendment import (
     citation,
     export_amendment,
 )
-from crdt.xmltree import fragment_to_etree
 
 from .. import permissions
+from ..events import AmendmentAdopted, AmendmentChanged
+from ..livetext import read_live, text_of
 from ..models import Document, User
 from ..redline import Change, word_diff
 from .apply import ApplyError, Insert, Remove, Substitute, apply_to_etree, apply_to_fragment, paragraphs_of
@@ -77,11 +78,6 @@ ACTIONS = {
     "debate": (("tabled",), "debate"),
     "close": (("debate",), None),  # adopted or rejected, by the tally
 }
-
-#: Called as fn(services, document, amendment, guids) once an adoption is committed and attributed,
-#: with the GUIDs of the units it changed (e.g. to ask petitioners to review them again). A listener
-#: that fails is logged; the adoption stands.
-adoption_listeners: list[Callable] = []
 
 # One decision at a time per document in this process: adoption reads, checks and changes the text.
 _locks: dict[int, threading.Lock] = {}
@@ -585,8 +581,6 @@ def _fill(db, amendment: Amendment, proposal: Proposal, language: str) -> None:
 
 def create_amendment(services, document: Document, user, data: Mapping) -> Amendment:
     """A new draft by `user` (an assembly member, in a stage that takes amendments)."""
-    from ..documents import read_live
-
     db = services.db
     author = require_can_table(user, document)
     units = read_live(services, document.slug).units
@@ -611,8 +605,6 @@ def create_amendment(services, document: Document, user, data: Mapping) -> Amend
 
 def update_amendment(services, document: Document, amendment: Amendment, user, data: Mapping) -> Amendment:
     """Rewrite a draft (its author only); fields not sent keep their value."""
-    from ..documents import read_live
-
     db = services.db
     author = _require_author(user, document, amendment)
     _require_state(amendment, ("draft",), _("changing it"))
@@ -650,8 +642,6 @@ def proposal_data(amendment: Amendment) -> dict:
 
 def table(services, document: Document, amendment: Amendment, user, config=None) -> Amendment:
     """The author tables a draft: the targets' wording is captured as the base of conflicts."""
-    from ..documents import read_live
-
     db = services.db
     author = _require_author(user, document, amendment)
     _require_state(amendment, ("draft",), _("tabling it"))
@@ -780,12 +770,8 @@ def close_vote(services, document: Document, amendment: Amendment, user) -> Deci
 
         record_edits(db, document.id, {president.id: applied.guids}, amendment_id=amendment.id)
     db.refresh(amendment)
-    for listener in list(adoption_listeners):
-        try:
-            listener(services, document, amendment, set(applied.guids))
-        except Exception:  # noqa: BLE001 - the text is changed and recorded; a follow-up must not undo that
-            log.exception("amendment %s of %s: an adoption listener failed", amendment.number, document.slug)
-            db.rollback()
+    # Its reactions (petitioners asked to review again…) subscribe to the event; they cannot undo it.
+    services.events.publish(AmendmentAdopted(document.slug, amendment.number, tuple(sorted(applied.guids))))
     return Decision(amendment, count, adopted=True)
 
 
@@ -816,11 +802,8 @@ def _apply(services, document: Document, amendment: Amendment) -> Applied:
     origin = f"amendment:{amendment.id}"
 
     def run(doc: Doc):
-        meta_map = doc.get("meta", type=Map)
-        meta = {k: meta_map[k] for k in meta_map.keys()}
-        body = doc.get("body", type=XmlFragment)
-        tree = fragment_to_etree(body)
-        before = read_units(tree, meta)
+        live = text_of(doc)
+        meta, tree, before = live.meta, live.body, live.units
         conflicts = check_bases(kind, bases, before)
         if conflicts:
             return ("conflict", conflicts)
@@ -831,11 +814,10 @@ def _apply(services, document: Document, amendment: Amendment) -> Applied:
         except (ApplyError, AkomaNtosoError) as exc:
             return ("invalid", str(exc))
         with doc.transaction(origin=origin):
-            apply_to_fragment(body, operations)
-        after = read_units(fragment_to_etree(body), meta)
-        return ("applied", (before, after))
+            apply_to_fragment(doc.get("body", type=XmlFragment), operations)
+        return ("applied", (before, text_of(doc).units))
 
-    status, result = services.rooms.call(document.slug, run)
+    status, result = services.texts.change(document.slug, run)
     if status == "conflict":
         raise AmendmentError(409, _("Amendment %(n)d was not applied: the text it amends changed since it was tabled. "
                                     "It stays under debate.", n=number), conflicts=result)
@@ -909,9 +891,9 @@ def change_state(services, document: Document, amendment: Amendment, user, actio
 
 
 def announce(services, document: Document, amendment: Amendment) -> None:
-    """Tell open pages and editors of the document that an amendment changed (after the commit)."""
-    services.collab.emit_document(document.slug, "amendment", {"document": document.slug, "number": amendment.number,
-                                                              "state": amendment.state})
+    """Tell open pages and editors of the document, in every process, that an amendment changed
+    (after the commit; see amendments.handlers)."""
+    services.events.publish(AmendmentChanged(document.slug, amendment.number, amendment.state))
 
 
 # --- Akoma Ntoso ---------------------------------------------------------------------------------
@@ -932,8 +914,6 @@ def _work_uri(document: Document, meta: dict, number: int, at: datetime, config)
 
 def akn_document(services, document: Document, amendment: Amendment, config=None) -> bytes:
     """The amendment as its own Akoma Ntoso `<amendment>` document, validated (strict schema)."""
-    from ..documents import read_live
-
     db = services.db
     live = read_live(services, document.slug)
     work, expression = _identity(document, live.meta, config)

@@ -15,7 +15,8 @@ from sqlalchemy import select
 from akoma_ntoso import iter_units
 
 from .. import current_services, permissions
-from ..documents import get_document, read_live
+from ..documents import get_document
+from ..livetext import read_live
 from ..models import Document, User
 from ..redline import DELETE, INSERT, Change, redline_html, word_diff
 from .models import KINDS, POSITIONS, Amendment

@@ -24,7 +24,9 @@ from sqlalchemy import func, select
 from akoma_ntoso import find_unit, is_valid_guid, iter_units
 
 from .. import current_services, permissions
-from ..documents import get_document, read_live
+from ..documents import get_document
+from ..livetext import read_live
+from ..events import CommentsChanged
 from ..models import Document, User, _now
 from .anchors import AnchorError, decode_position, known, quote_in, state_vector
 from .models import MAX_ANCHOR, MAX_BODY, MAX_QUOTE, Comment
@@ -120,22 +122,9 @@ def _catching_up(check):
 
 
 def _announce(slug: str, document: Document, *guids: str | None) -> None:
-    """Tell the open editors of the document that may comment (after the commit)."""
-    services = current_services()
-    collab = services.collab
-    accounts = collab.hooks.accounts if collab is not None else {}
-    allowed: dict[int, bool] = {}
-    for sid in collab.connections_of(slug) if collab is not None else ():
-        account = accounts.get(sid)
-        if account is None:
-            continue
-        if account not in allowed:
-            user = services.db.get(User, account)
-            allowed[account] = user is not None and permissions.can_comment(user, document)
-        if not allowed[account]:
-            continue
-        for guid in dict.fromkeys(g for g in guids if g):
-            collab.emit_to(sid, "comments", {"document": slug, "unit": guid})
+    """Tell the open editors of the document that may comment, in every process (after the
+    commit; see comments.handlers)."""
+    current_services().events.publish(CommentsChanged(slug, tuple(dict.fromkeys(g for g in guids if g))))
 
 
 # --- what the panel shows ------------------------------------------------------------------------
@@ -309,7 +298,7 @@ def create(slug: str):
         if unit is None:
             raise Problem(400, gettext("There is no unit %(key)r in the text.", key=key))
         if anchor is not None:
-            state = state_vector(services.rooms.call(slug, lambda doc: doc.get_state()))
+            state = state_vector(services.texts.state_vector(slug))
             for name, position in positions.items():
                 if not known(position, state):
                     raise Problem(400, gettext("The anchor's %(name)r points at text this document does not have.", name=name))

@@ -21,7 +21,9 @@ from werkzeug.routing import BuildError
 from akoma_ntoso import find_unit, is_valid_guid
 
 from .. import current_services, permissions
-from ..documents import get_document, read_live
+from ..documents import get_document
+from ..livetext import read_live
+from ..events import LinksChanged
 from ..models import Document, User
 from .links import (
     SOURCE_MODELS,
@@ -149,10 +151,9 @@ def _unit_in(units, key: str):
 
 
 def _announce(slug: str, *guids: str | None) -> None:
-    """Tell every open editor of the document (after the commit)."""
-    collab = current_services().collab
-    for guid in dict.fromkeys(g for g in guids if g):
-        collab.emit_document(slug, "provenance", {"document": slug, "unit": guid})
+    """Tell every open editor of the document, in every process (after the commit; see
+    provenance.handlers)."""
+    current_services().events.publish(LinksChanged(slug, tuple(dict.fromkeys(g for g in guids if g))))
 
 
 def _page(endpoint: str, **values) -> str | None:

@@ -27,7 +27,8 @@ def import_(file: str, slug: str | None, fmt: str | None, at: str | None) -> Non
 
     from .. import create_app, services_of
     from ..cli import _read_bounded
-    from ..documents import get_document, read_live
+    from ..documents import get_document
+    from ..livetext import read_live
     from ..models import Document
     from .petitions import MAX_IMPORT_BYTES, PetitionImportError, import_petitions, parse_moment
 

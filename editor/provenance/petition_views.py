@@ -25,7 +25,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from akoma_ntoso import iter_units
 
 from .. import current_services, permissions
-from ..documents import read_live
+from ..livetext import read_live
 from ..models import Document, Notification
 from .labels import action_label, relation_label
 from .links import links_of_source

@@ -24,7 +24,7 @@ from sqlalchemy import select
 from akoma_ntoso import Unit, iter_units
 
 from .. import current_services, permissions
-from ..documents import read_live
+from ..livetext import read_live
 from ..public import visible_document
 from ..redline import redline_html, similarity, word_diff
 from .coder import counts_by_borough

@@ -19,7 +19,8 @@ from wtforms import HiddenField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from .. import audit, current_services, permissions
-from ..documents import get_document, read_live
+from ..documents import get_document
+from ..livetext import read_live
 from ..limits import limiter
 from ..models import Document
 from . import links

@@ -24,8 +24,6 @@ import hashlib
 import json
 import re
 import secrets
-import threading
-import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -37,9 +35,10 @@ from markupsafe import Markup
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from akoma_ntoso import Unit, ancestors, iter_units, read_units
+from akoma_ntoso import Unit, ancestors, iter_units
 
 from .. import permissions
+from ..livetext import read_live
 from ..models import Document, Notification, User
 from ..outbox import enqueue_email, enqueue_event, valid_email
 from ..provenance.models import Petition, ProvenanceLink
@@ -75,20 +74,10 @@ def _aware(moment: datetime | None) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
-# --- configuration reachable without a request (room workers call notify_changed_units) -----------
-
-_CONFIGS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
-
-
-def register_config(engine, config) -> None:
-    """Remember the application's configuration for code that runs outside its contexts."""
-    _CONFIGS[engine] = config
-
-
 def _config(services) -> dict:
-    if has_app_context():
-        return current_app.config
-    return _CONFIGS.get(services.engine) or {}
+    """The application's configuration (requests, commands and event handlers all run in an
+    application context); the defaults outside one."""
+    return current_app.config if has_app_context() else {}
 
 
 def _link_days(config) -> int:
@@ -292,29 +281,12 @@ def _language(document: Document) -> str:
     return "eng" if document.language == "eng" else "spa"
 
 
-def live_units(services, document: Document) -> tuple[Unit, ...]:
-    """The live unit tree. Inside the document's own room worker (where rooms.call would wait for
-    itself) it is read from the store, which holds every change that worker has applied."""
-    if threading.current_thread().name == f"room:{document.slug}":
-        from pycrdt import Map, XmlFragment
-
-        from crdt.xmltree import fragment_to_etree
-
-        doc = services.store.load(document.slug).doc
-        meta_map = doc.get("meta", type=Map)
-        meta = {k: meta_map[k] for k in meta_map.keys()}
-        return read_units(fragment_to_etree(doc.get("body", type=XmlFragment)), meta)
-    from ..documents import read_live
-
-    return read_live(services, document.slug).units
-
-
 def review_scope(services, document: Document, petition: Petition, units: Sequence[Unit] | None = None) -> Scope:
     """What the petitioner's page shows, and whether a review is accepted now."""
     from ..provenance.petitions import unit_name
 
     db = services.db
-    units = tuple(units) if units is not None else live_units(services, document)
+    units = tuple(units) if units is not None else read_live(services, document.slug).units
     by_guid = {u.guid: u for u in iter_units(units)}
     latest = latest_review(db, petition.id)
     reviewed = snapshot_of(latest) if latest is not None else {}
@@ -451,7 +423,7 @@ def dashboard(services, document: Document, units: Sequence[Unit] | None = None,
 
     db = services.db
     now = now or _now()
-    units = tuple(units) if units is not None else live_units(services, document)
+    units = tuple(units) if units is not None else read_live(services, document.slug).units
     by_guid = {u.guid: u for u in iter_units(units)}
     language = _language(document)
     links_by_petition: dict[int, list[ProvenanceLink]] = {}
@@ -510,7 +482,6 @@ def notify_changed_units(services, document: Document, guids: Iterable[str], *,
     an email to the petitioner (and a webhook, when configured) and notify the committee in the
     application. Idempotent. Returns how many petitions were asked.
 
-    Safe to call from the document's room worker (the live text is then read from the store).
     `units`: the live unit tree when the caller has it. With `commit=False` the rows are only
     added to the session (the caller commits them with its own change).
     """
@@ -535,7 +506,7 @@ def notify_changed_units(services, document: Document, guids: Iterable[str], *,
     if not candidates:
         return 0
     now = now or _now()
-    units = tuple(units) if units is not None else live_units(services, document)
+    units = tuple(units) if units is not None else read_live(services, document.slug).units
     by_guid = {u.guid: u for u in iter_units(units)}
     config = _config(services)
     asked = 0

@@ -45,13 +45,6 @@ from .service import (
 bp = Blueprint("review", __name__)
 
 
-@bp.record_once
-def _remember_config(state) -> None:
-    from .. import services_of
-
-    service.register_config(services_of(state.app).engine, state.app.config)
-
-
 def _rate_limit() -> str:
     return current_app.config.get("REVIEW_RATE_LIMIT", "60 per minute")
 

@@ -12,14 +12,12 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from pycrdt import Doc, Map, XmlFragment
 from sqlalchemy import func, select
 from sqlalchemy.orm import defer
 
 from akoma_ntoso import Unit, read_units
-from crdt.xmltree import fragment_to_etree
 
-from ..documents import LiveText, read_live
+from ..livetext import LiveText, read_live
 from ..models import Document, User
 from .models import Version
 from .workflow import StageError, current_stage
@@ -56,30 +54,16 @@ def snapshot_json(meta: dict, units: tuple[Unit, ...]) -> str:
                       separators=(",", ":"))
 
 
-def cut_live(services, document: Document):
-    """(state, meta, body) of the live text, cut in the document's room worker.
-
-    Call it before writing anything in the caller's transaction: the room's worker writes to the
-    same database (updates, the audit log), and on SQLite a write transaction held open while
-    waiting for the worker would wait for itself."""
-
-    def cut(doc: Doc):
-        meta = doc.get("meta", type=Map)
-        return doc.get_update(), {k: meta[k] for k in meta.keys()}, fragment_to_etree(doc.get("body", type=XmlFragment))
-
-    return services.rooms.call(document.slug, cut)
-
-
 def freeze(services, document: Document, user: User | None, name: str = "", stage_key: str | None = None,
            commit: bool = True, live=None) -> Version:
-    """Freeze the live text (or `live`, from cut_live) as the document's next numbered version."""
+    """Freeze the live text (or `live`, a LiveTexts.cut) as the document's next numbered version."""
     from ..interchange import build_akn
 
     db = services.db
     name = name.strip()
     if len(name) > MAX_NAME:
         raise StageError(f"a version name has at most {MAX_NAME} characters")
-    state, meta, body = live if live is not None else cut_live(services, document)
+    state, meta, body = live if live is not None else services.texts.cut(document.slug)
     units = read_units(body, meta)
     number = (db.scalar(select(func.max(Version.number)).where(Version.document_id == document.id)) or 0) + 1
     stage_key = stage_key or current_stage(db, document).key

@@ -9,6 +9,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from .. import current_services, permissions
+from ..events import StageChanged
 from ..models import ROLES, Document, User
 from ..public import visible_document
 from ..redline import redline_html
@@ -104,9 +105,9 @@ def advance_stage(slug: str):
 
 
 def after_transition(services, document: Document, stage_key: str) -> None:
-    """Everyone connected learns the new stage; their right to write is decided again."""
-    if services.collab is not None:
-        services.collab.refresh_rights(document.slug, stage_key)
+    """Everyone connected learns the new stage; their right to write is decided again (by the
+    StageChanged subscribers, in every process)."""
+    services.events.publish(StageChanged(document.slug, stage_key))
 
 
 @bp.route("/d/<slug>/versions", methods=["POST"])
@@ -183,8 +184,7 @@ def configure_stages(slug: str):
             db.rollback()
             flash(str(exc), "error")
             return redirect(url_for("stages.configure_stages", slug=slug))
-        if services.collab is not None:
-            services.collab.refresh_rights(slug, current_stage(db, document).key)
+        after_transition(services, document, current_stage(db, document).key)
         flash(gettext("The stages have been saved."), "success")
         return redirect(url_for("stages.overview", slug=slug))
     return render_template(

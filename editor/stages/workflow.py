@@ -141,10 +141,10 @@ def advance(services, document: Document, user: User, note: str = "", expect: st
     `expect` is the key of the stage the caller saw as next: if someone else advanced first, the
     request is refused instead of skipping a stage. Permission is the caller's to check.
     """
-    from .versions import cut_live, freeze  # versions imports this module
+    from .versions import freeze  # versions imports this module
 
     db = services.db
-    live = cut_live(services, document)  # before any write here (see cut_live)
+    live = services.texts.cut(document.slug)  # before any write here (see LiveTexts.cut)
     _stored_stages(db, document)
     current = current_stage(db, document)
     target = next_stage(db, document)

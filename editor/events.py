@@ -1,0 +1,353 @@
+"""Domain events: the one owner of "something changed".
+
+A feature that changes something publishes a typed event (`TextChanged`, `StageChanged`,
+`CommentsChanged`…) on the application's `EventBus`, after its change is durable. Features that
+react subscribe to the event's type in their `handlers` module; nothing is patched onto objects
+and no feature calls another's reaction directly.
+
+How a subscription runs:
+
+* **Off the publisher's path.** Each subscription has a bounded queue and a thread of its own,
+  so a slow subscriber (a database write, a review notification) delays neither the room worker
+  that published nor the other subscribers. A full queue blocks the publisher for up to
+  `put_timeout` (back-pressure); past that the event is dropped *for that subscriber only*, with
+  an error in the log. The change itself is already durable: only a reaction is lost, and it is
+  counted in `stats()`.
+* **Retried.** A handler that raises is logged and called again after each of `retries` pauses;
+  after the last it is logged as given up and the next event is handled.
+* **Coalesced, when asked.** A subscription with `merge_within=s` waits s seconds after an event
+  and merges what arrived meanwhile, per event type and document (`Event.merge`): a document
+  typed into at 20 updates a second costs one write, not twenty.
+* **Inline, when asked.** `inline=True` runs the handler in the publisher's thread before
+  `publish` returns: for reactions that must have happened when the request answers (a stage
+  change takes away the right to write before the response says it has).
+* **Everywhere, when asked.** `everywhere=True` subscriptions also receive the events published
+  in the other server processes, through the Redis control stream (`crdt.fanout`): live panels
+  and rights must reach every process's connections. Other subscriptions run once, in the
+  process that published (they write rows).
+
+Handlers run inside an application context (see `EventBus(context=…)`), and the scoped database
+session is removed after each call.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, TypeVar
+
+log = logging.getLogger(__name__)
+
+E = TypeVar("E", bound="Event")
+
+
+# --- the events -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Event:
+    """Something that changed, after it is durable. `document` is the slug ("" if none)."""
+
+    document: str = ""
+    #: The event's name on the wire (the control stream between processes).
+    name: ClassVar[str] = "event"
+
+    def merge(self: E, later: E) -> E:
+        """This event and a later one of the same type and document as one (coalescing). By
+        default the later one stands for both."""
+        return later
+
+    def to_wire(self) -> dict[str, Any]:
+        return {"event": self.name, "data": _plain(dataclasses.asdict(self))}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (set, frozenset, tuple, list)):
+        return sorted(_plain(v) for v in value) if isinstance(value, (set, frozenset)) else [_plain(v) for v in value]
+    return value
+
+
+@dataclass(frozen=True)
+class TextChanged(Event):
+    """Live edits of the document are durable: `edits` maps an account id (None: not signed in
+    or unknown) to the GUIDs of the units it changed. Published by the room hooks after each batch."""
+
+    edits: Mapping[int | None, frozenset[str]] = field(default_factory=dict)
+    name: ClassVar[str] = "text-changed"
+
+    def merge(self, later: TextChanged) -> TextChanged:
+        edits = {account: set(guids) for account, guids in self.edits.items()}
+        for account, guids in later.edits.items():
+            edits.setdefault(account, set()).update(guids)
+        return TextChanged(self.document, {a: frozenset(g) for a, g in edits.items()})
+
+    @property
+    def units(self) -> frozenset[str]:
+        return frozenset().union(*self.edits.values()) if self.edits else frozenset()
+
+
+@dataclass(frozen=True)
+class StageChanged(Event):
+    """The document entered stage `stage` (its key)."""
+
+    stage: str = ""
+    name: ClassVar[str] = "stage-changed"
+
+
+@dataclass(frozen=True)
+class AccountChanged(Event):
+    """An administrator changed an account: its role, a document role, deactivated it, or signed
+    it out everywhere. Not tied to a document."""
+
+    account: int = 0
+    name: ClassVar[str] = "account-changed"
+
+
+@dataclass(frozen=True)
+class CommentsChanged(Event):
+    """Comments on these units were added, answered, resolved or removed."""
+
+    units: tuple[str, ...] = ()
+    name: ClassVar[str] = "comments-changed"
+
+
+@dataclass(frozen=True)
+class LinksChanged(Event):
+    """The provenance links (petitions, survey themes, events) of these units changed."""
+
+    units: tuple[str, ...] = ()
+    name: ClassVar[str] = "links-changed"
+
+
+@dataclass(frozen=True)
+class AmendmentChanged(Event):
+    """Amendment `number` moved to `state` (tabled, withdrawn, debate, adopted, rejected…)."""
+
+    number: int = 0
+    state: str = ""
+    name: ClassVar[str] = "amendment-changed"
+
+
+@dataclass(frozen=True)
+class AmendmentAdopted(Event):
+    """Amendment `number` was adopted and its change is in the live text: `units` are the GUIDs
+    it changed. Published after `AmendmentChanged`'s commit."""
+
+    number: int = 0
+    units: tuple[str, ...] = ()
+    name: ClassVar[str] = "amendment-adopted"
+
+
+EVENTS: dict[str, type[Event]] = {kind.name: kind for kind in (
+    TextChanged, StageChanged, AccountChanged, CommentsChanged, LinksChanged, AmendmentChanged, AmendmentAdopted)}
+
+
+def from_wire(message: Mapping[str, Any]) -> Event | None:
+    """The event a control-stream message carries, or None if it is not one this process knows."""
+    kind = EVENTS.get(str(message.get("event")))
+    data = message.get("data")
+    if kind is None or not isinstance(data, Mapping):
+        return None
+    names = {f.name: f for f in dataclasses.fields(kind)}
+    values: dict[str, Any] = {}
+    for key, value in data.items():
+        if key not in names:
+            return None
+        if isinstance(value, list):
+            value = tuple(value)
+        values[key] = value
+    try:
+        return kind(**values)
+    except TypeError:
+        return None
+
+
+# --- the bus --------------------------------------------------------------------------------------
+
+
+@dataclass
+class Subscription:
+    kind: type[Event]
+    handler: Callable[[Any], None]
+    label: str
+    everywhere: bool = False
+    inline: bool = False
+    merge_within: float = 0.0
+    retries: tuple[float, ...] = (0.1, 0.5, 2.0)
+    limit: int = 10_000
+    queue: queue.Queue = field(init=False)
+    delivered: int = 0
+    failed: int = 0  # calls that raised (each retry counts)
+    given_up: int = 0  # events whose every retry failed
+    dropped: int = 0  # events lost to a full queue
+
+    def __post_init__(self) -> None:
+        self.queue = queue.Queue(self.limit)
+
+
+_STOP: Any = object()
+
+
+def _merged(taken: list) -> list:
+    """Events taken together, merged per (type, document) in order of first arrival; a stop
+    marker ends the list."""
+    pending: dict[tuple[type, str], Event] = {}
+    for event in taken:
+        if event is _STOP:
+            return [*pending.values(), _STOP]
+        key = (type(event), event.document)
+        pending[key] = pending[key].merge(event) if key in pending else event
+    return list(pending.values())
+
+
+class EventBus:
+    """Typed events to subscribed handlers: see the module's docstring."""
+
+    def __init__(self, context: Callable[[], AbstractContextManager[Any]] | None = None,
+                 cleanup: Callable[[], None] | None = None, put_timeout: float = 5.0) -> None:
+        self._context = context or nullcontext
+        self._cleanup = cleanup or (lambda: None)
+        self.put_timeout = put_timeout
+        self._subscriptions: list[Subscription] = []
+        self._threads: list[threading.Thread] = []
+        self._lock = threading.Lock()
+        self._closed = False
+        #: Sends an event's wire form to the other processes (crdt.fanout's control stream), or None.
+        self.relay: Callable[[dict[str, Any]], object] | None = None
+
+    def subscribe(self, kind: type[E], handler: Callable[[E], None], *, label: str = "", everywhere: bool = False,
+                  inline: bool = False, merge_within: float = 0.0,
+                  retries: Iterable[float] = (0.1, 0.5, 2.0), limit: int = 10_000) -> Subscription:
+        if not (isinstance(kind, type) and issubclass(kind, Event)):
+            raise TypeError(f"{kind!r} is not an event type")
+        if inline and merge_within:
+            raise ValueError("an inline subscription cannot wait to merge events")
+        subscription = Subscription(kind, handler, label or getattr(handler, "__qualname__", repr(handler)),
+                                    everywhere, inline, merge_within, tuple(retries), limit)
+        with self._lock:
+            self._subscriptions.append(subscription)
+            thread = threading.Thread(target=self._work, args=(subscription,), daemon=True,
+                                      name=f"events:{subscription.label}"[:60])
+            self._threads.append(thread)
+        thread.start()
+        return subscription
+
+    def subscriptions(self) -> list[Subscription]:
+        with self._lock:
+            return list(self._subscriptions)
+
+    def publish(self, event: Event) -> None:
+        """Hand `event` to every subscription of its type (and, for those that want it, to the other
+        processes). Call it after the change is committed."""
+        if not isinstance(event, Event):
+            raise TypeError(f"{event!r} is not an event")
+        subscribers = [s for s in self.subscriptions() if isinstance(event, s.kind)]
+        if self.relay is not None and any(s.everywhere for s in subscribers):
+            try:
+                self.relay(event.to_wire())
+            except Exception:  # noqa: BLE001 - the other processes miss a panel update; logged
+                log.exception("events: %s of %r could not be sent to the other processes", event.name, event.document)
+        for subscription in subscribers:
+            if subscription.inline:
+                self._call(subscription, event, own_context=False)
+            else:
+                self._enqueue(subscription, event)
+
+    def receive(self, message: Mapping[str, Any]) -> bool:
+        """An event published by another process (from the control stream): its `everywhere`
+        subscriptions handle it here too. Returns False for a message that is not an event."""
+        event = from_wire(message)
+        if event is None:
+            return False
+        for subscription in self.subscriptions():
+            if subscription.everywhere and isinstance(event, subscription.kind):
+                self._enqueue(subscription, event)
+        return True
+
+    def _enqueue(self, subscription: Subscription, event: Event) -> None:
+        if self._closed:
+            return
+        try:
+            subscription.queue.put(event, timeout=self.put_timeout)
+        except queue.Full:
+            subscription.dropped += 1
+            log.error("events: %s is %d events behind; %s of %r dropped for it", subscription.label,
+                      subscription.queue.qsize(), event.name, event.document)
+
+    def _work(self, subscription: Subscription) -> None:
+        while True:
+            taken = [subscription.queue.get()]
+            if subscription.merge_within and taken[0] is not _STOP:
+                time.sleep(subscription.merge_within)
+                while True:  # everything that arrived meanwhile
+                    try:
+                        taken.append(subscription.queue.get_nowait())
+                    except queue.Empty:
+                        break
+            try:
+                for event in _merged(taken):
+                    if event is _STOP:
+                        return
+                    self._call(subscription, event)
+            finally:
+                for _ in taken:
+                    subscription.queue.task_done()
+
+    def _call(self, subscription: Subscription, event: Event, own_context: bool = True) -> bool:
+        """Call the handler, retrying; on a subscription's thread it gets an application context
+        and a database session of its own, inline it shares the publisher's (a request's)."""
+        pauses = iter(subscription.retries)
+        while True:
+            try:
+                if own_context:
+                    with self._context():
+                        try:
+                            subscription.handler(event)
+                        finally:
+                            self._cleanup()
+                else:
+                    subscription.handler(event)
+            except Exception:  # noqa: BLE001 - a failing reaction is logged and retried, never raised
+                subscription.failed += 1
+                pause = next(pauses, None)
+                if pause is None or self._closed:
+                    subscription.given_up += 1
+                    log.exception("events: %s failed on %s of %r; given up after %d tries", subscription.label,
+                                  event.name, event.document, len(subscription.retries) + 1)
+                    return False
+                log.exception("events: %s failed on %s of %r; trying again in %.1f s", subscription.label,
+                              event.name, event.document, pause)
+                time.sleep(pause)
+                continue
+            subscription.delivered += 1
+            return True
+
+    def drain(self, timeout: float = 10.0) -> bool:
+        """Wait until every queued event has been handled (tests, shutdown). True if they were."""
+        deadline = time.monotonic() + timeout
+        for subscription in self.subscriptions():
+            while subscription.queue.unfinished_tasks and time.monotonic() < deadline:
+                time.sleep(0.01)
+        return all(not s.queue.unfinished_tasks for s in self.subscriptions())
+
+    def close(self, timeout: float = 5.0) -> None:
+        self._closed = True
+        for subscription in self.subscriptions():
+            try:
+                subscription.queue.put_nowait(_STOP)
+            except queue.Full:
+                pass
+        for thread in list(self._threads):
+            thread.join(timeout)
+
+    def stats(self) -> dict[str, dict[str, int]]:
+        return {s.label: {"queued": s.queue.qsize(), "delivered": s.delivered, "failed": s.failed,
+                          "given_up": s.given_up, "dropped": s.dropped} for s in self.subscriptions()}

@@ -1,0 +1,120 @@
+"""The live text: one way to read it, cut it, change it and tell its version.
+
+Every feature reads a document's live text through `services.texts` (or `read_live`, its
+shorthand), never through the room or the store directly:
+
+* `read(slug)`: meta and unit tree (`LiveText`). From the document's room, serially with edits;
+  or, for a `LiveTexts` made by `from_store()`, from the update store (see below).
+* `cut(slug)`: the state, meta and body at one instant, for freezing a version.
+* `state_vector(slug)`: the live state vector (anchoring comments).
+* `change(slug, fn)`: a server-side change (an adopted amendment), applied in the room so it is
+  durable and broadcast before this returns.
+* `versions(conn, slugs)`: a fingerprint of each stored text, for caches and the search index.
+
+`text_of(doc)` is the one projection of a CRDT document to meta, body and units.
+
+Which source: a process that is alone reads its rooms, which hold at least every stored update.
+With several processes (REDIS_URL) a room may not have received an update another process has
+just stored. Code that keys what it computes by the store's version (the page cache, the search
+index) reads `from_store()`, so what it keeps is never older than its key.
+
+Called from a room's own worker (a hook), `read` runs at once on the worker's document
+(crdt.room.Room.call), so it never waits for itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from lxml import etree
+from pycrdt import Doc, Map, XmlFragment
+from sqlalchemy import Connection
+
+from akoma_ntoso import Unit, read_units
+from crdt.rooms import Rooms
+from crdt.store import UpdateStore, text_versions
+from crdt.xmltree import fragment_to_etree
+
+
+@dataclass(frozen=True)
+class LiveText:
+    """A consistent reading of a document's live text: its meta and its unit tree."""
+
+    meta: dict
+    body: etree._Element
+    units: tuple[Unit, ...]
+
+
+@dataclass(frozen=True)
+class Cut:
+    """The live text at one instant: its whole CRDT state, meta and body (for a version)."""
+
+    state: bytes
+    meta: dict
+    body: etree._Element
+
+    def __iter__(self):  # state, meta, body = cut
+        return iter((self.state, self.meta, self.body))
+
+
+def meta_of(doc: Doc) -> dict:
+    meta = doc.get("meta", type=Map)
+    return {k: meta[k] for k in meta.keys()}
+
+
+def text_of(doc: Doc) -> LiveText:
+    """A CRDT document as meta, body (XML) and numbered units."""
+    meta = meta_of(doc)
+    body = fragment_to_etree(doc.get("body", type=XmlFragment))
+    return LiveText(meta=meta, body=body, units=read_units(body, meta))
+
+
+class LiveTexts:
+    """The documents' live texts, read from the rooms (or, `from_store()`, from the store)."""
+
+    def __init__(self, rooms: Rooms, store: UpdateStore, from_store: bool = False) -> None:
+        self.rooms = rooms
+        self.store = store
+        self.reads_store = from_store
+
+    def from_store(self) -> LiveTexts:
+        """The same texts, read from the update store: at least as recent as any version
+        fingerprint read before (see the module's docstring)."""
+        return self if self.reads_store else LiveTexts(self.rooms, self.store, from_store=True)
+
+    def _run(self, slug: str, fn: Callable[[Doc], Any]) -> Any:
+        if self.reads_store:
+            return fn(self.store.load(slug).doc)
+        return self.rooms.call(slug, fn)
+
+    def read(self, slug: str) -> LiveText:
+        # Only the snapshot is taken in the room's worker; numbering runs in the caller's thread.
+        meta, body = self._run(slug, lambda doc: (meta_of(doc), fragment_to_etree(doc.get("body", type=XmlFragment))))
+        return LiveText(meta=meta, body=body, units=read_units(body, meta))
+
+    def cut(self, slug: str) -> Cut:
+        """Call it before writing anything in the caller's transaction: the room's worker writes to
+        the same database (updates, the audit log), and on SQLite a write transaction held open
+        while waiting for the worker would wait for itself."""
+        return self._run(slug, lambda doc: Cut(doc.get_update(), meta_of(doc),
+                                               fragment_to_etree(doc.get("body", type=XmlFragment))))
+
+    def state_vector(self, slug: str) -> bytes:
+        return self._run(slug, lambda doc: doc.get_state())
+
+    def change(self, slug: str, fn: Callable[[Doc], Any]) -> Any:
+        """Run fn(doc) in the room: what it changes is durable and broadcast before this returns."""
+        if self.reads_store:
+            raise RuntimeError("a store reading cannot change the live text")
+        return self.rooms.call(slug, fn)
+
+    @staticmethod
+    def versions(conn: Connection, slugs: list[str]) -> dict[str, str]:
+        return text_versions(conn, slugs)
+
+
+def read_live(services, slug: str) -> LiveText:
+    """The live text of `slug` (shorthand for services.texts.read)."""
+    return services.texts.read(slug)
