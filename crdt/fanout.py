@@ -148,7 +148,7 @@ class RedisFanout:
             self._redis.xadd(self._control, {"p": self.process, "m": json.dumps(message)}, maxlen=1000,
                              approximate=True)
         except redis.RedisError as exc:
-            log.warning("fan-out: control message %s not sent: %s", message.get("kind"), exc)
+            log.warning("fan-out: control message %s not sent: %s", message.get("event") or message.get("kind"), exc)
             return False
         return True
 

@@ -210,8 +210,10 @@ class Room:
         """Run fn(doc) in the worker; changes it makes are durable and broadcast before this returns.
 
         Called from the worker itself (a hook reading the text), fn runs at once on the worker's
-        document, which holds every change applied so far; changes it makes join the batch being
-        handled. Waiting for itself would deadlock."""
+        document, which holds every change applied so far: waiting for itself would deadlock.
+        Such a call must only read. A change made there is not stored by this call: inside
+        `after_apply` it joins the batch being handled, elsewhere (on_load, on_durable,
+        on_change) it would be lost."""
         if threading.current_thread() is self._thread and self._doc is not None:
             return fn(self._doc)
         future: Future[Any] = Future()

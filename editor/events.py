@@ -7,20 +7,24 @@ and no feature calls another's reaction directly.
 
 How a subscription runs:
 
-* **Off the publisher's path.** Each subscription has a bounded queue and a thread of its own,
-  so a slow subscriber (a database write, a review notification) delays neither the room worker
-  that published nor the other subscribers. A full queue blocks the publisher for up to
-  `put_timeout` (back-pressure); past that the event is dropped *for that subscriber only*, with
-  an error in the log. The change itself is already durable: only a reaction is lost, and it is
-  counted in `stats()`.
+* **Off the publisher's path.** Each subscription has a bounded queue and a thread of its own
+  (started with its first event), so a slow subscriber (a database write, a review notification)
+  delays neither the room worker that published nor the other subscribers. A full queue blocks
+  the publisher for up to `put_timeout` (back-pressure); past that the event is dropped *for that
+  subscriber only*, with an error in the log. The change itself is already durable: only a
+  reaction is lost, and it is counted in `stats()`. Events from other processes are never waited
+  for (the reader thread also carries the documents' updates): a full queue drops them at once.
 * **Retried.** A handler that raises is logged and called again after each of `retries` pauses;
   after the last it is logged as given up and the next event is handled.
-* **Coalesced, when asked.** A subscription with `merge_within=s` waits s seconds after an event
-  and merges what arrived meanwhile, per event type and document (`Event.merge`): a document
-  typed into at 20 updates a second costs one write, not twenty.
+* **Coalesced, when asked.** A subscription with `merge_within=s` merges events as they arrive,
+  per event type and document (`Event.merge`), and handles them s seconds after the first: a
+  document typed into at 20 updates a second costs one write, not twenty, and its backlog is one
+  event per document however slow it is (the room workers that publish text changes never wait).
 * **Inline, when asked.** `inline=True` runs the handler in the publisher's thread before
-  `publish` returns: for reactions that must have happened when the request answers (a stage
-  change takes away the right to write before the response says it has).
+  `publish` returns, with the publisher's application context and database session: for
+  reactions that must have happened when the request answers (a stage change takes away the
+  right to write before the response says it has). No retry: a failure is logged and raised to
+  the publisher, which decides.
 * **Everywhere, when asked.** `everywhere=True` subscriptions also receive the events published
   in the other server processes, through the Redis control stream (`crdt.fanout`): live panels
   and rights must reach every process's connections. Other subscriptions run once, in the
@@ -66,6 +70,11 @@ class Event:
     def to_wire(self) -> dict[str, Any]:
         return {"event": self.name, "data": _plain(dataclasses.asdict(self))}
 
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any]):
+        """The event from its wire form's data (lists back to tuples)."""
+        return cls(**{key: tuple(value) if isinstance(value, list) else value for key, value in data.items()})
+
 
 def _plain(value: Any) -> Any:
     if isinstance(value, Mapping):
@@ -92,6 +101,13 @@ class TextChanged(Event):
     @property
     def units(self) -> frozenset[str]:
         return frozenset().union(*self.edits.values()) if self.edits else frozenset()
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any]) -> TextChanged:
+        edits = data.get("edits") or {}
+        return cls(str(data.get("document", "")), {
+            None if account == "None" else int(account): frozenset(str(g) for g in guids)
+            for account, guids in edits.items()})
 
 
 @dataclass(frozen=True)
@@ -156,17 +172,12 @@ def from_wire(message: Mapping[str, Any]) -> Event | None:
     data = message.get("data")
     if kind is None or not isinstance(data, Mapping):
         return None
-    names = {f.name: f for f in dataclasses.fields(kind)}
-    values: dict[str, Any] = {}
-    for key, value in data.items():
-        if key not in names:
-            return None
-        if isinstance(value, list):
-            value = tuple(value)
-        values[key] = value
+    names = {f.name for f in dataclasses.fields(kind)}
+    if not set(data) <= names:
+        return None
     try:
-        return kind(**values)
-    except TypeError:
+        return kind.from_data(data)
+    except (TypeError, ValueError, AttributeError):
         return None
 
 
@@ -184,6 +195,10 @@ class Subscription:
     retries: tuple[float, ...] = (0.1, 0.5, 2.0)
     limit: int = 10_000
     queue: queue.Queue = field(init=False)
+    #: Merging subscriptions queue (type, document) keys; the merged event waits here.
+    pending: dict = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    thread: threading.Thread | None = None
     delivered: int = 0
     failed: int = 0  # calls that raised (each retry counts)
     given_up: int = 0  # events whose every retry failed
@@ -231,13 +246,9 @@ class EventBus:
         if inline and merge_within:
             raise ValueError("an inline subscription cannot wait to merge events")
         subscription = Subscription(kind, handler, label or getattr(handler, "__qualname__", repr(handler)),
-                                    everywhere, inline, merge_within, tuple(retries), limit)
+                                    everywhere, inline, merge_within, () if inline else tuple(retries), limit)
         with self._lock:
             self._subscriptions.append(subscription)
-            thread = threading.Thread(target=self._work, args=(subscription,), daemon=True,
-                                      name=f"events:{subscription.label}"[:60])
-            self._threads.append(thread)
-        thread.start()
         return subscription
 
     def subscriptions(self) -> list[Subscription]:
@@ -257,9 +268,9 @@ class EventBus:
                 log.exception("events: %s of %r could not be sent to the other processes", event.name, event.document)
         for subscription in subscribers:
             if subscription.inline:
-                self._call(subscription, event, own_context=False)
+                self._call_inline(subscription, event)
             else:
-                self._enqueue(subscription, event)
+                self._enqueue(subscription, event, self.put_timeout)
 
     def receive(self, message: Mapping[str, Any]) -> bool:
         """An event published by another process (from the control stream): its `everywhere`
@@ -269,18 +280,47 @@ class EventBus:
             return False
         for subscription in self.subscriptions():
             if subscription.everywhere and isinstance(event, subscription.kind):
-                self._enqueue(subscription, event)
+                # Never held back: the reader thread also carries every document's updates.
+                self._enqueue(subscription, event, 0)
         return True
 
-    def _enqueue(self, subscription: Subscription, event: Event) -> None:
+    def _enqueue(self, subscription: Subscription, event: Event, timeout: float) -> None:
         if self._closed:
             return
+        self._start(subscription)
+        item: Any = event
+        if subscription.merge_within:
+            # Merged as it arrives: the backlog is one event per (type, document), never more.
+            key = (type(event), event.document)
+            with subscription.lock:
+                if key in subscription.pending:
+                    subscription.pending[key] = subscription.pending[key].merge(event)
+                    return
+                subscription.pending[key] = event
+            item = key
         try:
-            subscription.queue.put(event, timeout=self.put_timeout)
+            if timeout:
+                subscription.queue.put(item, timeout=timeout)
+            else:
+                subscription.queue.put_nowait(item)
         except queue.Full:
+            if subscription.merge_within:
+                with subscription.lock:
+                    subscription.pending.pop(item, None)
             subscription.dropped += 1
             log.error("events: %s is %d events behind; %s of %r dropped for it", subscription.label,
                       subscription.queue.qsize(), event.name, event.document)
+
+    def _start(self, subscription: Subscription) -> None:
+        """The subscription's thread, started with its first event."""
+        if subscription.thread is not None:
+            return
+        with self._lock:
+            if subscription.thread is None:
+                subscription.thread = threading.Thread(target=self._work, args=(subscription,), daemon=True,
+                                                       name=f"events:{subscription.label}"[:60])
+                self._threads.append(subscription.thread)
+                subscription.thread.start()
 
     def _work(self, subscription: Subscription) -> None:
         while True:
@@ -292,8 +332,13 @@ class EventBus:
                         taken.append(subscription.queue.get_nowait())
                     except queue.Empty:
                         break
+            if subscription.merge_within:
+                with subscription.lock:
+                    taken_events = [item if item is _STOP else subscription.pending.pop(item) for item in taken]
+            else:
+                taken_events = taken
             try:
-                for event in _merged(taken):
+                for event in _merged(taken_events):
                     if event is _STOP:
                         return
                     self._call(subscription, event)
@@ -301,20 +346,29 @@ class EventBus:
                 for _ in taken:
                     subscription.queue.task_done()
 
-    def _call(self, subscription: Subscription, event: Event, own_context: bool = True) -> bool:
-        """Call the handler, retrying; on a subscription's thread it gets an application context
-        and a database session of its own, inline it shares the publisher's (a request's)."""
+    @staticmethod
+    def _call_inline(subscription: Subscription, event: Event) -> None:
+        """In the publisher's thread, sharing its application context and database session (a
+        request's): no retry, and a failure is the publisher's, raised to it."""
+        try:
+            subscription.handler(event)
+        except Exception:
+            subscription.failed += 1
+            log.exception("events: %s failed on %s of %r (inline)", subscription.label, event.name, event.document)
+            raise
+        subscription.delivered += 1
+
+    def _call(self, subscription: Subscription, event: Event) -> bool:
+        """Call the handler on the subscription's thread, in an application context and with a
+        database session of its own, retrying as the subscription says."""
         pauses = iter(subscription.retries)
         while True:
             try:
-                if own_context:
-                    with self._context():
-                        try:
-                            subscription.handler(event)
-                        finally:
-                            self._cleanup()
-                else:
-                    subscription.handler(event)
+                with self._context():
+                    try:
+                        subscription.handler(event)
+                    finally:
+                        self._cleanup()
             except Exception:  # noqa: BLE001 - a failing reaction is logged and retried, never raised
                 subscription.failed += 1
                 pause = next(pauses, None)
@@ -341,6 +395,8 @@ class EventBus:
     def close(self, timeout: float = 5.0) -> None:
         self._closed = True
         for subscription in self.subscriptions():
+            if subscription.thread is None:
+                continue
             try:
                 subscription.queue.put_nowait(_STOP)
             except queue.Full:

@@ -98,6 +98,26 @@ def test_a_handler_that_always_fails_is_given_up_and_the_next_event_is_handled(b
     assert any("given up after 2 tries" in r.getMessage() for r in caplog.records)
 
 
+def test_a_slow_merging_subscriber_keeps_one_event_per_document_and_never_holds_back_the_room(bus):
+    release = threading.Event()
+    got: list[TextChanged] = []
+
+    def slow(event):
+        release.wait(10)
+        got.append(event)
+
+    sub = bus.subscribe(TextChanged, slow, merge_within=0.01, limit=2)
+    started = time.monotonic()
+    for n in range(500):  # far more than the queue holds, from two documents
+        bus.publish(TextChanged(f"doc{n % 2}", {n % 3: frozenset({f"u{n}"})}))
+    assert time.monotonic() - started < 0.2  # the publisher (a room worker) never waited
+    release.set()
+    assert bus.drain()
+    assert sub.dropped == 0
+    assert set().union(*(e.units for e in got)) == {f"u{n}" for n in range(500)}  # nothing lost
+    assert len(got) <= 4
+
+
 def test_edits_arriving_within_the_merge_window_are_handled_as_one(bus):
     got: list[TextChanged] = []
     bus.subscribe(TextChanged, got.append, merge_within=0.3)
@@ -134,13 +154,22 @@ def test_a_full_queue_holds_the_publisher_back_then_drops_for_that_subscriber_on
     assert any("slow is 2 events behind" in r.getMessage() for r in caplog.records)
 
 
-def test_inline_subscribers_have_run_when_publish_returns(bus):
+def test_inline_subscribers_have_run_when_publish_returns_and_their_failure_is_the_publishers(bus):
     got: list = []
     bus.subscribe(AccountChanged, got.append, inline=True)
     bus.publish(AccountChanged(account=7))
     assert got == [AccountChanged(account=7)]
     with pytest.raises(ValueError):
         bus.subscribe(TextChanged, got.append, inline=True, merge_within=0.5)
+
+    def refuse(event):
+        raise LookupError("the account is gone")
+
+    failing = bus.subscribe(StageChanged, refuse, inline=True, retries=(0.5, 0.5))
+    started = time.monotonic()
+    with pytest.raises(LookupError):
+        bus.publish(StageChanged("doc", "assembly"))
+    assert time.monotonic() - started < 0.4 and failing.failed == 1  # no retry in the request
 
 
 def test_events_cross_processes_as_json_and_only_everywhere_subscribers_hear_them(bus):
@@ -182,9 +211,11 @@ def test_unknown_or_malformed_messages_from_the_wire_are_not_events(message):
     assert from_wire(message) is None
 
 
-def test_text_changed_survives_the_wire_form():
-    assert from_wire(StageChanged("d", "assembly").to_wire()) == StageChanged("d", "assembly")
-    assert from_wire(LinksChanged("d", ("b", "a")).to_wire()) == LinksChanged("d", ("b", "a"))
+def test_every_event_survives_the_wire_form():
+    for event in (StageChanged("d", "assembly"), LinksChanged("d", ("b", "a")), CommentsChanged("d", ("x",)),
+                  AccountChanged(account=3), AmendmentAdopted("d", 2, ("g",)),
+                  TextChanged("d", {None: frozenset({"a"}), 5: frozenset({"b", "c"})})):
+        assert from_wire(event.to_wire()) == event, event
 
 
 # --- inside the application ----------------------------------------------------------------------

@@ -771,7 +771,11 @@ def close_vote(services, document: Document, amendment: Amendment, user) -> Deci
         record_edits(db, document.id, {president.id: applied.guids}, amendment_id=amendment.id)
     db.refresh(amendment)
     # Its reactions (petitioners asked to review again…) subscribe to the event; they cannot undo it.
-    services.events.publish(AmendmentAdopted(document.slug, amendment.number, tuple(sorted(applied.guids))))
+    try:
+        services.events.publish(AmendmentAdopted(document.slug, amendment.number, tuple(sorted(applied.guids))))
+    except Exception:  # noqa: BLE001 - the text is changed and recorded; a follow-up must not undo that
+        log.exception("amendment %s of %s: a reaction to its adoption failed", amendment.number, document.slug)
+        db.rollback()
     return Decision(amendment, count, adopted=True)
 
 

@@ -19,4 +19,6 @@ def subscribe(events: EventBus, services) -> None:
             notify_changed_units(services, document, set(event.units))
 
     events.subscribe(TextChanged, ask_again, label="review.after-edits", merge_within=MERGE_WITHIN)
-    events.subscribe(AmendmentAdopted, ask_again, label="review.after-adoption")
+    # Inline, in the adoption's request: the re-review is asked for (and committed) by the time
+    # the vote's result is shown, as the committee's dashboard expects.
+    events.subscribe(AmendmentAdopted, ask_again, label="review.after-adoption", inline=True)
