@@ -92,7 +92,7 @@ def test_committee_links_a_clause_to_a_petition_and_everyone_sees_it_live(live, 
     link = panel.locator(".prov-links .prov-link")
     expect(link).to_have_count(1)
     expect(link).to_contain_text("Rescue Mexico City's rivers!")
-    expect(link).to_contain_text("recoge su propuesta")
+    expect(link).to_contain_text("retoma su propuesta")
     expect(link).to_contain_text("Ríos y política hídrica")
     expect(panel.locator(".prov-form-status")).to_contain_text("Vínculo creado")
 

@@ -13,6 +13,7 @@ import { Plugin, PluginKey, TextSelection } from 'prosemirror-state'
 import { Decoration, DecorationSet } from 'prosemirror-view'
 import { ySyncPluginKey, absolutePositionToRelativePosition, relativePositionToAbsolutePosition } from 'y-prosemirror'
 import { isUnitType } from './schema.js'
+import { Panel, el } from './panel.js'
 
 export const commentsKey = new PluginKey('constituent-comments')
 
@@ -21,23 +22,6 @@ const MAX_BODY = 5000
 const REBUILD_MS = 150
 const FOLLOW_MS = 120
 const REFRESH_MS = 80
-
-function el (tag, attrs, ...children) {
-  const node = document.createElement(tag)
-  for (const [k, v] of Object.entries(attrs || {})) {
-    if (v === null || v === undefined || v === false) continue
-    if (k === 'class') node.className = v
-    else if (k === 'text') node.textContent = v
-    else if (k === 'dataset') Object.assign(node.dataset, v)
-    else if (k === 'hidden') node.hidden = !!v
-    else node.setAttribute(k, v === true ? '' : String(v))
-  }
-  for (const child of children.flat()) {
-    if (child === null || child === undefined || child === false) continue
-    node.append(child instanceof Node ? child : document.createTextNode(String(child)))
-  }
-  return node
-}
 
 // --- relative positions -------------------------------------------------------------------------
 
@@ -212,21 +196,15 @@ export function commentsPlugin ({ onRanges, onSelection } = {}) {
 
 // --- the panel ----------------------------------------------------------------------------------
 
-export class CommentsPanel {
+export class CommentsPanel extends Panel {
   /**
    * @param {HTMLElement} root  the #comments aside (its h2 is kept)
    * @param {{slug: string, csrf: string, lang: string, t: object, base?: string}} opts
    */
   constructor (root, opts) {
-    this.root = root
-    this.slug = opts.slug
-    this.csrf = opts.csrf || ''
-    this.lang = opts.lang === 'en' ? 'en' : 'es'
-    this.t = opts.t.cmt
-    this.base = (opts.base || '') + '/api/v1/documents/' + encodeURIComponent(this.slug) + '/comments'
+    super(root, opts, { strings: 'cmt', prefix: 'cmt', headingId: 'comments-title', path: '/comments' })
     this.view = null
     this.unitAt = null
-    this.unit = null // {guid, label}
     this.threads = [] // every thread, open and resolved, with replies
     this.open = 0
     this.ranges = new Map()
@@ -235,9 +213,6 @@ export class CommentsPanel {
     this.following = false
     this.showResolved = false
     this.loaded = false
-    this.seq = 0
-    this.followTimer = null
-    this.refreshTimer = null
     this.build()
   }
 
@@ -249,15 +224,9 @@ export class CommentsPanel {
 
   build () {
     const t = this.t
-    const heading = this.root.querySelector('h2') || el('h2', { id: 'comments-title' })
-    if (!heading.id) heading.id = 'comments-title'
-    heading.textContent = t.title
-    this.root.setAttribute('aria-labelledby', heading.id)
-
     this.countEl = el('summary', { class: 'cmt-count', text: t.loading })
     this.allEl = el('ul', { class: 'cmt-all-list' })
     this.all = el('details', { class: 'cmt-all' }, this.countEl, this.allEl)
-    this.unitEl = el('p', { class: 'cmt-unit', 'aria-live': 'polite', text: t.hint })
     this.newButton = el('button', {
       type: 'button', class: 'cmt-new', dataset: { action: 'new' }, 'aria-keyshortcuts': 'Control+Alt+M', title: t.shortcut, text: t.commentSelection
     })
@@ -279,15 +248,10 @@ export class CommentsPanel {
     this.listHeading = el('h3', { id: 'cmt-list-h', tabindex: '-1', text: t.here })
     this.listEl = el('ul', { class: 'cmt-threads', 'aria-labelledby': 'cmt-list-h' })
     this.resolvedBox = el('input', { type: 'checkbox', id: 'cmt-show-resolved' })
-    this.status = el('p', { class: 'cmt-status', role: 'status', 'aria-live': 'polite' })
-    this.root.replaceChildren(heading, this.all, this.unitEl, this.startEl, this.form, this.status,
+    this.assemble(this.all, this.unitEl, this.startEl, this.form, this.status,
       el('section', { class: 'cmt-section' }, this.listHeading, this.listEl),
       el('p', { class: 'cmt-toggle' }, this.resolvedBox, ' ', el('label', { for: 'cmt-show-resolved', text: t.showResolved })))
 
-    this.root.addEventListener('click', (e) => {
-      const button = e.target.closest('button[data-action]')
-      if (button && this.root.contains(button)) { e.preventDefault(); this.act(button) }
-    })
     this.root.addEventListener('submit', (e) => {
       e.preventDefault()
       if (e.target === this.form) this.submit()
@@ -329,7 +293,7 @@ export class CommentsPanel {
       }
     })
     if (provider) {
-      provider.on('comments', (payload) => this.remoteChange(payload))
+      this.listen(provider, 'comments')
       provider.on('synced', (isSynced) => { if (isSynced) this.redraw() })
       // Comments made while this page was offline arrive with the reconnection.
       provider.on('status', ({ status }) => { if (status === 'connected' && this.loaded) this.scheduleRefresh() })
@@ -341,8 +305,7 @@ export class CommentsPanel {
 
   selectionChanged () {
     if (!this.following) return
-    clearTimeout(this.followTimer)
-    this.followTimer = setTimeout(() => this.followSelection(), FOLLOW_MS)
+    this.debounce('follow', FOLLOW_MS, () => this.followSelection())
   }
 
   followSelection () {
@@ -388,39 +351,20 @@ export class CommentsPanel {
     this.render()
   }
 
-  remoteChange (payload) {
-    if (!payload || payload.document !== this.slug) return
+  /** Someone changed a comment of this document (the `comments` socket event). */
+  changed () {
     this.scheduleRefresh()
   }
 
   scheduleRefresh () {
-    clearTimeout(this.refreshTimer)
-    this.refreshTimer = setTimeout(() => this.refresh(), REFRESH_MS)
-  }
-
-  async api (path, method = 'GET', body) {
-    const opts = { method, credentials: 'same-origin', headers: { Accept: 'application/json' } }
-    if (body !== undefined) {
-      opts.headers['Content-Type'] = 'application/json'
-      opts.body = JSON.stringify(body)
-    }
-    if (method !== 'GET') opts.headers['X-CSRFToken'] = this.csrf
-    const response = await fetch(this.base + path, opts)
-    let data = null
-    try { data = await response.json() } catch (_e) { data = null }
-    if (!response.ok) {
-      const error = new Error((data && data.error) || response.statusText || String(response.status))
-      error.status = response.status
-      throw error
-    }
-    return data
+    this.debounce('refresh', REFRESH_MS, () => this.refresh())
   }
 
   async refresh () {
-    const seq = ++this.seq
+    const current = this.latest()
     try {
       const data = await this.api('?include=resolved')
-      if (seq !== this.seq) return
+      if (!current()) return
       this.threads = data.comments || []
       this.open = data.open || 0
       this.loaded = true
@@ -428,8 +372,8 @@ export class CommentsPanel {
       this.redraw()
       this.render()
     } catch (error) {
-      if (seq !== this.seq) return
-      this.say(this.t.loadFailed + ': ' + error.message, true)
+      if (!current()) return
+      this.say(this.failure(error, this.t.loadFailed), true)
     }
   }
 
@@ -496,14 +440,6 @@ export class CommentsPanel {
 
   // --- rendering ---
 
-  renderUnitLabel () {
-    const t = this.t
-    // Only real changes: the line is announced to screen readers (aria-live).
-    const text = this.unit ? (this.unit.label || t.preamble) : t.hint
-    if (this.unitEl.textContent !== text) this.unitEl.textContent = text
-    this.unitEl.classList.toggle('cmt-unit-current', !!this.unit)
-  }
-
   visibleThreads () {
     const shown = []
     const here = this.unit ? this.unit.guid : null
@@ -523,12 +459,10 @@ export class CommentsPanel {
     this.countEl.textContent = this.loaded ? t.openCount(this.open) : t.loading
     this.root.dataset.open = String(this.open)
     const open = this.threads.filter(c => c.status === 'open')
-    this.allEl.replaceChildren(...(open.length
-      ? open.map(c => el('li', {}, el('button', {
-        type: 'button', class: 'cmt-goto', dataset: { action: 'goto', id: String(c.id) }
-      }, el('span', { class: 'cmt-goto-unit', text: c.unit_label || t.unitGone }), ' ',
-      el('span', { class: 'cmt-goto-text', text: excerpt(c.anchor ? '«' + c.anchor.quote + '»' : c.body) }))))
-      : [el('li', { class: 'cmt-empty', text: t.noneOpen })]))
+    this.fill(this.allEl, open, c => el('li', {}, el('button', {
+      type: 'button', class: 'cmt-goto', dataset: { action: 'goto', id: String(c.id) }
+    }, el('span', { class: 'cmt-goto-unit', text: c.unit_label || t.unitGone }), ' ',
+    el('span', { class: 'cmt-goto-text', text: excerpt(c.anchor ? '«' + c.anchor.quote + '»' : c.body) }))), t.noneOpen)
 
     // Keep what is being typed in reply boxes, and the focus, across a refresh.
     const drafts = new Map()
@@ -539,9 +473,7 @@ export class CommentsPanel {
 
     const shown = this.unit || this.active !== null ? this.visibleThreads() : []
     this.listHeading.textContent = this.unit ? t.hereOf(this.unit.label || t.preamble) : t.here
-    this.listEl.replaceChildren(...(shown.length
-      ? shown.map(c => this.renderThread(c))
-      : [el('li', { class: 'cmt-empty', text: this.unit ? t.noneHere : t.hint })]))
+    this.fill(this.listEl, shown, c => this.renderThread(c), this.unit ? t.noneHere : t.hint)
     for (const box of this.listEl.querySelectorAll('textarea[data-thread]')) {
       if (drafts.has(box.dataset.thread)) box.value = drafts.get(box.dataset.thread)
     }
@@ -615,11 +547,6 @@ export class CommentsPanel {
     return d.toLocaleString(this.lang === 'en' ? 'en-GB' : 'es-MX', { day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' })
   }
 
-  say (message, isError = false) {
-    this.status.textContent = message
-    this.status.classList.toggle('cmt-error', !!isError)
-  }
-
   // --- actions ---
 
   /** "Comment on selection": the selected words (or, with no selection, the unit at the cursor). */
@@ -657,8 +584,7 @@ export class CommentsPanel {
       ? [el('span', { class: 'cmt-target-label', text: t.on(pending.label || t.preamble) }), el('q', { text: pending.quote })]
       : [el('span', { class: 'cmt-target-label', text: t.wholeUnit(pending.label || t.preamble) })]))
     this.form.hidden = false
-    this.formStatus.textContent = ''
-    this.formStatus.classList.remove('cmt-error')
+    this.sayInForm('')
     this.redraw()
     this.textarea.focus()
   }
@@ -677,8 +603,7 @@ export class CommentsPanel {
     if (!pending) return
     const body = this.textarea.value.trim()
     if (!body) {
-      this.formStatus.textContent = t.empty
-      this.formStatus.classList.add('cmt-error')
+      this.sayInForm(t.empty, true)
       this.textarea.setAttribute('aria-invalid', 'true')
       this.textarea.focus()
       return
@@ -698,8 +623,7 @@ export class CommentsPanel {
       await this.refresh()
       this.activate(result.comment.id, { scroll: true, focus: true })
     } catch (error) {
-      this.formStatus.textContent = t.failed + ': ' + error.message
-      this.formStatus.classList.add('cmt-error')
+      this.sayInForm(this.failure(error), true)
     } finally {
       button.disabled = false
     }
@@ -724,7 +648,7 @@ export class CommentsPanel {
       this.say(t.replied)
       await this.refresh()
     } catch (error) {
-      this.say(t.failed + ': ' + error.message, true)
+      this.say(this.failure(error), true)
       button.disabled = false
     }
   }
@@ -757,7 +681,7 @@ export class CommentsPanel {
         this.say(t.deleted)
       }
     } catch (error) {
-      this.say(t.failed + ': ' + error.message, true)
+      this.say(this.failure(error), true)
       button.disabled = false
       return
     }

@@ -41,7 +41,7 @@ const es = {
     noLinks: 'Esta cláusula aún no está vinculada a ninguna petición, tema ni evento.',
     kinds: { petition: 'Petición', theme: 'Tema de la consulta', event: 'Evento ciudadano' },
     kindAll: 'Todas las fuentes',
-    relations: { incorporates: 'recoge su propuesta', motivated: 'motivada por esta fuente', addresses: 'atiende este planteamiento', related: 'relacionada' },
+    relations: { incorporates: 'retoma su propuesta', motivated: 'motivada por ella', addresses: 'lo atiende', related: 'relacionada' },
     relationLabel: 'Relación',
     signatures: n => n + ' firmas',
     respondents: n => n === 1 ? '1 persona lo planteó' : n + ' personas lo plantearon',

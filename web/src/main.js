@@ -189,7 +189,7 @@ export function mount (root) {
   if (comments) comments.attach(view, { root, provider, unitAt: ($p) => unitInfoAt(view.state, $p, getOpts()) })
   if (provenanceEl) {
     panel = new ProvenancePanel(provenanceEl, { slug, csrf: ds.csrf, role, lang: uiLang, t })
-    provider.on('provenance', (payload) => panel.remoteChange(payload))
+    panel.listen(provider, 'provenance')
     provider.on('synced', (isSynced) => { if (isSynced) panel.docChanged(() => structureSignature(view.state.doc)) })
     const pointAt = (event) => {
       const found = view.posAtCoords({ left: event.clientX, top: event.clientY })

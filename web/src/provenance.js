@@ -2,6 +2,7 @@
 // survey themes and citizen events; for editors, a form to add links, ranked suggestions to
 // confirm or reject, and what to do with links whose unit was split, merged or deleted.
 // Data: the JSON API under /api/v1/documents/<slug>/…; live: the `provenance` socket event.
+import { Panel, el } from './panel.js'
 
 const KINDS = ['petition', 'theme', 'event']
 const RELATIONS = ['motivated', 'incorporates', 'addresses', 'related']
@@ -14,47 +15,20 @@ function sitePath (p) {
   return typeof p === 'string' && /^\/(?![/\\])/.test(p)
 }
 
-function el (tag, attrs, ...children) {
-  const node = document.createElement(tag)
-  for (const [k, v] of Object.entries(attrs || {})) {
-    if (v === null || v === undefined || v === false) continue
-    if (k === 'class') node.className = v
-    else if (k === 'text') node.textContent = v
-    else if (k === 'dataset') Object.assign(node.dataset, v)
-    else if (k === 'hidden') node.hidden = !!v
-    else node.setAttribute(k, v === true ? '' : String(v))
-  }
-  for (const child of children.flat()) {
-    if (child === null || child === undefined || child === false) continue
-    node.append(child instanceof Node ? child : document.createTextNode(String(child)))
-  }
-  return node
-}
-
 function joinLabels (places) {
   return places.map(p => p.label || p.eId).filter(Boolean).join(', ')
 }
 
-export class ProvenancePanel {
+export class ProvenancePanel extends Panel {
   /**
    * @param {HTMLElement} root  the #provenance aside (its h2 is kept)
    * @param {{slug: string, csrf: string, role: string, lang: string, t: object, base?: string}} opts
    */
   constructor (root, opts) {
-    this.root = root
-    this.slug = opts.slug
-    this.csrf = opts.csrf || ''
+    super(root, opts, { strings: 'prov', prefix: 'prov', headingId: 'provenance-title' })
     this.role = opts.role === 'editor' ? 'editor' : 'viewer'
-    this.lang = opts.lang === 'en' ? 'en' : 'es'
-    this.t = opts.t.prov
-    this.base = (opts.base || '') + '/api/v1/documents/' + encodeURIComponent(this.slug)
-    this.unit = null // {guid, label}
     this.data = null // last GET …/links answer
     this.structure = null
-    this.seq = 0
-    this.unitTimer = null
-    this.docTimer = null
-    this.searchTimer = null
     this.searchSeq = 0
     this.options = []
     this.active = -1
@@ -68,11 +42,6 @@ export class ProvenancePanel {
 
   build () {
     const t = this.t
-    const heading = this.root.querySelector('h2') || el('h2', { id: 'provenance-title', text: t.title })
-    if (!heading.id) heading.id = 'provenance-title'
-    heading.textContent = t.title
-    this.root.setAttribute('aria-labelledby', heading.id)
-    this.unitEl = el('p', { class: 'prov-unit', 'aria-live': 'polite', text: t.hint })
     this.warningsEl = el('div', { class: 'prov-warnings' })
     this.linksHeading = el('h3', { id: 'prov-links-h', tabindex: '-1', text: t.links })
     this.linksEl = el('ul', { class: 'prov-links', 'aria-labelledby': 'prov-links-h' })
@@ -115,16 +84,11 @@ export class ProvenancePanel {
     this.attentionSummary = el('summary')
     this.attentionList = el('ul', { class: 'prov-attention-list' })
     this.attention = el('details', { class: 'prov-attention', hidden: true }, this.attentionSummary, this.attentionList)
-    this.status = el('p', { class: 'prov-status', role: 'status', 'aria-live': 'polite' })
 
-    this.root.replaceChildren(heading, this.unitEl, this.status, this.warningsEl, this.linksSection, this.arrivalsEl,
+    this.assemble(this.unitEl, this.status, this.warningsEl, this.linksSection, this.arrivalsEl,
       this.editorPart, this.attention)
 
     // events
-    this.root.addEventListener('click', (e) => {
-      const button = e.target.closest('button[data-action]')
-      if (button && this.root.contains(button)) { e.preventDefault(); this.act(button) }
-    })
     this.form.addEventListener('submit', (e) => { e.preventDefault(); this.submit() })
     input.addEventListener('input', () => {
       if (this.chosen && input.value !== this.chosen.title) this.chosen = null
@@ -162,13 +126,11 @@ export class ProvenancePanel {
     this.unit = guid ? { guid, label: unit.label || '' } : null
     this.renderUnitLabel()
     this.loading(true)
-    clearTimeout(this.unitTimer)
-    this.unitTimer = setTimeout(() => this.refresh(), UNIT_DEBOUNCE_MS)
+    this.debounce('unit', UNIT_DEBOUNCE_MS, () => this.refresh())
   }
 
   /** Someone changed a link of this document (the `provenance` socket event). */
-  remoteChange (payload) {
-    if (!payload || payload.document !== this.slug) return
+  changed () {
     this.refresh()
     this.loadAttention()
   }
@@ -176,8 +138,7 @@ export class ProvenancePanel {
   /** The text changed: a split or merge may have changed what links point at.
    * `structure()` gives a signature of the unit tree (computed once the typing pauses). */
   docChanged (structure) {
-    clearTimeout(this.docTimer)
-    this.docTimer = setTimeout(() => {
+    this.debounce('doc', DOC_DEBOUNCE_MS, () => {
       const signature = structure()
       const structural = this.structure !== null && signature !== this.structure
       this.structure = signature
@@ -186,25 +147,7 @@ export class ProvenancePanel {
         this.refresh({ suggestions: structural })
         this.loadAttention()
       }
-    }, DOC_DEBOUNCE_MS)
-  }
-
-  async api (path, method = 'GET', body) {
-    const opts = { method, credentials: 'same-origin', headers: { Accept: 'application/json' } }
-    if (body !== undefined) {
-      opts.headers['Content-Type'] = 'application/json'
-      opts.body = JSON.stringify(body)
-    }
-    if (method !== 'GET') opts.headers['X-CSRFToken'] = this.csrf
-    const response = await fetch(this.base + path, opts)
-    let data = null
-    try { data = await response.json() } catch (_e) { data = null }
-    if (!response.ok) {
-      const error = new Error((data && data.error) || response.statusText || String(response.status))
-      error.status = response.status
-      throw error
-    }
-    return data
+    })
   }
 
   /** While the unit's links are on their way, what is shown belongs to another unit: dim it. */
@@ -217,7 +160,7 @@ export class ProvenancePanel {
 
   async refresh ({ suggestions = true } = {}) {
     const unit = this.unit
-    const seq = ++this.seq
+    const current = this.latest()
     if (!unit) {
       this.data = null
       this.render()
@@ -233,21 +176,21 @@ export class ProvenancePanel {
         this.api('/units/' + guid + '/links'),
         wantSuggestions ? this.api('/units/' + guid + '/suggestions?limit=5').catch(() => null) : Promise.resolve(undefined)
       ])
-      if (seq !== this.seq) return
+      if (!current()) return
       this.data = data
       if (found !== undefined) this.suggestions = found ? found.suggestions : []
       this.render()
     } catch (error) {
-      if (seq !== this.seq) return
+      if (!current()) return
       if (error.status === 404) { // a unit just created, not yet on the server: try again shortly
         this.data = { links: [], arrivals: [], can_edit: this.role === 'editor' }
         this.suggestions = []
         this.render()
         return
       }
-      this.say(this.t.loadFailed + ': ' + error.message, true)
+      this.say(this.failure(error, this.t.loadFailed), true)
     } finally {
-      if (seq === this.seq) {
+      if (current()) {
         this.root.dataset.unit = unit.guid
         this.loading(false)
       }
@@ -265,17 +208,6 @@ export class ProvenancePanel {
 
   // --- rendering ---
 
-  renderUnitLabel () {
-    const t = this.t
-    if (!this.unit) {
-      this.unitEl.textContent = t.hint
-      this.unitEl.classList.remove('prov-unit-current')
-    } else {
-      this.unitEl.textContent = this.unit.label || t.preamble
-      this.unitEl.classList.add('prov-unit-current')
-    }
-  }
-
   render () {
     const t = this.t
     this.renderUnitLabel()
@@ -290,9 +222,7 @@ export class ProvenancePanel {
     if (data.unit && data.unit.label && !this.unit.label) { this.unit.label = data.unit.label; this.renderUnitLabel() }
     this.linksSection.hidden = false
     const links = data.links || []
-    this.linksEl.replaceChildren(...(links.length
-      ? links.map(link => this.renderLink(link))
-      : [el('li', { class: 'prov-empty', text: t.noLinks })]))
+    this.fill(this.linksEl, links, link => this.renderLink(link), t.noLinks)
     this.warningsEl.replaceChildren()
 
     const arrivals = data.arrivals || []
@@ -405,17 +335,15 @@ export class ProvenancePanel {
     const t = this.t
     const found = this.suggestions || []
     this.suggestSection.hidden = false
-    this.suggestEl.replaceChildren(...(found.length
-      ? found.map(s => {
-        const title = this.sourceTitle(s)
-        return el('li', { class: 'prov-suggestion', dataset: { kind: s.kind, id: String(s.id) } },
-          el('div', { class: 'prov-link-source' }, this.renderSource(s),
-            el('span', { class: 'prov-score', text: t.match(Math.round((s.score || 0) * 100)) })),
-          el('div', { class: 'prov-actions' },
-            el('button', { type: 'button', dataset: { action: 'confirm', kind: s.kind, id: String(s.id), title }, 'aria-label': t.confirmLabel(title), text: t.confirm }),
-            el('button', { type: 'button', dataset: { action: 'reject', kind: s.kind, id: String(s.id), title }, 'aria-label': t.rejectLabel(title), text: t.reject })))
-      })
-      : [el('li', { class: 'prov-empty', text: t.noSuggestions })]))
+    this.fill(this.suggestEl, found, s => {
+      const title = this.sourceTitle(s)
+      return el('li', { class: 'prov-suggestion', dataset: { kind: s.kind, id: String(s.id) } },
+        el('div', { class: 'prov-link-source' }, this.renderSource(s),
+          el('span', { class: 'prov-score', text: t.match(Math.round((s.score || 0) * 100)) })),
+        el('div', { class: 'prov-actions' },
+          el('button', { type: 'button', dataset: { action: 'confirm', kind: s.kind, id: String(s.id), title }, 'aria-label': t.confirmLabel(title), text: t.confirm }),
+          el('button', { type: 'button', dataset: { action: 'reject', kind: s.kind, id: String(s.id), title }, 'aria-label': t.rejectLabel(title), text: t.reject })))
+    }, t.noSuggestions)
   }
 
   renderAttention (links) {
@@ -455,11 +383,6 @@ export class ProvenancePanel {
     }))
   }
 
-  say (message, isError = false) {
-    this.status.textContent = message
-    this.status.classList.toggle('prov-error', !!isError)
-  }
-
   // --- actions ---
 
   async act (button) {
@@ -491,7 +414,7 @@ export class ProvenancePanel {
         this.suggestHeading.focus()
       }
     } catch (error) {
-      this.say(t.failed + ': ' + error.message, true)
+      this.say(this.failure(error), true)
       button.disabled = false
       return
     }
@@ -503,8 +426,7 @@ export class ProvenancePanel {
     const t = this.t
     if (!this.unit) return
     if (!this.chosen) {
-      this.formStatus.textContent = t.chooseSource
-      this.formStatus.classList.add('prov-error')
+      this.sayInForm(t.chooseSource, true)
       this.input.setAttribute('aria-invalid', 'true')
       this.input.focus()
       return
@@ -517,16 +439,14 @@ export class ProvenancePanel {
         unit: this.unit.guid, source_kind: chosen.kind, source_id: chosen.id,
         relation: this.relation.value, note: this.note.value
       })
-      this.formStatus.classList.remove('prov-error')
-      this.formStatus.textContent = result.created ? t.linked(chosen.title) : t.updated(chosen.title)
+      this.sayInForm(result.created ? t.linked(chosen.title) : t.updated(chosen.title))
       this.input.removeAttribute('aria-invalid')
       this.chosen = null
       this.input.value = ''
       this.note.value = ''
       await this.refresh()
     } catch (error) {
-      this.formStatus.textContent = t.failed + ': ' + error.message
-      this.formStatus.classList.add('prov-error')
+      this.sayInForm(this.failure(error), true)
     } finally {
       button.disabled = false
     }
@@ -535,8 +455,7 @@ export class ProvenancePanel {
   // --- the source picker (ARIA combobox with a listbox popup) ---
 
   scheduleSearch () {
-    clearTimeout(this.searchTimer)
-    this.searchTimer = setTimeout(() => this.search(), SEARCH_DEBOUNCE_MS)
+    this.debounce('search', SEARCH_DEBOUNCE_MS, () => this.search())
   }
 
   async search () {
@@ -548,7 +467,7 @@ export class ProvenancePanel {
     try {
       data = await this.api('/sources?' + params.toString())
     } catch (error) {
-      if (seq === this.searchSeq) { this.formStatus.textContent = t.failed + ': ' + error.message }
+      if (seq === this.searchSeq) { this.formStatus.textContent = this.failure(error) }
       return
     }
     if (seq !== this.searchSeq || document.activeElement !== this.input) return
@@ -593,8 +512,7 @@ export class ProvenancePanel {
     this.chosen = { kind: source.kind, id: source.id, title: this.sourceTitle(source) }
     this.input.value = this.chosen.title
     this.input.removeAttribute('aria-invalid')
-    this.formStatus.textContent = ''
-    this.formStatus.classList.remove('prov-error')
+    this.sayInForm('')
     this.closeList()
   }
 
