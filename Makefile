@@ -6,7 +6,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test bench web web-check venv clean i18n
+.PHONY: demo test lint bench web web-check venv clean i18n
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,11 @@ tests/a11y/node_modules/.installed: tests/a11y/package.json tests/a11y/package-l
 test: $(STAMP) web/node_modules/.installed tests/yjs_client/node_modules/.installed tests/a11y/node_modules/.installed
 	node --test tests/browser_editor_unit/
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Static checks (CI runs them): ruff on the Python sources, mypy on the libraries and the core.
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 
 # The scenarios of the benchmark suite, one table (bench/README.md); bench/node (y-websocket, pinned) is
 # installed by the scripts on first use. BENCH_ARGS=--quick for a

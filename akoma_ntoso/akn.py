@@ -409,7 +409,7 @@ def import_akn(data: bytes) -> Imported:
             )
     _strip_namespace(root)
     document = _main_document(root, findings)
-    doctype = document.tag
+    doctype = str(document.tag)  # a str: _main_document returns an element, not a comment
     meta = document.find("meta")
     language, title, work = _read_meta(meta, doctype, findings)
     title = title or _preface_title(document)
@@ -461,14 +461,14 @@ def _main_document(root: etree._Element, findings: list[Finding]) -> etree._Elem
         return document
     if document.tag == "documentCollection":
         for candidate in root.iter(*DOCTYPES):
-            others = [c.tag for c in root.iter("doc", "act", "bill", "debate", "judgment")
+            others = [str(c.tag) for c in root.iter("doc", "act", "bill", "debate", "judgment")
                       if c is not candidate]
             if others:
                 findings.append(Finding("/documentCollection", "the collection's other documents "
                                         f"({', '.join(others)}) are not imported"))
             return candidate
         raise AknError("the document collection holds no act or bill")
-    raise _not_hierarchical(document.tag)
+    raise _not_hierarchical(str(document.tag))
 
 
 def _not_hierarchical(name: str) -> AknError:
@@ -531,8 +531,8 @@ class _BodyReader:
         """Units above the article level: title-like at depth 0, chapter-like below."""
         drafts: list[Draft] = []
         for index, child in enumerate(_elements(parent)):
-            here = f"{where}/{child.tag}[{index + 1}]"
-            tag = child.tag
+            tag = str(child.tag)  # a str: _elements skips comments and processing instructions
+            here = f"{where}/{tag}[{index + 1}]"
             if tag in ("num", "heading", "subheading", "intro", "wrapUp", "content"):
                 continue
             if tag in _ARTICLE_LIKE:
@@ -576,8 +576,8 @@ class _BodyReader:
     def fill(self, draft: Draft, element: etree._Element, where: str) -> None:
         """The text and sub-units of `element` into `draft`."""
         for index, child in enumerate(_elements(element)):
-            here = f"{where}/{child.tag}[{index + 1}]"
-            tag = child.tag
+            tag = str(child.tag)  # a str: _elements skips comments and processing instructions
+            here = f"{where}/{tag}[{index + 1}]"
             if tag in ("num", "heading", "subheading"):
                 continue
             if tag in ("intro", "content"):

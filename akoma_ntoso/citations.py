@@ -187,7 +187,7 @@ _AS_ROMAN: Final = ("point",)
 _AS_SMALL: Final = ("indent", "point")
 _AS_SMALL_ROMAN: Final = ("point", "indent")
 # In parentheses, English and EU usage: "(1)" paragraph, "(a)" point, "(i)" point or deeper.
-_IN_PARENTHESES: Final = {
+_IN_PARENTHESES: Final[dict[tuple[str, ...], tuple[str, ...]]] = {
     _AS_ARABIC: ("paragraph", "subparagraph"),
     _AS_SMALL: ("point", "subparagraph", "indent"),
     _AS_SMALL_ROMAN: ("point", "indent", "subparagraph"),

@@ -92,7 +92,7 @@ def read_units(body: etree._Element, meta: Mapping[str, object]) -> tuple[Unit, 
     Units without a GUID are read with `guid=""`; repairing them is `guids`' job.
     """
     if body.tag != "body":
-        raise DocumentStructureError(f"the document root must be <body>, not <{body.tag}>")
+        raise DocumentStructureError(f"the document root must be <body>, not <{body.tag!s}>")
     language = str(meta.get("language") or "spa")
     styles = resolve_styles(language, _numbering_overrides(meta.get("numbering")))
     return _Reader(language, styles).read_body(body)
@@ -174,7 +174,7 @@ class _Reader:
                 )
             if child.tag not in TOP_LEVEL_KINDS:
                 raise DocumentStructureError(
-                    f"unexpected <{child.tag}> at {where}: the body holds only "
+                    f"unexpected <{child.tag!s}> at {where}: the body holds only "
                     f"{', '.join(TOP_LEVEL_KINDS)} units",
                     path,
                 )
@@ -226,7 +226,7 @@ class _Reader:
                 allowed = ", ".join(("heading", "p", *ALLOWED_CHILDREN[kind]))
                 what = "unit" if tag in UNIT_KINDS else "element"
                 raise DocumentStructureError(
-                    f"unexpected {what} <{tag}> at {child_where}: a {kind} holds only {allowed}",
+                    f"unexpected {what} <{tag!s}> at {child_where}: a {kind} holds only {allowed}",
                     child_path,
                 )
 
@@ -306,7 +306,7 @@ def _check_unit_attributes(element: etree._Element, where: str, path: tuple[int,
     extra = sorted({str(name) for name in element.attrib} - _UNIT_ATTRIBUTES)
     if extra:
         raise DocumentStructureError(
-            f"<{element.tag}> at {where} has attribute(s) {', '.join(extra)}; "
+            f"<{element.tag!s}> at {where} has attribute(s) {', '.join(extra)}; "
             "units carry only guid and pin",
             path,
         )
@@ -317,7 +317,7 @@ def _forbid_loose_text(element: etree._Element, where: str, path: tuple[int, ...
     loose = [element.text] + [child.tail for child in element]
     if any(text and text.strip() for text in loose):
         raise DocumentStructureError(
-            f"text directly inside <{element.tag}> at {where}; text belongs in a heading or p", path
+            f"text directly inside <{element.tag!s}> at {where}; text belongs in a heading or p", path
         )
 
 
@@ -325,11 +325,11 @@ def _text_of(block: etree._Element, where: str, path: tuple[int, ...]) -> str:
     if len(block.attrib):
         names = ", ".join(sorted(str(name) for name in block.attrib))
         raise DocumentStructureError(
-            f"<{block.tag}> at {where} has attribute(s) {names}; text blocks carry none",
+            f"<{block.tag!s}> at {where} has attribute(s) {names}; text blocks carry none",
             path,
         )
     if any(isinstance(child.tag, str) for child in block):
         raise DocumentStructureError(
-            f"<{block.tag}> at {where} contains elements; it may hold only text", path
+            f"<{block.tag!s}> at {where} contains elements; it may hold only text", path
         )
     return "".join(str(text) for text in block.itertext())

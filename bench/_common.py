@@ -23,7 +23,7 @@ for _path in (ROOT, ROOT / "tests"):
     if str(_path) not in sys.path:
         sys.path.insert(0, str(_path))
 
-from conftest import ACCOUNTS, LiveServer, PASSWORD  # noqa: E402
+from conftest import ACCOUNTS, PASSWORD, LiveServer  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 SLUG = "bench-doc"
@@ -39,10 +39,10 @@ def seed_bench_instance(instance: Path, initial_text: str = "", database: str | 
     """Accounts and one published document whose only article has one `p` holding `initial_text`."""
     from pycrdt import XmlFragment
 
+    from akoma_ntoso.safexml import parse_xml
     from editor import create_app
     from editor.accounts import add_user
     from editor.documents import create_document
-    from akoma_ntoso.safexml import parse_xml
 
     overrides = {"INSTANCE_PATH": str(instance), "SECRET_KEY": "test-secret"}
     if database:

@@ -87,7 +87,8 @@ def open_followers(url: str, origin: str, pid_fn, args, label: str, meanwhile=No
         for k, group in enumerate(_node.split(specs, args.procs)):
             procs.append(_node.NodeClients({
                 "mode": "audience", "connections": group, "origin": origin, "concurrency": args.concurrency,
-                "sync_timeout_s": args.sync_timeout, "resend_step1_s": args.resend_step1, "progress_every": max(100, args.followers // args.procs // 5),
+                "sync_timeout_s": args.sync_timeout, "resend_step1_s": args.resend_step1,
+                "progress_every": max(100, args.followers // args.procs // 5),
                 "deadline_s": 3600}, f"{label} followers {k}"))
         readies = [p.expect("READY", 1800) for p in procs]
         opened_s = time.perf_counter() - started

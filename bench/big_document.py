@@ -30,10 +30,10 @@ from __future__ import annotations
 import argparse
 import multiprocessing as mp
 import os
+import shutil
 import statistics
 import sys
 import tempfile
-import shutil
 import time
 from pathlib import Path
 
@@ -190,8 +190,8 @@ def main() -> int:
 
         # Reading, exporting and rendering, as the application does.
         from editor import create_app
-        from editor.livetext import read_live
         from editor.interchange import export_document
+        from editor.livetext import read_live
 
         app = create_app({"INSTANCE_PATH": str(instance), "SECRET_KEY": "test-secret"})
         services = app.extensions["constituent"]

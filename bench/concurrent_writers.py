@@ -32,6 +32,7 @@ import gzip
 import json
 import multiprocessing as mp
 import os
+import queue
 import sys
 import time
 from pathlib import Path
@@ -118,9 +119,9 @@ def prepare(initial: bytes, txns):
 
 def writer_process(url, cookie, agent, plan, final_clocks, window, progress, ready, start, done, timeout):
     """Replays one agent's transactions, each after the other agent's ones it depends on."""
+    from collab_client import CollabClient
     from pycrdt import XmlFragment
 
-    from collab_client import CollabClient
     from crdt.protocol import decode_state_vector
 
     other = 1 - agent
@@ -238,7 +239,7 @@ def main() -> int:
             try:
                 agent, status, value = done.get(timeout=1)
                 outcome[agent] = (status, value)
-            except Exception:  # queue.Empty
+            except queue.Empty:
                 if time.monotonic() - last > 10:
                     last = time.monotonic()
                     print(f"    {time.perf_counter() - started:6.1f} s  sent {progress[0]:,} + {progress[2]:,}", flush=True)

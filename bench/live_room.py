@@ -50,9 +50,8 @@ def now() -> float:
 
 class Receiver:
     def __init__(self, url: str, cookie: str | None, name: str):
-        from pycrdt import XmlFragment
-
         from collab_client import CollabClient
+        from pycrdt import XmlFragment
 
         self.client = CollabClient(url, cookie, name=name)
         self.client.connect()
@@ -138,9 +137,8 @@ class Probe:
 def run_room(servers, args, label: str) -> dict:
     """The scenario against `servers` (BenchServer-likes sharing one document): the writer and the
     probe use servers[0]; receivers are dealt round-robin over all of them. Returns the figures."""
-    from pycrdt import XmlFragment
-
     from collab_client import CollabClient
+    from pycrdt import XmlFragment
 
     receivers = args.editors + args.viewers
     procs = max(1, min(args.procs, receivers)) if receivers else 0

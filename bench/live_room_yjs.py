@@ -296,7 +296,7 @@ def run_room(label: str, writer_spec: dict, listener_specs: list[dict], args, or
         "lost_listener_processes": lost_processes,
         "server_cpu_seconds_while_typing": (cpu_after - cpu_before) if None not in (cpu_before, cpu_after) else None,
         "server_cpu_share_by_half_second": [
-            [t1, round((c1 - c0) / (t1 - t0), 2)] for (t0, c0), (t1, c1) in zip(cpu_samples, cpu_samples[1:])
+            [t1, round((c1 - c0) / (t1 - t0), 2)] for (t0, c0), (t1, c1) in zip(cpu_samples, cpu_samples[1:], strict=False)
             if c0 is not None and c1 is not None],
         "server_rss_mb": [None if r is None else round(r / 2**20, 1) for r in (rss_before, rss_after)],
     }

@@ -51,18 +51,19 @@ def main() -> int:
         print(f"the Mexico City data is not under {SHARED}", file=sys.stderr)
         return 2
 
+    from sqlalchemy import select
+
     from akoma_ntoso import iter_units
     from editor import create_app
     from editor.documents import get_document
-    from editor.livetext import read_live
     from editor.interchange import import_document
+    from editor.livetext import read_live
     from editor.provenance.coder import code_survey, ensure_taxonomy
     from editor.provenance.links import create_link
     from editor.provenance.models import Theme
     from editor.provenance.petitions import import_petitions
     from editor.provenance.survey import synthesize_survey
     from editor.provenance.text import Corpus
-    from sqlalchemy import select
 
     instance = Path(tempfile.mkdtemp(prefix="constituent-bench-"))
     app = create_app({"INSTANCE_PATH": str(instance), "SECRET_KEY": "bench"})

@@ -150,7 +150,8 @@ def main() -> int:
 
     def line(f):
         return (f"{f['requests_per_s']:8,.0f} req/s   p50 {f['p50_ms']:7.2f} ms   p99 {f['p99_ms']:7.2f} ms"
-                f"   ({f['requests']:,} requests, {f['non_2xx']} not 200{', socket errors ' + f['socket_errors'] if f['socket_errors'] else ''})")
+                f"   ({f['requests']:,} requests, {f['non_2xx']} not 200"
+                f"{', socket errors ' + f['socket_errors'] if f['socket_errors'] else ''})")
 
     cached, uncached = results["cached"], results["uncached"]
     rows = [

@@ -147,7 +147,8 @@ def rows_for(name: str, data: dict | None) -> list[tuple[str, str, str, str]]:
         lat = data.get("latency")
         echo = data.get("baseline_echo_round_trip")
         clients = data.get("receivers", 0) + 1
-        return [(f"live room (Socket.IO /collab): writer -> receiver p50 ({clients} clients)", _ms(lat, "p50_ms"), "", f"echo p50 {_ms(echo, 'p50_ms')}"),
+        return [(f"live room (Socket.IO /collab): writer -> receiver p50 ({clients} clients)", _ms(lat, "p50_ms"), "",
+                 f"echo p50 {_ms(echo, 'p50_ms')}"),
                 (f"  live room (Socket.IO): writer -> receiver p99 ({clients} clients)", _ms(lat), "<= 50 ms with 550 clients",
                  f"echo p99 {_ms(echo)}"),
                 ("  missing pairs / errors", f"{data['missing_pairs']:,} / {data['error_count']}", "0 / 0", "")]

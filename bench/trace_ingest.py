@@ -25,9 +25,9 @@ Run:  .venv/bin/python bench/trace_ingest.py [--edits N] [--timeout S]
 from __future__ import annotations
 
 import argparse
-import os
 import gzip
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -151,9 +151,8 @@ def _connected(client) -> bool:
 
 def through_server(edits, expected: str, start: str, timeout: float, progress_every: int, window: int,
                    transport: str = "collab"):
-    from pycrdt import XmlFragment
-
     from collab_client import CollabClient, YjsClient
+    from pycrdt import XmlFragment
 
     kind = YjsClient if transport == "yjs" else CollabClient
     result: dict = {}
@@ -314,12 +313,14 @@ def main() -> int:
         ("store reloaded independently == expected", str(server["store_text_ok"])),
         ("store: log rows / snapshot last_update_id", f"{store['log_rows']:,} / {store['snapshot_last_update_id']}"),
         ("store: rows per group commit (log since last compaction)",
-         f"{store['log_rows'] / store['log_batches']:.1f}  ({store['log_rows']:,} rows in {store['log_batches']:,} commits)" if store["log_batches"] else "n/a"),
+         f"{store['log_rows'] / store['log_batches']:.1f}  ({store['log_rows']:,} rows in {store['log_batches']:,} commits)"
+         if store["log_batches"] else "n/a"),
         ("store: reload time", f"{store['reload_seconds']:.3f} s"),
         ("server worker CPU during run", f"{server['server_cpu_seconds']:.1f} s" if server["server_cpu_seconds"] is not None else "n/a"),
         ("server: gunicorn gthread threads (configured)", str(common.gunicorn_threads())),
         ("server: OS threads in worker (at end)", str(server["server_os_threads"])),
-        ("errors reported by the server", f"{server['error_count']}  (writer {len(server['writer_errors'])}, reader {len(server['reader_errors'])})"),
+        ("errors reported by the server",
+         f"{server['error_count']}  (writer {len(server['writer_errors'])}, reader {len(server['reader_errors'])})"),
     ]
     print()
     print(common.table(rows, "trace_ingest: automerge-paper through the /collab server"))

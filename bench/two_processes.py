@@ -40,9 +40,8 @@ def _admin(url: str):
 
 def fan_out_works(a, b) -> tuple[bool, str]:
     """A marker typed through A reaches a client of B."""
-    from pycrdt import XmlFragment
-
     from collab_client import CollabClient
+    from pycrdt import XmlFragment
 
     writer = CollabClient(a.url, a.cookie(common.WRITER), name="check-writer").connect()
     reader = CollabClient(b.url, b.cookie(common.READER), name="check-reader").connect()

@@ -57,8 +57,8 @@ def main() -> int:
     from akoma_ntoso.akn import validate
     from editor import create_app
     from editor.documents import get_document
-    from editor.livetext import read_live
     from editor.interchange import import_document
+    from editor.livetext import read_live
     from editor.stages.diff import compare
     from editor.stages.versions import freeze, get_version, version_text
 

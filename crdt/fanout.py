@@ -28,9 +28,12 @@ import logging
 import struct
 import threading
 import uuid
-from typing import Callable
+from typing import TYPE_CHECKING, Callable, cast
 
 import redis
+
+if TYPE_CHECKING:
+    from redis.typing import EncodableT, FieldT, KeyT, StreamIdT, StreamRangeResponse
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +56,18 @@ def unpack(blob: bytes) -> list[bytes]:
         items.append(blob[at:at + size])
         at += size
     return items
+
+
+# The clients do not decode responses, so stream ids and fields come back as bytes, and replies
+# have RESP2's shapes. redis-py's annotations cannot say so (a client is not generic over
+# `decode_responses` or the protocol): these casts are where that is stated, once.
+_Fields = dict[bytes, bytes]
+_Entries = list[tuple[bytes, _Fields]]
+
+
+def _latest_id(entries: StreamRangeResponse | None) -> str:
+    """The id of the first entry of an XREVRANGE reply (`count=1`: the latest), "0-0" if none."""
+    return cast(_Entries, entries)[0][0].decode() if entries else "0-0"
 
 
 class RedisFanout:
@@ -104,7 +119,7 @@ class RedisFanout:
             last = self._redis.xrevrange(self.key(document), count=1)
         except redis.RedisError:
             return ""
-        return last[0][0].decode() if last else "0-0"
+        return _latest_id(last)
 
     def watch(self, document: str, cursor: str) -> None:
         with self._lock:
@@ -128,7 +143,8 @@ class RedisFanout:
 
         `seq` counts every publication of this publisher, failed ones included: a reader that
         sees a gap heals against the store."""
-        fields = {"p": self.process, "k": publisher, "s": seq, "t": kind, "d": pack(items)}
+        fields: dict[FieldT, EncodableT] = {"p": self.process, "k": publisher, "s": seq, "t": kind,
+                                            "d": pack(items)}
         try:
             self._redis.xadd(self.key(document), fields, maxlen=self.maxlen, approximate=True)
         except redis.RedisError as exc:
@@ -214,14 +230,14 @@ class RedisFanout:
         wake = self._reader_redis.xrevrange(self._wake, count=1)
         control = self._reader_redis.xrevrange(self._control, count=1)
         with self._lock:
-            self._wake_cursor = wake[0][0].decode() if wake else "0-0"
-            self._control_cursor = control[0][0].decode() if control else "0-0"
+            self._wake_cursor = _latest_id(wake)
+            self._control_cursor = _latest_id(control)
             documents = list(self._cursors) if after_failure else []
         for document in documents:
             last = self._reader_redis.xrevrange(self.key(document), count=1)
             with self._lock:
                 if document in self._cursors:
-                    self._cursors[document] = last[0][0].decode() if last else "0-0"
+                    self._cursors[document] = _latest_id(last)
                     self._forget_sequences(document)
         self.connected.set()
         if after_failure:
@@ -243,15 +259,17 @@ class RedisFanout:
             last = self._reader_redis.xrevrange(self.key(document), count=1)
             with self._lock:
                 if document in self._cursors and not self._cursors[document]:
-                    self._cursors[document] = last[0][0].decode() if last else "0-0"
+                    self._cursors[document] = _latest_id(last)
             self._heal(document)
         with self._lock:
-            streams = {self.key(d): c for d, c in self._cursors.items()}
+            assert self._control_cursor is not None  # _run connects (_reconnected) before reading
+            streams: dict[KeyT, StreamIdT] = {self.key(d): c for d, c in self._cursors.items()}
             streams[self._wake] = self._wake_cursor
             streams[self._control] = self._control_cursor
-        replies = self._reader_redis.xread(streams, count=1000, block=self.block_ms)
-        for stream, entries in replies or ():
-            stream = stream.decode()
+        replies = cast("list[tuple[bytes, _Entries]] | None",
+                       self._reader_redis.xread(streams, count=1000, block=self.block_ms))
+        for key, entries in replies or ():
+            stream = key.decode()
             if stream == self._wake:
                 self._wake_cursor = entries[-1][0].decode()
                 continue
@@ -268,7 +286,7 @@ class RedisFanout:
             for _id, fields in entries:
                 self._entry(document, fields)
 
-    def _control_entry(self, fields: dict) -> None:
+    def _control_entry(self, fields: _Fields) -> None:
         if fields.get(b"p", b"").decode() == self.process:
             return
         try:
@@ -278,7 +296,7 @@ class RedisFanout:
             return
         self.on_control(message)
 
-    def _entry(self, document: str, fields: dict) -> None:
+    def _entry(self, document: str, fields: _Fields) -> None:
         try:
             process = fields[b"p"].decode()
             publisher = fields[b"k"].decode()
@@ -294,9 +312,8 @@ class RedisFanout:
         with self._lock:
             last = self._seen.get((document, publisher))
             self._seen[(document, publisher)] = seq
-        gap = last is not None and seq != last + 1
         self.deliver(document, kind, items)
-        if gap:
+        if last is not None and seq != last + 1:  # a gap
             log.info("fan-out: %s missed %d entries from %s; healing from the store", document, seq - last - 1,
                      publisher)
             self._heal(document)

@@ -27,7 +27,7 @@ import struct
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, cast
 
 from wsproto.connection import Connection as WsConnection
 from wsproto.connection import ConnectionType
@@ -79,7 +79,9 @@ class _Protocol(asyncio.Protocol):
         self.parts: list[bytes] = []
         self.size = 0
 
-    def connection_made(self, transport) -> None:  # type: ignore[override]
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        # connect_accepted_socket makes a stream transport: it writes and has write-buffer limits.
+        transport = cast(asyncio.Transport, transport)
         conn = self.conn
         transport.set_write_buffer_limits(high=self.hub.send_buffer)
         conn.transport = transport
@@ -125,11 +127,11 @@ class _Protocol(asyncio.Protocol):
                 elif isinstance(event, CloseConnection):
                     self.hub._close(conn, event.code if event.code else 1000, "")
                     return
-        except Exception as exc:  # a protocol violation (bad framing, unmasked frame…)
+        except Exception as exc:  # noqa: BLE001 - a protocol violation (bad framing, unmasked frame…)
             log.info("live: connection %s sent bad WebSocket data: %s", conn.id, exc)
             self.hub._close(conn, 1002, "protocol error")
 
-    def connection_lost(self, exc) -> None:
+    def connection_lost(self, exc: Exception | None) -> None:
         self.hub._gone(self.conn)
 
 
@@ -207,6 +209,11 @@ class Hub:
             loop.call_later(self.ping_interval, self._ping)
         loop.run_forever()
 
+    def _running_loop(self) -> asyncio.AbstractEventLoop:
+        """The hub's loop: set by `_run` before `start` returns."""
+        assert self._loop is not None, "the live hub has not started"
+        return self._loop
+
     def _op(self, op: tuple) -> None:
         with self._lock:
             self._ops.append(op)
@@ -215,7 +222,7 @@ class Hub:
             self._scheduled = True
         if self._loop is None:
             self.start()
-        self._loop.call_soon_threadsafe(self._flush)
+        self._running_loop().call_soon_threadsafe(self._flush)
 
     def _flush(self) -> None:
         with self._lock:
@@ -230,9 +237,9 @@ class Hub:
                 if not members:
                     continue
                 data = frame(payload)
-                for conn in members.values():
-                    if conn.id != skip and (only is None or only(conn)):
-                        out.setdefault(conn, []).append(data)
+                for member in members.values():
+                    if member.id != skip and (only is None or only(member)):
+                        out.setdefault(member, []).append(data)
             elif kind == "send":
                 conn = self.connections.get(op[1])
                 if conn is not None:
@@ -241,7 +248,7 @@ class Hub:
                 _, conn, sock = op
                 self.connections[conn.id] = conn
                 self.rooms.setdefault(conn.room, {})[conn.id] = conn
-                self._loop.create_task(self._accept(conn, sock))
+                self._running_loop().create_task(self._accept(conn, sock))
             elif kind == "release":
                 conn = self.connections.get(op[1])
                 if conn is not None and conn.held:
@@ -262,7 +269,7 @@ class Hub:
     async def _accept(self, conn: Connection, sock: socket.socket) -> None:
         try:
             sock.setblocking(False)
-            await self._loop.connect_accepted_socket(lambda: _Protocol(self, conn), sock=sock)
+            await self._running_loop().connect_accepted_socket(lambda: _Protocol(self, conn), sock=sock)
         except Exception:
             log.exception("live: could not take over connection %s", conn.id)
             sock.close()
@@ -325,4 +332,4 @@ class Hub:
                 self._abort(conn)
             else:
                 self._write(conn, ping)
-        self._loop.call_later(self.ping_interval, self._ping)
+        self._running_loop().call_later(self.ping_interval, self._ping)

@@ -105,7 +105,7 @@ def _new_blocks(update: bytes, state_vector: bytes) -> list[tuple[int, int, int]
         block = first_block(lacking)
         return [block] if block is not None else []
     state = decode_state_vector(state_vector)
-    blocks = []
+    blocks: list[tuple[int, int, int]] = []
     for _ in range(64):
         block = first_block(get_update(update, protocol.encode_state_vector(state)))
         if block is None:
@@ -423,7 +423,9 @@ class Room:
                 self._apply_remote(doc, items)
             elif what == AWARENESS:
                 for payload in items:
-                    batch.outbox.append(lambda payload=payload: self.hooks.broadcast(self.name, payload, None))
+                    def relay(payload: bytes = payload) -> None:  # bound now: the loop moves on
+                        self.hooks.broadcast(self.name, payload, None)
+                    batch.outbox.append(relay)
         elif kind == "heal":
             self._heal(doc)
         elif kind == "call":
@@ -431,7 +433,8 @@ class Room:
             try:
                 result = fn(doc)
             except BaseException as exc:  # noqa: BLE001 - handed back to the caller
-                batch.outbox.append(lambda error=exc: future.set_exception(error))
+                error = exc  # `exc` is unbound when the except clause ends
+                batch.outbox.append(lambda: future.set_exception(error))
             else:
                 batch.outbox.append(lambda: future.set_result(result))
 

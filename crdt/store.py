@@ -8,10 +8,11 @@ Compaction folds the log into a new snapshot by encoding a `Doc` that holds the 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Callable
+from typing import Any, Callable
 
 from pycrdt import Doc
 from sqlalchemy import (
@@ -23,6 +24,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     MetaData,
+    Row,
     String,
     Table,
     delete,
@@ -163,7 +165,7 @@ class UpdateStore:
         return self._rebuild(snapshot, rows)
 
     @staticmethod
-    def _read(conn, document: str):
+    def _read(conn: Connection, document: str) -> tuple[Row[Any, Any] | None, Sequence[Row[Any, Any]]]:
         snapshot = conn.execute(
             select(crdt_snapshot.c.payload, crdt_snapshot.c.last_update_id).where(crdt_snapshot.c.document == document)
         ).first()
@@ -175,8 +177,8 @@ class UpdateStore:
         return snapshot, rows
 
     @staticmethod
-    def _rebuild(snapshot, rows) -> LoadedDocument:
-        doc = Doc()
+    def _rebuild(snapshot: Row[Any, Any] | None, rows: Sequence[Row[Any, Any]]) -> LoadedDocument:
+        doc: Doc = Doc()
         last_id = 0
         if snapshot:
             doc.apply_update(snapshot.payload)
@@ -212,6 +214,7 @@ class UpdateStore:
             now = datetime.now(timezone.utc)
             values = dict(document=document, payload=loaded.doc.get_update(),
                           last_update_id=loaded.last_update_id, updated_at=now)
+            stmt: postgresql.Insert | sqlite.Insert
             if conn.dialect.name == "postgresql":
                 stmt = postgresql.insert(crdt_snapshot).values(**values)
             else:

@@ -8,7 +8,7 @@ pycrdt's own `str()` does not escape markup, so the copy is built node by node.
 from __future__ import annotations
 
 import re
-from typing import Iterable
+from typing import Iterable, cast
 
 from lxml import etree
 from pycrdt import XmlElement, XmlFragment, XmlText
@@ -39,11 +39,13 @@ def _copy_children(source: XmlFragment | XmlElement, target: etree._Element) -> 
             else:
                 last.tail = (last.tail or "") + text
             continue
+        child = cast(XmlElement, child)  # not text: an element (a fragment is only ever the root)
         tag = child.tag or ""
         if not _NAME.match(tag):
             tag = "invalid"  # a peer's bad element name must not break every reader
         element = etree.SubElement(target, tag)
-        for key, value in child.attributes:
+        # pycrdt annotates XmlAttributesView.__iter__ as returning an Iterable, not an Iterator
+        for key, value in child.attributes:  # type: ignore[attr-defined]
             if _NAME.match(key) and ":" not in key:
                 element.set(key, _clean(str(value)))
         _copy_children(child, element)

@@ -18,10 +18,11 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
-from . import audit, current_services
+from . import audit
 from .events import AccountChanged
 from .limits import limiter
-from .models import ROLES, LoginThrottle, User, as_utc, utcnow
+from .models import ROLES, Document, DocumentMember, LoginThrottle, User, as_utc, utcnow
+from .services import current_services
 
 bp = Blueprint("accounts", __name__)
 login_manager = LoginManager()
@@ -236,7 +237,6 @@ def logout():
 @login_required
 def account():
     """Your account: your role, your roles on particular documents, and signing out everywhere."""
-    from .models import Document, DocumentMember
 
     db = current_services().db
     roles_here = db.execute(select(DocumentMember.role, Document).join(Document, Document.id == DocumentMember.document_id)

@@ -9,12 +9,13 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from . import audit, current_services, permissions
+from . import audit, permissions
 from .accounts import AccountError, add_user, invitation_token, sign_out_everywhere
 from .documents import get_document
 from .events import AccountChanged
 from .models import DOCUMENT_ROLES, ROLES, Document, DocumentMember, User
 from .outbox import OutboxError, enqueue_email
+from .services import current_services
 from .stages.views import role_label
 
 bp = Blueprint("admin", __name__)

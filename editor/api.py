@@ -9,12 +9,20 @@ from sqlalchemy import select
 
 from akoma_ntoso import AkomaNtosoError, Unit, find_unit
 
-from . import cache, current_services, permissions
+from . import cache, permissions
+from . import search as search_feature
+from .amendments import api as amendments_api
+from .comments import api as comments_api
 from .documents import DocumentError, get_document
-from .livetext import read_live
 from .interchange import EXTENSIONS, MEDIA_TYPES, export_document, import_document
+from .livetext import read_live
 from .models import Document
 from .problems import problem as _problem
+from .provenance import links_api
+from .provenance.public_views import unit_provenance
+from .review import views as review_views
+from .services import current_services
+from .stages import api as stages_api
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -73,7 +81,6 @@ def unit(slug: str, key: str):
     found = find_unit(live.units, key)
     if found is None:
         abort(404)
-    from .provenance.public_views import unit_provenance
 
     return jsonify(
         {
@@ -269,8 +276,6 @@ OPENAPI = {
 
 
 def _provenance_paths() -> dict:
-    from .provenance.links_api import OPENAPI_PATHS
-
     described = {
         "/api/v1/documents/{slug}/provenance.json": "Every link between units and petitions, themes and events (open data)",
         "/api/v1/documents/{slug}/provenance.csv": "The same links as CSV",
@@ -283,52 +288,10 @@ def _provenance_paths() -> dict:
         }}
         for path, summary in described.items()
     }
-    return {**OPENAPI_PATHS, **paths}
+    return {**links_api.OPENAPI_PATHS, **paths}
 
 
+# Each feature describes its own paths; this document gathers them.
 OPENAPI["paths"].update(_provenance_paths())
-
-
-def _stage_paths() -> dict:
-    from .stages.api import OPENAPI_PATHS
-
-    return OPENAPI_PATHS
-
-
-OPENAPI["paths"].update(_stage_paths())
-
-
-def _comment_paths() -> dict:
-    from .comments.api import OPENAPI_PATHS
-
-    return OPENAPI_PATHS
-
-
-OPENAPI["paths"].update(_comment_paths())
-
-
-def _review_paths() -> dict:
-    from .review.views import OPENAPI_PATHS
-
-    return OPENAPI_PATHS
-
-
-OPENAPI["paths"].update(_review_paths())
-
-
-def _amendment_paths() -> dict:
-    from .amendments.api import OPENAPI_PATHS
-
-    return OPENAPI_PATHS
-
-
-OPENAPI["paths"].update(_amendment_paths())
-
-
-def _search_paths() -> dict:
-    from .search import OPENAPI_PATHS
-
-    return OPENAPI_PATHS
-
-
-OPENAPI["paths"].update(_search_paths())
+for _feature in (stages_api, comments_api, review_views, amendments_api, search_feature):
+    OPENAPI["paths"].update(_feature.OPENAPI_PATHS)

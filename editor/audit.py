@@ -42,6 +42,10 @@ from sqlalchemy import Engine, Integer, String, Text, event, select, text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from .db import Base
+from .documents import get_document
+from .permissions import effective_role
+from .problems import problem
+from .services import current_services
 
 GENESIS = "0" * 64
 #: Form fields never written to the log (their values are secrets or noise).
@@ -143,7 +147,6 @@ def actor_of(user=None, document=None) -> Actor:
     if user is None and has_request_context():
         user = current_user
     if user is not None and getattr(user, "is_authenticated", False) and getattr(user, "id", None) is not None:
-        from .permissions import effective_role
 
         return Actor(id=user.id, label=f"user:{user.id}", role=effective_role(user, document) or "", ip=ip)
     return Actor(label="public", ip=ip)
@@ -307,7 +310,6 @@ def install(app: Flask, engine: Engine) -> None:
     def _csrf_refused(exc):
         g.audit_csrf_refused = True  # logged as refused by the hook below
         if request.path.startswith("/api/"):
-            from .problems import problem
 
             return problem(400, f"no valid CSRF token: {exc.description}")
         return exc
@@ -330,9 +332,6 @@ def install(app: Flask, engine: Engine) -> None:
         try:
             actor = None
             if slug and g.get("audit_actor") is None:
-                from . import current_services
-                from .documents import get_document
-
                 actor = actor_of(document=get_document(current_services().db, slug))
             record(engine, action, actor=actor, document=slug, target=target,
                    detail={"method": request.method, "status": status, **_request_summary()})

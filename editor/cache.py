@@ -46,13 +46,14 @@ from typing import Any, Callable
 from flask import Response, current_app, make_response, request, session
 from flask_babel import get_locale
 from flask_login import current_user
-from sqlalchemy import BigInteger, Connection, Integer, bindparam, event, func, inspect, select
+from sqlalchemy import BigInteger, Connection, Integer, bindparam, event, inspect, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from crdt.store import version_columns
 
 from .db import Base
 from .models import Document, User
+from .services import current_services
 
 DEFAULT_BUDGET = 64 * 1024 * 1024
 #: Row of cache_generation for changes not pinned to one document (they invalidate every document).
@@ -411,7 +412,6 @@ def export(document: Document, fmt: str, render: Callable[[], Response]) -> Resp
 
 
 def db_of():
-    from . import current_services
 
     return current_services().db
 

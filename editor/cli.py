@@ -8,9 +8,22 @@ import sys
 
 import click
 
-from . import audit, services_of
+from akoma_ntoso import AkomaNtosoError
+
+from . import audit
+from . import config as config_module
 from .accounts import AccountError, add_user
-from .models import ROLES
+from .app import create_app
+from .cli_support import read_bounded
+from .demo import DEMO_PASSWORD, seed
+from .interchange import MAX_IMPORT_BYTES, export_document, import_document
+from .live import make_token
+from .models import ROLES, User
+from .outbox_cli import outbox
+from .provenance.petition_cli import petitions
+from .provenance.survey_cli import survey
+from .schema import SchemaError, alembic_config, check, current, downgrade, head, stamp, upgrade
+from .services import services_of
 
 
 def _serve(app_factory, host: str, port: int, threads: int) -> None:
@@ -51,11 +64,12 @@ def main() -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--database", envvar="DATABASE_URL", help="SQLAlchemy URL (default: SQLite under ./instance)")
-@click.option("--redis", envvar="REDIS_URL", help="Redis URL: share live documents with the other processes of the deployment (docs/scaling.md)")
-@click.option("--threads", default=200, show_default=True, type=int, help="threads for page requests (and /collab Socket.IO connections; /yjs live connections need none)")
+@click.option("--redis", envvar="REDIS_URL",
+              help="Redis URL: share live documents with the other processes of the deployment (docs/scaling.md)")
+@click.option("--threads", default=200, show_default=True, type=int,
+              help="threads for page requests (and /collab Socket.IO connections; /yjs live connections need none)")
 def serve(host: str, port: int, database: str | None, redis: str | None, threads: int) -> None:
     """Serve the application."""
-    from . import create_app
 
     overrides = {}
     if database:
@@ -73,8 +87,6 @@ def demo(host: str, port: int) -> None:
 
     Creates the demo accounts and the sample constitution the first time; later runs reuse them.
     """
-    from . import create_app
-    from .demo import DEMO_PASSWORD, seed
 
     os.environ["CONSTITUENT_INSECURE_COOKIES"] = "1"  # the demo is served over plain HTTP
     app = create_app()
@@ -104,13 +116,10 @@ def demo(host: str, port: int) -> None:
 @click.option("--publish", is_flag=True, help="make it readable by the public at once")
 def import_(file: str, fmt: str | None, slug: str | None, title: str | None, doctype: str | None, publish: bool) -> None:
     """Create a live document from an Akoma Ntoso file or the plain text of a law."""
-    from akoma_ntoso import AkomaNtosoError
 
-    from . import create_app
-    from .interchange import MAX_IMPORT_BYTES, import_document
 
     fmt = fmt or ("akn" if file.lower().endswith((".xml", ".akn")) else "text")
-    data = _read_bounded(file, MAX_IMPORT_BYTES)
+    data = read_bounded(file, MAX_IMPORT_BYTES)
     app = create_app()
     services = services_of(app)
     try:
@@ -135,10 +144,7 @@ def import_(file: str, fmt: str | None, slug: str | None, title: str | None, doc
               help="file to write (default: standard output)")
 def export(slug: str, fmt: str, version: str | None, output: str) -> None:
     """Write a document's live text, or one of its versions, as Akoma Ntoso 3.0, HTML or plain text."""
-    from akoma_ntoso import AkomaNtosoError
 
-    from . import create_app
-    from .interchange import export_document
 
     app = create_app()
     services = services_of(app)
@@ -154,23 +160,6 @@ def export(slug: str, fmt: str, version: str | None, output: str) -> None:
         click.echo(f"wrote {output} ({len(data):,} bytes)", err=True)
 
 
-def _read_bounded(path: str, limit: int) -> bytes:
-    """The file's bytes, refusing an oversize file before reading it (bounded memory)."""
-    if path == "-":
-        data = sys.stdin.buffer.read(limit + 1)
-    else:
-        size = os.path.getsize(path)
-        if size > limit:
-            raise click.ClickException(
-                f"{path} is {size / 1048576:.1f} MB; imports are limited to {limit // 1048576} MB"
-            )
-        with open(path, "rb") as stream:
-            data = stream.read(limit + 1)
-    if len(data) > limit:
-        raise click.ClickException(f"the input exceeds the import limit of {limit // 1048576} MB")
-    return data
-
-
 @main.group()
 def users() -> None:
     """Manage accounts."""
@@ -183,7 +172,6 @@ def users() -> None:
 @click.option("--name", help="display name (default: from the email)")
 def users_add(email: str, role: str, password: str | None, name: str | None) -> None:
     """Create an account."""
-    from . import create_app
 
     if password is None:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
@@ -206,8 +194,6 @@ def users_role(email: str, role: str) -> None:
     server keeps its write right until it reconnects (the admin page re-decides it at once)."""
     from sqlalchemy import select
 
-    from . import create_app
-    from .models import User
 
     app = create_app()
     services = services_of(app)
@@ -233,9 +219,6 @@ def users_token(email: str, days: float) -> None:
     is deactivated."""
     from sqlalchemy import select
 
-    from . import create_app
-    from .live import make_token
-    from .models import User
 
     app = create_app()
     services = services_of(app)
@@ -259,7 +242,6 @@ def audit_group() -> None:
 @audit_group.command("verify")
 def audit_verify() -> None:
     """Recompute the hash chain; exit 1 and name the first bad entry if it was tampered with."""
-    from . import create_app
 
     app = create_app()
     verdict = audit.verify(services_of(app).engine)
@@ -276,7 +258,6 @@ def audit_verify() -> None:
 @click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 100000))
 def audit_list(document: str | None, action: str | None, limit: int) -> None:
     """The latest entries, newest first, one per line (tab-separated)."""
-    from . import create_app
 
     app = create_app()
     for row in audit.events(services_of(app).engine, document=document, action=action, limit=limit):
@@ -293,7 +274,6 @@ _DATABASE_OPTION = click.option(
 def _database_url(database: str | None) -> str:
     if database:
         return database
-    from . import config as config_module
 
     return config_module.load({"SECRET_KEY": "unused"})["DATABASE_URL"]  # the default the app would use
 
@@ -302,10 +282,8 @@ def _database_url(database: str | None) -> str:
 def _schema_errors():
     """The schema's refusals and Alembic's errors (an unknown revision…) as plain messages."""
     from alembic.util import CommandError
-
-    from .schema import SchemaError
-
     from sqlalchemy.exc import OperationalError
+
 
     try:
         yield
@@ -332,7 +310,6 @@ def db_group() -> None:
 @click.option("--revision", default="head", show_default=True, help="the revision to upgrade to")
 def db_upgrade(database: str | None, revision: str) -> None:
     """Create or upgrade the schema (safe to run again: a database at the revision is left as it is)."""
-    from .schema import upgrade
 
     url = _database_url(database)
     with _schema_errors():
@@ -350,7 +327,6 @@ def db_upgrade(database: str | None, revision: str) -> None:
 @_DATABASE_OPTION
 def db_downgrade(revision: str, database: str | None) -> None:
     """Undo migrations down to REVISION (`base`: drop every table, and with them all the data)."""
-    from .schema import downgrade
 
     url = _database_url(database)
     with _schema_errors():
@@ -364,7 +340,6 @@ def db_downgrade(revision: str, database: str | None) -> None:
 @_DATABASE_OPTION
 def db_current(database: str | None) -> None:
     """The database's revision and this version's head; exit 1 unless the database is at head."""
-    from .schema import current
 
     url = _database_url(database)
     with _schema_errors():
@@ -380,7 +355,6 @@ def db_current(database: str | None) -> None:
 @_DATABASE_OPTION
 def db_check(database: str | None) -> None:
     """Compare the database's schema with the models; exit 1 and list the differences if any."""
-    from .schema import check
 
     url = _database_url(database)
     with _schema_errors():
@@ -398,7 +372,6 @@ def db_check(database: str | None) -> None:
 @_DATABASE_OPTION
 def db_stamp(revision: str, database: str | None) -> None:
     """Record REVISION as the database's without running anything (a schema brought in line by hand)."""
-    from .schema import stamp
 
     url = _database_url(database)
     with _schema_errors():
@@ -417,7 +390,6 @@ def db_revision(message: str, autogenerate: bool, database: str | None) -> None:
 
     from alembic import command
 
-    from .schema import alembic_config, head, upgrade
 
     current_head = head()
     rev_id = f"{int(current_head) + 1:04d}" if current_head.isdigit() else None
@@ -433,12 +405,9 @@ def db_revision(message: str, autogenerate: bool, database: str | None) -> None:
 
 
 def _register_provenance_commands() -> None:
-    from .provenance.petition_cli import petitions
-    from .provenance.survey_cli import survey
 
     main.add_command(petitions)
     main.add_command(survey)
-    from .outbox import outbox
 
     main.add_command(outbox)
 

@@ -11,7 +11,6 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
-from typing import Callable
 
 from flask import current_app, request
 from flask.sessions import SecureCookieSessionInterface
@@ -28,8 +27,11 @@ from crdt.room import RoomClosed, RoomHooks
 from crdt.xmltree import element_at, fragment_to_etree
 
 from . import audit, permissions
+from .accounts import palette_colour
 from .documents import SLUG, get_document
 from .events import AccountChanged, EventBus, StageChanged, TextChanged
+from .models import User
+from .stages.current import current_stage_of
 
 log = logging.getLogger(__name__)
 NAMESPACE = "/collab"
@@ -265,7 +267,6 @@ class SocketSessionInterface(SecureCookieSessionInterface):
 def presence_identity(user) -> Identity:
     """Who a connection is in presence: its account's name and colour, or an anonymous follower."""
     if getattr(user, "is_authenticated", False):
-        from .accounts import palette_colour
 
         return Identity(name=user.name or user.email, color=palette_colour(user.id), anonymous=False)
     return Identity(anonymous=True)
@@ -437,7 +438,6 @@ class CollabNamespace(Namespace):
     def refresh_rights(self, slug: str, stage: str) -> None:
         """The document changed stage: re-decide this process's open connections' right to write
         (a StageChanged subscriber, in every process: see subscribe)."""
-        from .models import User
 
         db = self.services.db
         document = get_document(db, slug)
@@ -465,8 +465,6 @@ class CollabNamespace(Namespace):
         """An administrator changed the account (role, role on a document, deactivated, signed
         out everywhere): re-decide its open connections' rights in this process, or close them
         (an AccountChanged subscriber, in every process: see subscribe)."""
-        from .models import User
-        from .stages.workflow import current_stage_of
 
         db = self.services.db
         user = db.get(User, user_id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from typing import Any
 
 DEFAULT_INSTANCE = Path.cwd() / "instance"
 
@@ -29,7 +30,7 @@ def load(overrides: dict | None = None) -> dict:
         or os.environ.get("DATABASE_URL")
         or f"sqlite:///{instance / 'constituent.sqlite3'}"
     )
-    config = {
+    config: dict[str, Any] = {
         "INSTANCE_PATH": str(instance),
         "DATABASE_URL": database,
         "REDIS_URL": os.environ.get("REDIS_URL") or None,

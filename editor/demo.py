@@ -9,13 +9,19 @@ from pathlib import Path
 from lxml import etree
 from sqlalchemy import select
 
-from . import services_of
-from .accounts import add_user
 from akoma_ntoso import iter_units
+from akoma_ntoso.safexml import parse_xml
 
+from .accounts import add_user
 from .documents import create_document, get_document
 from .livetext import read_live
 from .models import User
+from .provenance.coder import code_survey, ensure_taxonomy
+from .provenance.links import create_link
+from .provenance.models import CitizenEvent, Theme
+from .provenance.petitions import import_petitions
+from .provenance.survey import SurveyError, synthesize_survey
+from .services import services_of
 
 DEMO_PASSWORD = "constituyente-demo"
 DEMO_SLUG = "constitucion-los-rios"
@@ -68,7 +74,6 @@ SAMPLE_EVENTS = (
 
 
 def sample_body() -> etree._Element:
-    from akoma_ntoso.safexml import parse_xml
 
     return parse_xml(SAMPLE.read_bytes())
 
@@ -79,11 +84,6 @@ def seed_provenance(services, document, respondents: int | None = None) -> list[
 
     The survey is synthesized from the real 2016 questions and neighbourhoods of the shared data
     folder; without it there is no survey, and the returned notes say so."""
-    from .provenance.coder import code_survey, ensure_taxonomy
-    from .provenance.links import create_link
-    from .provenance.models import CitizenEvent, Theme
-    from .provenance.petitions import import_petitions
-    from .provenance.survey import SurveyError, synthesize_survey
 
     db = services.db
     units = read_live(services, document.slug).units

@@ -44,7 +44,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, Self, TypeVar
 
 log = logging.getLogger(__name__)
 
@@ -71,9 +71,11 @@ class Event:
         return {"event": self.name, "data": _plain(dataclasses.asdict(self))}
 
     @classmethod
-    def from_data(cls, data: Mapping[str, Any]):
+    def from_data(cls, data: Mapping[str, Any]) -> Self:
         """The event from its wire form's data (lists back to tuples)."""
-        return cls(**{key: tuple(value) if isinstance(value, list) else value for key, value in data.items()})
+        fields: dict[str, Any] = {
+            key: tuple(value) if isinstance(value, list) else value for key, value in data.items()}
+        return cls(**fields)
 
 
 def _plain(value: Any) -> Any:

@@ -13,9 +13,10 @@ from wtforms.validators import Length, Optional, Regexp
 
 from akoma_ntoso import AkomaNtosoError
 
-from . import current_services, permissions
+from . import permissions
 from .documents import SLUG, DocumentError
 from .interchange import import_document
+from .services import current_services
 
 bp = Blueprint("importing", __name__)
 

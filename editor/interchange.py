@@ -7,46 +7,35 @@ shows every edit acknowledged so far.
 
 from __future__ import annotations
 
-import json
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import datetime, timezone
 
 from akoma_ntoso import UNIT_KINDS, Built, Finding, iter_units
 from akoma_ntoso.akn import (
     DOCTYPES,
     MEDIA_TYPE,
-    Expression,
-    Work,
-    export_akn,
     import_akn,
-    to_bytes,
-    validate,
 )
 from akoma_ntoso.render import render_document, render_text
 from akoma_ntoso.safexml import MAX_XML_BYTES
 from akoma_ntoso.text_import import import_text
 
+from .akn_export import InterchangeError, build_akn
 from .documents import (
     SLUG,
-    DocumentError,
     create_document,
     get_document,
-    record_unit_names,
 )
 from .livetext import read_live
 from .models import Document
+from .stages.versions import StageError, resolve
 
 IMPORT_FORMATS = ("akn", "text")
 EXPORT_FORMATS = ("akn", "html", "text")
 MAX_IMPORT_BYTES = MAX_XML_BYTES
 MEDIA_TYPES = {"akn": MEDIA_TYPE, "html": "text/html; charset=utf-8", "text": "text/plain; charset=utf-8"}
 EXTENSIONS = {"akn": "xml", "html": "html", "text": "txt"}
-
-
-class InterchangeError(DocumentError):
-    """An import or export that cannot be done, with the reason for the user."""
 
 
 @dataclass
@@ -126,7 +115,6 @@ def export_document(services, slug: str, fmt: str, config=None, version: str | i
     if document is None:
         raise InterchangeError(f"there is no document {slug!r}")
     if version is not None:
-        from .stages.versions import resolve, StageError
 
         try:
             text = resolve(services, document, str(version))
@@ -147,62 +135,6 @@ def export_document(services, slug: str, fmt: str, config=None, version: str | i
     data = build_akn(services, document, meta, units, config=config)
     services.db.commit()  # the unit names build_akn recorded
     return data
-
-
-def build_akn(services, document: Document, meta: dict, units, version=None, config=None) -> bytes:
-    """The validated AKN export of `units`: provenance references, the stages the document went
-    through (`<workflow>`, `<lifecycle>`) and its adopted amendments (`<passiveModifications>`).
-
-    With `version` (a stages.models.Version being frozen) the expression is that version's.
-    """
-    from flask import current_app, has_app_context
-
-    from .amendments.records import akn_records
-    from .provenance.summaries import Provenance
-    from .stages.akn import stage_records
-
-    if config is None:
-        config = current_app.config if has_app_context() else {}
-    title = str(meta.get("title") or document.title)
-    language = str(meta.get("language") or document.language)
-    wids = record_unit_names(services.db, document, units)
-    work, expression = _identity(document, meta, title, language, config)
-    if version is not None:
-        expression = Expression(language=language, date=version.created_at.date().isoformat(),
-                                version=str(version.number))
-    references, refers = Provenance.load(services.db, document).akn_references(units)
-    stages = stage_records(services.db, document, work.date)
-    amendments = akn_records(services.db, document, units)
-    root = export_akn(
-        units, work, expression, wids=wids,
-        references=[*references, *stages.references, *amendments.references], refers=refers,
-        workflow=stages.steps, events=[*stages.events, *amendments.events],
-        modifications=amendments.modifications,
-    )
-    errors = validate(root)
-    if errors:  # our bug, never the user's: refuse to hand out invalid AKN
-        raise InterchangeError("the export does not validate against the Akoma Ntoso schema: " + errors[0])
-    return to_bytes(root)
-
-
-def _identity(document: Document, meta: dict, title: str, language: str, config) -> tuple[Work, Expression]:
-    frbr = meta.get("frbr") or {}
-    if isinstance(frbr, str):
-        try:
-            frbr = json.loads(frbr)
-        except json.JSONDecodeError:
-            frbr = {}
-    created = document.created_at or datetime.now(timezone.utc)
-    work = Work(
-        place=str(frbr.get("place") or config.get("AKN_PLACE", "mx-cmx")),
-        doctype=document.doctype if document.doctype in DOCTYPES else "bill",
-        date=str(frbr.get("date") or created.date().isoformat()),
-        number=str(frbr.get("number") or document.slug),
-        title=title,
-        subtype=frbr.get("subtype"),
-    )
-    today = datetime.now(timezone.utc).date().isoformat()
-    return work, Expression(language=language, date=today)
 
 
 def _free_slug(db, title: str) -> str:

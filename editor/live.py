@@ -36,6 +36,8 @@ from crdt.room import RoomClosed
 from . import audit, permissions
 from .collab import presence_identity
 from .documents import SLUG, get_document
+from .models import User
+from .services import current_services, services_of
 
 log = logging.getLogger(__name__)
 bp = Blueprint("live", __name__)
@@ -73,7 +75,6 @@ def make_token(user, days: float = 30) -> str:
 
 
 def user_of_token(db, token: str):
-    from .models import User
 
     try:
         data = _serializer().loads(token)
@@ -230,7 +231,6 @@ def _accept_key(key: str) -> str | None:
 @bp.route("/yjs/<path:slug>", websocket=True)
 def yjs(slug: str):
     """Open a live connection to a document (WebSocket upgrade)."""
-    from . import current_services
 
     services = current_services()
     live: LiveEndpoint = services.live
@@ -303,7 +303,6 @@ class LiveMiddleware:
         raise StopIteration()
 
     def _adopt(self, d: dict) -> None:
-        from . import services_of
 
         services = services_of(self.app)
         live: LiveEndpoint = services.live

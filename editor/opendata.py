@@ -25,13 +25,17 @@ import json
 from datetime import datetime, timezone
 
 from flask import Blueprint, Response, request, url_for
+
 from akoma_ntoso import Unit
 
-from . import current_services
+from .access import visible_document
 from .livetext import read_live
 from .provenance.public_views import Labels, link_row
 from .provenance.summaries import Provenance
-from .public import visible_document
+from .security import web_url
+from .services import current_services
+from .stages.current import current_stage, stage_name
+from .stages.versions import versions_of
 
 bp = Blueprint("opendata", __name__)
 
@@ -148,8 +152,6 @@ def _unit_json(reading: _Reading, unit: Unit) -> dict:
 
 
 def _stage_and_version(document) -> tuple[dict | None, dict | None]:
-    from .stages.versions import versions_of
-    from .stages.workflow import current_stage, stage_name
 
     db = current_services().db
     stage = current_stage(db, document)
@@ -214,7 +216,6 @@ def document_json(slug: str):
 
 def _petition_row(reading: _Reading, summary) -> dict:
     petition = summary.petition
-    from .security import web_url
 
     return {
         "id": summary.id, "key": petition.key, "title": petition.title, "petitioners": petition.petitioners,

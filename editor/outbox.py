@@ -39,11 +39,11 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
 
-import click
 from sqlalchemy import CheckConstraint, DateTime, Index, Integer, String, Text, or_, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from .db import Base
+from .models import as_utc
 
 log = logging.getLogger(__name__)
 
@@ -58,12 +58,6 @@ _EMAIL = re.compile(r"^[^@\s<>,;\"]{1,64}@[^@\s<>,;\"]{1,252}\.[^@\s<>,;\"]{1,63
 
 def _now() -> datetime:
     return datetime.now(timezone.utc)
-
-
-def _aware(moment: datetime | None) -> datetime | None:
-    if moment is None:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 class OutboxError(ValueError):
@@ -185,7 +179,7 @@ def email_of(config, message: OutboxMessage) -> EmailMessage:
     email["From"] = sender
     email["To"] = message.recipient
     email["Subject"] = message.subject
-    email["Date"] = format_datetime(_aware(message.created_at) or _now())
+    email["Date"] = format_datetime(as_utc(message.created_at) or _now())
     domain = sender.rsplit("@", 1)[-1].strip(">").strip() or "localhost"
     email["Message-ID"] = make_msgid(f"outbox.{message.id}", domain=domain)
     if message.event:
@@ -214,7 +208,7 @@ def _send_smtp(config, email: EmailMessage) -> None:
 def _write_file(config, email: EmailMessage, message: OutboxMessage) -> Path:
     folder = outbox_folder(config)
     folder.mkdir(parents=True, exist_ok=True)
-    created = _aware(message.created_at) or _now()
+    created = as_utc(message.created_at) or _now()
     path = folder / f"{created:%Y%m%dT%H%M%S}-{message.id:06d}.eml"
     partial = path.with_suffix(".eml.part")
     partial.write_bytes(bytes(email))
@@ -254,7 +248,7 @@ def verify(secret: str, timestamp: str, body: bytes, signature: str, tolerance: 
 
 
 def webhook_body(message: OutboxMessage) -> bytes:
-    created = _aware(message.created_at) or _now()
+    created = as_utc(message.created_at) or _now()
     envelope = {"id": message.id, "event": message.event, "created_at": created.isoformat(), "data": message.data()}
     return json.dumps(envelope, ensure_ascii=False, sort_keys=True).encode()
 
@@ -414,57 +408,3 @@ def wake(app) -> None:
     worker = app.extensions.get("constituent_outbox")
     if worker is not None:
         worker.wake.set()
-
-
-# --- `constituent outbox …` ------------------------------------------------------------------------
-
-
-@click.group("outbox")
-def outbox() -> None:
-    """Messages waiting to be sent (email and webhooks)."""
-
-
-@outbox.command("deliver")
-@click.option("--now", "ignore_backoff", is_flag=True, help="retry failed messages now instead of after their backoff")
-@click.option("--limit", default=1000, show_default=True, type=click.IntRange(1, 100_000))
-def deliver_command(ignore_backoff: bool, limit: int) -> None:
-    """Send the messages that are due; failures stay queued with their error."""
-    from . import create_app, services_of
-
-    app = create_app()
-    services = services_of(app)
-    try:
-        report = deliver_due(services.engine, app.config, limit=limit, ignore_backoff=ignore_backoff)
-        left = len(pending(services.db))
-    finally:
-        services.db.remove()
-        services.rooms.close_all()
-    click.echo(f"{report}; {left} still queued")
-    if report.failed:
-        raise SystemExit(1)
-
-
-@outbox.command("list")
-@click.option("--all", "everything", is_flag=True, help="sent messages too (default: queued only)")
-def list_command(everything: bool) -> None:
-    """Show queued messages (kind, recipient, subject, attempts, last error)."""
-    from . import create_app, services_of
-
-    app = create_app()
-    services = services_of(app)
-    db = services.db
-    try:
-        query = select(OutboxMessage).order_by(OutboxMessage.id)
-        if not everything:
-            query = query.where(OutboxMessage.sent_at.is_(None))
-        rows = list(db.scalars(query))
-    finally:
-        db.remove()
-        services.rooms.close_all()
-    if not rows:
-        click.echo("no messages" if everything else "nothing queued")
-    for m in rows:
-        state = f"sent {(_aware(m.sent_at)):%Y-%m-%d %H:%M}" if m.sent_at else f"queued, {m.attempts} attempt(s)"
-        click.echo(f"#{m.id} {m.kind} to {m.recipient} · {m.subject or m.event} · {state}")
-        if m.last_error and not m.sent_at:
-            click.echo(f"    last error: {m.last_error}")

@@ -9,9 +9,10 @@ reads published documents. What the live text allows depends on the document's c
 
 from __future__ import annotations
 
-from sqlalchemy.orm import object_session
-
-from .models import Document, DocumentMember, User
+from .models import Document
+from .roles import effective_role
+from .roles import signed_in as _signed_in
+from .stages.current import current_stage_of
 
 #: Committee work outside the text itself: provenance links, petitions, survey coding, events.
 EDITING_ROLES = frozenset({"admin", "committee"})
@@ -19,25 +20,6 @@ EDITING_ROLES = frozenset({"admin", "committee"})
 COMMENTING_ROLES = frozenset({"admin", "committee", "legal"})
 #: Who freezes named versions by hand (stage transitions freeze one anyway).
 VERSIONING_ROLES = frozenset({"admin", "committee", "legal"})
-
-
-def _signed_in(user: object) -> User | None:
-    if isinstance(user, User) and user.is_active:
-        return user
-    return None
-
-
-def effective_role(user: object, document: Document | None = None) -> str | None:
-    """The role that counts: the account's, unless an administrator gave it another on this
-    document (administrators stay administrators). None for the public."""
-    account = _signed_in(user)
-    if account is None:
-        return None
-    if document is None or account.role == "admin" or document.id is None:
-        return account.role
-    session = object_session(document) or object_session(account)
-    member = session.get(DocumentMember, (document.id, account.id)) if session is not None else None
-    return member.role if member is not None else account.role
 
 
 def can_administer(user: object) -> bool:
@@ -49,7 +31,6 @@ _role = effective_role
 
 
 def _stage(document: Document):
-    from .stages.workflow import current_stage_of
 
     return current_stage_of(document)
 

@@ -10,6 +10,8 @@ from flask import Blueprint, jsonify, request
 from flask_babel import gettext
 from flask_wtf.csrf import CSRFError
 
+from .services import current_services
+
 
 class Problem(Exception):
     def __init__(self, status: int, message: str) -> None:
@@ -45,7 +47,6 @@ def _not_unicode(value) -> str | None:
 def handle_problems(bp: Blueprint) -> None:
     """Answer `Problem`, a missing or bad CSRF token and 404 on `bp` as JSON problems; refuse JSON
     bodies whose text is not valid Unicode before any view sees them."""
-    from . import current_services
 
     @bp.before_request
     def _valid_unicode():

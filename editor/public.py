@@ -4,18 +4,23 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext, ngettext
-from markupsafe import Markup
 from flask_login import current_user
+from markupsafe import Markup
 from sqlalchemy import select
 
 from akoma_ntoso import ancestors, find_unit
 from akoma_ntoso.render import render_units
 
-from . import cache, current_services, permissions
+from . import cache, permissions
+from .access import visible_document
 from .accounts import palette_colour
-from .documents import get_document
 from .livetext import read_live
 from .models import Document
+from .provenance.public_views import unit_why
+from .provenance.summaries import link_counts
+from .services import current_services
+from .stages.history import amendment_numbers, unit_history
+from .stages.versions import live_text
 
 bp = Blueprint("public", __name__)
 
@@ -56,24 +61,6 @@ def units_html(units, slug: str, provenance_counts: dict | None = None) -> Marku
     )
 
 
-def visible_document(slug: str) -> Document:
-    document = get_document(current_services().db, slug)
-    if document is None or not permissions.can_read(current_user, document):
-        abort(404)  # drafts are invisible, not forbidden, to those who may not read them
-    return document
-
-
-def staff_document(slug: str, may) -> Document:
-    """The document for a page only some roles see (`may(user, document)`): 404 where it is
-    invisible, the sign-in page for the public, 403 for other roles."""
-    document = visible_document(slug)
-    if not current_user.is_authenticated:
-        abort(redirect(url_for("accounts.login", next=request.full_path if request.query_string else request.path)))
-    if not may(current_user, document):
-        abort(403)
-    return document
-
-
 @bp.route("/favicon.ico")
 def favicon():
     """Browsers ask for /favicon.ico whatever the page says (e.g. the standalone HTML export)."""
@@ -95,7 +82,6 @@ def document(slug: str):
 
 def _document_page(document: Document, slug: str):
     live = read_live(cache.reader(current_services()), slug)
-    from .provenance.summaries import link_counts
 
     return render_template(
         "document.html",
@@ -131,11 +117,6 @@ def _unit_page(document: Document, slug: str, eid: str):
         abort(404)
     if found.eid != eid:  # reached by GUID: send people to the readable permalink
         return redirect(url_for("public.unit", slug=slug, eid=found.eid))
-    from .provenance.public_views import unit_why
-    from .provenance.summaries import link_counts
-
-    from .stages.history import amendment_numbers, unit_history
-    from .stages.versions import live_text
 
     provenance, why = unit_why(document, live, found)
     history = unit_history(current_services(), document, found.guid,

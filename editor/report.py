@@ -37,9 +37,36 @@ from sqlalchemy import select
 
 from akoma_ntoso import iter_units
 
-from . import current_services, permissions
+from . import permissions
+from .access import staff_document, visible_document
+from .amendments.models import Amendment, AmendmentEvent
+from .amendments.service import state_label
+from .charts import Series, bar_chart, legend_swatch, line_chart
+from .documents import DocumentError
+from .interchange import export_document
 from .livetext import read_live
 from .models import Document, User
+from .pdf import DOCUMENT_PAGE_CSS, PdfUnavailable, html_to_pdf
+from .provenance.coder import counts_by_week, themes_of
+from .provenance.labels import action_label
+from .provenance.links import path_labels
+from .provenance.models import (
+    DEFAULT_THRESHOLDS,
+    Obligation,
+    ObligationMember,
+    Petition,
+    PetitionEvent,
+    ProvenanceLink,
+    Respondent,
+    SignatureCount,
+    Survey,
+    Threshold,
+)
+from .provenance.summaries import Provenance
+from .review.models import PetitionReview, ReviewRequest
+from .services import current_services
+from .stages.history import amendment_numbers
+from .stages.models import UnitEdit, Version
 
 bp = Blueprint("report", __name__)
 
@@ -285,8 +312,6 @@ def build_report(services, document: Document, week: Week, now: datetime | None 
 
 
 def _petitions(db, report: Report, now: datetime) -> None:
-    from .provenance.models import (DEFAULT_THRESHOLDS, Obligation, ObligationMember, Petition, PetitionEvent,
-                                    SignatureCount, Threshold)
 
     document, week = report.document, report.week
     # The document's thresholds (read only: the defaults until the committee first sets them).
@@ -370,8 +395,6 @@ def spike_judgement(share: float, raised: int, respondents: int,
 
 
 def _survey(db, report: Report) -> None:
-    from .provenance.coder import counts_by_week, themes_of
-    from .provenance.models import Survey
 
     document = report.document
     weeks = [w for w in counts_by_week(db, document) if w.respondents]
@@ -407,8 +430,6 @@ def _survey(db, report: Report) -> None:
 
 
 def _coverage(db, report: Report, units) -> None:
-    from .provenance.models import Threshold
-    from .provenance.summaries import Provenance
 
     document = report.document
     successful = db.scalar(select(Threshold.signatures).where(
@@ -419,9 +440,6 @@ def _coverage(db, report: Report, units) -> None:
 
 
 def _edits(db, report: Report, units) -> None:
-    from .provenance.links import path_labels
-    from .stages.history import amendment_numbers
-    from .stages.models import UnitEdit, Version
 
     document, week = report.document, report.week
     rows = [row for row in db.scalars(select(UnitEdit).where(UnitEdit.document_id == document.id))
@@ -452,7 +470,6 @@ def _edits(db, report: Report, units) -> None:
 
 
 def _amendments(db, report: Report) -> None:
-    from .amendments.models import Amendment, AmendmentEvent
 
     document, week = report.document, report.week
     amendments = {a.id: a for a in db.scalars(select(Amendment).where(Amendment.document_id == document.id))}
@@ -479,8 +496,6 @@ def _amendments(db, report: Report) -> None:
 
 
 def _reviews(db, report: Report) -> None:
-    from .provenance.models import Petition, ProvenanceLink
-    from .review.models import PetitionReview, ReviewRequest
 
     document, week = report.document, report.week
     linked = {link.source_id for link in db.scalars(select(ProvenanceLink).where(
@@ -520,7 +535,6 @@ def week_label(week: Week) -> str:
 
 def charts(report: Report) -> dict:
     """The report's SVG charts, each with the data its table shows (the same numbers)."""
-    from .charts import Series, bar_chart, line_chart
 
     labels = [week_label(w) for w in report.windows]
     first, last = format_date(report.windows[0].start, "long"), format_date(report.week.last_day, "long")
@@ -554,7 +568,6 @@ def charts(report: Report) -> dict:
             y_max=None if top else 100.0,
         )
     if any(report.amendment_counts.values()):
-        from .amendments.service import state_label
 
         out["amendments"] = bar_chart(
             "chart-amendments", _("Amendments by state at the end of the week"),
@@ -587,7 +600,6 @@ def can_see_report(document: Document) -> bool:
 
 def _report_document(slug: str) -> Document:
     """The document, for the drafting committee, legal advisers and administrators; else 404, login or 403."""
-    from .public import staff_document
 
     return staff_document(slug, can_read_report)
 
@@ -602,14 +614,11 @@ def _report_or_400(document: Document):
 
 def _latest_active_week(report: Report) -> Week | None:
     """The latest week before the current one with anything to report (for an empty current week)."""
-    from .provenance.models import Petition, SignatureCount
 
     db = current_services().db
     moments = [db.scalar(select(SignatureCount.counted_at).join(Petition, Petition.id == SignatureCount.petition_id)
                          .where(Petition.document_id == report.document.id)
                          .order_by(SignatureCount.counted_at.desc()).limit(1))]
-    from .provenance.models import Respondent, Survey
-    from .stages.models import UnitEdit
 
     moments.append(db.scalar(select(Respondent.responded_at).join(Survey, Survey.id == Respondent.survey_id)
                              .where(Survey.document_id == report.document.id)
@@ -629,9 +638,6 @@ def _is_empty(report: Report) -> bool:
 
 
 def _context(report: Report) -> dict:
-    from .amendments.service import state_label
-    from .charts import legend_swatch
-    from .provenance.labels import action_label
 
     latest = _latest_active_week(report) if report.week == report.current and _is_empty(report) else None
     return dict(
@@ -656,7 +662,6 @@ def page(slug: str):
 
 @bp.route("/d/<slug>/report.pdf")
 def pdf(slug: str):
-    from .pdf import PdfUnavailable, html_to_pdf
 
     document = _report_document(slug)
     report = _report_or_400(document)
@@ -679,10 +684,6 @@ def pdf(slug: str):
 @bp.route("/d/<slug>/document.pdf")
 def document_pdf(slug: str):
     """The live text (or `?version=`) as PDF, from the standalone HTML export: for its readers."""
-    from .documents import DocumentError
-    from .interchange import export_document
-    from .pdf import DOCUMENT_PAGE_CSS, PdfUnavailable, html_to_pdf
-    from .public import visible_document
 
     visible_document(slug)  # 404 for a document the caller may not read
     version = request.args.get("version")

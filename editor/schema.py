@@ -28,6 +28,10 @@ from typing import Iterator
 
 from sqlalchemy import Connection, Engine, MetaData, create_engine, event, inspect, text
 
+from crdt.store import metadata as store_metadata
+
+from .db import Base, make_engine, use_wal
+
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 VERSION_TABLE = "alembic_version"
 #: Key of the PostgreSQL advisory lock held while the schema is checked or migrated.
@@ -40,15 +44,7 @@ class SchemaError(RuntimeError):
 
 def target_metadata() -> list[MetaData]:
     """Every table Constituent uses: the models (all of them imported) and the update store's."""
-    from crdt.store import metadata as store_metadata
 
-    from . import audit, cache, models, outbox, search  # noqa: F401 - registers the tables
-    from .amendments import models as _amendments  # noqa: F401
-    from .comments import models as _comments  # noqa: F401
-    from .db import Base
-    from .provenance import models as _provenance  # noqa: F401
-    from .review import models as _review  # noqa: F401
-    from .stages import models as _stages  # noqa: F401
 
     return [Base.metadata, store_metadata]
 
@@ -155,7 +151,6 @@ def engine_for(url_or_engine: str | Engine) -> tuple[Engine, bool]:
             return engine, False
         url = engine.url
     else:
-        from .db import make_engine
 
         if not url_or_engine.startswith("sqlite"):
             return make_engine(url_or_engine), True
@@ -167,7 +162,6 @@ def engine_for(url_or_engine: str | Engine) -> tuple[Engine, bool]:
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 
-    from .db import use_wal
 
     @event.listens_for(engine, "connect")
     def _connect(dbapi_connection, _record):

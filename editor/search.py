@@ -65,11 +65,15 @@ from sqlalchemy import (
 
 from akoma_ntoso import iter_units
 
-from . import current_services, permissions
+from . import permissions
 from .db import Base
 from .livetext import LiveTexts
 from .models import Document, utcnow
+from .problems import problem
+from .provenance.links import bridge, path_labels
+from .provenance.models import CitizenEvent, Coding, Petition, Theme
 from .provenance.text import fold, stem
+from .services import current_services
 
 log = logging.getLogger(__name__)
 
@@ -211,7 +215,6 @@ class Row:
 
 def text_rows(units) -> list[Row]:
     """One row per unit of a live text: its reader's label, heading and own text."""
-    from .provenance.links import path_labels
 
     labels = path_labels(units)
     rows = []
@@ -223,8 +226,6 @@ def text_rows(units) -> list[Row]:
 
 def source_rows(conn, document_ids: list[int]) -> dict[int, list[Row]]:
     """The petitions, themes and events of the documents, as rows (survey answers: never)."""
-    from .provenance.links import bridge
-    from .provenance.models import CitizenEvent, Petition, Theme
 
     found: dict[int, list[Row]] = {d: [] for d in document_ids}
     if not document_ids:
@@ -622,7 +623,6 @@ def _slips(a: str, b: str) -> int:
 def examples(services, documents: list[Document], limit: int = 6) -> list[str]:
     """Words worth searching for: the names of the readers' documents' survey themes, most
     raised first (no answers are read: the counts of coded answers only)."""
-    from .provenance.models import Coding, Theme
 
     if not documents:
         return []
@@ -685,7 +685,6 @@ def search_page():
 
 @bp.get("/api/v1/search")
 def search_api():
-    from .problems import problem
 
     services = current_services()
     raw = request.args.get("q")

@@ -91,7 +91,7 @@ class CollabClient:
     def close(self) -> None:
         try:
             self.sio.disconnect()
-        except Exception:
+        except Exception:  # noqa: BLE001 - closing what may already be gone
             pass
 
     def send(self, payload) -> None:
@@ -138,8 +138,9 @@ class CollabClient:
             return self.doc.get_update()
 
     def xml(self) -> str:
-        from crdt.xmltree import fragment_to_etree
         from lxml import etree
+
+        from crdt.xmltree import fragment_to_etree
 
         with self.lock:
             return etree.tostring(fragment_to_etree(self.body), encoding="unicode")
@@ -254,7 +255,7 @@ class YjsClient(CollabClient):
         if self.ws is not None:
             try:
                 self.ws.close()
-            except Exception:
+            except Exception:  # noqa: BLE001 - closing what may already be gone
                 pass
 
     def send(self, payload) -> None:

@@ -91,10 +91,10 @@ SMALL_BODY = b"""<body>
 def seed_instance(instance: Path, database_url: str | None = None) -> None:
     """Accounts and two documents (one published, one draft) in a fresh instance folder (or in the
     database at `database_url`)."""
+    from akoma_ntoso.safexml import parse_xml
     from editor import create_app
     from editor.accounts import add_user
     from editor.documents import create_document
-    from akoma_ntoso.safexml import parse_xml
 
     overrides = {"INSTANCE_PATH": str(instance), "SECRET_KEY": "test-secret"}
     if database_url:

@@ -17,9 +17,10 @@ from pathlib import Path
 import pytest
 import requests
 from conftest import BROWSER_ARGS, CHROMIUM, require
-pytest_plugins = ("demo_site",)  # its fixtures: demo_template, demo_server
 
 from editor.demo import DEMO_SLUG
+
+pytest_plugins = ("demo_site",)  # its fixtures: demo_template, demo_server
 
 AXE = Path(__file__).resolve().parent / "a11y" / "node_modules" / "axe-core" / "axe.min.js"
 AXE_PATH = "/__test__/axe.min.js"  # never a route of the application: answered by the test itself

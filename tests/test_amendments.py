@@ -10,9 +10,8 @@ from pathlib import Path
 
 import pytest
 import requests
-from lxml import etree
-
 from conftest import ACCOUNTS, DRAFT, PASSWORD, PUBLISHED, LiveServer, login
+from lxml import etree
 
 NS = {"a": "http://docs.oasis-open.org/legaldocml/ns/akn/3.0"}
 WATER_ARTICLE = "00000000-0000-4000-8000-000000000001"
@@ -32,7 +31,8 @@ def assembly_template(seeded_template, tmp_path_factory) -> Path:
     from editor import create_app
     from editor.documents import get_document
     from editor.models import User
-    from editor.stages.workflow import advance, current_stage
+    from editor.stages.current import current_stage
+    from editor.stages.workflow import advance
 
     instance = tmp_path_factory.mktemp("assembly-instance")
     shutil.copytree(seeded_template, instance, dirs_exist_ok=True)
@@ -413,9 +413,10 @@ def test_the_akn_export_records_the_adopted_amendment_and_the_amendment_has_its_
 
 
 def test_an_insertion_and_a_deletion_leave_a_readable_document(assembly):
+    from collab_client import CollabClient
+
     from akoma_ntoso import read_units
     from akoma_ntoso.akn import validate
-    from collab_client import CollabClient
     from crdt.xmltree import fragment_to_etree
 
     asa, abel, admin = Member(assembly, "asa"), Member(assembly, "abel"), Member(assembly, "admin")

@@ -6,8 +6,8 @@ import re
 
 import pytest
 import requests
-from playwright.sync_api import expect
 from conftest import ACCOUNTS, PASSWORD, PUBLISHED
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 

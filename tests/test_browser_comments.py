@@ -263,7 +263,8 @@ def closed_for_advisers(instance):
     from editor import create_app
     from editor.documents import get_document
     from editor.models import User
-    from editor.stages.workflow import advance, current_stage
+    from editor.stages.current import current_stage
+    from editor.stages.workflow import advance
 
     app = create_app({"INSTANCE_PATH": str(instance), "SECRET_KEY": "test-secret"})
     services = app.extensions["constituent"]

@@ -4,7 +4,6 @@ the committee's dashboard shows the approval."""
 
 from __future__ import annotations
 
-
 import pytest
 from conftest import ACCOUNTS, PASSWORD, PUBLISHED, LiveServer
 from playwright.sync_api import expect

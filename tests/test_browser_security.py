@@ -80,6 +80,10 @@ STATE = r"""() => ({
 def prepare(instance) -> dict:
     """The hostile document and everything around it, written before the server opens the instance:
     in the consultation stage, with a review link issued for the petition."""
+    from datetime import date
+
+    from sqlalchemy import select
+
     from akoma_ntoso.safexml import parse_xml
     from editor import create_app
     from editor.accounts import add_user
@@ -91,9 +95,8 @@ def prepare(instance) -> dict:
     from editor.provenance.models import CitizenEvent, Petition
     from editor.provenance.survey import import_survey
     from editor.review.service import issue_link
-    from editor.stages.workflow import advance, current_stage
-    from sqlalchemy import select
-    from datetime import date
+    from editor.stages.current import current_stage
+    from editor.stages.workflow import advance
 
     app = create_app({"INSTANCE_PATH": str(instance), "SECRET_KEY": "test-secret"})
     services = app.extensions["constituent"]

@@ -14,9 +14,8 @@ import time
 from datetime import date, datetime, timezone
 
 import requests
-from pycrdt import XmlElement, XmlText
-
 from conftest import ACCOUNTS, PUBLISHED, LiveServer
+from pycrdt import XmlElement, XmlText
 
 WATER = "00000000-0000-4000-8000-000000000003"  # subparagraph: "Toda persona tiene derecho al agua."
 PAGE = f"/d/{PUBLISHED}/art_1"

@@ -6,11 +6,11 @@ import csv
 import importlib.util
 
 import pytest
+from conftest import SHARED_DATA, require
 from lxml import etree
 
 from akoma_ntoso import read_units
 from akoma_ntoso.citations import Citation, parse_citations, resolve, resolve_references
-from conftest import SHARED_DATA, require
 
 SPANISH = {"title": "Constitución de prueba", "language": "spa"}
 

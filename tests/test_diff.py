@@ -6,12 +6,11 @@ import random
 from dataclasses import replace
 
 import pytest
+from conftest import CDMX_TEXT, require
 
 from akoma_ntoso import Unit, iter_units
 from editor.redline import DELETE, INSERT, KEEP, word_diff
 from editor.stages.diff import compare
-
-from conftest import CDMX_TEXT, require
 
 
 def _unit(guid, kind="article", label="", text="", heading="", children=()):

@@ -30,8 +30,8 @@ def test_kill_9_mid_stream_loses_nothing_that_was_broadcast(instance, kind):
             try:
                 marker = f"[{i}]"
                 writer.edit(lambda body, m=marker: _first_p_text(writer, 2).insert(len(_first_p_text(writer, 2)), m))
-            except Exception:
-                return  # the server went away under us
+            except Exception:  # noqa: BLE001 - the server went away under us
+                return
             i += 1
             time.sleep(0.002)
 

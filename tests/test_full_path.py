@@ -13,10 +13,9 @@ import time
 
 import pytest
 import requests
+from conftest import SHARED_DATA, LiveServer, login, require
 from lxml import etree
 from pycrdt import XmlElement, XmlText
-
-from conftest import SHARED_DATA, LiveServer, login, require
 
 NS = {"a": "http://docs.oasis-open.org/legaldocml/ns/akn/3.0"}
 

@@ -25,11 +25,10 @@ from collections import Counter
 
 import pytest
 import schemathesis
+from conftest import ACCOUNTS, DRAFT, PASSWORD, PUBLISHED, ROOT
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
-
-from conftest import ACCOUNTS, DRAFT, PASSWORD, PUBLISHED, ROOT
 from test_amendments import assembly_template  # noqa: F401 - the fixture, for the assembly caller
 from test_links import ANIMALS, MOBILITY, add_sources
 
@@ -113,7 +112,7 @@ def _strategy(operation, known: dict[str, list]):
     names = [p.name for p in operation.path_parameters]
     strategies = [operation.as_strategy(mode) for mode in MODES]
     if names:
-        combos = [dict(zip(names, values)) for values in itertools.product(*(known[n] for n in names))]
+        combos = [dict(zip(names, values, strict=True)) for values in itertools.product(*(known[n] for n in names))]
         cache: dict = {}
 
         def aimed(choice):

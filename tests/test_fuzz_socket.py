@@ -19,17 +19,17 @@ import time
 from dataclasses import dataclass, field
 
 import pytest
+from conftest import ACCOUNTS, DRAFT, PASSWORD, PUBLISHED
 from hypothesis import HealthCheck, Phase, assume, example, given, settings
 from hypothesis import strategies as st
 from pycrdt import Doc, Map, Text, XmlFragment
 from sqlalchemy import func, select, text
+from test_stages import _text_node
 
-from conftest import ACCOUNTS, DRAFT, PASSWORD, PUBLISHED
 from crdt import protocol
 from crdt.protocol import AwarenessEntry, AwarenessMessage, ProtocolError, SyncMessage, SyncStep
 from crdt.room import Room, RoomClosed, RoomHooks, RoomSettings
 from crdt.store import crdt_update
-from test_stages import _text_node
 
 NS = "/collab"
 LIMIT = 32768  # MAX_Y_MESSAGE_BYTES here (8 MiB in production): "too large" is cheap to reach

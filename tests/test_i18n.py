@@ -5,7 +5,7 @@ from __future__ import annotations
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 from babel.support import Translations
-from conftest import ROOT, PUBLISHED
+from conftest import PUBLISHED, ROOT
 
 CATALOGUE = ROOT / "editor" / "translations" / "es" / "LC_MESSAGES"
 
@@ -75,6 +75,7 @@ import re  # noqa: E402
 
 import pytest  # noqa: E402
 import requests  # noqa: E402
+
 pytest_plugins = ("demo_site",)  # its fixtures: demo_template, demo_server
 from lxml import html as lxml_html  # noqa: E402
 

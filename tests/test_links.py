@@ -298,7 +298,8 @@ def test_a_split_and_a_merge_are_reported_with_where_the_text_went(live, sources
     ana.edit(merge)
     gone = _wait(lambda: _health(api).get(merged_link["id"]), what="the merge to be reported")
     assert gone["health"]["status"] == "gone"
-    assert [p["guid"] for p in gone["health"]["now_in"]] == [WATER_SUB], (gone, requests.get(f"{live.url}/api/v1/documents/{PUBLISHED}/text").text)
+    assert [p["guid"] for p in gone["health"]["now_in"]] == [WATER_SUB], (
+        gone, requests.get(f"{live.url}/api/v1/documents/{PUBLISHED}/text").text)
 
     moved = api.post(f"/links/{merged_link['id']}/move", {"unit": WATER_SUB})
     assert moved.status_code == 200, moved.text

@@ -21,9 +21,9 @@ import pytest
 import sqlalchemy
 from click.testing import CliRunner
 from conftest import SMALL_BODY, require
-from test_stages import text_node_in
 from pycrdt import Doc, Map, XmlFragment
 from sqlalchemy import inspect, select, text
+from test_stages import text_node_in
 
 from crdt import protocol
 from crdt.store import UpdateStore

@@ -8,7 +8,6 @@ import shutil
 import subprocess
 
 from conftest import ROOT, require
-
 from lxml import etree
 
 from akoma_ntoso import (

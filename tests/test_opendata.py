@@ -12,9 +12,10 @@ import time
 
 import requests
 from conftest import DRAFT, PUBLISHED
-pytest_plugins = ("demo_site",)  # its fixtures: demo_template, demo_server
 
 from editor.demo import DEMO_SLUG
+
+pytest_plugins = ("demo_site",)  # its fixtures: demo_template, demo_server
 
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
 

@@ -25,7 +25,15 @@ def site(instance):
     from editor.livetext import read_live
     from editor.provenance.links import create_link
     from editor.provenance.models import (
-        Answer, CitizenEvent, Coding, Petition, Respondent, SignatureCount, Survey, SurveyQuestion, Theme,
+        Answer,
+        CitizenEvent,
+        Coding,
+        Petition,
+        Respondent,
+        SignatureCount,
+        Survey,
+        SurveyQuestion,
+        Theme,
     )
 
     app = create_app({"INSTANCE_PATH": str(instance), "SECRET_KEY": "test-secret", "WTF_CSRF_ENABLED": False})

@@ -117,9 +117,10 @@ def seed(instance: Path):
     from editor.provenance.petitions import import_petitions, set_obligation_done
     from editor.provenance.survey import import_survey
     from editor.review.service import issue_link, review_scope, submit_review
+    from editor.stages.current import current_stage
     from editor.stages.history import record_edits
     from editor.stages.models import UnitEdit
-    from editor.stages.workflow import advance, current_stage
+    from editor.stages.workflow import advance
 
     week, now = _week_bounds()
     app = create_app({"INSTANCE_PATH": str(instance), "SECRET_KEY": "test-secret"})
@@ -219,7 +220,8 @@ def test_the_report_of_a_seeded_week(seeded):
     tree = lxml_html.fromstring(page)
     assert "Weekly report of the drafting committee" in page
     # 1. Exactly the thresholds crossed this week: water at 5,000 and 10,000.
-    crossed = {(int(tr.get("data-petition")), int(tr.get("data-threshold"))) for tr in tree.xpath('//table[@id="crossings"]//tr[@data-petition]')}
+    crossed = {(int(tr.get("data-petition")), int(tr.get("data-threshold")))
+               for tr in tree.xpath('//table[@id="crossings"]//tr[@data-petition]')}
     assert crossed == {(ids["agua"], 5000), (ids["agua"], 10000)}
     # Obligations: the 3de3 legal review (due 30 days after six weeks ago) is overdue; the animals' one is done;
     # the water petition's two new obligations are due in 30 days, beyond next week.
@@ -267,7 +269,8 @@ def test_the_report_of_a_seeded_week(seeded):
     # Last week: mobility crossed 5,000; Bruno's edit of the mobility article; no spike, no reviews or amendments.
     previous = ana.get(f"/d/{PUBLISHED}/report?week={week.shifted(-1).key}").get_data(as_text=True)
     tree = lxml_html.fromstring(previous)
-    crossed = {(int(tr.get("data-petition")), int(tr.get("data-threshold"))) for tr in tree.xpath('//table[@id="crossings"]//tr[@data-petition]')}
+    crossed = {(int(tr.get("data-petition")), int(tr.get("data-threshold")))
+               for tr in tree.xpath('//table[@id="crossings"]//tr[@data-petition]')}
     assert crossed == {(ids["movilidad"], 5000)}
     assert [tr.get("data-guid") for tr in tree.xpath('//table[@id="edits"]//tr[@data-guid]')] == [MOBILITY_UNIT]
     who = tree.xpath('string(//table[@id="edits"]//tr[@data-guid]/td[2])').strip()

@@ -24,9 +24,9 @@ from pathlib import Path
 import pytest
 import requests
 from conftest import ACCOUNTS, DRAFT, PASSWORD, PUBLISHED, ROOT, LiveServer, free_port
-from test_stages import text_node_in
 from pycrdt import XmlText
 from sqlalchemy import create_engine, select
+from test_stages import text_node_in
 
 WATER_UNIT = "00000000-0000-4000-8000-000000000003"  # "Toda persona tiene derecho al agua."
 MOBILITY_UNIT = "00000000-0000-4000-8000-000000000004"  # article "Movilidad"
@@ -50,7 +50,8 @@ def prepare(instance: Path, stage: str = "consultation", extra_petitions: int = 
     from editor.models import User
     from editor.provenance.links import create_link
     from editor.provenance.models import Petition
-    from editor.stages.workflow import advance, current_stage
+    from editor.stages.current import current_stage
+    from editor.stages.workflow import advance
 
     app = create_app({"INSTANCE_PATH": str(instance), "SECRET_KEY": "test-secret"})
     services = app.extensions["constituent"]
@@ -591,7 +592,8 @@ def test_a_live_edit_after_approval_asks_the_petitioner_again_exactly_once(insta
         # The serving process delivers it in the background: here, to the file backend.
         deadline = time.monotonic() + 15
         while True:
-            written = [email.message_from_bytes(p.read_bytes(), policy=email.policy.default) for p in sorted((instance / "outbox").glob("*.eml"))]
+            written = [email.message_from_bytes(p.read_bytes(), policy=email.policy.default)
+                       for p in sorted((instance / "outbox").glob("*.eml"))]
             mine = [m for m in written if m["X-Constituent-Event"] == "review.rereview_requested"]
             if mine:
                 break
@@ -785,6 +787,10 @@ def test_the_cli_delivers_to_the_file_backend(instance):
     assert len(files) == 2
     first = email.message_from_bytes(files[0].read_bytes(), policy=email.policy.default)
     assert first["To"] == "carlo@example.net" and first["Subject"] == "Su enlace de revisión"
+    everything = subprocess.run([sys.executable, "-m", "editor", "outbox", "list", "--all"], cwd=ROOT, env=env,
+                                capture_output=True, text=True, timeout=60)
+    assert everything.returncode == 0, everything.stderr
+    assert everything.stdout.count(" · sent 20") == 2 and "carlo@example.net" in everything.stdout
     app = _outbox_app(instance)
     try:
         assert all(m.sent_at is not None for m in rows(app, OutboxMessage))

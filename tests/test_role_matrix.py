@@ -401,8 +401,7 @@ def _kit(services, document, users: dict, throwaway: bool) -> dict:
     from editor.comments.models import Comment
     from editor.livetext import read_live
     from editor.provenance.links import create_link
-    from editor.provenance.models import (Answer, CitizenEvent, Obligation, Petition, Respondent, Survey,
-                                          SurveyQuestion, Theme)
+    from editor.provenance.models import Answer, CitizenEvent, Obligation, Petition, Respondent, Survey, SurveyQuestion, Theme
 
     db = services.db
     units = read_live(services, document.slug).units
@@ -455,14 +454,16 @@ def _kit(services, document, users: dict, throwaway: bool) -> dict:
 
 def seed(instance: Path) -> dict:
     """Three more stages of the world on top of conftest's seeded instance (see the module docstring)."""
+    from sqlalchemy import select
+
     from akoma_ntoso.safexml import parse_xml
     from editor import create_app
     from editor.amendments.service import create_amendment, table, withdraw
     from editor.documents import create_document, get_document
     from editor.models import Notification, User
     from editor.review.service import issue_link
-    from editor.stages.workflow import advance, current_stage
-    from sqlalchemy import select
+    from editor.stages.current import current_stage
+    from editor.stages.workflow import advance
 
     app = create_app({"INSTANCE_PATH": str(instance), "SECRET_KEY": "test-secret"})
     services = app.extensions["constituent"]

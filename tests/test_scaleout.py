@@ -28,7 +28,7 @@ def _postgres_available() -> bool:
 
         with psycopg.connect(PG_ADMIN, connect_timeout=3):
             return True
-    except Exception:
+    except Exception:  # noqa: BLE001 - any failure means no usable server
         return False
 
 

@@ -6,10 +6,9 @@ from __future__ import annotations
 import re
 
 import requests
+from conftest import PUBLISHED, free_port  # noqa: F401
 from lxml import etree
 from pycrdt import XmlText
-
-from conftest import PUBLISHED, free_port  # noqa: F401
 
 NS = {"a": "http://docs.oasis-open.org/legaldocml/ns/akn/3.0"}
 WATER = "00000000-0000-4000-8000-000000000003"  # the subparagraph "Toda persona tiene derecho al agua."
@@ -226,13 +225,13 @@ def test_the_administrator_configures_stages_and_bad_configurations_change_nothi
 
 def test_export_command_writes_a_version(instance, monkeypatch, tmp_path):
     from click.testing import CliRunner
+    from sqlalchemy import select
 
     from editor import create_app
     from editor.cli import main
     from editor.documents import get_document
     from editor.models import User
     from editor.stages.workflow import advance
-    from sqlalchemy import select
 
     app = create_app({"INSTANCE_PATH": str(instance), "SECRET_KEY": "test-secret"})
     services = app.extensions["constituent"]

@@ -145,7 +145,6 @@ def test_updates_after_a_compaction_that_emptied_the_log_survive_reload(tmp_path
     store = _store(tmp_path)
     first, _ = _typing_updates(5)
     store.append("doc", first[:3])
-    loaded = store.load("doc")
     store.compact("doc")
     assert _log_rows(store, "doc") == 0
     store.append("doc", first[3:])

@@ -19,25 +19,29 @@ from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from flask_babel import gettext
 from flask_login import current_user
 
-from .. import current_services, permissions
+from .. import permissions
 from ..documents import get_document
 from ..livetext import read_live
 from ..models import Document
+from ..problems import handle_problems
+from ..problems import problem as _problem
+from ..services import current_services
+from .models import Amendment
 from .service import (
     AmendmentError,
-    require_can_table,
-    require_state_changer,
-    require_voter,
-    amendments_of,
-    available_actions,
-    announce,
     akn_document,
+    amendments_of,
+    announce,
+    available_actions,
     change_state,
     changes_of,
     create_amendment,
     get_amendment,
     history_of,
     open_conflicts,
+    require_can_table,
+    require_state_changer,
+    require_voter,
     table,
     tally_of,
     unit_index,
@@ -45,9 +49,6 @@ from .service import (
     vote,
     votes_of,
 )
-from .models import Amendment
-from ..problems import handle_problems
-from ..problems import problem as _problem
 
 bp = Blueprint("amendments_api", __name__, url_prefix="/api/v1")
 

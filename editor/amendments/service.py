@@ -24,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 
 from akoma_ntoso import (
     ALLOWED_CHILDREN,
+    EID_ABBREVIATIONS,
     TOP_LEVEL_KINDS,
     AkomaNtosoError,
     Unit,
@@ -45,10 +46,13 @@ from akoma_ntoso.amendment import (
 )
 
 from .. import permissions
+from ..akn_export import identity as document_identity
 from ..events import AmendmentAdopted, AmendmentChanged
 from ..livetext import read_live, text_of
 from ..models import Document, User
 from ..redline import Change, word_diff
+from ..stages.current import current_stage_of, stage_name
+from ..stages.history import record_edits
 from .apply import ApplyError, Insert, Remove, Substitute, apply_to_etree, apply_to_fragment, paragraphs_of
 from .models import (
     CHOICES,
@@ -470,7 +474,6 @@ def _cosponsors(db, document: Document, values, author: User) -> list[User]:
 
 
 def _stage_refusal(document: Document) -> AmendmentError:
-    from ..stages.workflow import current_stage_of, stage_name
 
     return AmendmentError(409, _("The document is in the stage %(stage)s: amendments are tabled, debated and voted "
                                  "only in a stage that takes amendments (the assembly).",
@@ -766,7 +769,6 @@ def close_vote(services, document: Document, amendment: Amendment, user) -> Deci
             db.add(AmendmentChange(amendment_id=amendment.id, position=position, **change))
         _event(db, amendment, "debate", "adopted", president, now)
         db.commit()
-        from ..stages.history import record_edits
 
         record_edits(db, document.id, {president.id: applied.guids}, amendment_id=amendment.id)
     db.refresh(amendment)
@@ -904,8 +906,6 @@ def announce(services, document: Document, amendment: Amendment) -> None:
 
 
 def _identity(document: Document, meta: dict, config):
-    from ..interchange import _identity as document_identity
-
     title = str(meta.get("title") or document.title)
     language = str(meta.get("language") or document.language)
     return document_identity(document, meta, title, language, config or {})
@@ -978,7 +978,6 @@ def akn_document(services, document: Document, amendment: Amendment, config=None
 def _kind_in(target: AmendmentTarget) -> str:
     if target.base_tree:
         return json.loads(target.base_tree).get("kind", "article")
-    from akoma_ntoso import EID_ABBREVIATIONS
 
     last = (target.eid or "").rsplit("__", 1)[-1].split("_", 1)[0]
     return next((k for k, v in EID_ABBREVIATIONS.items() if v == last), "article")

@@ -14,11 +14,13 @@ from sqlalchemy import select
 
 from akoma_ntoso import iter_units
 
-from .. import current_services, permissions
+from .. import permissions
 from ..documents import get_document
 from ..livetext import read_live
 from ..models import Document, User
 from ..redline import DELETE, INSERT, Change, redline_html, word_diff
+from ..services import current_services
+from ..stages.current import current_stage_of, stage_name
 from .models import KINDS, POSITIONS, Amendment
 from .service import (
     AmendmentError,
@@ -34,6 +36,7 @@ from .service import (
     insertable_kinds,
     open_conflicts,
     proposal_data,
+    require_can_table,
     table,
     tally_of,
     unit_citation,
@@ -91,7 +94,6 @@ def placement(position: str) -> str:
 
 
 def _stage_name(document: Document) -> str:
-    from ..stages.workflow import current_stage_of, stage_name
 
     return stage_name(current_stage_of(document))
 
@@ -208,7 +210,6 @@ def new(slug: str):
     services = current_services()
     action_url = url_for("amendments.new", slug=slug)
     if not permissions.can_table_amendment(current_user, document):
-        from .service import require_can_table
 
         try:
             require_can_table(current_user, document)

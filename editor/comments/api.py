@@ -23,14 +23,16 @@ from sqlalchemy import func, select
 
 from akoma_ntoso import find_unit, is_valid_guid, iter_units
 
-from .. import current_services, permissions
+from .. import permissions
 from ..documents import get_document
-from ..livetext import read_live
 from ..events import CommentsChanged
+from ..livetext import read_live
 from ..models import Document, User, _now
+from ..problems import Problem, handle_problems
+from ..provenance.links import path_labels
+from ..services import current_services
 from .anchors import AnchorError, decode_position, known, quote_in, state_vector
 from .models import MAX_ANCHOR, MAX_BODY, MAX_QUOTE, Comment
-from ..problems import Problem, handle_problems
 
 bp = Blueprint("comments_api", __name__, url_prefix="/api/v1")
 
@@ -140,7 +142,6 @@ class _Context:
     """What serialising comments needs, read once per request: the live units and the names."""
 
     def __init__(self, db, slug: str, comments: list[Comment]) -> None:
-        from ..provenance.links import path_labels
 
         live = read_live(current_services(), slug)
         self.units = {u.guid: u for u in iter_units(live.units)}
@@ -303,7 +304,6 @@ def create(slug: str):
                 if not known(position, state):
                     raise Problem(400, gettext("The anchor's %(name)r points at text this document does not have.", name=name))
             if not quote_in(quote, unit):
-                from ..provenance.links import path_labels
 
                 where = path_labels(units).get(unit.guid) or unit.eid or unit.guid
                 raise Problem(400, gettext("The quoted text is not in %(unit)s.", unit=where))

@@ -20,11 +20,13 @@ from werkzeug.routing import BuildError
 
 from akoma_ntoso import find_unit, is_valid_guid
 
-from .. import current_services, permissions
+from .. import permissions
 from ..documents import get_document
-from ..livetext import read_live
 from ..events import LinksChanged
+from ..livetext import read_live
 from ..models import Document, User
+from ..problems import Problem, handle_problems
+from ..services import current_services
 from .links import (
     SOURCE_MODELS,
     LinkError,
@@ -56,7 +58,6 @@ from .models import (
     Survey,
     Theme,
 )
-from ..problems import Problem, handle_problems
 
 bp = Blueprint("provenance_api", __name__, url_prefix="/api/v1")
 

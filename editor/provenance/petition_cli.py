@@ -4,6 +4,16 @@ from __future__ import annotations
 
 import click
 
+from akoma_ntoso import AkomaNtosoError
+
+from ..app import create_app
+from ..cli_support import read_bounded
+from ..documents import get_document
+from ..livetext import read_live
+from ..models import Document
+from ..services import services_of
+from .petitions import MAX_IMPORT_BYTES, PetitionImportError, import_petitions, parse_moment
+
 
 @click.group("petitions")
 def petitions() -> None:
@@ -23,14 +33,7 @@ def import_(file: str, slug: str | None, fmt: str | None, at: str | None) -> Non
     """
     from sqlalchemy import select
 
-    from akoma_ntoso import AkomaNtosoError
 
-    from .. import create_app, services_of
-    from ..cli import _read_bounded
-    from ..documents import get_document
-    from ..livetext import read_live
-    from ..models import Document
-    from .petitions import MAX_IMPORT_BYTES, PetitionImportError, import_petitions, parse_moment
 
     fmt = fmt or ("json" if file.lower().endswith(".json") else "csv")
     moment = None
@@ -39,7 +42,7 @@ def import_(file: str, slug: str | None, fmt: str | None, at: str | None) -> Non
             moment = parse_moment(at)
         except ValueError as exc:
             raise click.ClickException(f"--at: {exc}") from None
-    data = _read_bounded(file, MAX_IMPORT_BYTES)
+    data = read_bounded(file, MAX_IMPORT_BYTES)
     app = create_app()
     services = services_of(app)
     db = services.db

@@ -24,9 +24,11 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from akoma_ntoso import iter_units
 
-from .. import current_services, permissions
+from .. import permissions
+from ..access import staff_document
 from ..livetext import read_live
 from ..models import Document, Notification
+from ..services import current_services
 from .labels import action_label, relation_label
 from .links import links_of_source
 from .models import ACTIONS, RELATIONS, Obligation
@@ -121,7 +123,6 @@ class BlankForm(FlaskForm):
 
 def _staff_document(slug: str) -> Document:
     """The document, for a committee member or an administrator; else 404, login or 403."""
-    from ..public import staff_document
 
     return staff_document(slug, permissions.can_edit)
 

@@ -57,6 +57,7 @@ from .models import (
     ObligationMember,
     Petition,
     PetitionEvent,
+    ProvenanceLink,
     SignatureCount,
     Threshold,
 )
@@ -594,7 +595,6 @@ def _new_counts(petition: Petition, counts, stored: list[SignatureCount]) -> lis
 
 
 def _petition_links(db, document: Document):
-    from .models import ProvenanceLink
 
     return db.scalars(
         select(ProvenanceLink).where(

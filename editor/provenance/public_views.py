@@ -17,16 +17,17 @@ from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_t
 from flask_babel import format_date, format_decimal, format_percent, gettext, lazy_gettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from sqlalchemy import select
 from wtforms import DateField, IntegerField, StringField, TextAreaField, URLField
 from wtforms.validators import URL, DataRequired, Length, NumberRange, Optional
-from sqlalchemy import select
 
 from akoma_ntoso import Unit, iter_units
 
-from .. import current_services, permissions
+from .. import permissions
+from ..access import visible_document
 from ..livetext import read_live
-from ..public import visible_document
 from ..redline import redline_html, similarity, word_diff
+from ..services import current_services
 from .coder import counts_by_borough
 from .labels import action_label, relation_label
 from .links import path_labels

@@ -27,10 +27,10 @@ stored. The codes are returned once, by the import, and cannot be recovered afte
 from __future__ import annotations
 
 import csv
-import os
 import hashlib
 import io
 import json
+import os
 import random
 import secrets
 from collections.abc import Iterable, Sequence

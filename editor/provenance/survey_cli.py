@@ -18,6 +18,24 @@ import time
 import click
 from sqlalchemy import func, select
 
+from .. import audit
+from ..app import create_app
+from ..documents import get_document
+from ..models import Document
+from ..services import services_of
+from .coder import code_document, code_survey, ensure_taxonomy, overview
+from .models import Respondent, Survey
+from .survey import (
+    SurveyError,
+    delete_survey,
+    erase_respondent,
+    find_respondent,
+    import_survey,
+    read_questions_csv,
+    receipts_csv,
+    synthesize_survey,
+)
+
 MAX_SURVEY_BYTES = 200 * 1024 * 1024
 
 
@@ -32,9 +50,6 @@ def survey() -> None:
 def erase(code: str | None, respondent_id: int | None) -> None:
     """Erase a respondent at their request: their answers' words and where they live go; their
     receipt stops working; every count and theme total stays as it was."""
-    from .. import audit, create_app, services_of
-    from .models import Respondent
-    from .survey import erase_respondent, find_respondent
 
     if (code is None) == (respondent_id is None):
         raise click.UsageError("give the respondent's receipt CODE or --respondent ID (one of them)")
@@ -53,9 +68,6 @@ class _Session:
     """The application's database session for one command, with the document chosen."""
 
     def __init__(self, slug: str | None) -> None:
-        from .. import create_app, services_of
-        from ..documents import get_document
-        from ..models import Document
 
         self.app = create_app()
         self.services = services_of(self.app)
@@ -88,7 +100,6 @@ def _read(path: str, limit: int = MAX_SURVEY_BYTES) -> bytes:
 
 
 def _write_receipts(path: str | None, receipts) -> None:
-    from .survey import receipts_csv
 
     if not path:
         click.echo("  receipt codes were not kept (use --receipts FILE to write them): they cannot be shown again")
@@ -100,7 +111,6 @@ def _write_receipts(path: str | None, receipts) -> None:
 
 
 def _report(session: _Session, top: int = 8) -> None:
-    from .coder import overview
 
     summary = overview(session.db, session.document)
     click.echo(f"  {summary.respondents:,} respondents in {session.document.slug!r}; most raised themes:")
@@ -113,7 +123,6 @@ def _report(session: _Session, top: int = 8) -> None:
 
 
 def _code_and_report(session: _Session, result, started: float, loaded: float) -> None:
-    from .coder import code_survey
 
     codings = code_survey(session.db, result.survey)
     session.db.commit()
@@ -135,7 +144,6 @@ def _code_and_report(session: _Session, result, started: float, loaded: float) -
 def import_(file: str, slug: str | None, fmt: str | None, questions: str | None, title: str | None,
             receipts: str | None) -> None:
     """Load a survey (JSON or CSV) and code its free-text answers into themes."""
-    from .survey import SurveyError, import_survey, read_questions_csv
 
     fmt = fmt or ("csv" if file.lower().endswith(".csv") else "json")
     data = _read(file)
@@ -170,8 +178,6 @@ def synthesize(respondents: int, slug: str | None, seed: int, replace: bool, rec
     Those files are read from the shared data folder: $CONSTITUENT_SHARED_DATA, else
     ../shared/data beside the checkout.
     """
-    from .models import Survey
-    from .survey import delete_survey, synthesize_survey
 
     session = _Session(slug)
     try:
@@ -198,7 +204,6 @@ def synthesize(respondents: int, slug: str | None, seed: int, replace: bool, rec
 @click.option("--document", "slug", help="the document whose surveys to code (default: the only one)")
 def code(slug: str | None) -> None:
     """Code every survey answer of a document again (after its themes changed)."""
-    from .coder import code_document, ensure_taxonomy
 
     session = _Session(slug)
     try:

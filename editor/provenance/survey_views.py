@@ -18,11 +18,12 @@ from sqlalchemy import exists, func, select
 from wtforms import HiddenField, SelectMultipleField, StringField, TextAreaField, widgets
 from wtforms.validators import DataRequired, Length, Optional
 
-from .. import audit, current_services, permissions
+from .. import audit, permissions
 from ..documents import get_document
-from ..livetext import read_live
 from ..limits import limiter
+from ..livetext import read_live
 from ..models import Document
+from ..services import current_services
 from . import links
 from .coder import (
     TaxonomyError,

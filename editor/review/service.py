@@ -42,8 +42,9 @@ from ..livetext import read_live
 from ..models import Document, Notification, User
 from ..outbox import enqueue_email, enqueue_event, valid_email
 from ..provenance.models import Petition, ProvenanceLink
+from ..provenance.petitions import committee_members, unit_name
 from ..redline import redline_html, similarity, word_diff
-from ..stages.workflow import current_stage, stage_name
+from ..stages.current import current_stage, stage_name
 from .models import DECISIONS, PetitionReview, ReviewLink, ReviewRequest
 
 TOKEN_BYTES = 24  # 192 bits of randomness
@@ -283,7 +284,6 @@ def _language(document: Document) -> str:
 
 def review_scope(services, document: Document, petition: Petition, units: Sequence[Unit] | None = None) -> Scope:
     """What the petitioner's page shows, and whether a review is accepted now."""
-    from ..provenance.petitions import unit_name
 
     db = services.db
     units = tuple(units) if units is not None else read_live(services, document.slug).units
@@ -419,7 +419,6 @@ class Dashboard:
 def dashboard(services, document: Document, units: Sequence[Unit] | None = None,
               now: datetime | None = None) -> Dashboard:
     """Every petition linked to clauses of the document, with its link and its latest outcome."""
-    from ..provenance.petitions import unit_name
 
     db = services.db
     now = now or _now()
@@ -608,7 +607,6 @@ def _ask_petitioner(db, config, document: Document, petition: Petition, review: 
 
 
 def _notify_committee(db, document: Document, message: str, url: str) -> None:
-    from ..provenance.petitions import committee_members
 
     for user in committee_members(db):
         db.add(Notification(user_id=user.id, document_id=document.id, message=message, url=url))

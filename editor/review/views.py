@@ -11,18 +11,19 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
-from flask_babel import force_locale
+from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
-from .. import audit, current_services, permissions
+from .. import audit, permissions
 from ..documents import get_document
 from ..limits import limiter
 from ..models import Document
 from ..outbox import wake
 from ..provenance.models import Petition
+from ..services import current_services
+from ..stages.current import current_stage, stage_name
 from . import service
 from .service import (
     LANGUAGES,
@@ -253,7 +254,6 @@ def _may_issue(document: Document, petition: Petition) -> tuple[bool, str]:
     pending = pending_request(db, latest_review(db, petition.id)) is not None
     if permissions.can_issue_review_link(current_user, document, rereview_pending=pending):
         return True, ""
-    from ..stages.workflow import current_stage, stage_name
 
     return False, _("Review links are issued during the petitioner consultation, or later when a petitioner is "
                     "asked to review again; the document is in the stage “%(stage)s”.",

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from akoma_ntoso.akn import LifecycleEvent, OntologyRef, WorkflowStep
 
 from ..models import Document
-from .workflow import stage_name, stages_of, transitions_of
+from .current import stage_name, stages_of, transitions_of
 
 
 @dataclass

@@ -8,16 +8,19 @@ from flask_login import current_user
 
 from akoma_ntoso import AkomaNtosoError, find_unit
 
-from .. import current_services, permissions
+from .. import permissions
 from ..documents import get_document
 from ..models import Document
+from ..problems import Problem, handle_problems
+from ..problems import problem as _problem
+from ..services import current_services
+from .current import StageError, current_stage, stage_name, stages_of, transitions_of
 from .diff import change_json, compare
 from .history import amendment_numbers, unit_history
 from .models import Version
 from .versions import freeze, live_text, resolve, versions_of
-from .workflow import StageError, advance, current_stage, stage_name, stages_of, transitions_of
-from ..problems import Problem, handle_problems
-from ..problems import problem as _problem
+from .views import after_transition
+from .workflow import advance
 
 bp = Blueprint("stages_api", __name__, url_prefix="/api/v1")
 
@@ -86,7 +89,6 @@ def stages(slug: str):
 @bp.post("/documents/<slug>/stages/advance")
 def advance_stage(slug: str):
     """Body: {"expect": next stage key (optional), "note": text (optional)}."""
-    from .views import after_transition
 
     document = _readable(slug)
     _allowed(permissions.can_advance_stage(current_user, document))

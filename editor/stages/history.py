@@ -18,11 +18,12 @@ from sqlalchemy import select
 
 from akoma_ntoso import Unit, iter_units
 
+from ..amendments.models import Amendment
 from ..models import Document, User
 from ..redline import Change, word_diff
+from .current import stage_name, stages_of
 from .models import UnitEdit
 from .versions import Text, live_text, version_text, versions_of
-from .workflow import stage_name, stages_of
 
 #: Edits by the same account to the same unit less than this apart count as one spell.
 SPELL = timedelta(minutes=10)
@@ -134,6 +135,5 @@ def amendment_numbers(db, ids: Iterable[int]) -> dict[int, int]:
     ids = {i for i in ids if i}
     if not ids:
         return {}
-    from ..amendments.models import Amendment
 
     return dict(db.execute(select(Amendment.id, Amendment.number).where(Amendment.id.in_(ids))).all())

@@ -17,10 +17,11 @@ from sqlalchemy.orm import defer
 
 from akoma_ntoso import Unit, read_units
 
+from ..akn_export import build_akn
 from ..livetext import LiveText, read_live
 from ..models import Document, User
+from .current import StageError, current_stage
 from .models import Version
-from .workflow import StageError, current_stage
 
 MAX_NAME = 200
 
@@ -57,8 +58,6 @@ def snapshot_json(meta: dict, units: tuple[Unit, ...]) -> str:
 def freeze(services, document: Document, user: User | None, name: str = "", stage_key: str | None = None,
            commit: bool = True, live=None) -> Version:
     """Freeze the live text (or `live`, a LiveTexts.cut) as the document's next numbered version."""
-    from ..interchange import build_akn
-
     db = services.db
     name = name.strip()
     if len(name) > MAX_NAME:

@@ -8,26 +8,20 @@ from flask_babel import format_datetime, gettext
 from flask_login import current_user
 from sqlalchemy import select
 
-from .. import current_services, permissions
+from .. import permissions
+from ..access import visible_document
+from ..amendments.models import Amendment
 from ..events import StageChanged
 from ..models import ROLES, Document, User
-from ..public import visible_document
+from ..provenance.links import path_labels
 from ..redline import redline_html
+from ..services import current_services
+from .current import MODE_NAMES, PRESETS, StageError, current_stage, next_stage, stage_name, stages_of, transitions_of
 from .diff import STATUSES, compare
+from .history import amendment_numbers
 from .models import STAGE_MODES
-from .versions import resolve, versions_of
-from .workflow import (
-    MODE_NAMES,
-    PRESETS,
-    StageError,
-    advance,
-    configure,
-    current_stage,
-    next_stage,
-    stage_name,
-    stages_of,
-    transitions_of,
-)
+from .versions import freeze, resolve, versions_of
+from .workflow import advance, configure
 
 bp = Blueprint("stages", __name__)
 
@@ -112,7 +106,6 @@ def after_transition(services, document: Document, stage_key: str) -> None:
 
 @bp.route("/d/<slug>/versions", methods=["POST"])
 def freeze_version(slug: str):
-    from .versions import freeze
 
     document = visible_document(slug)
     services = current_services()
@@ -142,7 +135,6 @@ def compare_page(slug: str):
     except StageError as exc:
         return render_template("stages/compare.html", document=document, versions=versions, error=str(exc),
                                spec_from=spec_from, spec_to=spec_to, only=only, statuses=STATUSES), 404
-    from ..provenance.links import path_labels
 
     comparison = compare(old.units, new.units)
     changes = [c for c in comparison.changes if not only or only in c.statuses]
@@ -218,9 +210,6 @@ def _rows_from_form(form) -> list[dict]:
 @bp.route("/d/<slug>/amendment-by-id/<int:amendment_id>")
 def amendment_link(slug: str, amendment_id: int):
     """Where an edit's amendment is shown (history rows know the amendment's id, not its number)."""
-    from .history import amendment_numbers
-
-    from ..amendments.models import Amendment
 
     document = visible_document(slug)
     amendment = current_services().db.get(Amendment, amendment_id)
