@@ -18,10 +18,10 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
-from . import audit
+from . import audit, clock
 from .events import AccountChanged
 from .limits import limiter
-from .models import ROLES, Document, DocumentMember, LoginThrottle, User, as_utc, utcnow
+from .models import ROLES, Document, DocumentMember, LoginThrottle, User
 from .services import current_services
 
 bp = Blueprint("accounts", __name__)
@@ -104,9 +104,9 @@ def sign_out_everywhere(db, user: User) -> None:
 def locked_for(db, email: str) -> timedelta | None:
     """How long sign-ins to this email stay refused, or None."""
     row = db.get(LoginThrottle, email.strip().lower()[:254])
-    until = as_utc(row.locked_until) if row is not None else None
-    if until is not None and until > utcnow():
-        return until - utcnow()
+    until = clock.as_utc(row.locked_until) if row is not None else None
+    if until is not None and until > clock.now():
+        return until - clock.now()
     return None
 
 
@@ -115,7 +115,7 @@ def _failed(db, email: str) -> None:
     row = db.get(LoginThrottle, email) or LoginThrottle(email=email, failures=0)
     row.failures = (row.failures or 0) + 1
     if row.failures >= LOCK_AFTER:
-        row.locked_until = utcnow() + min(FIRST_LOCK * 2 ** (row.failures - LOCK_AFTER), MAX_LOCK)
+        row.locked_until = clock.now() + min(FIRST_LOCK * 2 ** (row.failures - LOCK_AFTER), MAX_LOCK)
     db.add(row)
     db.commit()
 

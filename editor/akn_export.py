@@ -6,12 +6,12 @@ the work's FRBR identity, validated against the OASIS schema. Used to freeze ver
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
 
 from flask import current_app, has_app_context
 
 from akoma_ntoso.akn import DOCTYPES, Expression, Work, export_akn, to_bytes, validate
 
+from . import clock
 from .amendments.records import akn_records
 from .documents import DocumentError, record_unit_names
 from .models import Document
@@ -60,7 +60,7 @@ def identity(document: Document, meta: dict, title: str, language: str, config) 
             frbr = json.loads(frbr)
         except json.JSONDecodeError:
             frbr = {}
-    created = document.created_at or datetime.now(timezone.utc)
+    created = document.created_at or clock.now()
     work = Work(
         place=str(frbr.get("place") or config.get("AKN_PLACE", "mx-cmx")),
         doctype=document.doctype if document.doctype in DOCTYPES else "bill",
@@ -69,5 +69,5 @@ def identity(document: Document, meta: dict, title: str, language: str, config) 
         title=title,
         subtype=frbr.get("subtype"),
     )
-    today = datetime.now(timezone.utc).date().isoformat()
+    today = clock.now().date().isoformat()
     return work, Expression(language=language, date=today)

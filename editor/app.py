@@ -81,7 +81,9 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     engine = make_engine(app.config["DATABASE_URL"])
 
-    prepare_schema(engine)  # the tables, by migration (editor/schema.py): created, checked or upgraded
+    # The tables, by migration (editor/schema.py): created, checked or upgraded.
+    chosen = app.config["DB_AUTO_UPGRADE"]
+    prepare_schema(engine, auto_upgrade=(chosen == "1") if chosen in ("0", "1") else None)
     store = UpdateStore(engine)
 
     socketio = SocketIO(

@@ -35,12 +35,12 @@ import hashlib
 import json
 import threading
 from dataclasses import dataclass
-from datetime import datetime, timezone
 
 from flask import Flask, g, has_request_context, request
 from sqlalchemy import Engine, Integer, String, Text, event, select, text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from . import clock
 from .db import Base
 from .documents import get_document
 from .permissions import effective_role
@@ -204,7 +204,7 @@ def _append_chain(session: Session, entries: list[tuple[str, str, Actor, str, di
     for action, document, actor, target, detail in entries:
         row = AuditEvent(
             id=last_id + 1,  # ids follow the head: the chain has no gaps, and the hash covers the id
-            at=datetime.now(timezone.utc).isoformat(timespec="microseconds"),
+            at=clock.now().isoformat(timespec="microseconds"),
             actor_id=actor.id, actor=_text(actor.label)[:120], role=_text(actor.role or "")[:20],
             ip=_text(actor.ip or "")[:64], action=_text(action)[:80], document=_text(document or "")[:200],
             target=_text(target or "")[:300],

@@ -39,7 +39,6 @@ import hashlib
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from itertools import chain
 from typing import Any, Callable
 
@@ -51,6 +50,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from crdt.store import version_columns
 
+from . import clock
 from .db import Base
 from .models import Document, User
 from .services import current_services
@@ -386,7 +386,7 @@ def export(document: Document, fmt: str, render: Callable[[], Response]) -> Resp
     Varies by format, interface language and day (the AKN expression is dated today)."""
     if not _public_request(frozenset({"download"})):
         return render()
-    today = datetime.now(timezone.utc).date().isoformat()
+    today = clock.now().date().isoformat()
     key = ("export", fmt, document.id, document.slug, request.host_url, str(get_locale()), today,
            state_of(db_of(), document))
     etag = _etag(key)

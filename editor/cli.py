@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import os
 import sys
 
 import click
@@ -26,7 +25,7 @@ from .schema import SchemaError, alembic_config, check, current, downgrade, head
 from .services import services_of
 
 
-def _serve(app_factory, host: str, port: int, threads: int) -> None:
+def _serve(app_factory, host: str, port: int, threads: int, access_log: str | None = None) -> None:
     """Run under gunicorn's threaded worker, one process. Threads serve page requests and
     handshakes; live connections on /yjs are handed to the process's event loop (crdt.hub) and
     hold no thread. (Socket.IO /collab connections still hold one each.)"""
@@ -47,7 +46,7 @@ def _serve(app_factory, host: str, port: int, threads: int) -> None:
             self.cfg.set("threads", threads)
             self.cfg.set("timeout", 120)
             self.cfg.set("graceful_timeout", 10)
-            self.cfg.set("accesslog", os.environ.get("CONSTITUENT_ACCESS_LOG"))
+            self.cfg.set("accesslog", access_log)
 
         def load(self):
             return app_factory()
@@ -68,7 +67,8 @@ def main() -> None:
               help="Redis URL: share live documents with the other processes of the deployment (docs/scaling.md)")
 @click.option("--threads", default=200, show_default=True, type=int,
               help="threads for page requests (and /collab Socket.IO connections; /yjs live connections need none)")
-def serve(host: str, port: int, database: str | None, redis: str | None, threads: int) -> None:
+@click.option("--access-log", envvar="CONSTITUENT_ACCESS_LOG", help="write gunicorn's access log here (- for stdout)")
+def serve(host: str, port: int, database: str | None, redis: str | None, threads: int, access_log: str | None) -> None:
     """Serve the application."""
 
     overrides = {}
@@ -76,7 +76,7 @@ def serve(host: str, port: int, database: str | None, redis: str | None, threads
         overrides["DATABASE_URL"] = database
     if redis:
         overrides["REDIS_URL"] = redis
-    _serve(lambda: create_app(overrides), host, port, threads)
+    _serve(lambda: create_app(overrides), host, port, threads, access_log)
 
 
 @main.command()
@@ -88,8 +88,8 @@ def demo(host: str, port: int) -> None:
     Creates the demo accounts and the sample constitution the first time; later runs reuse them.
     """
 
-    os.environ["CONSTITUENT_INSECURE_COOKIES"] = "1"  # the demo is served over plain HTTP
-    app = create_app()
+    plain_http = {"SESSION_COOKIE_SECURE": False}  # the demo is served over plain HTTP
+    app = create_app(plain_http)
     click.echo("Constituent demo: preparing the sample data (the first run synthesizes a survey of 26,000 answers)…")
     sys.stdout.flush()
     accounts, document, notes = seed(app)
@@ -104,7 +104,7 @@ def demo(host: str, port: int) -> None:
         click.echo(f"  note: {note}")
     click.echo(f"  open http://{host}:{port}/  (document: http://{host}:{port}/d/{document}/edit)")
     sys.stdout.flush()
-    _serve(create_app, host, port, 200)
+    _serve(lambda: create_app(plain_http), host, port, 200)
 
 
 @main.command("import")

@@ -53,6 +53,10 @@ def load(overrides: dict | None = None) -> dict:
         # Unsent bytes a live (/yjs) receiver may fall behind by before it is dropped (it reconnects
         # and resyncs); a whole-document sync must fit.
         "LIVE_SEND_BUFFER": int(os.environ.get("CONSTITUENT_LIVE_SEND_BUFFER", 8 * 1024 * 1024)),
+        # The demo's synthetic survey (`constituent demo`): how many answers.
+        "DEMO_RESPONDENTS": int(os.environ.get("CONSTITUENT_DEMO_RESPONDENTS", 26_000)),
+        # Migrations at start: "1" upgrade, "0" refuse an old schema; unset: upgrade SQLite only.
+        "DB_AUTO_UPGRADE": os.environ.get("CONSTITUENT_DB_AUTO_UPGRADE", ""),
         "ROOM_IDLE_SECONDS": float(os.environ.get("CONSTITUENT_ROOM_IDLE_SECONDS", 120)),
         "ROOM_RESYNC_SECONDS": float(os.environ.get("CONSTITUENT_ROOM_RESYNC_SECONDS", 30)),
         "ROOM_COMPACT_EVERY": int(os.environ.get("CONSTITUENT_ROOM_COMPACT_EVERY", 1000)),

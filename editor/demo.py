@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from datetime import date
 from pathlib import Path
 
@@ -91,7 +90,7 @@ def seed_provenance(services, document, respondents: int | None = None) -> list[
     import_petitions(db, document, SAMPLE_PETITIONS.read_bytes(), "json", units=units)
     ensure_taxonomy(db, document)
     if respondents is None:
-        respondents = int(os.environ.get("CONSTITUENT_DEMO_RESPONDENTS", DEMO_RESPONDENTS))
+        respondents = DEMO_RESPONDENTS
     notes = []
     try:
         survey = synthesize_survey(db, document, respondents=respondents).survey
@@ -130,7 +129,7 @@ def seed(app) -> tuple[list[tuple[str, str]], str, list[str]]:
             language="spa",
             published=True,
         )
-        notes = seed_provenance(services, document)
+        notes = seed_provenance(services, document, respondents=app.config["DEMO_RESPONDENTS"])
     else:
         notes = []
     db.remove()

@@ -6,12 +6,13 @@ The text of a document is not here: it lives in the CRDT store (crdt.store), key
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 
 from flask_login import UserMixin
 from sqlalchemy import Boolean, DateTime, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from . import clock
 from .db import Base
 
 #: Account roles. `admin` configures documents and presides over stages; `committee` drafts;
@@ -25,16 +26,7 @@ ROLES = ("admin", "committee", "legal", "assembly", "viewer")
 DOCUMENT_ROLES = ("committee", "legal", "assembly", "viewer")
 
 
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-def as_utc(moment: datetime | None) -> datetime | None:
-    """A stored time as an aware UTC datetime (SQLite returns them naive)."""
-    return moment.replace(tzinfo=timezone.utc) if moment is not None and moment.tzinfo is None else moment
-
-
-_now = utcnow  # column defaults
+clock.now = clock.now  # column defaults
 
 
 class User(UserMixin, Base):
@@ -48,7 +40,7 @@ class User(UserMixin, Base):
     # Changing it logs the user out everywhere: sessions carry it (see accounts.load_user).
     session_token: Mapped[str] = mapped_column(String(64))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=clock.now)
 
     def get_id(self) -> str:
         return f"{self.id}:{self.session_token}"
@@ -67,7 +59,7 @@ class Document(Base):
     language: Mapped[str] = mapped_column(String(3), default="spa")
     doctype: Mapped[str] = mapped_column(String(20), default="bill")
     published: Mapped[bool] = mapped_column(Boolean, default=False)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=clock.now)
 
 
 class UnitName(Base):
@@ -98,7 +90,7 @@ class Notification(Base):
     document_id: Mapped[int | None] = mapped_column(ForeignKey("document.id", ondelete="CASCADE"), nullable=True)
     message: Mapped[str] = mapped_column(Text)
     url: Mapped[str] = mapped_column(String(500), default="")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=clock.now)
     read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
@@ -112,7 +104,7 @@ class DocumentMember(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True)
     role: Mapped[str] = mapped_column(String(20))
     assigned_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"), nullable=True)
-    assigned_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    assigned_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=clock.now)
 
 
 class LoginThrottle(Base):

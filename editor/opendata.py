@@ -22,12 +22,12 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import datetime, timezone
 
 from flask import Blueprint, Response, request, url_for
 
 from akoma_ntoso import Unit
 
+from . import clock
 from .access import visible_document
 from .livetext import read_live
 from .provenance.public_views import Labels, link_row
@@ -46,13 +46,6 @@ PETITION_COLUMNS = ("id", "key", "title", "petitioners", "signatures", "counted_
 THEME_COLUMNS = ("id", "key", "name", "respondents", "share", "synthetic_survey", "unit_eIds", "url")
 
 
-def _iso(moment: datetime | None) -> str | None:
-    """ISO 8601 in UTC (SQLite hands back naive datetimes; they are stored in UTC)."""
-    if moment is None:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.isoformat()
 
 
 def _send(body: str, media: str, filename: str) -> Response:
@@ -162,7 +155,7 @@ def _stage_and_version(document) -> tuple[dict | None, dict | None]:
     if latest is not None:
         version_json = {
             "number": latest.number, "name": latest.name, "stage": latest.stage_key,
-            "frozen_at": _iso(latest.created_at), "sha256": latest.sha256,
+            "frozen_at": clock.iso(latest.created_at), "sha256": latest.sha256,
             "akn": url_for("api.akn", slug=document.slug, version=f"v{latest.number}", _external=True),
         }
     return stage_json, version_json
@@ -187,7 +180,7 @@ def document_json(slug: str):
             "type": document.doctype, "published": document.published,
             "url": url_for("public.document", slug=slug, _external=True),
         },
-        "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "generated_at": clock.now().isoformat(timespec="seconds"),
         "text": "live",
         "stage": stage,
         "latest_version": version,
@@ -219,8 +212,8 @@ def _petition_row(reading: _Reading, summary) -> dict:
 
     return {
         "id": summary.id, "key": petition.key, "title": petition.title, "petitioners": petition.petitioners,
-        "signatures": summary.signatures, "counted_at": _iso(summary.counted_at),
-        "thresholds_reached": [{"signatures": s, "action": a, "at": _iso(at)} for s, a, at in summary.reached],
+        "signatures": summary.signatures, "counted_at": clock.iso(summary.counted_at),
+        "thresholds_reached": [{"signatures": s, "action": a, "at": clock.iso(at)} for s, a, at in summary.reached],
         "unit_eIds": reading.clauses_of("petition", summary.id),
         "url": url_for("provenance.petition", slug=reading.document.slug, petition_id=summary.id, _external=True),
         "platform_url": web_url(petition.url),

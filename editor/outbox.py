@@ -34,7 +34,7 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
@@ -42,8 +42,8 @@ from pathlib import Path
 from sqlalchemy import CheckConstraint, DateTime, Index, Integer, String, Text, or_, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from . import clock
 from .db import Base
-from .models import as_utc
 
 log = logging.getLogger(__name__)
 
@@ -54,10 +54,6 @@ SEND_TIMEOUT = 20  # seconds, for SMTP and webhook connections
 MAX_SUBJECT = 300
 MAX_RECIPIENT = 500
 _EMAIL = re.compile(r"^[^@\s<>,;\"]{1,64}@[^@\s<>,;\"]{1,252}\.[^@\s<>,;\"]{1,63}$")
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 class OutboxError(ValueError):
@@ -81,11 +77,11 @@ class OutboxMessage(Base):
     payload: Mapped[str] = mapped_column(Text, default="{}")
     #: What caused it, e.g. "review.rereview_requested" (for filtering and for webhook receivers).
     event: Mapped[str] = mapped_column(String(60), default="", index=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=clock.now)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str] = mapped_column(Text, default="")
     last_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=clock.now)
     claimed_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
@@ -120,7 +116,7 @@ def enqueue_email(db, to: str, subject: str, body: str, payload: dict | None = N
         raise OutboxError(f"{to!r} is not an email address")
     message = OutboxMessage(kind="email", recipient=to, subject=_one_line(subject, "subject", MAX_SUBJECT),
                             body=body, payload=json.dumps(payload or {}, ensure_ascii=False, sort_keys=True),
-                            event=_one_line(event, "event", 60), next_attempt_at=_now())
+                            event=_one_line(event, "event", 60), next_attempt_at=clock.now())
     db.add(message)
     return message
 
@@ -132,7 +128,7 @@ def enqueue_webhook(db, url: str, payload: dict, event: str) -> OutboxMessage:
         raise OutboxError(f"the webhook URL {url!r} is not an http(s) URL")
     message = OutboxMessage(kind="webhook", recipient=url, subject=_one_line(event, "event", 60), body="",
                             payload=json.dumps(payload, ensure_ascii=False, sort_keys=True),
-                            event=_one_line(event, "event", 60), next_attempt_at=_now())
+                            event=_one_line(event, "event", 60), next_attempt_at=clock.now())
     db.add(message)
     return message
 
@@ -179,7 +175,7 @@ def email_of(config, message: OutboxMessage) -> EmailMessage:
     email["From"] = sender
     email["To"] = message.recipient
     email["Subject"] = message.subject
-    email["Date"] = format_datetime(as_utc(message.created_at) or _now())
+    email["Date"] = format_datetime(clock.as_utc(message.created_at) or clock.now())
     domain = sender.rsplit("@", 1)[-1].strip(">").strip() or "localhost"
     email["Message-ID"] = make_msgid(f"outbox.{message.id}", domain=domain)
     if message.event:
@@ -208,7 +204,7 @@ def _send_smtp(config, email: EmailMessage) -> None:
 def _write_file(config, email: EmailMessage, message: OutboxMessage) -> Path:
     folder = outbox_folder(config)
     folder.mkdir(parents=True, exist_ok=True)
-    created = as_utc(message.created_at) or _now()
+    created = clock.as_utc(message.created_at) or clock.now()
     path = folder / f"{created:%Y%m%dT%H%M%S}-{message.id:06d}.eml"
     partial = path.with_suffix(".eml.part")
     partial.write_bytes(bytes(email))
@@ -248,7 +244,7 @@ def verify(secret: str, timestamp: str, body: bytes, signature: str, tolerance: 
 
 
 def webhook_body(message: OutboxMessage) -> bytes:
-    created = as_utc(message.created_at) or _now()
+    created = clock.as_utc(message.created_at) or clock.now()
     envelope = {"id": message.id, "event": message.event, "created_at": created.isoformat(), "data": message.data()}
     return json.dumps(envelope, ensure_ascii=False, sort_keys=True).encode()
 
@@ -296,7 +292,7 @@ def _claim(session: Session, message_id: int, now: datetime) -> bool:
 def deliver_due(engine, config, now: datetime | None = None, limit: int = 100, ignore_backoff: bool = False) -> DeliveryReport:
     """Try every message that is due (or every unsent one with `ignore_backoff`); one claim each."""
     report = DeliveryReport()
-    moment = now or _now()
+    moment = now or clock.now()
     with Session(engine, expire_on_commit=False) as session:
         query = select(OutboxMessage.id).where(
             OutboxMessage.sent_at.is_(None),
@@ -319,7 +315,7 @@ def deliver_due(engine, config, now: datetime | None = None, limit: int = 100, i
                     raise DeliveryError(f"unknown message kind {message.kind!r}")
             except Exception as exc:  # noqa: BLE001 - any failure keeps the message queued
                 error = f"{type(exc).__name__}: {exc}"[:2000]
-            attempted = now or _now()
+            attempted = now or clock.now()
             message.attempts += 1
             message.last_attempt_at = attempted
             message.claimed_until = None

@@ -5,8 +5,8 @@ from __future__ import annotations
 import click
 from sqlalchemy import select
 
+from . import clock
 from .app import create_app
-from .models import as_utc
 from .outbox import OutboxMessage, deliver_due, pending
 from .services import services_of
 
@@ -52,7 +52,7 @@ def list_command(everything: bool) -> None:
     if not rows:
         click.echo("no messages" if everything else "nothing queued")
     for m in rows:
-        state = f"sent {(as_utc(m.sent_at)):%Y-%m-%d %H:%M}" if m.sent_at else f"queued, {m.attempts} attempt(s)"
+        state = f"sent {(clock.as_utc(m.sent_at)):%Y-%m-%d %H:%M}" if m.sent_at else f"queued, {m.attempts} attempt(s)"
         click.echo(f"#{m.id} {m.kind} to {m.recipient} · {m.subject or m.event} · {state}")
         if m.last_error and not m.sent_at:
             click.echo(f"    last error: {m.last_error}")

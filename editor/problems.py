@@ -10,7 +10,16 @@ from flask import Blueprint, jsonify, request
 from flask_babel import gettext
 from flask_wtf.csrf import CSRFError
 
+from .errors import DomainError
 from .services import current_services
+
+#: What each kind of domain refusal (editor.errors) answers over HTTP.
+STATUS_OF = {"invalid": 400, "unauthenticated": 401, "forbidden": 403, "not-found": 404, "conflict": 409,
+             "unavailable": 503, "failed": 500}
+
+
+def status_of(error: DomainError) -> int:
+    return STATUS_OF[error.kind]
 
 
 class Problem(Exception):

@@ -37,7 +37,7 @@ from sqlalchemy import select
 
 from akoma_ntoso import iter_units
 
-from . import permissions
+from . import clock, permissions
 from .access import staff_document, visible_document
 from .amendments.models import Amendment, AmendmentEvent
 from .amendments.service import state_label
@@ -102,16 +102,6 @@ class ReportError(ValueError):
     """A request for a report that cannot be answered (a malformed or future week)."""
 
 
-def _utc(moment: datetime | None) -> datetime | None:
-    if moment is None:
-        return None
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
 # --- weeks -----------------------------------------------------------------------------------------
 
 
@@ -155,7 +145,7 @@ class Week:
         return Week(self.start + timedelta(weeks=weeks))
 
     def holds(self, moment: datetime | None) -> bool:
-        moment = _utc(moment)
+        moment = clock.as_utc(moment)
         return moment is not None and self.start_at <= moment < self.end_at
 
 
@@ -295,7 +285,7 @@ class Report:
 
 def build_report(services, document: Document, week: Week, now: datetime | None = None) -> Report:
     """The report of `week` for `document`, from the records as they stand (see the module)."""
-    now = _utc(now) or _now()
+    now = clock.as_utc(now) or clock.now()
     current = Week.of(now.date())
     as_of = min(now, week.end_at)
     windows = [week.shifted(k) for k in range(-(WINDOW - 1), 1)]
@@ -323,7 +313,7 @@ def _petitions(db, report: Report, now: datetime) -> None:
     ids = list(petitions)
     counts: dict[int, list[tuple[datetime, int]]] = defaultdict(list)
     for count in db.scalars(select(SignatureCount).where(SignatureCount.petition_id.in_(ids))):
-        counts[count.petition_id].append((_utc(count.counted_at), count.signatures))
+        counts[count.petition_id].append((clock.as_utc(count.counted_at), count.signatures))
     for history in counts.values():
         history.sort()
     names = dict(db.execute(select(User.id, User.name)).all())
@@ -340,7 +330,7 @@ def _petitions(db, report: Report, now: datetime) -> None:
         .where(PetitionEvent.petition_id.in_(ids)))
     crossed_at: dict[tuple[int, int], datetime] = {}
     for event, threshold in events:
-        moment = _utc(event.occurred_at)
+        moment = clock.as_utc(event.occurred_at)
         crossed_at[(event.petition_id, threshold.id)] = moment
         if week.holds(moment):
             obligation = obligations.get((event.petition_id, threshold.id))
@@ -357,7 +347,7 @@ def _petitions(db, report: Report, now: datetime) -> None:
         moment = crossed_at.get((petition_id, threshold_id))
         if moment is None or moment >= week.end_at:
             continue  # not crossed yet by then
-        done_at = _utc(obligation.done_at)
+        done_at = clock.as_utc(obligation.done_at)
         if obligation.status == "done" and (done_at is None or done_at <= as_of):
             continue
         overdue = obligation.due_on < as_of.date()
@@ -443,7 +433,7 @@ def _edits(db, report: Report, units) -> None:
 
     document, week = report.document, report.week
     rows = [row for row in db.scalars(select(UnitEdit).where(UnitEdit.document_id == document.id))
-            if _utc(row.last_at) >= week.start_at and _utc(row.first_at) < week.end_at]
+            if clock.as_utc(row.last_at) >= week.start_at and clock.as_utc(row.first_at) < week.end_at]
     names = dict(db.execute(select(User.id, User.name)).all())
     numbers = amendment_numbers(db, {r.amendment_id for r in rows})
     labels = path_labels(units)
@@ -459,11 +449,11 @@ def _edits(db, report: Report, units) -> None:
             guid=guid, label=labels.get(guid, "") if unit else "", heading=unit.heading if unit else "",
             eid=unit.eid if unit else None, edits=sum(s.count for s in spells), who=who,
             amendments=sorted({numbers[s.amendment_id] for s in spells if s.amendment_id in numbers}),
-            last_at=max(_utc(s.last_at) for s in spells))))
+            last_at=max(clock.as_utc(s.last_at) for s in spells))))
     report.edits = [row for _order, row in sorted(edits, key=lambda pair: (pair[0], pair[1].guid))]
     versions = list(db.scalars(select(Version).where(Version.document_id == document.id).order_by(Version.number)))
-    before = [v for v in versions if _utc(v.created_at) < week.start_at]
-    after = [v for v in versions if _utc(v.created_at) >= week.end_at]
+    before = [v for v in versions if clock.as_utc(v.created_at) < week.start_at]
+    after = [v for v in versions if clock.as_utc(v.created_at) >= week.end_at]
     report.compare_from = before[-1].number if before else None
     report.compare_to = str(after[0].number) if after else "live"
     report.versions_saved = [v for v in versions if week.holds(v.created_at)]
@@ -482,8 +472,8 @@ def _amendments(db, report: Report) -> None:
                             .order_by(AmendmentEvent.id)):
         history[event.amendment_id].append(event)
     for amendment_id, events in history.items():
-        events.sort(key=lambda e: (_utc(e.at), e.id))
-        then = [e for e in events if _utc(e.at) < week.end_at]
+        events.sort(key=lambda e: (clock.as_utc(e.at), e.id))
+        then = [e for e in events if clock.as_utc(e.at) < week.end_at]
         state = then[-1].to_state if then else None
         if state in report.amendment_counts:
             report.amendment_counts[state] += 1
@@ -491,7 +481,7 @@ def _amendments(db, report: Report) -> None:
             if week.holds(event.at) and event.to_state in report.amendment_entered:
                 report.amendment_entered[event.to_state] += 1
                 report.amendment_moves.append(AmendmentMove(amendments[amendment_id].number, event.to_state,
-                                                            _utc(event.at)))
+                                                            clock.as_utc(event.at)))
     report.amendment_moves.sort(key=lambda m: (m.at, m.number))
 
 
@@ -500,13 +490,13 @@ def _reviews(db, report: Report) -> None:
     document, week = report.document, report.week
     linked = {link.source_id for link in db.scalars(select(ProvenanceLink).where(
         ProvenanceLink.document_id == document.id, ProvenanceLink.source_kind == "petition"))
-        if _utc(link.created_at) < week.end_at}
+        if clock.as_utc(link.created_at) < week.end_at}
     reviews = [r for r in db.scalars(select(PetitionReview).where(PetitionReview.document_id == document.id))
-               if _utc(r.created_at) < week.end_at]
+               if clock.as_utc(r.created_at) < week.end_at]
     requests = {r.review_id: r for r in db.scalars(select(ReviewRequest).where(ReviewRequest.document_id == document.id))
-                if _utc(r.created_at) < week.end_at}
+                if clock.as_utc(r.created_at) < week.end_at}
     latest: dict[int, PetitionReview] = {}
-    for review in sorted(reviews, key=lambda r: (_utc(r.created_at), r.id)):
+    for review in sorted(reviews, key=lambda r: (clock.as_utc(r.created_at), r.id)):
         latest[review.petition_id] = review
     counts = {outcome: 0 for outcome in OUTCOMES}
     for petition_id in linked | set(latest):
@@ -520,7 +510,7 @@ def _reviews(db, report: Report) -> None:
     report.review_counts = counts
     petitions = {p.id: p for p in db.scalars(select(Petition).where(Petition.document_id == document.id))}
     report.reviews = sorted(
-        (ReviewRow(petitions[r.petition_id], r.decision, _utc(r.created_at)) for r in reviews
+        (ReviewRow(petitions[r.petition_id], r.decision, clock.as_utc(r.created_at)) for r in reviews
          if week.holds(r.created_at) and r.petition_id in petitions),
         key=lambda r: (r.at, r.petition.title))
 
@@ -606,7 +596,7 @@ def _report_document(slug: str) -> Document:
 
 def _report_or_400(document: Document):
     try:
-        week = parse_week(request.args.get("week"), _now().date())
+        week = parse_week(request.args.get("week"), clock.now().date())
     except ReportError as exc:
         abort(Response(render_template("error.html", message=str(exc)), 400))
     return build_report(current_services(), document, week)
@@ -625,7 +615,7 @@ def _latest_active_week(report: Report) -> Week | None:
                              .order_by(Respondent.responded_at.desc()).limit(1)))
     moments.append(db.scalar(select(UnitEdit.last_at).where(UnitEdit.document_id == report.document.id)
                              .order_by(UnitEdit.last_at.desc()).limit(1)))
-    found = [_utc(m) for m in moments if m is not None]
+    found = [clock.as_utc(m) for m in moments if m is not None]
     if not found:
         return None
     week = Week.of(max(found).date())

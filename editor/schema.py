@@ -19,7 +19,6 @@ lock on PostgreSQL), so several processes starting at once on one database do it
 from __future__ import annotations
 
 import functools
-import os
 import sqlite3
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -283,9 +282,6 @@ def _known(revision: str, script_location=None) -> bool:
 def _auto_upgrade(connection: Connection, auto_upgrade: bool | None) -> bool:
     if auto_upgrade is not None:
         return auto_upgrade
-    chosen = os.environ.get("CONSTITUENT_DB_AUTO_UPGRADE", "")
-    if chosen in ("0", "1"):
-        return chosen == "1"
     return connection.dialect.name == "sqlite"
 
 

@@ -65,10 +65,10 @@ from sqlalchemy import (
 
 from akoma_ntoso import iter_units
 
-from . import permissions
+from . import clock, permissions
 from .db import Base
 from .livetext import LiveTexts
-from .models import Document, utcnow
+from .models import Document
 from .problems import problem
 from .provenance.links import bridge, path_labels
 from .provenance.models import CitizenEvent, Coding, Petition, Theme
@@ -335,7 +335,7 @@ def _write(engine, backend: Backend, document_id: int, part: str, rows: list[Row
             conn.exec_driver_sql("DELETE FROM search_fts WHERE rowid NOT IN (SELECT id FROM search_entry)")
         conn.execute(search_state.update()
                      .where(search_state.c.document_id == document_id, search_state.c.part == part)
-                     .values(fingerprint=fingerprint, indexed_at=utcnow()))
+                     .values(fingerprint=fingerprint, indexed_at=clock.now()))
 
 
 def _lock_state(conn, backend: Backend, document_id: int, part: str) -> None:

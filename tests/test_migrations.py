@@ -412,18 +412,26 @@ def test_postgresql_behind_head_is_refused_until_db_upgrade(postgres_url, tmp_pa
 
 
 def test_the_choice_to_upgrade_at_start_can_be_overridden(tmp_path, newer_migrations, monkeypatch):
+    """CONSTITUENT_DB_AUTO_UPGRADE=0 makes the application refuse an old schema at start, even on
+    SQLite (which it upgrades by default); =1 upgrades it."""
+    from editor import create_app
+
     url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
     schema.upgrade(url)
     monkeypatch.setattr(schema, "MIGRATIONS", newer_migrations)
+    settings = {"DATABASE_URL": url, "INSTANCE_PATH": str(tmp_path), "SECRET_KEY": "test-secret"}
     monkeypatch.setenv("CONSTITUENT_DB_AUTO_UPGRADE", "0")
-    engine = make_engine(url)
+    with pytest.raises(schema.SchemaError, match="constituent db upgrade"):
+        create_app(settings)
+    assert _revision(url) != "9999"
+    monkeypatch.setenv("CONSTITUENT_DB_AUTO_UPGRADE", "1")
+    app = create_app(settings)
     try:
-        with pytest.raises(schema.SchemaError, match="constituent db upgrade"):
-            schema.prepare(engine)
-        monkeypatch.setenv("CONSTITUENT_DB_AUTO_UPGRADE", "1")
-        assert schema.prepare(engine) == "upgraded"
+        assert _revision(url) == "9999"
     finally:
-        engine.dispose()
+        services = app.extensions["constituent"]
+        services.rooms.close_all()
+        services.engine.dispose()
 
 
 def test_a_database_from_a_newer_version_is_refused(tmp_path, newer_migrations):

@@ -23,7 +23,7 @@ from .. import permissions
 from ..documents import get_document
 from ..livetext import read_live
 from ..models import Document
-from ..problems import handle_problems
+from ..problems import handle_problems, status_of
 from ..problems import problem as _problem
 from ..services import current_services
 from .models import Amendment
@@ -60,27 +60,27 @@ handle_problems(bp)
 def _on_error(exc: AmendmentError):
     current_services().db.rollback()
     extra = {"conflicts": [c.as_dict() for c in exc.conflicts]} if exc.conflicts else {}
-    return _problem(exc.status, exc.message, **extra)
+    return _problem(status_of(exc), exc.message, **extra)
 
 
 def readable_document(slug: str) -> Document:
     document = get_document(current_services().db, slug)
     if document is None or not permissions.can_read(current_user, document):
-        raise AmendmentError(404, gettext("There is no document %(slug)s available to you.", slug=repr(slug)))
+        raise AmendmentError("not-found", gettext("There is no document %(slug)s available to you.", slug=repr(slug)))
     return document
 
 
 def visible_amendment(document: Document, number: int) -> Amendment:
     amendment = get_amendment(current_services().db, document, number)
     if amendment is None or not permissions.can_see_amendment(current_user, document, amendment):
-        raise AmendmentError(404, gettext("There is no amendment %(n)d to this document.", n=number))
+        raise AmendmentError("not-found", gettext("There is no amendment %(n)d to this document.", n=number))
     return amendment
 
 
 def _body() -> dict:
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
-        raise AmendmentError(400, gettext("Send a JSON object (Content-Type: application/json)."))
+        raise AmendmentError("invalid", gettext("Send a JSON object (Content-Type: application/json)."))
     return data
 
 

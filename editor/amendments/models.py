@@ -13,8 +13,8 @@ from datetime import datetime
 from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from .. import clock
 from ..db import Base
-from ..models import _now
 
 #: What an amendment does to its target units.
 KINDS = ("substitution", "insertion", "deletion")
@@ -47,8 +47,8 @@ class Amendment(Base):
     new_text: Mapped[str] = mapped_column(Text, default="")
     #: Insertion: the GUID the new unit got (akoma_ntoso.new_guid, when the amendment was adopted).
     new_guid: Mapped[str] = mapped_column(String(36), default="")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=clock.now)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=clock.now)
     tabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     #: The amendment's Akoma Ntoso work URI, fixed when it is tabled.
@@ -112,7 +112,7 @@ class AmendmentEvent(Base):
     to_state: Mapped[str] = mapped_column(String(20))
     user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"), nullable=True)
     user_name: Mapped[str] = mapped_column(String(120), default="")
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=clock.now)
 
 
 class AmendmentVote(Base):
@@ -124,7 +124,7 @@ class AmendmentVote(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
     user_name: Mapped[str] = mapped_column(String(120), default="")
     choice: Mapped[str] = mapped_column(String(10))
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=clock.now)
 
 
 class AmendmentChange(Base):

@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timezone
 
 from sqlalchemy import select
 
@@ -13,6 +12,7 @@ from akoma_ntoso import iter_units
 from akoma_ntoso.akn import LifecycleEvent, OntologyRef, TextualMod
 from akoma_ntoso.amendment import amendment_title
 
+from .. import clock
 from .models import Amendment, AmendmentChange
 
 
@@ -48,9 +48,7 @@ def akn_records(db, document, units) -> AmendmentRecords:
         href = amendment.frbr_work or f"/ontology/amendment/constituent/{document.slug}/{amendment.number}"
         records.references.append(OntologyRef("TLCReference", reference, href,
                                               amendment_title(amendment.number, document.language), name="amendment"))
-        decided = amendment.decided_at
-        if decided is not None and decided.tzinfo is None:
-            decided = decided.replace(tzinfo=timezone.utc)
+        decided = clock.as_utc(amendment.decided_at)
         day = (decided or amendment.updated_at).date().isoformat()
         records.events.append(LifecycleEvent(eid=f"evt_amendment_{amendment.number}", date=day, type="amendment",
                                              source=reference))

@@ -2,7 +2,7 @@
 the vote (adoption applies the amendment to the live text), conflicts, and the AKN document.
 
 Pages (views) and the JSON API (api) call these functions; every refusal is an
-`AmendmentError` with an HTTP status and a message for the user, raised before anything is
+`AmendmentError` with its kind of refusal (editor.errors) and a message for the user, raised before anything is
 changed. Who may do what is asked of editor.permissions.
 """
 
@@ -15,7 +15,7 @@ import re
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 
 from flask_babel import gettext as _
 from pycrdt import Doc, XmlFragment
@@ -45,8 +45,9 @@ from akoma_ntoso.amendment import (
     export_amendment,
 )
 
-from .. import permissions
+from .. import clock, permissions
 from ..akn_export import identity as document_identity
+from ..errors import DomainError
 from ..events import AmendmentAdopted, AmendmentChanged
 from ..livetext import read_live, text_of
 from ..models import Document, User
@@ -93,23 +94,12 @@ def _lock(document_id: int) -> threading.Lock:
         return _locks.setdefault(document_id, threading.Lock())
 
 
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
+class AmendmentError(DomainError):
+    """A request about amendments that is refused: its kind (editor.errors), the reason, and the
+    targets in conflict when an adoption finds the text changed."""
 
-
-def _aware(moment: datetime | None) -> datetime | None:
-    if moment is None:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
-
-
-class AmendmentError(Exception):
-    """A request about amendments that is refused, with the HTTP status and the reason."""
-
-    def __init__(self, status: int, message: str, conflicts: list[TargetConflict] | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
+    def __init__(self, kind: str, message: str, conflicts: list[TargetConflict] | None = None) -> None:
+        super().__init__(kind, message)
         self.conflicts = conflicts or []
 
 
@@ -323,11 +313,11 @@ def _str(data: Mapping, name: str, limit: int, default: str = "") -> str:
     if value is None:
         value = default
     if not isinstance(value, str):
-        raise AmendmentError(400, _("The field %(name)s must be text.", name=name))
+        raise AmendmentError("invalid", _("The field %(name)s must be text.", name=name))
     if len(value) > limit:
-        raise AmendmentError(400, _("The field %(name)s is longer than %(limit)d characters.", name=name, limit=limit))
+        raise AmendmentError("invalid", _("The field %(name)s is longer than %(limit)d characters.", name=name, limit=limit))
     if _NOT_TEXT.search(value):  # XML (the amendment's Akoma Ntoso) cannot carry them
-        raise AmendmentError(400, _("The field %(name)s contains control characters.", name=name))
+        raise AmendmentError("invalid", _("The field %(name)s contains control characters.", name=name))
     return value
 
 
@@ -365,15 +355,15 @@ def parse_proposal(db, document: Document, units: Sequence[Unit], data: Mapping,
     language = document.language
     kind = data.get("kind")
     if kind not in KINDS:
-        raise AmendmentError(400, _("Choose what the amendment does: kind must be one of %(kinds)s.",
+        raise AmendmentError("invalid", _("Choose what the amendment does: kind must be one of %(kinds)s.",
                                     kinds=", ".join(KINDS)))
     keys = data.get("units")
     if isinstance(keys, str):
         keys = [keys]
     if not isinstance(keys, list) or not keys or not all(isinstance(k, str) and k.strip() for k in keys):
-        raise AmendmentError(400, _("Choose the unit or units the amendment is about (units: a list of GUIDs or eIds)."))
+        raise AmendmentError("invalid", _("Choose the unit or units the amendment is about (units: a list of GUIDs or eIds)."))
     if len(keys) > MAX_TARGETS:
-        raise AmendmentError(400, _("An amendment may be about at most %(n)d units.", n=MAX_TARGETS))
+        raise AmendmentError("invalid", _("An amendment may be about at most %(n)d units.", n=MAX_TARGETS))
     index = unit_index(units)
     by_eid = {u.eid: u.guid for u in iter_units(units)}
     targets: list[Located] = []
@@ -381,43 +371,43 @@ def parse_proposal(db, document: Document, units: Sequence[Unit], data: Mapping,
         key = key.strip()
         located = index.get(key) or index.get(by_eid.get(key, ""))
         if located is None:
-            raise AmendmentError(400, _("There is no unit %(key)s in the text.", key=repr(key)))
+            raise AmendmentError("invalid", _("There is no unit %(key)s in the text.", key=repr(key)))
         if any(t.unit.guid == located.unit.guid for t in targets):
-            raise AmendmentError(400, _("%(unit)s is named twice.", unit=unit_citation(located, language)))
+            raise AmendmentError("invalid", _("%(unit)s is named twice.", unit=unit_citation(located, language)))
         targets.append(located)
     proposal = Proposal(kind=kind, targets=targets)
     if kind == "insertion":
         if len(targets) != 1:
-            raise AmendmentError(400, _("An insertion names exactly one unit: the one the new unit goes after, "
+            raise AmendmentError("invalid", _("An insertion names exactly one unit: the one the new unit goes after, "
                                         "before or inside."))
         position = data.get("position") or "after"
         if position not in POSITIONS:
-            raise AmendmentError(400, _("position must be one of %(positions)s.", positions=", ".join(POSITIONS)))
+            raise AmendmentError("invalid", _("position must be one of %(positions)s.", positions=", ".join(POSITIONS)))
         allowed = insertable_kinds(targets[0], position)
         new_kind = data.get("new_kind")
         if new_kind not in allowed:
             where = unit_citation(targets[0], language)
             if not allowed:
-                raise AmendmentError(400, _("No unit can be inserted there (%(position)s %(unit)s).",
+                raise AmendmentError("invalid", _("No unit can be inserted there (%(position)s %(unit)s).",
                                             position=position, unit=where))
-            raise AmendmentError(400, _("A unit of kind %(kind)s cannot go %(position)s %(unit)s; it may be one of: "
+            raise AmendmentError("invalid", _("A unit of kind %(kind)s cannot go %(position)s %(unit)s; it may be one of: "
                                         "%(allowed)s.", kind=repr(new_kind), position=position, unit=where,
                                         allowed=", ".join(allowed)))
         proposal.position, proposal.new_kind = position, new_kind
         proposal.heading = _str(data, "heading", MAX_HEADING).strip()
         proposal.text = clean_text(_str(data, "text", MAX_TEXT))
         if not proposal.text:
-            raise AmendmentError(400, _("Give the text of the new unit."))
+            raise AmendmentError("invalid", _("Give the text of the new unit."))
     elif kind == "substitution":
         wordings = data.get("wording")
         if wordings is None:
             if len(targets) != 1:
-                raise AmendmentError(400, _("A substitution of several units gives the new wording of each "
+                raise AmendmentError("invalid", _("A substitution of several units gives the new wording of each "
                                             "(wording: a list of {heading, text}, one per unit)."))
             wordings = [{"heading": data.get("heading"), "text": data.get("text")}]
         if not isinstance(wordings, list) or len(wordings) != len(targets) or not all(
                 isinstance(w, Mapping) for w in wordings):
-            raise AmendmentError(400, _("wording must be a list of {heading, text}, one per unit named (%(n)d).",
+            raise AmendmentError("invalid", _("wording must be a list of {heading, text}, one per unit named (%(n)d).",
                                         n=len(targets)))
         changed = False
         for located, wording in zip(targets, wordings, strict=True):
@@ -426,19 +416,19 @@ def parse_proposal(db, document: Document, units: Sequence[Unit], data: Mapping,
             heading = _str(wording, "heading", MAX_HEADING, located.unit.heading).strip()
             text = clean_text(_str(wording, "text", MAX_TEXT, located.unit.text))
             if located.unit.kind == "preamble" and heading:
-                raise AmendmentError(400, _("The preamble has no heading."))
+                raise AmendmentError("invalid", _("The preamble has no heading."))
             if not text and not located.unit.children:
-                raise AmendmentError(400, _("Give the new text of %(unit)s (to remove it, propose a deletion).",
+                raise AmendmentError("invalid", _("Give the new text of %(unit)s (to remove it, propose a deletion).",
                                             unit=where))
             changed = changed or (heading, text) != (located.unit.heading, located.unit.text)
             proposal.wordings.append((heading, text))
         if not changed:
-            raise AmendmentError(400, _("The proposed wording is the same as the current wording."))
+            raise AmendmentError("invalid", _("The proposed wording is the same as the current wording."))
     else:  # deletion
         chosen = {t.unit.guid for t in targets}
         for located in targets:
             if any(a.guid in chosen for a in located.path[:-1]):
-                raise AmendmentError(400, _("%(unit)s is inside another unit the amendment deletes; name only the "
+                raise AmendmentError("invalid", _("%(unit)s is inside another unit the amendment deletes; name only the "
                                             "outer one.", unit=unit_citation(located, language)))
     proposal.justification = clean_text(_str(data, "justification", MAX_JUSTIFICATION))
     proposal.cosponsors = _cosponsors(db, document, data.get("cosponsors"), author)
@@ -451,7 +441,7 @@ def _cosponsors(db, document: Document, values, author: User) -> list[User]:
     if not isinstance(values, list):
         values = [values]
     if len(values) > MAX_COSPONSORS:
-        raise AmendmentError(400, _("At most %(n)d co-sponsors.", n=MAX_COSPONSORS))
+        raise AmendmentError("invalid", _("At most %(n)d co-sponsors.", n=MAX_COSPONSORS))
     members: list[User] = []
     for value in values:
         user = None
@@ -462,9 +452,9 @@ def _cosponsors(db, document: Document, values, author: User) -> list[User]:
         elif isinstance(value, str) and "@" in value:
             user = db.scalar(select(User).where(func.lower(User.email) == value.strip().lower()))
         if user is None or not permissions.can_table_amendment(user, document):
-            raise AmendmentError(400, _("Co-sponsor %(who)s is not an assembly member.", who=repr(value)))
+            raise AmendmentError("invalid", _("Co-sponsor %(who)s is not an assembly member.", who=repr(value)))
         if user.id == author.id:
-            raise AmendmentError(400, _("The author cannot also be a co-sponsor."))
+            raise AmendmentError("invalid", _("The author cannot also be a co-sponsor."))
         if all(m.id != user.id for m in members):
             members.append(user)
     return members
@@ -475,14 +465,14 @@ def _cosponsors(db, document: Document, values, author: User) -> list[User]:
 
 def _stage_refusal(document: Document) -> AmendmentError:
 
-    return AmendmentError(409, _("The document is in the stage %(stage)s: amendments are tabled, debated and voted "
+    return AmendmentError("conflict", _("The document is in the stage %(stage)s: amendments are tabled, debated and voted "
                                  "only in a stage that takes amendments (the assembly).",
                                  stage=stage_name(current_stage_of(document))))
 
 
 def _signed_in(user) -> User:
     if not isinstance(user, User) or not user.is_active:
-        raise AmendmentError(401, _("Sign in to do this."))
+        raise AmendmentError("unauthenticated", _("Sign in to do this."))
     return user
 
 
@@ -491,14 +481,14 @@ def require_can_table(user, document: Document) -> User:
     if not permissions.can_table_amendment(user, document):
         if not permissions.in_amendment_stage(document):
             raise _stage_refusal(document)
-        raise AmendmentError(403, _("Only assembly members table amendments."))
+        raise AmendmentError("forbidden", _("Only assembly members table amendments."))
     return user
 
 
 def _require_author(user, document: Document, amendment: Amendment) -> User:
     user = require_can_table(user, document)
     if not permissions.can_edit_amendment(user, document, amendment):
-        raise AmendmentError(403, _("Only the author of amendment %(n)d (%(author)s) may do this.",
+        raise AmendmentError("forbidden", _("Only the author of amendment %(n)d (%(author)s) may do this.",
                                     n=amendment.number, author=amendment.author_name))
     return user
 
@@ -508,14 +498,14 @@ def _require_presiding(user, document: Document) -> User:
     if not permissions.can_preside(user, document):
         if not permissions.in_amendment_stage(document):
             raise _stage_refusal(document)
-        raise AmendmentError(403, _("Only the presiding administrator opens the debate and closes the vote."))
+        raise AmendmentError("forbidden", _("Only the presiding administrator opens the debate and closes the vote."))
     return user
 
 
 def _require_state(amendment: Amendment, states: Iterable[str], doing: str) -> None:
     states = tuple(states)
     if amendment.state not in states:
-        raise AmendmentError(409, _("Amendment %(n)d is %(state)s; %(doing)s is possible only when it is %(states)s.",
+        raise AmendmentError("conflict", _("Amendment %(n)d is %(state)s; %(doing)s is possible only when it is %(states)s.",
                                     n=amendment.number, state=state_label(amendment.state), doing=doing,
                                     states=" / ".join(state_label(s) for s in states)))
 
@@ -556,10 +546,10 @@ def _event(db, amendment: Amendment, from_state: str, to_state: str, user: User 
 def _move(db, amendment: Amendment, from_states: Sequence[str], to_state: str, **values) -> None:
     """Change the state only if nobody changed it meanwhile (else 409, nothing changed)."""
     result = db.execute(update(Amendment).where(Amendment.id == amendment.id, Amendment.state.in_(from_states))
-                        .values(state=to_state, updated_at=_now(), **values))
+                        .values(state=to_state, updated_at=clock.now(), **values))
     if result.rowcount != 1:
         db.rollback()
-        raise AmendmentError(409, _("Amendment %(n)d was changed by someone else meanwhile; reload it.",
+        raise AmendmentError("conflict", _("Amendment %(n)d was changed by someone else meanwhile; reload it.",
                                     n=amendment.number))
 
 
@@ -590,7 +580,7 @@ def create_amendment(services, document: Document, user, data: Mapping) -> Amend
     proposal = parse_proposal(db, document, units, data, author)
     for _attempt in range(5):
         number = (db.scalar(select(func.max(Amendment.number)).where(Amendment.document_id == document.id)) or 0) + 1
-        now = _now()
+        now = clock.now()
         amendment = Amendment(document_id=document.id, number=number, kind=proposal.kind, state="draft",
                               author_id=author.id, author_name=author.name, created_at=now, updated_at=now)
         db.add(amendment)
@@ -603,7 +593,7 @@ def create_amendment(services, document: Document, user, data: Mapping) -> Amend
         _event(db, amendment, "", "draft", author, now)
         db.commit()
         return amendment
-    raise AmendmentError(503, _("Too many amendments are being written at once; try again."))
+    raise AmendmentError("unavailable", _("Too many amendments are being written at once; try again."))
 
 
 def update_amendment(services, document: Document, amendment: Amendment, user, data: Mapping) -> Amendment:
@@ -652,12 +642,12 @@ def table(services, document: Document, amendment: Amendment, user, config=None)
     index = unit_index(live.units)
     for target in amendment.targets:
         if target.guid not in index:
-            raise AmendmentError(409, _("%(unit)s is no longer in the text; change the amendment before tabling it.",
+            raise AmendmentError("conflict", _("%(unit)s is no longer in the text; change the amendment before tabling it.",
                                         unit=target.label or target.eid))
     if amendment.kind == "insertion":
         if amendment.new_kind not in insertable_kinds(index[amendment.targets[0].guid], amendment.position):
-            raise AmendmentError(409, _("The new unit can no longer go there; change the amendment before tabling it."))
-    now = _now()
+            raise AmendmentError("conflict", _("The new unit can no longer go there; change the amendment before tabling it."))
+    now = clock.now()
     with _lock(document.id):
         _move(db, amendment, ("draft",), "tabled", tabled_at=now,
               frbr_work=_work_uri(document, live.meta, amendment.number, now, config))
@@ -679,7 +669,7 @@ def withdraw(services, document: Document, amendment: Amendment, user) -> Amendm
     db = services.db
     author = _require_author(user, document, amendment)
     _require_state(amendment, ("tabled", "debate"), _("withdrawing it"))
-    now = _now()
+    now = clock.now()
     with _lock(document.id):
         previous = amendment.state
         _move(db, amendment, ("tabled", "debate"), "withdrawn", decided_at=now)
@@ -693,7 +683,7 @@ def open_debate(services, document: Document, amendment: Amendment, user) -> Ame
     db = services.db
     president = _require_presiding(user, document)
     _require_state(amendment, ("tabled",), _("opening its debate"))
-    now = _now()
+    now = clock.now()
     with _lock(document.id):
         _move(db, amendment, ("tabled",), "debate")
         _event(db, amendment, "tabled", "debate", president, now)
@@ -707,24 +697,24 @@ def vote(services, document: Document, amendment: Amendment, user, choice) -> Am
     db = services.db
     member = require_voter(user, document)
     if choice not in CHOICES:
-        raise AmendmentError(400, _("choice must be one of %(choices)s.", choices=", ".join(CHOICES)))
+        raise AmendmentError("invalid", _("choice must be one of %(choices)s.", choices=", ".join(CHOICES)))
     _require_state(amendment, ("debate",), _("voting"))
     earlier = db.scalar(select(AmendmentVote).where(AmendmentVote.amendment_id == amendment.id,
                                                     AmendmentVote.user_id == member.id))
     if earlier is not None:
-        raise AmendmentError(409, _("You already voted on amendment %(n)d (%(choice)s); a vote cannot be changed.",
+        raise AmendmentError("conflict", _("You already voted on amendment %(n)d (%(choice)s); a vote cannot be changed.",
                                     n=amendment.number, choice=choice_label(earlier.choice)))
     with _lock(document.id):
         db.refresh(amendment)
         _require_state(amendment, ("debate",), _("voting"))
         cast = AmendmentVote(amendment_id=amendment.id, user_id=member.id, user_name=member.name, choice=choice,
-                             at=_now())
+                             at=clock.now())
         db.add(cast)
         try:
             db.commit()
         except IntegrityError:
             db.rollback()
-            raise AmendmentError(409, _("You already voted on amendment %(n)d; a vote cannot be changed.",
+            raise AmendmentError("conflict", _("You already voted on amendment %(n)d; a vote cannot be changed.",
                                         n=amendment.number)) from None
     return cast
 
@@ -752,7 +742,7 @@ def close_vote(services, document: Document, amendment: Amendment, user) -> Deci
         db.refresh(amendment)
         _require_state(amendment, ("debate",), _("closing its vote"))
         count = tally_of(db, amendment)
-        now = _now()
+        now = clock.now()
         values = dict(votes_for=count.votes_for, votes_against=count.votes_against,
                       votes_abstain=count.abstentions, decided_at=now)
         if count.votes_for <= count.votes_against:
@@ -800,7 +790,7 @@ def operations_of(amendment: Amendment, new_unit_guid: str = "") -> list:
 def _apply(services, document: Document, amendment: Amendment) -> Applied:
     """Apply the amendment to the live text in one transaction, in the document's room, after
     checking (in the same turn of the room, so no edit slips in between) that every target
-    still reads as it did at tabling. Raises AmendmentError (409) with the conflicts."""
+    still reads as it did at tabling. Raises AmendmentError (a conflict) with the conflicts."""
     kind, number = amendment.kind, amendment.number
     bases = bases_of(amendment)
     new_unit_guid = new_guid() if kind == "insertion" else ""
@@ -825,10 +815,10 @@ def _apply(services, document: Document, amendment: Amendment) -> Applied:
 
     status, result = services.texts.change(document.slug, run)
     if status == "conflict":
-        raise AmendmentError(409, _("Amendment %(n)d was not applied: the text it amends changed since it was tabled. "
+        raise AmendmentError("conflict", _("Amendment %(n)d was not applied: the text it amends changed since it was tabled. "
                                     "It stays under debate.", n=number), conflicts=result)
     if status == "invalid":
-        raise AmendmentError(409, _("Amendment %(n)d cannot be applied to the text as it stands (%(reason)s); it stays "
+        raise AmendmentError("conflict", _("Amendment %(n)d cannot be applied to the text as it stands (%(reason)s); it stays "
                                     "under debate.", n=number, reason=result))
     before, after = result
     old, new = unit_index(before), unit_index(after)
@@ -868,7 +858,7 @@ def require_state_changer(user, document: Document, amendment: Amendment) -> Use
     if not (permissions.can_edit_amendment(account, document, amendment) or permissions.can_preside(account, document)):
         if not permissions.in_amendment_stage(document):
             raise _stage_refusal(document)
-        raise AmendmentError(403, _("Only the amendment's author or the presiding administrator may change its state."))
+        raise AmendmentError("forbidden", _("Only the amendment's author or the presiding administrator may change its state."))
     return account
 
 
@@ -877,7 +867,7 @@ def require_voter(user, document: Document) -> User:
     if not permissions.can_vote(member, document):
         if not permissions.in_amendment_stage(document):
             raise _stage_refusal(document)
-        raise AmendmentError(403, _("Only assembly members vote on amendments."))
+        raise AmendmentError("forbidden", _("Only assembly members vote on amendments."))
     return member
 
 
@@ -892,7 +882,7 @@ def change_state(services, document: Document, amendment: Amendment, user, actio
         return open_debate(services, document, amendment, user)
     if action == "close":
         return close_vote(services, document, amendment, user).amendment
-    raise AmendmentError(400, _("Unknown action %(action)s; expected one of %(actions)s.", action=repr(action),
+    raise AmendmentError("invalid", _("Unknown action %(action)s; expected one of %(actions)s.", action=repr(action),
                                 actions=", ".join(ACTIONS)))
 
 
@@ -924,8 +914,8 @@ def akn_document(services, document: Document, amendment: Amendment, config=None
     index = unit_index(live.units)
     events = history_of(db, amendment)
     changes = changes_of(db, amendment)
-    dated = _aware(amendment.tabled_at) or _aware(amendment.created_at) or _now()
-    last = _aware(events[-1].at) if events else dated
+    dated = clock.as_utc(amendment.tabled_at) or clock.as_utc(amendment.created_at) or clock.now()
+    last = clock.as_utc(events[-1].at) if events else dated
     expression = Expression(language=expression.language, date=last.date().isoformat())
 
     def wording(target: AmendmentTarget) -> Wording:
@@ -956,7 +946,7 @@ def akn_document(services, document: Document, amendment: Amendment, config=None
         else:
             modifications.append(Modification("repeal", current))
     people_keys = {amendment.author_id, *(s.user_id for s in amendment.sponsors)}
-    steps = tuple(StateStep(date=_aware(e.at).date().isoformat(), state=e.to_state,
+    steps = tuple(StateStep(date=clock.as_utc(e.at).date().isoformat(), state=e.to_state,
                             by=str(e.user_id) if e.user_id in people_keys else ("x" if e.user_id else None))
                   for e in events if e.to_state != "draft")
     tally = None
@@ -971,7 +961,7 @@ def akn_document(services, document: Document, amendment: Amendment, config=None
     root = export_amendment(built)
     errors = validate(root)
     if errors:  # our bug, never the user's
-        raise AmendmentError(500, "the amendment does not validate against the Akoma Ntoso schema: " + errors[0])
+        raise AmendmentError("failed", "the amendment does not validate against the Akoma Ntoso schema: " + errors[0])
     return to_bytes(root)
 
 

@@ -18,6 +18,7 @@ from .. import permissions
 from ..documents import get_document
 from ..livetext import read_live
 from ..models import Document, User
+from ..problems import status_of
 from ..redline import DELETE, INSERT, Change, redline_html, word_diff
 from ..services import current_services
 from ..stages.current import current_stage_of, stage_name
@@ -198,9 +199,9 @@ def _require_writer(document: Document) -> None:
 def _refusal_page(document: Document, exc: AmendmentError, data: dict, action_url: str,
                   amendment: Amendment | None = None):
     current_services().db.rollback()
-    if exc.status in (401, 403):
-        return render_template("error.html", message=exc.message), exc.status
-    return _writing_page(document, data, action_url, amendment, problem=exc.message, status=exc.status)
+    if status_of(exc) in (401, 403):
+        return render_template("error.html", message=exc.message), status_of(exc)
+    return _writing_page(document, data, action_url, amendment, problem=exc.message, status=status_of(exc))
 
 
 @bp.route("/d/<slug>/amendments/new", methods=["GET", "POST"])
@@ -214,7 +215,7 @@ def new(slug: str):
         try:
             require_can_table(current_user, document)
         except AmendmentError as exc:
-            return render_template("error.html", message=exc.message), exc.status
+            return render_template("error.html", message=exc.message), status_of(exc)
     if request.method == "GET":
         data = {"kind": request.args.get("kind"), "units": [u for u in request.args.getlist("unit") if u],
                 "cosponsors": []}
@@ -336,7 +337,7 @@ def state(slug: str, number: int):
     except AmendmentError as exc:
         services.db.rollback()
         return _detail_page(document, _amendment(document, number), problem=exc.message, conflicts=exc.conflicts,
-                            status=exc.status)
+                            status=status_of(exc))
     announce(services, document, amendment)
     messages = {"tabled": _("Amendment %(n)d was tabled."), "withdrawn": _("Amendment %(n)d was withdrawn."),
                 "debate": _("The debate on amendment %(n)d is open; members may vote."),
@@ -356,7 +357,7 @@ def cast(slug: str, number: int):
         vote(services, document, amendment, current_user, request.form.get("choice"))
     except AmendmentError as exc:
         services.db.rollback()
-        return _detail_page(document, amendment, problem=exc.message, status=exc.status)
+        return _detail_page(document, amendment, problem=exc.message, status=status_of(exc))
     announce(services, document, amendment)
     flash(_("Your vote on amendment %(n)d is recorded.", n=amendment.number), "info")
     return redirect(url_for("amendments.detail", slug=slug, number=number), 303)

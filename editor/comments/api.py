@@ -14,7 +14,6 @@ connections open on the document whose account may comment (readers are not told
 from __future__ import annotations
 
 import time
-from datetime import timezone
 
 from flask import Blueprint, jsonify, request
 from flask_babel import format_number, gettext
@@ -23,11 +22,11 @@ from sqlalchemy import func, select
 
 from akoma_ntoso import find_unit, is_valid_guid, iter_units
 
-from .. import permissions
+from .. import clock, permissions
 from ..documents import get_document
 from ..events import CommentsChanged
 from ..livetext import read_live
-from ..models import Document, User, _now
+from ..models import Document, User
 from ..problems import Problem, handle_problems
 from ..provenance.links import path_labels
 from ..services import current_services
@@ -132,10 +131,6 @@ def _announce(slug: str, document: Document, *guids: str | None) -> None:
 # --- what the panel shows ------------------------------------------------------------------------
 
 
-def _iso(moment) -> str | None:
-    if moment is None:
-        return None
-    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).isoformat()
 
 
 class _Context:
@@ -159,7 +154,7 @@ def _reply_json(reply: Comment, context: _Context) -> dict:
         "body": reply.body,
         "author": context.name(reply.author_id),
         "mine": reply.author_id == current_user.id,
-        "created_at": _iso(reply.created_at),
+        "created_at": clock.iso(reply.created_at),
     }
 
 
@@ -184,11 +179,11 @@ def _thread_json(comment: Comment, replies: list[Comment], context: _Context) ->
         "body": comment.body,
         "author": context.name(comment.author_id),
         "mine": comment.author_id == current_user.id,
-        "created_at": _iso(comment.created_at),
+        "created_at": clock.iso(comment.created_at),
         "status": "resolved" if comment.resolved else "open",
-        "resolved_at": _iso(comment.resolved_at),
+        "resolved_at": clock.iso(comment.resolved_at),
         "resolved_by": context.name(comment.resolved_by_id),
-        "reopened_at": _iso(comment.reopened_at),
+        "reopened_at": clock.iso(comment.reopened_at),
         "reopened_by": context.name(comment.reopened_by_id),
         "replies": [_reply_json(r, context) for r in replies],
     }
@@ -351,12 +346,12 @@ def _status_change(slug: str, comment_id: int, resolve: bool):
     if resolve:
         if thread.resolved:
             raise Problem(409, gettext("Comment %(id)s is already resolved.", id=comment_id))
-        thread.resolved_at, thread.resolved_by_id = _now(), current_user.id
+        thread.resolved_at, thread.resolved_by_id = clock.now(), current_user.id
     else:
         if not thread.resolved:
             raise Problem(409, gettext("Comment %(id)s is open; only a resolved comment is reopened.", id=comment_id))
         thread.resolved_at = thread.resolved_by_id = None
-        thread.reopened_at, thread.reopened_by_id = _now(), current_user.id
+        thread.reopened_at, thread.reopened_by_id = clock.now(), current_user.id
     db.commit()
     _announce(slug, document, thread.unit_guid)
     return jsonify({"comment": _one(db, slug, thread)})

@@ -10,8 +10,6 @@ refreshes its panel.
 
 from __future__ import annotations
 
-from datetime import timezone
-
 from flask import Blueprint, jsonify, request, url_for
 from flask_babel import gettext
 from flask_login import current_user
@@ -20,7 +18,7 @@ from werkzeug.routing import BuildError
 
 from akoma_ntoso import find_unit, is_valid_guid
 
-from .. import permissions
+from .. import clock, permissions
 from ..documents import get_document
 from ..events import LinksChanged
 from ..livetext import read_live
@@ -188,7 +186,7 @@ def _summaries(db, document: Document, pairs) -> dict[tuple[str, int], dict]:
             found[("petition", petition.id)] = {
                 "kind": "petition", "id": petition.id, "title": petition.title,
                 "petitioners": petition.petitioners, "signatures": signatures,
-                "counted_at": _iso(counted_at), "url": petition.url,
+                "counted_at": clock.iso(counted_at), "url": petition.url,
                 "page": _page("provenance.petition", slug=document.slug, petition_id=petition.id),
             }
     if wanted["theme"]:
@@ -241,16 +239,11 @@ def _link_json(link: ProvenanceLink, summaries: dict, authors: dict, health=None
         "note": link.note,
         "origin": link.origin,
         "author": authors.get(link.created_by),
-        "created_at": _iso(link.created_at),
+        "created_at": clock.iso(link.created_at),
         "health": _health_json(health) if health is not None else None,
     }
 
 
-def _iso(moment) -> str | None:
-    """SQLite hands timestamps back without their zone: they are UTC."""
-    if moment is None:
-        return None
-    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).isoformat()
 
 
 def _authors(db, links) -> dict:

@@ -19,8 +19,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from .. import clock
 from ..db import Base
-from ..models import _now
 
 #: What a threshold obliges the committee to do once a petition crosses it.
 ACTIONS = ("legal_review", "committee_presentation", "executive_audience", "other")
@@ -61,7 +61,7 @@ class Petition(Base):
     #: The citation of the final text the petition ended up in, as given by its source
     #: ("Art. 16, A, 3, 4, B"; "X" = not incorporated), kept verbatim.
     final_text_refs: Mapped[str] = mapped_column(String(500), default="")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=clock.now)
 
 
 class SignatureCount(Base):
@@ -119,7 +119,7 @@ class Obligation(Base):
     due_on: Mapped[date] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(20), default="open")  # "open" | "done"
     done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=clock.now)
 
 
 class ObligationMember(Base):
@@ -139,7 +139,7 @@ class Hearing(Base):
     held_on: Mapped[date] = mapped_column(Date)
     notes: Mapped[str] = mapped_column(Text, default="")
     recorded_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"), nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=clock.now)
 
 
 class HearingMember(Base):
@@ -161,7 +161,7 @@ class Survey(Base):
     #: Generated answers (`constituent survey synthesize`), labelled as such wherever shown.
     synthetic: Mapped[bool] = mapped_column(Boolean, default=False)
     source: Mapped[str] = mapped_column(String(300), default="")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=clock.now)
 
 
 class SurveyQuestion(Base):
@@ -246,7 +246,7 @@ class CitizenEvent(Base):
     participants: Mapped[int | None] = mapped_column(Integer, nullable=True)
     conclusions: Mapped[str] = mapped_column(Text, default="")
     url: Mapped[str | None] = mapped_column(String(500), nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=clock.now)
 
 
 # --- links ---------------------------------------------------------------------------------
@@ -278,7 +278,7 @@ class ProvenanceLink(Base):
     unit_eid: Mapped[str] = mapped_column(String(255), default="")
     unit_text: Mapped[str] = mapped_column(Text, default="")
     created_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"), nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=clock.now)
 
 
 class SuggestionVerdict(Base):
@@ -291,4 +291,4 @@ class SuggestionVerdict(Base):
     source_kind: Mapped[str] = mapped_column(String(10), primary_key=True)
     source_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     decided_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"), nullable=True)
-    decided_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    decided_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=clock.now)

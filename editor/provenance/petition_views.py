@@ -8,7 +8,7 @@ is sent to sign in, a reader (viewer) gets 403. The public petition pages are el
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import date
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -24,7 +24,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from akoma_ntoso import iter_units
 
-from .. import permissions
+from .. import clock, permissions
 from ..access import staff_document
 from ..livetext import read_live
 from ..models import Document, Notification
@@ -152,7 +152,7 @@ def unread_notification_count() -> int:
 
 
 def _today() -> date:
-    return datetime.now(timezone.utc).date()
+    return clock.now().date()
 
 
 def _manage_page(document: Document, form: UploadForm, status: int = 200, problem: str | None = None,
@@ -293,8 +293,7 @@ def _sparkline(history, width: int = 240, height: int = 48) -> dict | None:
     """Points of an inline SVG line of the signature counts over time (None below two counts)."""
     if len(history) < 2:
         return None
-    times = [c.counted_at.timestamp() if c.counted_at.tzinfo else c.counted_at.replace(tzinfo=timezone.utc).timestamp()
-             for c in history]
+    times = [clock.as_utc(c.counted_at).timestamp() for c in history]
     values = [c.signatures for c in history]
     t0, t1 = min(times), max(times)
     top = max(values) or 1
@@ -410,7 +409,7 @@ def read_notification(notification_id: int):
     if found is None or found.user_id != current_user.id:
         abort(404)
     if found.read_at is None:
-        found.read_at = datetime.now(timezone.utc)
+        found.read_at = clock.now()
         db.commit()
     return redirect(url_for("petitions.notifications"))
 
@@ -422,7 +421,7 @@ def read_all_notifications():
         abort(400)
     db = current_services().db
     db.execute(update(Notification).where(Notification.user_id == current_user.id, Notification.read_at.is_(None))
-               .values(read_at=datetime.now(timezone.utc)))
+               .values(read_at=clock.now()))
     db.commit()
     flash(_("All notifications marked as read."), "info")
     return redirect(url_for("petitions.notifications"))

@@ -44,6 +44,7 @@ from akoma_ntoso import Unit, ancestors, iter_units
 from akoma_ntoso.citations import Citation, resolve, resolve_references
 from akoma_ntoso.citations import _same_number as same_number  # the resolver's own number equality
 
+from .. import clock
 from ..models import Document, Notification, User
 from ..permissions import EDITING_ROLES
 from .labels import action_label
@@ -124,17 +125,6 @@ class _Row:
         return self.url or fold(self.title)
 
 
-def _utc(moment: datetime) -> datetime:
-    """An aware UTC datetime (SQLite gives back naive ones: they are UTC)."""
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc)
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
 def parse_moment(text: str) -> datetime:
     """An ISO date ("2016-05-01", midnight UTC) or date-time ("2016-05-01T10:00Z"), in UTC.
 
@@ -150,13 +140,13 @@ def parse_moment(text: str) -> datetime:
             moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError:
         raise ValueError(f"{text!r} is not an ISO date (2016-05-01) or date-time (2016-05-01T10:00:00Z)") from None
-    return _check_moment(_utc(moment))
+    return _check_moment(clock.as_utc(moment))
 
 
 def _check_moment(moment: datetime) -> datetime:
     if moment.date() < EARLIEST:
         raise ValueError(f"{moment.date().isoformat()} is before {EARLIEST.year}")
-    if moment > _now() + timedelta(days=1):
+    if moment > clock.now() + timedelta(days=1):
         raise ValueError(f"{moment.date().isoformat()} is in the future")
     return moment
 
@@ -453,7 +443,7 @@ def import_petitions(
     if not text.strip():
         raise PetitionImportError("the file is empty")
     try:
-        at = _check_moment(_utc(at)) if at is not None else _now()
+        at = _check_moment(clock.as_utc(at)) if at is not None else clock.now()
     except ValueError as exc:
         raise PetitionImportError(f"the time of the counts: {exc}") from None
     if fmt == "csv":
@@ -473,7 +463,7 @@ def import_petitions(
     for row, petition in plan:  # still checking: a count contradicting a stored one is an error
         if petition is None:
             continue
-        stored = {_utc(c.counted_at): c.signatures for c in existing_counts.get(petition.id, ())}
+        stored = {clock.as_utc(c.counted_at): c.signatures for c in existing_counts.get(petition.id, ())}
         for moment, number, where in row.counts:
             if moment in stored and stored[moment] != number:
                 raise PetitionImportError(
@@ -581,7 +571,7 @@ def _counts_of(db, petition_ids: list[int]) -> dict[int, list[SignatureCount]]:
 def _new_counts(petition: Petition, counts, stored: list[SignatureCount]) -> list[dict]:
     """The counts that say something new, as rows to insert: not already stored, and different
     from the count just before them in time (re-importing the same numbers adds nothing)."""
-    history = sorted((_utc(c.counted_at), c.signatures) for c in stored)
+    history = sorted((clock.as_utc(c.counted_at), c.signatures) for c in stored)
     rows = []
     for moment, number, _where in counts:
         if any(m == moment for m, _n in history):
@@ -719,7 +709,7 @@ def evaluate_thresholds(
     load = _open_load(db)
     crossings: list[Crossing] = []
     for petition in petitions:
-        history = sorted((_utc(c.counted_at), c.signatures) for c in counts.get(petition.id, ()))
+        history = sorted((clock.as_utc(c.counted_at), c.signatures) for c in counts.get(petition.id, ()))
         for threshold in sorted(thresholds, key=lambda t: t.signatures):
             if (petition.id, threshold.id) in done:
                 continue
@@ -847,7 +837,7 @@ def assign_obligation(db, obligation: Obligation, member_ids: Iterable[int]) -> 
 def set_obligation_done(db, obligation: Obligation, done: bool = True) -> None:
     """Mark an obligation done (now) or open again. Flushed; the caller commits."""
     obligation.status = "done" if done else "open"
-    obligation.done_at = _now() if done else None
+    obligation.done_at = clock.now() if done else None
     db.flush()
 
 
@@ -863,7 +853,7 @@ def record_hearing(db, petition: Petition, held_on: date, member_ids, notes: str
         held_on = held_on.date()
     if held_on < EARLIEST:
         raise PetitionError(f"{held_on.isoformat()} is before {EARLIEST.year}: check the date of the hearing")
-    if held_on > _now().date() + timedelta(days=1):
+    if held_on > clock.now().date() + timedelta(days=1):
         raise PetitionError(f"{held_on.isoformat()} is in the future: record a hearing once it was held")
     members = _members(db, member_ids)
     if not members:
@@ -912,7 +902,7 @@ class ReachedThreshold:
 
     @property
     def reached_at(self) -> datetime:
-        return _utc(self.event.occurred_at)
+        return clock.as_utc(self.event.occurred_at)
 
 
 def thresholds_reached(db, petition: Petition) -> list[ReachedThreshold]:
@@ -1006,7 +996,7 @@ def petition_statuses(db, document: Document) -> list[PetitionStatus]:
     ids = [p.id for p in petitions]
     latest: dict[int, tuple[datetime, int]] = {}
     for count in db.scalars(select(SignatureCount).where(SignatureCount.petition_id.in_(ids))):
-        moment = _utc(count.counted_at)
+        moment = clock.as_utc(count.counted_at)
         if count.petition_id not in latest or latest[count.petition_id][0] < moment:
             latest[count.petition_id] = (moment, count.signatures)
     reached: dict[int, list[Threshold]] = defaultdict(list)

@@ -40,6 +40,7 @@ from pathlib import Path
 
 from sqlalchemy import delete, insert, select, update
 
+from .. import clock
 from ..models import Document
 from .coder import (  # noqa: F401 - the counts are part of this module's interface too
     BoroughCount,
@@ -236,9 +237,7 @@ def parse_time(value: object) -> datetime:
         raise ValueError(f"{text!r} is not a date (use YYYY-MM-DD or an ISO 8601 date and time)") from None
     if not 1990 <= moment.year <= 2100:
         raise ValueError(f"{text!r} is not a plausible date")
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc)
+    return clock.as_utc(moment)
 
 
 def _coded(widget: str, group: int | None = None) -> bool:

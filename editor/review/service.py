@@ -26,7 +26,7 @@ import re
 import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from flask import current_app, has_app_context
@@ -37,7 +37,7 @@ from sqlalchemy.exc import IntegrityError
 
 from akoma_ntoso import Unit, ancestors, iter_units
 
-from .. import permissions
+from .. import clock, permissions
 from ..livetext import read_live
 from ..models import Document, Notification, User
 from ..outbox import enqueue_email, enqueue_event, valid_email
@@ -63,16 +63,6 @@ class ReviewError(ValueError):
     def __init__(self, message: str, status: int = 400) -> None:
         super().__init__(message)
         self.status = status
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-def _aware(moment: datetime | None) -> datetime | None:
-    if moment is None:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 def _config(services) -> dict:
@@ -101,8 +91,8 @@ def link_status(link: ReviewLink | None, now: datetime | None = None) -> str:
         return "none"
     if link.revoked_at is not None:
         return "revoked"
-    expires = _aware(link.expires_at)
-    if expires is not None and expires <= (now or _now()):
+    expires = clock.as_utc(link.expires_at)
+    if expires is not None and expires <= (now or clock.now()):
         return "expired"
     return "active"
 
@@ -125,7 +115,7 @@ def issue_link(db, document: Document, petition: Petition, user: User | None, na
                now: datetime | None = None) -> tuple[ReviewLink, str]:
     """A new link for the petition (revoking its previous one): the row and the token, which is
     returned this once and never stored. Permission is the caller's to check. Commits."""
-    now = now or _now()
+    now = now or clock.now()
     name = " ".join((name or "").split())
     email = (email or "").strip()
     if not name:
@@ -168,7 +158,7 @@ def revoke_link(db, document: Document, petition: Petition, user: User | None,
                      .order_by(ReviewLink.id.desc()).limit(1))
     if link is None:
         raise ReviewError(_("This petition has no link to revoke."), 409)
-    link.revoked_at = now or _now()
+    link.revoked_at = now or clock.now()
     link.revoked_by = user.id if user is not None else None
     db.commit()
     return link
@@ -188,7 +178,7 @@ def find_link(db, token: str, petition_id: int | None = None, now: datetime | No
 
 
 def record_opening(db, link: ReviewLink, now: datetime | None = None) -> None:
-    link.last_opened_at = now or _now()
+    link.last_opened_at = now or clock.now()
     link.opened_count = (link.opened_count or 0) + 1
     db.commit()
 
@@ -346,7 +336,7 @@ def submit_review(services, document: Document, link: ReviewLink, decision: str,
     """Record the petitioner's approval or objection of the wording they saw (`seen`: the scope's
     fingerprint). Commits; raises ReviewError with nothing changed."""
     db = services.db
-    now = now or _now()
+    now = now or clock.now()
     if decision not in DECISIONS:
         raise ReviewError(_("Choose whether you approve the wording or object to it."))
     comment = (comment or "").replace("\r\n", "\n").strip()
@@ -421,7 +411,7 @@ def dashboard(services, document: Document, units: Sequence[Unit] | None = None,
     """Every petition linked to clauses of the document, with its link and its latest outcome."""
 
     db = services.db
-    now = now or _now()
+    now = now or clock.now()
     units = tuple(units) if units is not None else read_live(services, document.slug).units
     by_guid = {u.guid: u for u in iter_units(units)}
     language = _language(document)
@@ -461,7 +451,7 @@ def dashboard(services, document: Document, units: Sequence[Unit] | None = None,
             outcome, at = "pending", None
         rows.append(DashboardRow(petition=petition, unit_names=list(dict.fromkeys(names)), link=link,
                                  link_status=link_status(link, now), review=review, request=request,
-                                 outcome=outcome, at=_aware(at), reviews=counts_of.get(petition.id, 0)))
+                                 outcome=outcome, at=clock.as_utc(at), reviews=counts_of.get(petition.id, 0)))
     counts = {outcome: sum(1 for r in rows if r.outcome == outcome) for outcome in OUTCOMES}
     stage = current_stage(db, document)
     return Dashboard(rows=rows, counts=counts, stage=stage_name(stage), consultation=stage.mode == "consultation")
@@ -504,7 +494,7 @@ def notify_changed_units(services, document: Document, guids: Iterable[str], *,
             candidates.append((review, snapshot))
     if not candidates:
         return 0
-    now = now or _now()
+    now = now or clock.now()
     units = tuple(units) if units is not None else read_live(services, document.slug).units
     by_guid = {u.guid: u for u in iter_units(units)}
     config = _config(services)
@@ -572,9 +562,9 @@ def _ask_petitioner(db, config, document: Document, petition: Petition, review: 
     days = _link_days(config)
     if status == "active" and link.expires_at is not None and days:
         # The petitioner is told to use the link they have: make sure it still works for a while.
-        link.expires_at = max(_aware(link.expires_at), now + timedelta(days=days))
+        link.expires_at = max(clock.as_utc(link.expires_at), now + timedelta(days=days))
     _ = _translator(link.language)
-    reviewed_at = _format_date(_aware(review.created_at), link.language)
+    reviewed_at = _format_date(clock.as_utc(review.created_at), link.language)
     subject = _("Please review again: the wording from your petition “%(title)s” has changed",
                 title=_shorten(petition.title, 150))
     paragraphs = [
@@ -587,7 +577,7 @@ def _ask_petitioner(db, config, document: Document, petition: Petition, review: 
         if link.expires_at is not None:
             paragraphs.append(_("Please open the private review link the drafting committee gave you, read the new "
                                 "wording and tell us again whether you approve it. The link works until %(date)s.",
-                                date=_format_date(_aware(link.expires_at), link.language)))
+                                date=_format_date(clock.as_utc(link.expires_at), link.language)))
         else:
             paragraphs.append(_("Please open the private review link the drafting committee gave you, read the new "
                                 "wording and tell us again whether you approve it."))

@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
-from .. import audit, permissions
+from .. import audit, clock, permissions
 from ..documents import get_document
 from ..limits import limiter
 from ..models import Document
@@ -181,7 +181,7 @@ def _scope_json(scope, link) -> dict:
             "reviewed_redline": str(u.reviewed_diff) if u.reviewed_diff is not None else None,
         } for u in scope.units],
         "review": ({"decision": latest.decision, "comment": latest.comment,
-                    "at": service._aware(latest.created_at).isoformat()} if latest is not None else None),
+                    "at": clock.as_utc(latest.created_at).isoformat()} if latest is not None else None),
         "rereview_requested": scope.request is not None,
         "can_review": scope.open,
         "reason": scope.reason,
@@ -223,7 +223,7 @@ def api_submit(token: str):
         return _problem(str(exc), exc.status)
     wake(current_app)
     return jsonify({"review": {"id": review.id, "decision": review.decision, "comment": review.comment,
-                               "at": service._aware(review.created_at).isoformat()}}), 201
+                               "at": clock.as_utc(review.created_at).isoformat()}}), 201
 
 
 # --- the committee ---------------------------------------------------------------------------------
@@ -338,7 +338,7 @@ def issue_page(slug: str, petition_id: int):
                                                                 "values": values})
     url = _public_url(token)
     issued = {"petition": petition.id, "url": url, "name": link.petitioner_name, "email": link.petitioner_email,
-              "expires_at": service._aware(link.expires_at),
+              "expires_at": clock.as_utc(link.expires_at),
               "mailto": _invitation_mailto(document, petition, link, url)}
     return _render_dashboard(document, 201, issued=issued)
 
@@ -376,7 +376,7 @@ def check_page(slug: str):
 
 
 def _moment(value):
-    value = service._aware(value)
+    value = clock.as_utc(value)
     return value.isoformat() if value is not None else None
 
 

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
 from akoma_ntoso import Unit, iter_units
 
+from .. import clock
 from ..amendments.models import Amendment
 from ..models import Document, User
 from ..redline import Change, word_diff
@@ -29,14 +30,10 @@ from .versions import Text, live_text, version_text, versions_of
 SPELL = timedelta(minutes=10)
 
 
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
-
-
 def record_edits(db, document_id: int, touched: Mapping[int | None, Iterable[str]],
                  amendment_id: int | None = None, at: datetime | None = None, commit: bool = True) -> None:
     """Attribute changes: `touched` maps an account id (None: unknown) to the GUIDs it changed."""
-    now = at or datetime.now(timezone.utc)
+    now = at or clock.now()
     for user_id, guids in touched.items():
         for guid in sorted(set(guids)):
             row = None
@@ -47,7 +44,7 @@ def record_edits(db, document_id: int, touched: Mapping[int | None, Iterable[str
                            UnitEdit.user_id.is_(None) if user_id is None else UnitEdit.user_id == user_id,
                            UnitEdit.amendment_id.is_(None))
                     .order_by(UnitEdit.last_at.desc()).limit(1))
-                if row is not None and now - _aware(row.last_at) > SPELL:
+                if row is not None and now - clock.as_utc(row.last_at) > SPELL:
                     row = None
             if row is None:
                 db.add(UnitEdit(document_id=document_id, guid=guid, user_id=user_id, amendment_id=amendment_id,
@@ -91,7 +88,7 @@ def edits_of(db, document: Document, guid: str) -> list[Edit]:
         select(UnitEdit, User.name).outerjoin(User, User.id == UnitEdit.user_id)
         .where(UnitEdit.document_id == document.id, UnitEdit.guid == guid).order_by(UnitEdit.first_at))
     return [Edit(who=name or "", user_id=row.user_id, amendment_id=row.amendment_id,
-                 first_at=_aware(row.first_at), last_at=_aware(row.last_at), count=row.count)
+                 first_at=clock.as_utc(row.first_at), last_at=clock.as_utc(row.last_at), count=row.count)
             for row, name in rows]
 
 
@@ -111,7 +108,7 @@ def unit_history(services, document: Document, guid: str, live: Text | None = No
     for text in [*texts, live]:
         unit = _find(text.units, guid)
         stage = names.get(text.version.stage_key, text.version.stage_key) if text.version else ""
-        end = _aware(text.at) if text.at else None
+        end = clock.as_utc(text.at) if text.at else None
         step = HistoryStep(text=text, stage=stage, unit=unit)
         step.edits = [e for e in edits if (start is None or e.last_at > start) and (end is None or e.last_at <= end)]
         if unit is not None and previous is not None:
