@@ -14,7 +14,7 @@ from . import search as search_feature
 from .amendments import api as amendments_api
 from .comments import api as comments_api
 from .documents import DocumentError, get_document
-from .interchange import EXTENSIONS, MEDIA_TYPES, export_document, import_document
+from .interchange import EXTENSIONS, IMPORTERS, MEDIA_TYPES, export_document, format_for, import_document
 from .livetext import read_live
 from .models import Document
 from .problems import problem as _problem
@@ -159,7 +159,7 @@ def create():
     data = upload.read() if upload else form.get("text", "").encode("utf-8")
     if not data.strip():
         return _problem(400, "send a file (field 'file') or text (field 'text') to import")
-    fmt = form.get("format") or ("akn" if upload and upload.filename.lower().endswith(".xml") else "text")
+    fmt = form.get("format") or format_for(upload.filename if upload else None)
     try:
         result = import_document(
             current_services(),
@@ -235,7 +235,7 @@ OPENAPI = {
                     "properties": {
                         "file": {"type": "string", "format": "binary"},
                         "text": {"type": "string"},
-                        "format": {"type": "string", "enum": ["akn", "text"]},
+                        "format": {"type": "string", "enum": list(IMPORTERS)},
                         "slug": {"type": "string"}, "title": {"type": "string"},
                         "type": {"type": "string", "enum": ["act", "bill"]},
                         "publish": {"type": "string"},

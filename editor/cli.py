@@ -15,7 +15,7 @@ from .accounts import AccountError, add_user
 from .app import create_app
 from .cli_support import read_bounded
 from .demo import DEMO_PASSWORD, seed
-from .interchange import MAX_IMPORT_BYTES, export_document, import_document
+from .interchange import IMPORTERS, MAX_IMPORT_BYTES, export_document, format_for, import_document
 from .live import make_token
 from .models import ROLES, User
 from .outbox_cli import outbox
@@ -70,7 +70,6 @@ def main() -> None:
 @click.option("--access-log", envvar="CONSTITUENT_ACCESS_LOG", help="write gunicorn's access log here (- for stdout)")
 def serve(host: str, port: int, database: str | None, redis: str | None, threads: int, access_log: str | None) -> None:
     """Serve the application."""
-
     overrides = {}
     if database:
         overrides["DATABASE_URL"] = database
@@ -109,16 +108,15 @@ def demo(host: str, port: int) -> None:
 
 @main.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
-@click.option("--format", "fmt", type=click.Choice(["akn", "text"]), help="default: from the file name (.xml = akn)")
+@click.option("--format", "fmt", type=click.Choice(list(IMPORTERS)),
+              help="default: from the file name (.xml or .akn: akn; otherwise text)")
 @click.option("--slug", help="address of the new document (default: from its title)")
 @click.option("--title", help="title (default: the one the file gives)")
 @click.option("--type", "doctype", type=click.Choice(["act", "bill"]), help="default: the file's, or bill for text")
 @click.option("--publish", is_flag=True, help="make it readable by the public at once")
 def import_(file: str, fmt: str | None, slug: str | None, title: str | None, doctype: str | None, publish: bool) -> None:
     """Create a live document from an Akoma Ntoso file or the plain text of a law."""
-
-
-    fmt = fmt or ("akn" if file.lower().endswith((".xml", ".akn")) else "text")
+    fmt = fmt or format_for(file)
     data = read_bounded(file, MAX_IMPORT_BYTES)
     app = create_app()
     services = services_of(app)
@@ -144,8 +142,6 @@ def import_(file: str, fmt: str | None, slug: str | None, title: str | None, doc
               help="file to write (default: standard output)")
 def export(slug: str, fmt: str, version: str | None, output: str) -> None:
     """Write a document's live text, or one of its versions, as Akoma Ntoso 3.0, HTML or plain text."""
-
-
     app = create_app()
     services = services_of(app)
     try:
@@ -172,7 +168,6 @@ def users() -> None:
 @click.option("--name", help="display name (default: from the email)")
 def users_add(email: str, role: str, password: str | None, name: str | None) -> None:
     """Create an account."""
-
     if password is None:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     app = create_app()
@@ -242,7 +237,6 @@ def audit_group() -> None:
 @audit_group.command("verify")
 def audit_verify() -> None:
     """Recompute the hash chain; exit 1 and name the first bad entry if it was tampered with."""
-
     app = create_app()
     verdict = audit.verify(services_of(app).engine)
     if not verdict.ok:
@@ -258,7 +252,6 @@ def audit_verify() -> None:
 @click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 100000))
 def audit_list(document: str | None, action: str | None, limit: int) -> None:
     """The latest entries, newest first, one per line (tab-separated)."""
-
     app = create_app()
     for row in audit.events(services_of(app).engine, document=document, action=action, limit=limit):
         click.echo("\t".join([str(row.id), row.at, row.actor, row.role, row.ip, row.action, row.document,
@@ -310,7 +303,6 @@ def db_group() -> None:
 @click.option("--revision", default="head", show_default=True, help="the revision to upgrade to")
 def db_upgrade(database: str | None, revision: str) -> None:
     """Create or upgrade the schema (safe to run again: a database at the revision is left as it is)."""
-
     url = _database_url(database)
     with _schema_errors():
         before, after = upgrade(url, revision)
@@ -327,7 +319,6 @@ def db_upgrade(database: str | None, revision: str) -> None:
 @_DATABASE_OPTION
 def db_downgrade(revision: str, database: str | None) -> None:
     """Undo migrations down to REVISION (`base`: drop every table, and with them all the data)."""
-
     url = _database_url(database)
     with _schema_errors():
         before, after = downgrade(url, revision)
@@ -340,7 +331,6 @@ def db_downgrade(revision: str, database: str | None) -> None:
 @_DATABASE_OPTION
 def db_current(database: str | None) -> None:
     """The database's revision and this version's head; exit 1 unless the database is at head."""
-
     url = _database_url(database)
     with _schema_errors():
         state = current(url)
@@ -355,7 +345,6 @@ def db_current(database: str | None) -> None:
 @_DATABASE_OPTION
 def db_check(database: str | None) -> None:
     """Compare the database's schema with the models; exit 1 and list the differences if any."""
-
     url = _database_url(database)
     with _schema_errors():
         found = check(url)
@@ -372,7 +361,6 @@ def db_check(database: str | None) -> None:
 @_DATABASE_OPTION
 def db_stamp(revision: str, database: str | None) -> None:
     """Record REVISION as the database's without running anything (a schema brought in line by hand)."""
-
     url = _database_url(database)
     with _schema_errors():
         state = stamp(url, revision)

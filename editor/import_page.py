@@ -15,7 +15,7 @@ from akoma_ntoso import AkomaNtosoError
 
 from . import permissions
 from .documents import SLUG, DocumentError
-from .interchange import import_document
+from .interchange import IMPORTERS, format_for, import_document
 from .services import current_services
 
 bp = Blueprint("importing", __name__)
@@ -26,8 +26,8 @@ class ImportForm(FlaskForm):
     file = FileField(_l("…or upload a file (plain text or Akoma Ntoso XML)"))
     format = SelectField(
         _l("Format"),
-        choices=[("text", _l("Plain text")), ("akn", _l("Akoma Ntoso XML"))],
-        default="text",
+        choices=[(importer.key, importer.label) for importer in IMPORTERS.values()],
+        default=next(iter(IMPORTERS)),
     )
     title = StringField(_l("Title"), validators=[Optional(), Length(max=300)])
     slug = StringField(
@@ -67,9 +67,7 @@ def import_page():
         if not data.strip():
             form.text.errors = [*form.text.errors, _l("Paste a text or choose a file.")]
             return render_template("import.html", form=form), 400
-        fmt = form.format.data
-        if upload and upload.filename and upload.filename.lower().endswith(".xml"):
-            fmt = "akn"
+        fmt = format_for(upload.filename if upload else None, default=form.format.data)
         try:
             result = import_document(
                 current_services(), data, fmt, slug=form.slug.data or None, title=form.title.data or None,

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from flask_babel import lazy_gettext as _l
 
 from akoma_ntoso import UNIT_KINDS, Built, Finding, iter_units
 from akoma_ntoso.akn import (
@@ -31,11 +34,64 @@ from .livetext import read_live
 from .models import Document
 from .stages.versions import StageError, resolve
 
-IMPORT_FORMATS = ("akn", "text")
 EXPORT_FORMATS = ("akn", "html", "text")
 MAX_IMPORT_BYTES = MAX_XML_BYTES
 MEDIA_TYPES = {"akn": MEDIA_TYPE, "html": "text/html; charset=utf-8", "text": "text/plain; charset=utf-8"}
 EXTENSIONS = {"akn": "xml", "html": "html", "text": "txt"}
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What an importer read: the legal units, the document type, and FRBR data if the file had any."""
+    built: Built
+    doctype: str
+    frbr: dict[str, str] = field(default_factory=dict)
+
+
+def _read_akn(data: bytes, title: str | None) -> Reading:
+    imported = import_akn(data)
+    frbr: dict[str, str] = {}
+    if imported.work:
+        frbr = {"place": imported.work.place, "date": imported.work.date, "number": imported.work.number}
+        if imported.work.subtype:
+            frbr["subtype"] = imported.work.subtype
+    return Reading(imported.built, imported.doctype, frbr)
+
+
+def _read_text(data: bytes, title: str | None) -> Reading:
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InterchangeError(f"the file is not UTF-8 text (byte {exc.start} cannot be read)") from None
+    return Reading(import_text(text, title=title), "bill")
+
+
+@dataclass(frozen=True)
+class Importer:
+    """One way a law comes in: its format name, what people call it, the file name endings that
+    mean it, and how it reads the bytes. The command line, the import page and the API all offer
+    what is registered here."""
+
+    key: str
+    label: str
+    suffixes: tuple[str, ...]
+    read: Callable[[bytes, str | None], Reading]
+
+
+#: Every importer, by format name; the first is the default for a file no suffix names.
+IMPORTERS: dict[str, Importer] = {importer.key: importer for importer in (
+    Importer("text", _l("Plain text"), (".txt", ".text"), _read_text),
+    Importer("akn", _l("Akoma Ntoso XML"), (".xml", ".akn"), _read_akn),
+)}
+
+
+def format_for(filename: str | None, default: str | None = None) -> str:
+    """The import format a file's name means (its ending), else `default`, else the first registered."""
+    name = (filename or "").lower()
+    for importer in IMPORTERS.values():
+        if name.endswith(importer.suffixes):
+            return importer.key
+    return default or next(iter(IMPORTERS))
 
 
 @dataclass
@@ -63,29 +119,16 @@ def import_document(
     published: bool = False,
 ) -> ImportResult:
     """Create a live document from an AKN file or plain text; nothing is created on error."""
-    if fmt not in IMPORT_FORMATS:
-        raise InterchangeError(f"unknown import format {fmt!r}; expected {' or '.join(IMPORT_FORMATS)}")
+    if fmt not in IMPORTERS:
+        raise InterchangeError(f"unknown import format {fmt!r}; expected {' or '.join(IMPORTERS)}")
     if len(data) > MAX_IMPORT_BYTES:
         raise InterchangeError(
             f"the file is {len(data) / 1048576:.1f} MB; imports are limited to {MAX_IMPORT_BYTES // 1048576} MB"
         )
     if doctype is not None and doctype not in DOCTYPES:
         raise InterchangeError(f"unknown document type {doctype!r}; expected act or bill")
-    frbr: dict[str, str] = {}
-    if fmt == "akn":
-        imported = import_akn(data)
-        built, kind = imported.built, imported.doctype
-        if imported.work:
-            frbr = {"place": imported.work.place, "date": imported.work.date,
-                    "number": imported.work.number}
-            if imported.work.subtype:
-                frbr["subtype"] = imported.work.subtype
-    else:
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            raise InterchangeError(f"the file is not UTF-8 text (byte {exc.start} cannot be read)") from None
-        built, kind = import_text(text, title=title), "bill"
+    reading = IMPORTERS[fmt].read(data, title)
+    built, kind, frbr = reading.built, reading.doctype, reading.frbr
     title = (title or built.meta.get("title") or "").strip()
     if not title:
         raise InterchangeError("the document has no title: give one")

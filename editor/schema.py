@@ -44,7 +44,6 @@ class SchemaError(RuntimeError):
 def target_metadata() -> list[MetaData]:
     """Every table Constituent uses: the models (all of them imported) and the update store's."""
 
-
     return [Base.metadata, store_metadata]
 
 

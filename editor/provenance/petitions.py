@@ -43,6 +43,7 @@ from sqlalchemy.exc import IntegrityError
 from akoma_ntoso import Unit, ancestors, iter_units
 from akoma_ntoso.citations import Citation, resolve, resolve_references
 from akoma_ntoso.citations import _same_number as same_number  # the resolver's own number equality
+from akoma_ntoso.naming import KIND_PLURALS, component, unit_name
 
 from .. import clock
 from ..models import Document, Notification, User
@@ -108,7 +109,6 @@ class PetitionError(ValueError):
 @dataclass
 class _Row:
     """One petition as a file gives it (several rows of one petition merged)."""
-
     where: str
     title: str
     url: str | None
@@ -386,7 +386,6 @@ def _absorb(target: _Row, row: _Row) -> None:
 @dataclass
 class Crossing:
     """A threshold a petition reached, with the event and obligation it created."""
-
     petition: Petition
     threshold: Threshold
     event: PetitionEvent
@@ -397,7 +396,6 @@ class Crossing:
 @dataclass
 class PetitionImport:
     """What an import did."""
-
     created: list[Petition] = field(default_factory=list)
     updated: list[Petition] = field(default_factory=list)
     unchanged: list[Petition] = field(default_factory=list)
@@ -530,7 +528,6 @@ def import_petitions(
 
 class _Index:
     """The document's petitions by key and by folded title, to find the one a row is about."""
-
     def __init__(self, petitions: list[Petition]) -> None:
         self.by_key = {p.key: p for p in petitions}
         self.by_title: dict[str, list[Petition]] = defaultdict(list)
@@ -783,7 +780,6 @@ def _join(items: list[str]) -> str:
 
 class _in_locale:
     """`force_locale` when there is an application context (gettext needs one), else nothing."""
-
     def __init__(self, locale: str) -> None:
         self.locale = locale
         self.inner = None
@@ -924,7 +920,6 @@ def petition_events(db, petition: Petition) -> list[PetitionEvent]:
 @dataclass(frozen=True)
 class TimelineEntry:
     """One dated fact of a petition: a threshold crossed (with its obligation) or a hearing."""
-
     kind: str  # "threshold" | "hearing"
     occurred_on: date
     threshold: Threshold | None = None
@@ -979,7 +974,6 @@ def hearings_of(db, petition: Petition) -> list[tuple[Hearing, list[User]]]:
 @dataclass
 class PetitionStatus:
     """A petition with what a list of petitions shows about it."""
-
     petition: Petition
     signatures: int | None
     counted_at: datetime | None
@@ -1023,46 +1017,13 @@ def get_petition(db, document: Document, petition_id: int) -> Petition | None:
 
 # --- linking to the text ---------------------------------------------------------------------
 
-_KIND_WORDS = {
-    "spa": {"paragraph": "apartado", "subparagraph": "numeral", "point": "fracción", "indent": "inciso"},
-    "eng": {"paragraph": "paragraph", "subparagraph": "subparagraph", "point": "point", "indent": "indent"},
-}
-_KIND_PLURALS = {
-    "spa": {"paragraph": "apartados", "subparagraph": "numerales", "point": "fracciones", "indent": "incisos"},
-    "eng": {"paragraph": "paragraphs", "subparagraph": "subparagraphs", "point": "points", "indent": "indents"},
-}
-
-
 def _language(document: Document) -> str:
     return "eng" if document.language == "eng" else "spa"
-
-
-def _component(kind: str, num: str, language: str) -> str:
-    word = _KIND_WORDS[language].get(kind, kind)
-    return f"{word} {num})" if kind == "indent" else f"{word} {num}"
-
-
-def unit_name(units: Sequence[Unit], unit: Unit, language: str = "spa") -> str:
-    """A unit named in full as drafters cite it: "Artículo 16, apartado A, numeral 3"."""
-    chain = (*(ancestors(units, unit.guid) or ()), unit)
-    articles = [i for i, u in enumerate(chain) if u.kind == "article"]
-    if articles:
-        chain = chain[articles[-1]:]
-    parts = []
-    for u in chain:
-        if u.kind == "preamble":
-            continue
-        if u.kind in ("title", "chapter", "article"):
-            parts.append(u.label or u.eid)
-        elif u.num:
-            parts.append(_component(u.kind, u.num, language))
-    return ", ".join(parts) or unit.eid
 
 
 @dataclass(frozen=True)
 class LinkedReference:
     """A unit a petition's references name (or, imprecisely, contain)."""
-
     reference: str  # the citation as written ("Art. 16, 3"; "4" for the second of "Art. 16, A, 3, 4")
     unit: Unit
     name: str  # "Artículo 16, apartado A, numeral 4"
@@ -1082,7 +1043,6 @@ class UnresolvedReference:
 @dataclass
 class LinkReport:
     """What reading one petition's references found and linked."""
-
     petition: Petition
     references: str
     not_incorporated: bool = False
@@ -1129,7 +1089,7 @@ def _places(units: Sequence[Unit], outer: Unit, matches: list[Unit], language: s
         inside = chain[chain.index(outer) + 1:] if outer in chain else chain
         parents.append(inside)
     if all(len(p) == 1 for p in parents) and len({p[0].kind for p in parents}) == 1:
-        plural = _KIND_PLURALS[language].get(parents[0][0].kind, parents[0][0].kind)
+        plural = KIND_PLURALS[language].get(parents[0][0].kind, parents[0][0].kind)
         return f"{plural} {', '.join(p[0].num for p in parents)}"
     return "; ".join(unit_name(units, m, language) for m in matches)
 
@@ -1181,7 +1141,7 @@ def link_references(
             unit, matches, kind, num = tail
             imprecise, problem = True, resolution.problem
             name = unit_name(units, unit, language)
-            cited = _component(kind, num, language)
+            cited = component(kind, num, language)
             where = _places(units, unit, matches, language)
             if language == "spa":
                 note = (f"Referencia de la petición: «{references}». Imprecisa: solo {name} es seguro; "

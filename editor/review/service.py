@@ -36,13 +36,14 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from akoma_ntoso import Unit, ancestors, iter_units
+from akoma_ntoso.naming import unit_name
 
 from .. import clock, permissions
 from ..livetext import read_live
 from ..models import Document, Notification, User
 from ..outbox import enqueue_email, enqueue_event, valid_email
 from ..provenance.models import Petition, ProvenanceLink
-from ..provenance.petitions import committee_members, unit_name
+from ..provenance.petitions import committee_members
 from ..redline import redline_html, similarity, word_diff
 from ..stages.current import current_stage, stage_name
 from .models import DECISIONS, PetitionReview, ReviewLink, ReviewRequest
@@ -59,7 +60,6 @@ TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
 
 class ReviewError(ValueError):
     """A review request that cannot be carried out, with the reason for the user; nothing changed."""
-
     def __init__(self, message: str, status: int = 400) -> None:
         super().__init__(message)
         self.status = status
@@ -196,7 +196,6 @@ def wording(unit: Unit) -> str:
 @dataclass(frozen=True)
 class Line:
     """One unit of a clause as shown: its depth below the clause, label, heading and text."""
-
     depth: int
     label: str
     heading: str
@@ -274,7 +273,6 @@ def _language(document: Document) -> str:
 
 def review_scope(services, document: Document, petition: Petition, units: Sequence[Unit] | None = None) -> Scope:
     """What the petitioner's page shows, and whether a review is accepted now."""
-
     db = services.db
     units = tuple(units) if units is not None else read_live(services, document.slug).units
     by_guid = {u.guid: u for u in iter_units(units)}
@@ -409,7 +407,6 @@ class Dashboard:
 def dashboard(services, document: Document, units: Sequence[Unit] | None = None,
               now: datetime | None = None) -> Dashboard:
     """Every petition linked to clauses of the document, with its link and its latest outcome."""
-
     db = services.db
     now = now or clock.now()
     units = tuple(units) if units is not None else read_live(services, document.slug).units
