@@ -58,12 +58,12 @@ def main() -> int:
     from editor.documents import get_document
     from editor.interchange import import_document
     from editor.livetext import read_live
-    from editor.provenance.coder import code_survey, ensure_taxonomy
+    from editor.petitions.service import import_petitions
     from editor.provenance.links import create_link
-    from editor.provenance.models import Theme
-    from editor.provenance.petitions import import_petitions
-    from editor.provenance.survey import synthesize_survey
     from editor.provenance.text import Corpus
+    from editor.survey.coder import code_survey, ensure_taxonomy
+    from editor.survey.models import Theme
+    from editor.survey.service import synthesize_survey
 
     instance = Path(tempfile.mkdtemp(prefix="constituent-bench-"))
     app = create_app({"INSTANCE_PATH": str(instance), "SECRET_KEY": "bench"})

@@ -18,8 +18,8 @@ from .interchange import EXTENSIONS, IMPORTERS, MEDIA_TYPES, export_document, fo
 from .livetext import read_live
 from .models import Document
 from .problems import problem as _problem
-from .provenance import links_api
-from .provenance.public_views import unit_provenance
+from .provenance import api as links_api
+from .provenance.views import unit_provenance
 from .review import views as review_views
 from .services import current_services
 from .stages import api as stages_api

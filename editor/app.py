@@ -40,12 +40,12 @@ from .live import install as install_live
 from .livetext import LiveTexts
 from .opendata import bp as opendata_bp
 from .outbox import install as install_outbox
+from .petitions import models as _petition_models  # noqa: F401 - registers its tables
+from .petitions.views import bp as petitions_bp
 from .provenance import handlers as provenance_handlers
 from .provenance import models as _provenance_models  # noqa: F401 - registers its tables
-from .provenance.links_api import bp as provenance_api_bp
-from .provenance.petition_views import bp as petitions_bp
-from .provenance.public_views import bp as provenance_bp
-from .provenance.survey_views import bp as survey_bp
+from .provenance.api import bp as provenance_api_bp
+from .provenance.views import bp as provenance_bp
 from .public import bp as public_bp
 from .report import bp as report_bp
 from .review import handlers as review_handlers
@@ -59,6 +59,8 @@ from .stages import handlers as stages_handlers
 from .stages import models as _stage_models  # noqa: F401 - registers its tables
 from .stages.api import bp as stages_api_bp
 from .stages.views import bp as stages_bp
+from .survey import models as _survey_models  # noqa: F401 - registers its tables
+from .survey.views import bp as survey_bp
 
 WEB = Path(__file__).resolve().parent.parent / "web"
 

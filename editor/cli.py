@@ -19,10 +19,10 @@ from .interchange import IMPORTERS, MAX_IMPORT_BYTES, export_document, format_fo
 from .live import make_token
 from .models import ROLES, User
 from .outbox_cli import outbox
-from .provenance.petition_cli import petitions
-from .provenance.survey_cli import survey
+from .petitions.cli import petitions
 from .schema import SchemaError, alembic_config, check, current, downgrade, head, stamp, upgrade
 from .services import services_of
+from .survey.cli import survey
 
 
 def _serve(app_factory, host: str, port: int, threads: int, access_log: str | None = None) -> None:

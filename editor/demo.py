@@ -15,12 +15,13 @@ from .accounts import add_user
 from .documents import create_document, get_document
 from .livetext import read_live
 from .models import User
-from .provenance.coder import code_survey, ensure_taxonomy
+from .petitions.service import import_petitions
 from .provenance.links import create_link
-from .provenance.models import CitizenEvent, Theme
-from .provenance.petitions import import_petitions
-from .provenance.survey import SurveyError, synthesize_survey
+from .provenance.models import CitizenEvent
 from .services import services_of
+from .survey.coder import code_survey, ensure_taxonomy
+from .survey.models import Theme
+from .survey.service import SurveyError, synthesize_survey
 
 DEMO_PASSWORD = "constituyente-demo"
 DEMO_SLUG = "constitucion-los-rios"

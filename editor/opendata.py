@@ -30,8 +30,8 @@ from akoma_ntoso import Unit
 from . import clock
 from .access import visible_document
 from .livetext import read_live
-from .provenance.public_views import Labels, link_row
 from .provenance.summaries import Provenance
+from .provenance.views import Labels, link_row
 from .security import web_url
 from .services import current_services
 from .stages.current import current_stage, stage_name

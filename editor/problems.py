@@ -28,6 +28,14 @@ class Problem(Exception):
         self.status, self.message = status, message
 
 
+def json_body() -> dict:
+    """The request's JSON object, or a 400 problem saying what to send."""
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise Problem(400, gettext("Send a JSON object (Content-Type: application/json)."))
+    return data
+
+
 def problem(status: int, message: str, **extra):
     response = jsonify({"error": message, "status": status, **extra})
     response.status_code = status

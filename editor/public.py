@@ -16,8 +16,8 @@ from .access import visible_document
 from .accounts import palette_colour
 from .livetext import read_live
 from .models import Document
-from .provenance.public_views import unit_why
 from .provenance.summaries import link_counts
+from .provenance.views import unit_why
 from .services import current_services
 from .stages.history import amendment_numbers, unit_history
 from .stages.versions import live_text

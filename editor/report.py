@@ -47,26 +47,17 @@ from .interchange import export_document
 from .livetext import read_live
 from .models import Document, User
 from .pdf import DOCUMENT_PAGE_CSS, PdfUnavailable, html_to_pdf
-from .provenance.coder import counts_by_week, themes_of
+from .petitions.models import DEFAULT_THRESHOLDS, Obligation, ObligationMember, Petition, PetitionEvent, SignatureCount, Threshold
 from .provenance.labels import action_label
 from .provenance.links import path_labels
-from .provenance.models import (
-    DEFAULT_THRESHOLDS,
-    Obligation,
-    ObligationMember,
-    Petition,
-    PetitionEvent,
-    ProvenanceLink,
-    Respondent,
-    SignatureCount,
-    Survey,
-    Threshold,
-)
+from .provenance.models import ProvenanceLink
 from .provenance.summaries import Provenance
 from .review.models import PetitionReview, ReviewRequest
 from .services import current_services
 from .stages.history import amendment_numbers
 from .stages.models import UnitEdit, Version
+from .survey.coder import counts_by_week, themes_of
+from .survey.models import Respondent, Survey
 
 bp = Blueprint("report", __name__)
 

@@ -29,7 +29,16 @@ from sqlalchemy import Connection, Engine, MetaData, create_engine, event, inspe
 
 from crdt.store import metadata as store_metadata
 
+# Every model module, for the tables they register on Base.metadata (target_metadata).
+from . import audit, cache, models, outbox, search  # noqa: F401, I001 - registers the tables
+from .amendments import models as _amendments  # noqa: F401
+from .comments import models as _comments  # noqa: F401
 from .db import Base, make_engine, use_wal
+from .petitions import models as _petitions  # noqa: F401
+from .provenance import models as _provenance  # noqa: F401
+from .review import models as _review  # noqa: F401
+from .stages import models as _stages  # noqa: F401
+from .survey import models as _survey  # noqa: F401
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 VERSION_TABLE = "alembic_version"
@@ -42,8 +51,7 @@ class SchemaError(RuntimeError):
 
 
 def target_metadata() -> list[MetaData]:
-    """Every table Constituent uses: the models (all of them imported) and the update store's."""
-
+    """Every table Constituent uses: the models (all imported above) and the update store's."""
     return [Base.metadata, store_metadata]
 
 

@@ -69,11 +69,13 @@ from . import clock, permissions
 from .db import Base
 from .livetext import LiveTexts
 from .models import Document
+from .petitions.models import Petition
 from .problems import problem
 from .provenance.links import bridge, path_labels
-from .provenance.models import CitizenEvent, Coding, Petition, Theme
+from .provenance.models import CitizenEvent
 from .provenance.text import fold, stem
 from .services import current_services
+from .survey.models import Coding, Theme
 
 log = logging.getLogger(__name__)
 

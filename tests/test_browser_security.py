@@ -90,13 +90,14 @@ def prepare(instance) -> dict:
     from editor.documents import create_document, get_document
     from editor.livetext import read_live
     from editor.models import User
+    from editor.petitions.models import Petition
     from editor.provenance import coder
     from editor.provenance.links import create_link
-    from editor.provenance.models import CitizenEvent, Petition
-    from editor.provenance.survey import import_survey
+    from editor.provenance.models import CitizenEvent
     from editor.review.service import issue_link
     from editor.stages.current import current_stage
     from editor.stages.workflow import advance
+    from editor.survey.service import import_survey
 
     app = create_app({"INSTANCE_PATH": str(instance), "SECRET_KEY": "test-secret"})
     services = app.extensions["constituent"]

@@ -187,8 +187,8 @@ def test_a_provenance_link_made_by_another_process_shows_on_the_next_public_read
 def test_a_petitions_new_signature_count_shows_on_the_next_public_read(server, instance):
     from editor.documents import get_document
     from editor.livetext import read_live
+    from editor.petitions.models import Petition, SignatureCount
     from editor.provenance.links import create_link
-    from editor.provenance.models import Petition, SignatureCount
 
     app, services = _other_process_app(instance)
     try:
@@ -307,7 +307,7 @@ def test_every_relational_change_to_a_document_bumps_its_generation_in_the_same_
     from editor.cache import state_of
     from editor.documents import get_document
     from editor.models import User
-    from editor.provenance.models import Petition, Threshold
+    from editor.petitions.models import Petition, Threshold
 
     target = tmp_path / "instance"
     shutil.copytree(seeded_template, target)

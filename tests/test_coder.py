@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from editor.provenance.coder import DEFAULT_THEMES, ThemeSpec, code_text, compile_taxonomy, is_spike
-from editor.provenance.survey import CHALLENGES, CRISIS, GOVERNMENT, NEUTRAL, SELF, VISIONS, WORDS
+from editor.survey.coder import DEFAULT_THEMES, ThemeSpec, code_text, compile_taxonomy, is_spike
+from editor.survey.service import CHALLENGES, CRISIS, GOVERNMENT, NEUTRAL, SELF, VISIONS, WORDS
 
 TAXONOMY = compile_taxonomy(DEFAULT_THEMES)
 

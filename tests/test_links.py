@@ -31,7 +31,9 @@ def add_sources(instance, slug: str = PUBLISHED, database_url: str | None = None
     (or the one at `database_url`)."""
     from editor import create_app
     from editor.documents import get_document
-    from editor.provenance.models import CitizenEvent, Petition, SignatureCount, Theme
+    from editor.petitions.models import Petition, SignatureCount
+    from editor.provenance.models import CitizenEvent
+    from editor.survey.models import Theme
 
     overrides = {"INSTANCE_PATH": str(instance), "SECRET_KEY": "test-secret"}
     if database_url:
@@ -394,7 +396,7 @@ def test_the_source_picker_searches_accent_insensitively(instance, sources):
     assert everything["total"] == 5 and everything["truncated"] is True and len(everything["sources"]) == 2
     # Without a survey nobody "raised" a theme; with one, each respondent counts once.
     assert get("/sources?q=agua")["sources"][0]["respondents"] is None
-    from editor.provenance.models import Answer, Coding, Respondent, Survey, SurveyQuestion
+    from editor.survey.models import Answer, Coding, Respondent, Survey, SurveyQuestion
 
     with app.app_context():
         db = app.extensions["constituent"].db

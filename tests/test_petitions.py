@@ -20,18 +20,8 @@ from editor.cli import main
 from editor.documents import get_document
 from editor.livetext import read_live
 from editor.models import Notification, User
-from editor.provenance.links import links_of_source
-from editor.provenance.models import (
-    Hearing,
-    Obligation,
-    ObligationMember,
-    Petition,
-    PetitionEvent,
-    ProvenanceLink,
-    SignatureCount,
-    Threshold,
-)
-from editor.provenance.petitions import (
+from editor.petitions.models import Hearing, Obligation, ObligationMember, Petition, PetitionEvent, SignatureCount, Threshold
+from editor.petitions.service import (
     MAX_IMPORT_BYTES,
     PetitionError,
     PetitionImportError,
@@ -46,6 +36,8 @@ from editor.provenance.petitions import (
     thresholds_reached,
     timeline,
 )
+from editor.provenance.links import links_of_source
+from editor.provenance.models import ProvenanceLink
 
 PETITIONS_2016 = SHARED_DATA / "cdmx" / "petitions-2016.csv"
 UTC = timezone.utc

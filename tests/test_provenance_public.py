@@ -23,18 +23,10 @@ def site(instance):
     from editor import create_app
     from editor.documents import get_document
     from editor.livetext import read_live
+    from editor.petitions.models import Petition, SignatureCount
     from editor.provenance.links import create_link
-    from editor.provenance.models import (
-        Answer,
-        CitizenEvent,
-        Coding,
-        Petition,
-        Respondent,
-        SignatureCount,
-        Survey,
-        SurveyQuestion,
-        Theme,
-    )
+    from editor.provenance.models import CitizenEvent
+    from editor.survey.models import Answer, Coding, Respondent, Survey, SurveyQuestion, Theme
 
     app = create_app({"INSTANCE_PATH": str(instance), "SECRET_KEY": "test-secret", "WTF_CSRF_ENABLED": False})
     services = app.extensions["constituent"]
@@ -219,7 +211,7 @@ def _import_2016_petitions(instance):
     from editor import create_app
     from editor.documents import get_document
     from editor.livetext import read_live
-    from editor.provenance.petitions import import_petitions
+    from editor.petitions.service import import_petitions
 
     source = SHARED_DATA / "cdmx" / "petitions-2016.csv"
     require(source.exists(), f"the 2016 petitions are not at {source}")

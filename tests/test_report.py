@@ -111,16 +111,16 @@ def seed(instance: Path):
     from editor.documents import get_document
     from editor.livetext import read_live
     from editor.models import User
-    from editor.provenance.coder import code_survey
+    from editor.petitions.models import Obligation, Petition
+    from editor.petitions.service import import_petitions, set_obligation_done
     from editor.provenance.links import create_link
-    from editor.provenance.models import Obligation, Petition
-    from editor.provenance.petitions import import_petitions, set_obligation_done
-    from editor.provenance.survey import import_survey
     from editor.review.service import issue_link, review_scope, submit_review
     from editor.stages.current import current_stage
     from editor.stages.history import record_edits
     from editor.stages.models import UnitEdit
     from editor.stages.workflow import advance
+    from editor.survey.coder import code_survey
+    from editor.survey.service import import_survey
 
     week, now = _week_bounds()
     app = create_app({"INSTANCE_PATH": str(instance), "SECRET_KEY": "test-secret"})

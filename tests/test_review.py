@@ -48,8 +48,8 @@ def prepare(instance: Path, stage: str = "consultation", extra_petitions: int = 
     from editor.documents import get_document
     from editor.livetext import read_live
     from editor.models import User
+    from editor.petitions.models import Petition
     from editor.provenance.links import create_link
-    from editor.provenance.models import Petition
     from editor.stages.current import current_stage
     from editor.stages.workflow import advance
 
@@ -228,7 +228,7 @@ def test_a_link_opens_its_own_petitions_clauses_and_nothing_else(site):
 def test_an_expired_link_gets_nothing(site):
     from editor.documents import get_document
     from editor.models import User
-    from editor.provenance.models import Petition
+    from editor.petitions.models import Petition
     from editor.review.service import issue_link
 
     app, ids = site
@@ -381,7 +381,7 @@ def test_the_dashboard_counts_outcomes_like_the_case_study(instance):
     from editor import create_app
     from editor.documents import get_document
     from editor.models import User
-    from editor.provenance.models import Petition
+    from editor.petitions.models import Petition
     from editor.review.service import issue_link, review_scope, submit_review
 
     ids = prepare(instance, extra_petitions=12)

@@ -400,8 +400,10 @@ def _kit(services, document, users: dict, throwaway: bool) -> dict:
     """The objects every document-scoped route needs, in one document."""
     from editor.comments.models import Comment
     from editor.livetext import read_live
+    from editor.petitions.models import Obligation, Petition
     from editor.provenance.links import create_link
-    from editor.provenance.models import Answer, CitizenEvent, Obligation, Petition, Respondent, Survey, SurveyQuestion, Theme
+    from editor.provenance.models import CitizenEvent
+    from editor.survey.models import Answer, Respondent, Survey, SurveyQuestion, Theme
 
     db = services.db
     units = read_live(services, document.slug).units
@@ -501,7 +503,7 @@ def seed(instance: Path) -> dict:
         # earlier link of the same petition, revoked when the current one was issued: the
         # token every other column holds.
         consultation = documents["consultation"]
-        from editor.provenance.models import Petition
+        from editor.petitions.models import Petition
 
         water = db.get(Petition, ids["consultation"]["petition"])
         _old, revoked = issue_link(db, consultation, water, admin, "Carlo Pérez", "carlo@example.net", "en",
@@ -633,7 +635,8 @@ class Site:
 
     def exists(self, kind: str, row_id: int) -> bool:
         from editor.comments.models import Comment
-        from editor.provenance.models import ProvenanceLink, Theme
+        from editor.provenance.models import ProvenanceLink
+        from editor.survey.models import Theme
 
         model = {"comment": Comment, "link": ProvenanceLink, "theme": Theme}[kind]
         services = self.app.extensions["constituent"]

@@ -25,9 +25,10 @@ def _seed_cdmx_sources(app) -> dict:
     """The 2016 petitions (linked by their references), the default survey themes and one event."""
     from editor.documents import get_document
     from editor.livetext import read_live
-    from editor.provenance.coder import ensure_taxonomy
-    from editor.provenance.models import CitizenEvent, Petition
-    from editor.provenance.petitions import import_petitions
+    from editor.petitions.models import Petition
+    from editor.petitions.service import import_petitions
+    from editor.provenance.models import CitizenEvent
+    from editor.survey.coder import ensure_taxonomy
 
     require(PETITIONS_2016.exists(), f"the 2016 petitions are not at {PETITIONS_2016}")
     services = app.extensions["constituent"]
@@ -196,7 +197,9 @@ def test_the_json_endpoint(cdmx_site):
 
 
 def test_petitions_themes_and_events_changes_are_found_at_once(cdmx_site):
-    from editor.provenance.models import CitizenEvent, Petition, Theme
+    from editor.petitions.models import Petition
+    from editor.provenance.models import CitizenEvent
+    from editor.survey.models import Theme
 
     app, ids = cdmx_site
     client = app.test_client()
@@ -221,7 +224,7 @@ def test_petitions_themes_and_events_changes_are_found_at_once(cdmx_site):
 
 
 def test_survey_answers_are_never_searchable(cdmx_site):
-    from editor.provenance.models import Answer, Respondent, Survey, SurveyQuestion
+    from editor.survey.models import Answer, Respondent, Survey, SurveyQuestion
 
     app, ids = cdmx_site
     db = app.extensions["constituent"].db
@@ -247,7 +250,7 @@ def secret_petition(instance):
     """A petition on the unpublished draft, whose title has a word found nowhere else."""
     from editor import create_app
     from editor.documents import get_document
-    from editor.provenance.models import Petition
+    from editor.petitions.models import Petition
 
     app = create_app({"INSTANCE_PATH": str(instance), "SECRET_KEY": "test-secret"})
     services = app.extensions["constituent"]

@@ -161,7 +161,8 @@ def test_a_stored_javascript_address_is_shown_but_never_linked(app):
     from test_review import signed_in
 
     from editor.documents import get_document
-    from editor.provenance.models import CitizenEvent, Petition
+    from editor.petitions.models import Petition
+    from editor.provenance.models import CitizenEvent
 
     services = app.extensions["constituent"]
     with app.app_context():

@@ -18,9 +18,10 @@ from conftest import ACCOUNTS, BROWSER_ARGS, CHROMIUM, DRAFT, PASSWORD, PUBLISHE
 from sqlalchemy import func, select
 
 from akoma_ntoso import iter_units
-from editor.provenance import coder
-from editor.provenance.models import Answer, Coding, ProvenanceLink, Respondent, Survey, SurveyQuestion, Theme
-from editor.provenance.survey import (
+from editor.provenance.models import ProvenanceLink
+from editor.survey import coder as coder
+from editor.survey.models import Answer, Coding, Respondent, Survey, SurveyQuestion, Theme
+from editor.survey.service import (
     SurveyError,
     find_respondent,
     import_survey,
@@ -721,7 +722,7 @@ def test_a_respondent_opens_their_receipt_in_a_browser_without_signing_in(instan
 
 
 def test_a_respondent_erases_their_answers_and_no_count_changes(app, db):
-    from editor.provenance.survey_views import total_respondents
+    from editor.survey.views import total_respondents
 
     document, result = _imported(db)
     codes = dict(result.receipts)

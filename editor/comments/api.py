@@ -27,7 +27,7 @@ from ..documents import get_document
 from ..events import CommentsChanged
 from ..livetext import read_live
 from ..models import Document, User
-from ..problems import Problem, handle_problems
+from ..problems import Problem, handle_problems, json_body
 from ..provenance.links import path_labels
 from ..services import current_services
 from .anchors import AnchorError, decode_position, known, quote_in, state_vector
@@ -56,13 +56,6 @@ def _commentable(slug: str) -> Document:
     if not permissions.can_comment(current_user, document):
         raise Problem(403, gettext("Only administrators, the drafting committee and legal advisers read and write comments."))
     return document
-
-
-def _body() -> dict:
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        raise Problem(400, gettext("Send a JSON object (Content-Type: application/json)."))
-    return data
 
 
 def _text(data: dict, name: str, limit: int, what: str) -> str:
@@ -263,7 +256,7 @@ def create(slug: str):
     document = _commentable(slug)
     services = current_services()
     db = services.db
-    data = _body()
+    data = json_body()
     key = data.get("unit")
     if not isinstance(key, str) or not key:
         raise Problem(400, gettext("The field %(name)r is missing.", name="unit"))
@@ -324,7 +317,7 @@ def reply(slug: str, comment_id: int):
     if thread.parent_id is not None:
         raise Problem(400, gettext("Comment %(id)s is a reply; reply to its thread, comment %(thread)s.",
                                    id=comment_id, thread=thread.parent_id))
-    body = _text(_body(), "body", MAX_BODY, "reply")
+    body = _text(json_body(), "body", MAX_BODY, "reply")
     answer = Comment(document_id=document.id, unit_guid=thread.unit_guid, parent_id=thread.id, body=body,
                      author_id=current_user.id)
     db.add(answer)

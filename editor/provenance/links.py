@@ -22,7 +22,9 @@ from akoma_ntoso import Unit, is_valid_guid, iter_units
 from akoma_ntoso.render import render_text
 
 from ..models import Document
-from .models import RELATIONS, SOURCE_KINDS, CitizenEvent, Petition, ProvenanceLink, SuggestionVerdict, Theme
+from ..petitions.models import Petition
+from ..survey.models import Theme
+from .models import RELATIONS, SOURCE_KINDS, CitizenEvent, ProvenanceLink, SuggestionVerdict
 from .text import fold, terms
 
 SOURCE_MODELS = {"petition": Petition, "theme": Theme, "event": CitizenEvent}

@@ -20,17 +20,10 @@ from akoma_ntoso import Unit, iter_units
 from akoma_ntoso.akn import OntologyRef
 
 from ..models import Document
-from .coder import theme_counts, theme_respondents, total_respondents
-from .models import (
-    CitizenEvent,
-    Petition,
-    PetitionEvent,
-    ProvenanceLink,
-    SignatureCount,
-    Survey,
-    Theme,
-    Threshold,
-)
+from ..petitions.models import Petition, PetitionEvent, SignatureCount, Threshold
+from ..survey.coder import theme_counts, theme_respondents, total_respondents
+from ..survey.models import Survey, Theme
+from .models import CitizenEvent, ProvenanceLink
 
 
 @dataclass

@@ -42,8 +42,9 @@ from .. import clock, permissions
 from ..livetext import read_live
 from ..models import Document, Notification, User
 from ..outbox import enqueue_email, enqueue_event, valid_email
-from ..provenance.models import Petition, ProvenanceLink
-from ..provenance.petitions import committee_members
+from ..petitions.models import Petition
+from ..petitions.service import committee_members
+from ..provenance.models import ProvenanceLink
 from ..redline import redline_html, similarity, word_diff
 from ..stages.current import current_stage, stage_name
 from .models import DECISIONS, PetitionReview, ReviewLink, ReviewRequest

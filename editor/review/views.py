@@ -21,7 +21,7 @@ from ..documents import get_document
 from ..limits import limiter
 from ..models import Document
 from ..outbox import wake
-from ..provenance.models import Petition
+from ..petitions.models import Petition
 from ..services import current_services
 from ..stages.current import current_stage, stage_name
 from . import service

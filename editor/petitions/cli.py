@@ -12,7 +12,7 @@ from ..documents import get_document
 from ..livetext import read_live
 from ..models import Document
 from ..services import services_of
-from .petitions import MAX_IMPORT_BYTES, PetitionImportError, import_petitions, parse_moment
+from .service import MAX_IMPORT_BYTES, PetitionImportError, import_petitions, parse_moment
 
 
 @click.group("petitions")

@@ -26,12 +26,14 @@ from akoma_ntoso import Unit, iter_units
 from .. import permissions
 from ..access import visible_document
 from ..livetext import read_live
+from ..petitions.models import Hearing, SignatureCount, Threshold
 from ..redline import redline_html, similarity, word_diff
 from ..services import current_services
-from .coder import counts_by_borough
+from ..survey.coder import counts_by_borough
+from ..survey.models import Theme
 from .labels import action_label, relation_label
 from .links import path_labels
-from .models import CitizenEvent, Hearing, SignatureCount, Theme, Threshold
+from .models import CitizenEvent
 from .summaries import LinkedSource, Provenance
 
 bp = Blueprint("provenance", __name__)

@@ -25,7 +25,7 @@ from ..models import Document
 from ..services import services_of
 from .coder import code_document, code_survey, ensure_taxonomy, overview
 from .models import Respondent, Survey
-from .survey import (
+from .service import (
     SurveyError,
     delete_survey,
     erase_respondent,

@@ -28,11 +28,12 @@ from .. import clock, permissions
 from ..access import staff_document
 from ..livetext import read_live
 from ..models import Document, Notification
+from ..provenance.labels import action_label, relation_label
+from ..provenance.links import links_of_source
+from ..provenance.models import RELATIONS
 from ..services import current_services
-from .labels import action_label, relation_label
-from .links import links_of_source
-from .models import ACTIONS, RELATIONS, Obligation
-from .petitions import (
+from .models import ACTIONS, Obligation
+from .service import (
     MAX_DUE_DAYS,
     MAX_IMPORT_BYTES,
     MAX_MEMBERS,

@@ -48,8 +48,10 @@ from akoma_ntoso.naming import KIND_PLURALS, component, unit_name
 from .. import clock
 from ..models import Document, Notification, User
 from ..permissions import EDITING_ROLES
-from .labels import action_label
-from .links import create_link, links_of_source
+from ..provenance.labels import action_label
+from ..provenance.links import create_link, links_of_source
+from ..provenance.models import ProvenanceLink
+from ..provenance.text import fold
 from .models import (
     ACTIONS,
     DEFAULT_THRESHOLDS,
@@ -59,11 +61,9 @@ from .models import (
     ObligationMember,
     Petition,
     PetitionEvent,
-    ProvenanceLink,
     SignatureCount,
     Threshold,
 )
-from .text import fold
 
 #: The largest petitions file accepted (a platform's export of thousands of petitions fits).
 MAX_IMPORT_BYTES = 5 * 1024 * 1024

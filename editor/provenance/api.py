@@ -23,8 +23,10 @@ from ..documents import get_document
 from ..events import LinksChanged
 from ..livetext import read_live
 from ..models import Document, User
-from ..problems import Problem, handle_problems
+from ..petitions.models import Petition, SignatureCount
+from ..problems import Problem, handle_problems, json_body
 from ..services import current_services
+from ..survey.models import Answer, Coding, Respondent, Survey, Theme
 from .links import (
     SOURCE_MODELS,
     LinkError,
@@ -44,18 +46,7 @@ from .links import (
     suggest_units,
     unit_index,
 )
-from .models import (
-    RELATIONS,
-    SOURCE_KINDS,
-    Answer,
-    Coding,
-    Petition,
-    ProvenanceLink,
-    Respondent,
-    SignatureCount,
-    Survey,
-    Theme,
-)
+from .models import RELATIONS, SOURCE_KINDS, ProvenanceLink
 
 bp = Blueprint("provenance_api", __name__, url_prefix="/api/v1")
 
@@ -84,13 +75,6 @@ def _editable(slug: str) -> Document:
     if not permissions.can_edit(current_user, document):
         raise Problem(403, gettext("Only the drafting committee and administrators change provenance links."))
     return document
-
-
-def _body() -> dict:
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        raise Problem(400, gettext("Send a JSON object (Content-Type: application/json)."))
-    return data
 
 
 def _string(data: dict, name: str, required: bool = True, default: str = "") -> str:
@@ -304,7 +288,7 @@ def create(slug: str):
     relation and note are updated)."""
     document = _editable(slug)
     db = current_services().db
-    data = _body()
+    data = json_body()
     key = _string(data, "unit")
     kind = _kind(data.get("source_kind"))
     source_id = _identifier(data.get("source_id"))
@@ -350,7 +334,7 @@ def remove(slug: str, link_id: int):
 def _relink(slug: str, link_id: int, action):
     document = _editable(slug)
     db = current_services().db
-    data = _body()
+    data = json_body()
     key = _string(data, "unit")
     units = _live(slug)
     unit = _unit_in(units, key)
@@ -494,7 +478,7 @@ def reject(slug: str):
     """Do not suggest this unit and source `{unit, source_kind, source_id}` together again."""
     document = _editable(slug)
     db = current_services().db
-    data = _body()
+    data = json_body()
     key = _string(data, "unit")
     kind = _kind(data.get("source_kind"))
     source_id = _identifier(data.get("source_id"))

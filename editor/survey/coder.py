@@ -27,8 +27,9 @@ from functools import lru_cache
 from sqlalchemy import delete, func, insert, select
 
 from ..models import Document
-from .models import Answer, Coding, ProvenanceLink, Respondent, Survey, SurveyQuestion, Theme
-from .text import STOPWORDS, fold, phrase_terms, stem
+from ..provenance.models import ProvenanceLink
+from ..provenance.text import STOPWORDS, fold, phrase_terms, stem
+from .models import Answer, Coding, Respondent, Survey, SurveyQuestion, Theme
 
 
 class TaxonomyError(ValueError):

@@ -23,8 +23,9 @@ from ..documents import get_document
 from ..limits import limiter
 from ..livetext import read_live
 from ..models import Document
+from ..provenance import links
+from ..provenance.models import ProvenanceLink
 from ..services import current_services
-from . import links
 from .coder import (
     TaxonomyError,
     add_theme,
@@ -43,8 +44,8 @@ from .coder import (
     total_respondents,
     update_theme,
 )
-from .models import Answer, Coding, ProvenanceLink, Respondent, Survey, SurveyQuestion, Theme
-from .survey import erase_respondent, find_respondent, respondent_answers, surveys_of
+from .models import Answer, Coding, Respondent, Survey, SurveyQuestion, Theme
+from .service import erase_respondent, find_respondent, respondent_answers, surveys_of
 
 bp = Blueprint("survey", __name__)
 
@@ -457,7 +458,7 @@ def _too_many(exc):
 @limiter.limit(lambda: current_app.config["RECEIPT_RATE_LIMIT"])
 def erase_receipt():
     """A respondent erases their answers with their receipt code (typed again, never in a URL).
-    The counts they contributed to stay: see editor.provenance.survey.erase_respondent."""
+    The counts they contributed to stay: see editor.survey.service.erase_respondent."""
     form = ReceiptForm()
     if not form.validate_on_submit() or request.form.get("confirm") != "yes":
         form.code.data = ""
