@@ -9,11 +9,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, DateTime, ForeignKey, String, Text
+from sqlalchemy import Boolean, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from . import clock
-from .db import Base
+from .db import Base, UTCDateTime
 
 #: Account roles. `admin` configures documents and presides over stages; `committee` drafts;
 #: `legal` (legal advisers) edits in the review stage and comments; `assembly` tables and votes
@@ -40,7 +40,7 @@ class User(UserMixin, Base):
     # Changing it logs the user out everywhere: sessions carry it (see accounts.load_user).
     session_token: Mapped[str] = mapped_column(String(64))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=clock.now)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
 
     def get_id(self) -> str:
         return f"{self.id}:{self.session_token}"
@@ -59,7 +59,7 @@ class Document(Base):
     language: Mapped[str] = mapped_column(String(3), default="spa")
     doctype: Mapped[str] = mapped_column(String(20), default="bill")
     published: Mapped[bool] = mapped_column(Boolean, default=False)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=clock.now)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
 
 
 class UnitName(Base):
@@ -90,8 +90,8 @@ class Notification(Base):
     document_id: Mapped[int | None] = mapped_column(ForeignKey("document.id", ondelete="CASCADE"), nullable=True)
     message: Mapped[str] = mapped_column(Text)
     url: Mapped[str] = mapped_column(String(500), default="")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=clock.now)
-    read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 class DocumentMember(Base):
@@ -104,7 +104,7 @@ class DocumentMember(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True)
     role: Mapped[str] = mapped_column(String(20))
     assigned_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"), nullable=True)
-    assigned_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=clock.now)
+    assigned_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
 
 
 class LoginThrottle(Base):
@@ -115,4 +115,4 @@ class LoginThrottle(Base):
 
     email: Mapped[str] = mapped_column(String(254), primary_key=True)
     failures: Mapped[int] = mapped_column(default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

@@ -39,11 +39,11 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
 
-from sqlalchemy import CheckConstraint, DateTime, Index, Integer, String, Text, or_, select, update
+from sqlalchemy import CheckConstraint, Index, Integer, String, Text, or_, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from . import clock
-from .db import Base
+from .db import Base, UTCDateTime
 
 log = logging.getLogger(__name__)
 
@@ -77,13 +77,13 @@ class OutboxMessage(Base):
     payload: Mapped[str] = mapped_column(Text, default="{}")
     #: What caused it, e.g. "review.rereview_requested" (for filtering and for webhook receivers).
     event: Mapped[str] = mapped_column(String(60), default="", index=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=clock.now)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str] = mapped_column(Text, default="")
-    last_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=clock.now)
-    claimed_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
     def data(self) -> dict:
         try:

@@ -50,7 +50,6 @@ from flask_login import current_user
 from markupsafe import Markup, escape
 from sqlalchemy import (
     Column,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
@@ -66,7 +65,7 @@ from sqlalchemy import (
 from akoma_ntoso import iter_units
 
 from . import clock, permissions
-from .db import Base
+from .db import Base, UTCDateTime
 from .livetext import LiveTexts
 from .models import Document
 from .petitions.models import Petition
@@ -139,7 +138,7 @@ search_state = Table(
     Column("document_id", Integer, ForeignKey("document.id", ondelete="CASCADE"), primary_key=True),
     Column("part", String(10), primary_key=True),
     Column("fingerprint", String(80), nullable=False, default=""),
-    Column("indexed_at", DateTime(timezone=True), nullable=True),
+    Column("indexed_at", UTCDateTime(), nullable=True),
 )
 
 TEXT, SOURCES = "text", "sources"

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .. import clock
-from ..db import Base
+from ..db import Base, UTCDateTime
 
 #: What an amendment does to its target units.
 KINDS = ("substitution", "insertion", "deletion")
@@ -47,10 +47,10 @@ class Amendment(Base):
     new_text: Mapped[str] = mapped_column(Text, default="")
     #: Insertion: the GUID the new unit got (akoma_ntoso.new_guid, when the amendment was adopted).
     new_guid: Mapped[str] = mapped_column(String(36), default="")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=clock.now)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=clock.now)
-    tabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
+    tabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     #: The amendment's Akoma Ntoso work URI, fixed when it is tabled.
     frbr_work: Mapped[str] = mapped_column(String(300), default="")
     #: The tally recorded when the vote was closed.
@@ -112,7 +112,7 @@ class AmendmentEvent(Base):
     to_state: Mapped[str] = mapped_column(String(20))
     user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"), nullable=True)
     user_name: Mapped[str] = mapped_column(String(120), default="")
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=clock.now)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
 
 
 class AmendmentVote(Base):
@@ -124,7 +124,7 @@ class AmendmentVote(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
     user_name: Mapped[str] = mapped_column(String(120), default="")
     choice: Mapped[str] = mapped_column(String(10))
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=clock.now)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
 
 
 class AmendmentChange(Base):

@@ -8,7 +8,6 @@ from datetime import date, datetime
 from sqlalchemy import (
     CheckConstraint,
     Date,
-    DateTime,
     ForeignKey,
     Integer,
     String,
@@ -18,7 +17,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .. import clock
-from ..db import Base
+from ..db import Base, UTCDateTime
 
 #: What a threshold obliges the committee to do once a petition crosses it.
 ACTIONS = ("legal_review", "committee_presentation", "executive_audience", "other")
@@ -50,7 +49,7 @@ class Petition(Base):
     #: The citation of the final text the petition ended up in, as given by its source
     #: ("Art. 16, A, 3, 4, B"; "X" = not incorporated), kept verbatim.
     final_text_refs: Mapped[str] = mapped_column(String(500), default="")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=clock.now)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
 
 
 class SignatureCount(Base):
@@ -61,7 +60,7 @@ class SignatureCount(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     petition_id: Mapped[int] = mapped_column(ForeignKey("petition.id", ondelete="CASCADE"), index=True)
-    counted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    counted_at: Mapped[datetime] = mapped_column(UTCDateTime())
     signatures: Mapped[int] = mapped_column(Integer, CheckConstraint("signatures >= 0"))
 
 
@@ -91,7 +90,7 @@ class PetitionEvent(Base):
     petition_id: Mapped[int] = mapped_column(ForeignKey("petition.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(String(40))  # "threshold", "hearing", …
     threshold_id: Mapped[int | None] = mapped_column(ForeignKey("threshold.id", ondelete="SET NULL"), nullable=True)
-    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
     description: Mapped[str] = mapped_column(Text, default="")
 
 
@@ -107,8 +106,8 @@ class Obligation(Base):
     action: Mapped[str] = mapped_column(String(40))
     due_on: Mapped[date] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(20), default="open")  # "open" | "done"
-    done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=clock.now)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
 
 
 class ObligationMember(Base):
@@ -128,7 +127,7 @@ class Hearing(Base):
     held_on: Mapped[date] = mapped_column(Date)
     notes: Mapped[str] = mapped_column(Text, default="")
     recorded_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"), nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=clock.now)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
 
 
 class HearingMember(Base):

@@ -9,7 +9,6 @@ from datetime import date, datetime
 from sqlalchemy import (
     CheckConstraint,
     Date,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
@@ -20,7 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .. import clock
-from ..db import Base
+from ..db import Base, UTCDateTime
 
 #: Kinds of source a unit can be linked to.
 SOURCE_KINDS = ("petition", "theme", "event")
@@ -48,7 +47,7 @@ class CitizenEvent(Base):
     participants: Mapped[int | None] = mapped_column(Integer, nullable=True)
     conclusions: Mapped[str] = mapped_column(Text, default="")
     url: Mapped[str | None] = mapped_column(String(500), nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=clock.now)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
 
 
 # --- links ---------------------------------------------------------------------------------
@@ -80,7 +79,7 @@ class ProvenanceLink(Base):
     unit_eid: Mapped[str] = mapped_column(String(255), default="")
     unit_text: Mapped[str] = mapped_column(Text, default="")
     created_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"), nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=clock.now)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
 
 
 class SuggestionVerdict(Base):
@@ -93,4 +92,4 @@ class SuggestionVerdict(Base):
     source_kind: Mapped[str] = mapped_column(String(10), primary_key=True)
     source_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     decided_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"), nullable=True)
-    decided_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=clock.now)
+    decided_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .. import clock
-from ..db import Base
+from ..db import Base, UTCDateTime
 from ..outbox import OutboxMessage  # noqa: F401 - registers the outbox table with the review tables
 
 DECISIONS = ("approve", "object")
@@ -31,11 +31,11 @@ class ReviewLink(Base):
     #: The language of the messages sent to the petitioner: "es" or "en".
     language: Mapped[str] = mapped_column(String(5), default="es")
     created_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"), nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=clock.now)
-    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     revoked_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"), nullable=True)
-    last_opened_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    last_opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     opened_count: Mapped[int] = mapped_column(Integer, default=0)
 
 
@@ -54,7 +54,7 @@ class PetitionReview(Base):
     #: JSON: {"units": [{"guid", "name", "heading", "text", "wording", "covers": [GUIDs]}]}.
     snapshot: Mapped[str] = mapped_column(Text)
     stage_key: Mapped[str] = mapped_column(String(40), default="")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=clock.now)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
 
 
 class ReviewRequest(Base):
@@ -73,4 +73,4 @@ class ReviewRequest(Base):
     review_id: Mapped[int] = mapped_column(ForeignKey("petition_review.id", ondelete="CASCADE"))
     #: JSON list of the reviewed units whose wording changed.
     guids: Mapped[str] = mapped_column(Text, default="[]")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=clock.now)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .. import clock
-from ..db import Base
+from ..db import Base, UTCDateTime
 
 #: What the live text allows in a stage: `edit` (the stage's editing roles write it),
 #: `consultation` (as `edit`, and petitioners review through their links), `amendments` (the
@@ -58,7 +58,7 @@ class Version(Base):
     name: Mapped[str] = mapped_column(String(200))
     stage_key: Mapped[str] = mapped_column(String(40))
     user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"), nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=clock.now)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
     #: The whole CRDT state (a Yjs update from the empty document).
     state: Mapped[bytes] = mapped_column(LargeBinary)
     #: The live meta map and the numbered unit tree, as JSON (see versions.snapshot_json).
@@ -80,7 +80,7 @@ class StageTransition(Base):
     user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"), nullable=True)
     user_name: Mapped[str] = mapped_column(String(120), default="")
     user_role: Mapped[str] = mapped_column(String(20), default="")
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=clock.now)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
     note: Mapped[str] = mapped_column(Text, default="")
     #: The version frozen when the document left `from_key` (its text at the end of that stage).
     version_id: Mapped[int | None] = mapped_column(ForeignKey("version.id"), nullable=True)
@@ -98,6 +98,6 @@ class UnitEdit(Base):
     user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"), nullable=True)
     #: Set when the change is an adopted amendment (editor.amendments); then user_id is who adopted it.
     amendment_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    first_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=clock.now)
-    last_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=clock.now)
+    first_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
+    last_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
     count: Mapped[int] = mapped_column(Integer, default=1)

@@ -7,7 +7,6 @@ from datetime import datetime
 
 from sqlalchemy import (
     Boolean,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
@@ -18,7 +17,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .. import clock
-from ..db import Base
+from ..db import Base, UTCDateTime
 
 # --- survey --------------------------------------------------------------------------------
 
@@ -32,7 +31,7 @@ class Survey(Base):
     #: Generated answers (`constituent survey synthesize`), labelled as such wherever shown.
     synthetic: Mapped[bool] = mapped_column(Boolean, default=False)
     source: Mapped[str] = mapped_column(String(300), default="")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=clock.now)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
 
 
 class SurveyQuestion(Base):
@@ -58,7 +57,7 @@ class Respondent(Base):
     receipt_hash: Mapped[str] = mapped_column(String(64), unique=True)
     borough: Mapped[str] = mapped_column(String(120), default="")
     neighbourhood: Mapped[str] = mapped_column(String(200), default="")
-    responded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    responded_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
 
 
 class Answer(Base):
