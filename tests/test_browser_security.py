@@ -91,7 +91,7 @@ def prepare(instance) -> dict:
     from editor.livetext import read_live
     from editor.models import User
     from editor.petitions.models import Petition
-    from editor.provenance import coder
+    from editor.survey import coder
     from editor.provenance.links import create_link
     from editor.provenance.models import CitizenEvent
     from editor.review.service import issue_link

@@ -360,11 +360,19 @@ export class CommentsPanel extends Panel {
     this.debounce('refresh', REFRESH_MS, () => this.refresh())
   }
 
-  async refresh () {
+  /** Load and show the comments. Resolves once the newest data is on screen: when a later refresh
+   * (a live event) overtakes this one, it waits for that one, so a caller that focuses a thread
+   * afterwards finds it. */
+  refresh () {
     const current = this.latest()
+    this.refreshing = this.load(current)
+    return this.refreshing
+  }
+
+  async load (current) {
     try {
       const data = await this.api('?include=resolved')
-      if (!current()) return
+      if (!current()) return this.refreshing
       this.threads = data.comments || []
       this.open = data.open || 0
       this.loaded = true
@@ -372,7 +380,7 @@ export class CommentsPanel extends Panel {
       this.redraw()
       this.render()
     } catch (error) {
-      if (!current()) return
+      if (!current()) return this.refreshing
       this.say(this.failure(error, this.t.loadFailed), true)
     }
   }
