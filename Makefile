@@ -5,6 +5,9 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+# Test processes (pytest-xdist). Most tests wait on servers and browsers, so three keep two cores
+# busy: about 6 minutes for the whole suite where one process takes 12 (TEST_WORKERS=0: one process).
+TEST_WORKERS ?= 3
 
 .PHONY: demo test lint bench web web-check venv clean i18n
 
@@ -33,7 +36,7 @@ tests/a11y/node_modules/.installed: tests/a11y/package.json tests/a11y/package-l
 
 test: $(STAMP) web/node_modules/.installed tests/yjs_client/node_modules/.installed tests/a11y/node_modules/.installed
 	node --test tests/browser_editor_unit/
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 # Static checks (CI runs them): ruff on the Python sources, mypy on the libraries and the core.
 lint: $(STAMP)
