@@ -33,8 +33,8 @@ sys.path.insert(0, str(ROOT))
 
 from editor import create_app  # noqa: E402
 from editor.documents import create_document  # noqa: E402
-from editor.survey import coder  # noqa: E402
 from editor.provenance.text import terms  # noqa: E402
+from editor.survey import coder  # noqa: E402
 from editor.survey.service import import_survey, synthetic_rows, synthetic_survey_json  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"

@@ -91,12 +91,12 @@ def prepare(instance) -> dict:
     from editor.livetext import read_live
     from editor.models import User
     from editor.petitions.models import Petition
-    from editor.survey import coder
     from editor.provenance.links import create_link
     from editor.provenance.models import CitizenEvent
     from editor.review.service import issue_link
     from editor.stages.current import current_stage
     from editor.stages.workflow import advance
+    from editor.survey import coder
     from editor.survey.service import import_survey
 
     app = create_app({"INSTANCE_PATH": str(instance), "SECRET_KEY": "test-secret"})
