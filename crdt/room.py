@@ -206,8 +206,9 @@ class Room:
         except queue.Full:
             self._needs_heal = True  # dropped: the store has it; heal once the queue drains
 
-    def call(self, fn: Callable[[Doc], Any], timeout: float = 30.0) -> Any:
+    def call(self, fn: Callable[[Doc], Any], timeout: float = 30.0, origin: str | None = None) -> Any:
         """Run fn(doc) in the worker; changes it makes are durable and broadcast before this returns.
+        `origin` names who makes them (e.g. "amendment:12"), for the hooks and the audit log.
 
         Called from the worker itself (a hook reading the text), fn runs at once on the worker's
         document, which holds every change applied so far: waiting for itself would deadlock.
@@ -217,7 +218,7 @@ class Room:
         if threading.current_thread() is self._thread and self._doc is not None:
             return fn(self._doc)
         future: Future[Any] = Future()
-        self._put(("call", fn, future))
+        self._put(("call", fn, future, origin))
         return future.result(timeout)
 
     def close(self, timeout: float = 30.0) -> None:
@@ -429,7 +430,8 @@ class Room:
         elif kind == "heal":
             self._heal(doc)
         elif kind == "call":
-            _, fn, future = item
+            _, fn, future, origin = item
+            self._origin = origin
             try:
                 result = fn(doc)
             except BaseException as exc:  # noqa: BLE001 - handed back to the caller
@@ -437,6 +439,8 @@ class Room:
                 batch.outbox.append(lambda: future.set_exception(error))
             else:
                 batch.outbox.append(lambda: future.set_result(result))
+            finally:
+                self._origin = None
 
     def _handle_sync(self, doc: Doc, connection: str, message: SyncMessage, batch: _Batch) -> None:
         if message.step == SyncStep.STEP1:
@@ -610,9 +614,11 @@ class Room:
             batch.outbox.append(lambda: self.hooks.broadcast(self.name, message, None))
             return
         batch.updates.append(update)
+        # Who made it: the connection whose message is being applied, or the `origin` of a call.
+        # (A document observer's event cannot tell: pycrdt has forgotten the transaction's origin
+        # by the time it runs.)
         origin = self._origin
-        transaction_origin = getattr(event, "origin", None) if origin is None else origin
-        batch.origins.append(transaction_origin if isinstance(transaction_origin, str) else None)
+        batch.origins.append(origin)
         message = protocol.sync_update(update)
         batch.outbox.append(lambda: self.hooks.broadcast(self.name, message, origin))
 

@@ -60,11 +60,12 @@ class Rooms:
             room = self._rooms.get(name)
             return room if room is not None and not room.closed.is_set() else None
 
-    def call(self, name: str, fn, timeout: float = 30.0):
-        """Run fn(doc) in the document's worker (serially with live edits)."""
+    def call(self, name: str, fn, timeout: float = 30.0, origin: str | None = None):
+        """Run fn(doc) in the document's worker (serially with live edits); `origin` names who
+        makes the changes it makes (see Room.call)."""
         for _ in range(3):
             try:
-                return self.get(name).call(fn, timeout)
+                return self.get(name).call(fn, timeout, origin)
             except RoomClosed:
                 continue  # evicted between get and call: open it again
         raise RoomClosed(f"document {name} could not be opened")

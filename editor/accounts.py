@@ -22,6 +22,7 @@ from . import audit, clock
 from .events import AccountChanged
 from .limits import limiter
 from .models import ROLES, Document, DocumentMember, LoginThrottle, User
+from .security import local_path
 from .services import current_services
 
 bp = Blueprint("accounts", __name__)
@@ -186,9 +187,7 @@ class LoginForm(FlaskForm):
 
 
 def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//"):
-        return target
-    return url_for("public.index")
+    return local_path(target) or url_for("public.index")
 
 
 def _login_rate_limit() -> str:

@@ -178,10 +178,10 @@ class SocketHooks(RoomHooks):
                 self._structure_changed[room] = True
             for event in events:
                 origin = event.transaction.origin
-                # Connections' updates carry their connection id; server-side changes that
-                # attribute themselves (an adopted amendment: "amendment:<id>") are skipped.
-                # Another process's updates (REMOTE) were attributed where they were made.
-                if isinstance(origin, str) and not origin.startswith(("amendment:", REMOTE)):
+                # Connections' updates carry their connection id, server-side changes their own
+                # origin ("amendment:<id>"): the audit log names the units either touched.
+                # Another process's updates (REMOTE) were recorded where they were made.
+                if isinstance(origin, str) and not origin.startswith(REMOTE):
                     guids = self._touched.setdefault(room, {}).setdefault(origin, set())
                     _touched_units(event, guids)
 
@@ -193,7 +193,8 @@ class SocketHooks(RoomHooks):
             return
         by_account: dict[int | None, set[str]] = {}
         for connection, guids in touched.items():
-            if guids:
+            # An adopted amendment records who made its change itself (with the amendment).
+            if guids and connection is not None and not connection.startswith("amendment:"):
                 by_account.setdefault(self.accounts.get(connection), set()).update(guids)
         if by_account:
             # Its subscribers (who edited, petitioners' re-review) run on their own threads, off

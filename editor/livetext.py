@@ -104,11 +104,12 @@ class LiveTexts:
     def state_vector(self, slug: str) -> bytes:
         return self._run(slug, lambda doc: doc.get_state())
 
-    def change(self, slug: str, fn: Callable[[Doc], Any]) -> Any:
-        """Run fn(doc) in the room: what it changes is durable and broadcast before this returns."""
+    def change(self, slug: str, fn: Callable[[Doc], Any], origin: str | None = None) -> Any:
+        """Run fn(doc) in the room: what it changes is durable and broadcast before this returns.
+        `origin` ("amendment:12") is who the audit log says made it."""
         if self.reads_store:
             raise RuntimeError("a store reading cannot change the live text")
-        return self.rooms.call(slug, fn)
+        return self.rooms.call(slug, fn, origin=origin)
 
     @staticmethod
     def versions(conn: Connection, slugs: list[str]) -> dict[str, str]:

@@ -32,7 +32,7 @@ from .access import visible_document
 from .livetext import read_live
 from .provenance.summaries import Provenance
 from .provenance.views import Labels, link_row
-from .security import web_url
+from .security import spreadsheet_safe, web_url
 from .services import current_services
 from .stages.current import current_stage, stage_name
 from .stages.versions import versions_of
@@ -71,8 +71,8 @@ def _cell(value) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (list, tuple)):
-        return " ".join(str(v) for v in value)
-    return str(value)
+        return str(spreadsheet_safe(" ".join(str(v) for v in value)))
+    return str(spreadsheet_safe(value))
 
 
 class _Reading:

@@ -18,6 +18,7 @@ from .livetext import read_live
 from .models import Document
 from .provenance.summaries import link_counts
 from .provenance.views import unit_why
+from .security import local_path
 from .services import current_services
 from .stages.history import amendment_numbers, unit_history
 from .stages.versions import live_text
@@ -134,9 +135,7 @@ def _unit_page(document: Document, slug: str, eid: str):
 def choose_language(code: str):
     if code not in current_app.config["LANGUAGES"]:
         abort(400)
-    target = request.form.get("next") or "/"
-    if not target.startswith("/") or target.startswith("//"):
-        target = "/"
+    target = local_path(request.form.get("next")) or "/"
     response = redirect(target)
     response.set_cookie("lang", code, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
     return response

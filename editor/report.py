@@ -150,6 +150,8 @@ def parse_week(value: str | None, today: date) -> Week:
         raise ReportError(_("“%(week)s” is not a week: write it as year-Wweek, e.g. 2016-W32.", week=value[:40]))
     year, number = int(found.group(1)), int(found.group(2))
     try:
+        if year < 1900:  # the report's windows reach weeks back, past what dates can hold
+            raise ValueError(year)
         week = Week(date.fromisocalendar(year, number, 1))
     except ValueError:
         raise ReportError(_("%(year)d has no week %(week)d.", year=year, week=number)) from None

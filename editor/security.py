@@ -14,10 +14,43 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+from urllib.parse import urlsplit
 
 from flask import Flask
 
 from akoma_ntoso.render import EXPORT_STYLE
+
+
+def local_path(target: str | None) -> str | None:
+    """`target` if it is a path on this site ("/d/cdmx"), else None: the one rule for every
+    `next=` a page redirects to after a form.
+
+    Browsers drop tabs and line breaks inside URLs and read a backslash as a slash, so
+    "/\t/evil.example" and "/\\evil.example" would go to another site; they are refused, as are
+    "//host" and anything with a scheme or host."""
+    if not target:
+        return None
+    if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in target) or "\\" in target:
+        return None
+    if not target.startswith("/") or target.startswith("//"):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return None
+    return target
+
+
+#: What a spreadsheet reads as the start of a formula in a cell.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: object) -> object:
+    """A CSV cell that no spreadsheet runs: text starting like a formula (`=HYPERLINK(…)`,
+    `@SUM(…)`, `+`, `-`, a tab or a carriage return) gets a leading apostrophe, which spreadsheets
+    show as text. Numbers are left alone (-5 is a number, not a formula)."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
 
 
 def _style_hash(css: str) -> str:

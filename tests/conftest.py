@@ -209,6 +209,25 @@ def instance(seeded_template, tmp_path) -> Path:
     return target
 
 
+def close_app(app) -> None:
+    """Stop what an in-process application started (its bus, rooms, sessions, engine)."""
+    services = app.extensions["constituent"]
+    services.events.close()
+    services.rooms.close_all()
+    services.db.remove()
+    services.engine.dispose()
+
+
+@pytest.fixture
+def app(instance):
+    """The application in this process, over a fresh seeded instance (test files may override)."""
+    from editor import create_app
+
+    made = create_app({"INSTANCE_PATH": str(instance), "SECRET_KEY": "test-secret"})
+    yield made
+    close_app(made)
+
+
 @pytest.fixture
 def server(instance):
     live = LiveServer(instance).start()

@@ -365,6 +365,14 @@ def test_adoption_reaches_connected_clients_live_and_is_attributed_to_the_amendm
     by_amendment = [e for e in edits if e.amendment_id == amendment_id]
     assert len(by_amendment) == 1
     assert by_amendment[0].user_id == user_id(assembly, "admin")
+    # The audit log says the amendment changed the text, and which units (it used to say "system",
+    # with no units).
+    from test_audit import _entries
+
+    rows = [r for r in _entries(assembly.instance, "text.update", PUBLISHED) if r["actor"] == f"amendment:{amendment_id}"]
+    assert len(rows) == 1, _entries(assembly.instance, "text.update", PUBLISHED)
+    assert MOBILITY in rows[0]["detail"]["units"]
+    assert not [r for r in _entries(assembly.instance, "text.update", PUBLISHED) if r["actor"] == "system"]
 
 
 def test_the_akn_export_records_the_adopted_amendment_and_the_amendment_has_its_own_valid_akn(assembly):

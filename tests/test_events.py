@@ -221,19 +221,6 @@ def test_every_event_survives_the_wire_form():
 # --- inside the application ----------------------------------------------------------------------
 
 
-@pytest.fixture
-def app(instance):
-    from editor import create_app
-
-    made = create_app({"INSTANCE_PATH": str(instance), "SECRET_KEY": "test-secret"})
-    yield made
-    services = made.extensions["constituent"]
-    services.events.close()
-    services.rooms.close_all()
-    services.db.remove()
-    services.engine.dispose()
-
-
 def _type_into_water(services, words: str, origin: str = "someone") -> None:
     from pycrdt import XmlFragment
 

@@ -14,7 +14,18 @@ from datetime import date
 
 import pytest
 import requests
-from conftest import ACCOUNTS, BROWSER_ARGS, CHROMIUM, DRAFT, PASSWORD, PUBLISHED, SHARED_DATA, LiveServer, require
+from conftest import (
+    ACCOUNTS,
+    BROWSER_ARGS,
+    CHROMIUM,
+    DRAFT,
+    PASSWORD,
+    PUBLISHED,
+    SHARED_DATA,
+    LiveServer,
+    close_app,
+    require,
+)
 from sqlalchemy import func, select
 
 from akoma_ntoso import iter_units
@@ -76,10 +87,7 @@ def app(instance):
     application = create_app({"INSTANCE_PATH": str(instance), "SECRET_KEY": "test-secret", "WTF_CSRF_ENABLED": False,
                               "RECEIPT_RATE_LIMIT": "1000 per minute"})
     yield application
-    services = application.extensions["constituent"]
-    services.db.remove()
-    services.rooms.close_all()
-    services.engine.dispose()
+    close_app(application)
 
 
 @pytest.fixture

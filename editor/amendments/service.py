@@ -813,7 +813,7 @@ def _apply(services, document: Document, amendment: Amendment) -> Applied:
             apply_to_fragment(doc.get("body", type=XmlFragment), operations)
         return ("applied", (before, text_of(doc).units))
 
-    status, result = services.texts.change(document.slug, run)
+    status, result = services.texts.change(document.slug, run, origin=origin)
     if status == "conflict":
         raise AmendmentError("conflict", _("Amendment %(n)d was not applied: the text it amends changed since it was tabled. "
                                     "It stays under debate.", n=number), conflicts=result)

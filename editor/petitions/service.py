@@ -46,6 +46,7 @@ from akoma_ntoso.citations import _same_number as same_number  # the resolver's 
 from akoma_ntoso.naming import KIND_PLURALS, component, unit_name
 
 from .. import clock
+from ..inputs import whole_number
 from ..models import Document, Notification, User
 from ..permissions import EDITING_ROLES
 from ..provenance.labels import action_label
@@ -165,9 +166,10 @@ def _signatures(value: object) -> int:
             raise ValueError(f"{text!r} is negative")
         if _THOUSANDS.fullmatch(text):
             text = re.sub(r"\D", "", text)
-        if not text.isdigit():
-            raise ValueError(f"{text!r} is not a whole number")
-        value = int(text)
+        number = whole_number(text)
+        if number is None:
+            raise ValueError(f"{text[:40]!r} is not a whole number")
+        value = number
     if not isinstance(value, int):
         raise ValueError(f"{value!r} is not a whole number")
     if value < 0:

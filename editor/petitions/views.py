@@ -26,6 +26,7 @@ from akoma_ntoso import iter_units
 
 from .. import clock, permissions
 from ..access import staff_document
+from ..inputs import whole_number
 from ..livetext import read_live
 from ..models import Document, Notification
 from ..provenance.labels import action_label, relation_label
@@ -216,8 +217,11 @@ def thresholds(slug: str):
                       for name, errors in form.errors.items() if name in form._fields and name != "csrf_token"]
             problem = " · ".join(fields) or _("The form could not be read; nothing was changed.")
             status = 400
+        elif (form.threshold_id.data or "").strip() and whole_number(form.threshold_id.data) is None \
+                or form.op.data == "delete" and whole_number(form.threshold_id.data) is None:
+            problem, status = _("There is no such threshold; nothing was changed."), 400
         else:
-            threshold_id = int(form.threshold_id.data) if (form.threshold_id.data or "").isdigit() else None
+            threshold_id = whole_number(form.threshold_id.data)
             try:
                 if form.op.data == "delete" and threshold_id is not None:
                     delete_threshold(db, document, threshold_id)

@@ -21,6 +21,7 @@ from akoma_ntoso import find_unit, is_valid_guid
 from .. import clock, permissions
 from ..documents import get_document
 from ..events import LinksChanged
+from ..inputs import whole_number
 from ..livetext import read_live
 from ..models import Document, User
 from ..petitions.models import Petition, SignatureCount
@@ -102,17 +103,11 @@ def _identifier(value, name: str = "source_id") -> int:
         raise Problem(400, gettext("The field %(name)r is missing.", name=name))
     if isinstance(value, bool):
         value = None
-    if isinstance(value, str) and _whole_number(value):
+    if isinstance(value, str) and whole_number(value) is not None:
         value = int(value)
     if not isinstance(value, int) or value <= 0 or value > 2**62:
         raise Problem(400, gettext("The field %(name)r must be a positive whole number.", name=name))
     return value
-
-
-def _whole_number(text: str) -> bool:
-    """A short run of ASCII digits: str.isdigit() also accepts "²", and int() refuses both "²" and
-    strings of more than 4,300 digits."""
-    return text.isascii() and text.isdigit() and len(text) <= 20
 
 
 def _source(db, document: Document, kind: str, source_id: int):
@@ -418,10 +413,10 @@ def sources(slug: str):
     q = request.args.get("q", "")
     if len(q) > 200:
         raise Problem(400, gettext("The search is longer than 200 characters."))
-    limit = request.args.get("limit", "20")
-    if not _whole_number(limit) or not 1 <= int(limit) <= MAX_SOURCES:
+    limit = whole_number(request.args.get("limit", "20"), minimum=1, maximum=MAX_SOURCES)
+    if limit is None:
         raise Problem(400, gettext("limit must be a whole number from 1 to %(max)s.", max=MAX_SOURCES))
-    found, total = search_sources(db, document, q, kind, int(limit))
+    found, total = search_sources(db, document, q, kind, limit)
     summaries = _summaries(db, document, [(k, s.id) for k, s in found])
     return jsonify({
         "sources": [summaries.get((k, s.id), {"kind": k, "id": s.id, "title": source_title(k, s)}) for k, s in found],
@@ -467,10 +462,10 @@ def source_suggestions(slug: str, kind: str, source_id: int):
 
 
 def _limit() -> int:
-    limit = request.args.get("limit", "10")
-    if not _whole_number(limit) or not 1 <= int(limit) <= MAX_SOURCES:
+    limit = whole_number(request.args.get("limit", "10"), minimum=1, maximum=MAX_SOURCES)
+    if limit is None:
         raise Problem(400, gettext("limit must be a whole number from 1 to %(max)s.", max=MAX_SOURCES))
-    return int(limit)
+    return limit
 
 
 @bp.post("/documents/<slug>/suggestions/reject")

@@ -28,6 +28,7 @@ from ..access import visible_document
 from ..livetext import read_live
 from ..petitions.models import Hearing, SignatureCount, Threshold
 from ..redline import redline_html, similarity, word_diff
+from ..security import spreadsheet_safe
 from ..services import current_services
 from ..survey.coder import counts_by_borough
 from ..survey.models import Theme
@@ -381,7 +382,7 @@ def open_data_csv(slug: str):
     writer = csv.DictWriter(out, fieldnames=_COLUMNS, lineterminator="\n")
     writer.writeheader()
     for row in rows:
-        writer.writerow({k: ("" if v is None else v) for k, v in row.items()})
+        writer.writerow({k: ("" if v is None else spreadsheet_safe(v)) for k, v in row.items()})
     return Response(
         out.getvalue(), mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{document.slug}-provenance.csv"'},

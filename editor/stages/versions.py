@@ -18,6 +18,7 @@ from sqlalchemy.orm import defer
 from akoma_ntoso import Unit, read_units
 
 from ..akn_export import build_akn
+from ..inputs import whole_number
 from ..livetext import LiveText, read_live
 from ..models import Document, User
 from .current import StageError, current_stage
@@ -107,9 +108,10 @@ def resolve(services, document: Document, spec: str | None) -> Text:
     if spec in ("live", "current", ""):
         return live_text(services, document)
     number = spec[1:] if spec.startswith("v") else spec
-    if not (number.isascii() and number.isdigit()) or len(number) > 9:  # int() refuses "²"
+    wanted = whole_number(number, maximum=999_999_999)
+    if wanted is None:
         raise StageError(f"{spec!r} is not a version: give a version number (3 or v3) or live")
-    version = get_version(services.db, document, int(number))
+    version = get_version(services.db, document, wanted)
     if version is None:
-        raise StageError(f"{document.slug} has no version {int(number)}")
+        raise StageError(f"{document.slug} has no version {wanted}")
     return version_text(version)

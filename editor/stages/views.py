@@ -12,6 +12,7 @@ from .. import permissions
 from ..access import visible_document
 from ..amendments.models import Amendment
 from ..events import StageChanged
+from ..inputs import whole_number
 from ..models import ROLES, Document, User
 from ..provenance.links import path_labels
 from ..redline import redline_html
@@ -188,10 +189,10 @@ def configure_stages(slug: str):
 
 def _rows_from_form(form) -> list[dict]:
     rows = []
-    count = form.get("count", "0")
-    if not count.isdigit() or int(count) > 30:
+    count = whole_number(form.get("count", "0"), maximum=30)
+    if count is None:
         raise StageError(gettext("The form is incomplete; reload the page."))
-    for i in range(int(count) + 1):  # the last one is the empty "add a stage" row
+    for i in range(count + 1):  # the last one is the empty "add a stage" row
         key = (form.get(f"key-{i}") or "").strip()
         if not key or form.get(f"remove-{i}"):
             continue

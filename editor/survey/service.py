@@ -42,6 +42,7 @@ from sqlalchemy import delete, insert, select, update
 
 from .. import clock
 from ..models import Document
+from ..security import spreadsheet_safe
 from .coder import (  # noqa: F401 - the counts are part of this module's interface too
     BoroughCount,
     ThemeCount,
@@ -190,7 +191,7 @@ def receipts_csv(receipts: Iterable[tuple[str, str]]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["respondent", "code"])
-    writer.writerows(receipts)
+    writer.writerows([spreadsheet_safe(cell) for cell in row] for row in receipts)
     return out.getvalue()
 
 

@@ -20,11 +20,13 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from .. import audit, permissions
 from ..documents import get_document
+from ..inputs import whole_number
 from ..limits import limiter
 from ..livetext import read_live
 from ..models import Document
 from ..provenance import links
 from ..provenance.models import ProvenanceLink
+from ..security import local_path
 from ..services import current_services
 from .coder import (
     TaxonomyError,
@@ -119,9 +121,10 @@ def _question_arg(questions):
     raw = request.args.get("question", "").strip()
     if not raw:
         return None
-    if not raw.isdigit() or int(raw) not in {q.id for q in questions}:
-        abort(_bad_request(_("There is no coded question %(question)s in this survey.", question=raw)))
-    return next(q for q in questions if q.id == int(raw))
+    chosen = whole_number(raw)
+    if chosen not in {q.id for q in questions}:
+        abort(_bad_request(_("There is no coded question %(question)s in this survey.", question=raw[:40])))
+    return next(q for q in questions if q.id == chosen)
 
 
 @bp.route("/d/<slug>/survey")
@@ -170,9 +173,9 @@ def answers(slug: str):
     if len(query) > 200:
         return _bad_request(_("The search is longer than 200 characters."))
     page_arg = request.args.get("page", "1").strip()
-    if not page_arg.isdigit() or int(page_arg) < 1:
+    page = whole_number(page_arg, minimum=1, maximum=1_000_000)
+    if page is None:
         return _bad_request(_("The page must be a whole number from 1."))
-    page = int(page_arg)
 
     where = [Survey.document_id == document.id, SurveyQuestion.coded.is_(True)]
     if question is not None:
@@ -217,7 +220,8 @@ def answers(slug: str):
 
 def _safe_next(document, target: str | None) -> str:
     prefix = url_for("survey.overview_page", slug=document.slug)
-    if target and target.startswith(prefix) and not target.startswith("//"):
+    target = local_path(target)
+    if target and target.startswith(prefix):
         return target
     return url_for("survey.answers", slug=document.slug)
 
