@@ -5,6 +5,7 @@ Each test here failed on the code before its fix."""
 from __future__ import annotations
 
 import re
+from datetime import date
 
 import pytest
 from conftest import ACCOUNTS, PASSWORD, PUBLISHED
@@ -116,3 +117,53 @@ def test_a_threshold_form_with_an_odd_id_changes_nothing(app, op):
     assert response.status_code == 400
     assert "No existe ese umbral" in response.get_data(as_text=True)
     assert count() == before
+
+
+def test_acknowledging_another_documents_link_answers_as_if_it_did_not_exist(app):
+    """A link of the draft, acknowledged through the published document's address: 404, as for a
+    link that does not exist (a 409 told that the id exists elsewhere)."""
+    from conftest import DRAFT
+
+    from editor.documents import get_document
+    from editor.livetext import read_live
+    from editor.provenance.links import create_link
+    from editor.provenance.models import CitizenEvent
+
+    services = app.extensions["constituent"]
+    with app.app_context():
+        draft = get_document(services.db, DRAFT)
+        event = CitizenEvent(document_id=draft.id, title="Foro", place="Coyoacán", held_on=date(2016, 6, 1))
+        services.db.add(event)
+        services.db.flush()
+        link, _ = create_link(services.db, draft, read_live(services, DRAFT).units,
+                              "00000000-0000-4000-8000-000000000004", "event", event.id)
+        services.db.commit()
+        elsewhere = link.id
+        services.db.remove()
+    client = _signed_in(app)
+    token = re.search(r'data-csrf="([^"]+)"', client.get(f"/d/{PUBLISHED}/edit").get_data(as_text=True)).group(1)
+    missing = client.post(f"/api/v1/documents/{PUBLISHED}/links/999999/acknowledge", headers={"X-CSRFToken": token})
+    other = client.post(f"/api/v1/documents/{PUBLISHED}/links/{elsewhere}/acknowledge", headers={"X-CSRFToken": token})
+    assert missing.status_code == other.status_code == 404
+    assert other.get_json()["error"] == missing.get_json()["error"].replace("999999", str(elsewhere))
+
+
+def test_search_is_rate_limited_per_address(instance):
+    """Each search reads the index (and may reindex a changed text): an address gets
+    SEARCH_RATE_LIMIT of them, then 429, on the page and the API alike."""
+    from conftest import close_app
+
+    from editor import create_app
+
+    limited = create_app({"INSTANCE_PATH": str(instance), "SECRET_KEY": "test-secret", "SEARCH_RATE_LIMIT": "3 per minute"})
+    try:
+        client = limited.test_client()
+        answers = [client.get("/search?q=agua").status_code for _ in range(3)]
+        assert answers == [200, 200, 200]
+        assert client.get("/search?q=agua").status_code == 429
+        api = [client.get("/api/v1/search?q=agua").status_code for _ in range(4)]
+        assert api[:3] == [200, 200, 200] and api[3] == 429
+        # Another address still searches.
+        assert client.get("/search?q=agua", environ_base={"REMOTE_ADDR": "203.0.113.7"}).status_code == 200
+    finally:
+        close_app(limited)

@@ -563,7 +563,8 @@ class Site:
         self.world = world
         self.app = create_app({"INSTANCE_PATH": str(world.instance), "SECRET_KEY": "test-secret",
                                # Rate limits are tested elsewhere; here every role sends many requests.
-                               "REVIEW_RATE_LIMIT": "100000 per minute", "RECEIPT_RATE_LIMIT": "100000 per minute"})
+                               "REVIEW_RATE_LIMIT": "100000 per minute", "RECEIPT_RATE_LIMIT": "100000 per minute",
+                               "SEARCH_RATE_LIMIT": "100000 per minute"})
         self.adapter = self.app.url_map.bind("localhost")
         self.rules = {rule.endpoint: rule for rule in self.app.url_map.iter_rules()}
         self.clients = {role: self.client(role) for role in ROLES}

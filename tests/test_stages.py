@@ -4,6 +4,7 @@ versions (immutable, exported, compared) and a unit's history."""
 from __future__ import annotations
 
 import re
+import time
 
 import requests
 from conftest import PUBLISHED, free_port  # noqa: F401
@@ -97,8 +98,12 @@ def test_each_stage_decides_who_writes_and_open_editors_learn_it_live(server, cl
     _append(ana, MOBILITY, " TEXTO-NO-PERMITIDO")
     assert ana.wait_for(lambda c: any(e["code"] == "read-only" for e in c.errors))
     _append(lucia, MOBILITY, " Y segura.")
-    assert lucia.wait_for(lambda c: "segura" in c.xml())
-    live = requests.get(f"{server.url}/api/v1/documents/{PUBLISHED}/text", timeout=10).text
+    # Her own replica has it at once; the server's text once her update is stored.
+    deadline = time.monotonic() + 10
+    live = ""
+    while "Y segura." not in live and time.monotonic() < deadline:
+        live = requests.get(f"{server.url}/api/v1/documents/{PUBLISHED}/text", timeout=10).text
+        time.sleep(0.05)
     assert "Y segura." in live and "TEXTO-NO-PERMITIDO" not in live
     assert "saneamiento" in before
 
@@ -119,8 +124,6 @@ def test_versions_are_frozen_exported_and_compared(server, client_factory):
 
     _append(ana, WATER, " potable, suficiente y asequible")
     assert ana.wait_for(lambda c: "asequible" in c.xml())
-    import time
-
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:  # the live text is read through the room: same order as edits
         if "asequible" in requests.get(f"{server.url}/api/v1/documents/{PUBLISHED}/text", timeout=10).text:
@@ -150,8 +153,6 @@ def test_versions_are_frozen_exported_and_compared(server, client_factory):
     assert bad.status_code == 404 and "not a version" in bad.json()["error"]
 
     # The unit's history names who changed it after v1 (recorded off the live path, within a second).
-    import time
-
     deadline = time.monotonic() + 10
     while True:
         history = requests.get(f"{server.url}/api/v1/documents/{PUBLISHED}/units/{WATER}/history", timeout=10).json()

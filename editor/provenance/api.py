@@ -375,7 +375,9 @@ def acknowledge(slug: str, link_id: int):
     try:
         link = acknowledge_link(db, document, units, link_id)
     except LinkError as exc:
-        status = 404 if db.get(ProvenanceLink, link_id) is None else 409
+        found = db.get(ProvenanceLink, link_id)
+        # Another document's link is "no such link" here, as a missing one: no ids are revealed.
+        status = 404 if found is None or found.document_id != document.id else 409
         raise Problem(status, str(exc)) from None
     db.commit()
     _announce(slug, link.unit_guid)
