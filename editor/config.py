@@ -48,6 +48,9 @@ def load(overrides: dict | None = None) -> dict:
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+        # A form field (text pasted into the import page) may be as large as an upload; Flask's
+        # default, 500 KB, answered a bare 413 to a long law pasted rather than uploaded.
+        "MAX_FORM_MEMORY_SIZE": 16 * 1024 * 1024,
         # Largest y-protocols message accepted on the socket (a full-document sync step 2 fits).
         "MAX_Y_MESSAGE_BYTES": int(os.environ.get("CONSTITUENT_MAX_Y_MESSAGE_BYTES", 8 * 1024 * 1024)),
         # Unsent bytes a live (/yjs) receiver may fall behind by before it is dropped (it reconnects

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from akoma_ntoso import UNIT_KINDS, is_valid_guid, iter_units, new_guid, read_units
 from crdt.xmltree import etree_to_fragment
 
+from .inputs import bidi_control_in
 from .models import Document, UnitName
 
 SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,98}[a-z0-9])?$")
@@ -45,6 +46,9 @@ def create_document(
     db = services.db
     if not SLUG.match(slug):
         raise DocumentError(f"{slug!r} is not a valid slug (lower-case letters, digits and dashes)")
+    control = bidi_control_in(title)
+    if control is not None:
+        raise DocumentError(f"the title contains an invisible character that reverses the text around it ({control})")
     if get_document(db, slug) or services.store.exists(slug):
         raise DocumentError(f"a document with the slug {slug!r} already exists")
     for element in body.iter(*UNIT_KINDS):

@@ -11,6 +11,7 @@ from flask_babel import gettext
 from flask_wtf.csrf import CSRFError
 
 from .errors import DomainError
+from .inputs import BadJSON, parse_json
 from .services import current_services
 
 #: What each kind of domain refusal (editor.errors) answers over HTTP.
@@ -28,9 +29,23 @@ class Problem(Exception):
         self.status, self.message = status, message
 
 
+def request_json():
+    """The request's JSON body (see inputs.parse_json). None when it has none or it is not JSON
+    at all (the view then says what to send); Problem 400 when it is JSON the application refuses
+    (too deep, a huge number, lone surrogates)."""
+    if not request.is_json or not request.content_length and not request.data:
+        return None
+    try:
+        return parse_json(request.get_data(cache=True))
+    except BadJSON as exc:
+        if exc.syntax:
+            return None
+        raise Problem(400, str(exc)) from None
+
+
 def json_body() -> dict:
     """The request's JSON object, or a 400 problem saying what to send."""
-    data = request.get_json(silent=True)
+    data = request_json()
     if not isinstance(data, dict):
         raise Problem(400, gettext("Send a JSON object (Content-Type: application/json)."))
     return data
@@ -42,36 +57,13 @@ def problem(status: int, message: str, **extra):
     return response
 
 
-def _not_unicode(value) -> str | None:
-    """The first lone surrogate in a parsed JSON value (JSON's "\\ud800" escapes make them; no
-    database or encoder takes them), as its escape; None when all its text is valid Unicode."""
-    pending = [value]
-    while pending:
-        item = pending.pop()
-        if isinstance(item, dict):
-            pending.extend(item.keys())
-            pending.extend(item.values())
-        elif isinstance(item, list):
-            pending.extend(item)
-        elif isinstance(item, str):
-            try:
-                item.encode("utf-8")
-            except UnicodeEncodeError as exc:
-                return f"\\u{ord(item[exc.start]):04x}"
-    return None
-
-
 def handle_problems(bp: Blueprint) -> None:
     """Answer `Problem`, a missing or bad CSRF token and 404 on `bp` as JSON problems; refuse JSON
     bodies whose text is not valid Unicode before any view sees them."""
 
     @bp.before_request
-    def _valid_unicode():
-        surrogate = _not_unicode(request.get_json(silent=True))
-        if surrogate is not None:
-            raise Problem(400, gettext(
-                "The JSON body contains %(escape)s, half of a surrogate pair: it is not valid Unicode text.",
-                escape=surrogate))
+    def _valid_json():
+        request_json()  # a body too deep, with a huge number or lone surrogates: 400 before any view
 
     @bp.errorhandler(Problem)
     def _on_problem(exc: Problem):

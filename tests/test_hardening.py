@@ -167,3 +167,93 @@ def test_search_is_rate_limited_per_address(instance):
         assert client.get("/search?q=agua", environ_base={"REMOTE_ADDR": "203.0.113.7"}).status_code == 200
     finally:
         close_app(limited)
+
+
+def test_json_the_application_refuses_gets_400_on_the_review_and_committee_apis(instance):
+    """Lone surrogates, nesting a thousand deep and 5,000-digit numbers: 400 with the reason,
+    on the petitioner's review endpoint (a lone surrogate there was a 500 whose log line held the
+    secret link) and on the committee's APIs; nothing is stored."""
+    from test_review import anonymous, close, issue, prepare, review_form, signed_in
+
+    from editor import create_app
+    from editor.review.models import PetitionReview
+
+    ids = prepare(instance)
+    app = create_app({"INSTANCE_PATH": str(instance), "SECRET_KEY": "test-secret", "REVIEW_RATE_LIMIT": "10000 per minute"})
+    try:
+        _, path = issue(signed_in(app, "ana"), ids["water"])
+        petitioner = anonymous(app)
+        headers = {"X-CSRFToken": review_form(petitioner, path)["csrf_token"]}
+        bodies = {
+            "surrogate": '{"petition": %d, "decision": "approve", "comment": "\\ud800", "seen": "x"}' % ids["water"],
+            "deep": "[" * 1000 + "]" * 1000,
+            "huge": '{"petition": %s, "decision": "approve"}' % ("9" * 5000),
+        }
+        for name, body in bodies.items():
+            response = petitioner.post(f"/api/v1{path}", data=body, content_type="application/json", headers=headers)
+            assert response.status_code == 400, (name, response.status_code)
+            assert "CSRF" not in response.get_json()["error"]
+        assert "\\ud800" in petitioner.post(f"/api/v1{path}", data=bodies["surrogate"], content_type="application/json",
+                                            headers=headers).get_json()["error"]
+        committee = signed_in(app, "ana")
+        token_page = committee.get(f"/d/{PUBLISHED}/edit").get_data(as_text=True)
+        csrf = re.search(r'data-csrf="([^"]+)"', token_page).group(1)
+        for name, body in bodies.items():
+            response = committee.post(f"/api/v1/documents/{PUBLISHED}/comments", data=body,
+                                      content_type="application/json", headers={"X-CSRFToken": csrf})
+            assert response.status_code == 400, (name, response.status_code)
+        services = app.extensions["constituent"]
+        with app.app_context():
+            assert services.db.query(PetitionReview).count() == 0
+            services.db.remove()
+    finally:
+        close(app)
+
+
+@pytest.mark.parametrize("body, reason", [
+    (b"[" * 100_000 + b"]" * 100_000, "levels deep"),
+    (b'[{"title": "Agua", "signatures": ' + b"9" * 5000 + b"}]", "cannot be read"),
+    (b'[{"title": "\\udc00"}]', "surrogate"),
+])
+def test_importing_petitions_refuses_hostile_json_with_a_message(app, body, reason):
+    from editor.documents import get_document
+    from editor.petitions.service import PetitionImportError, import_petitions
+
+    services = app.extensions["constituent"]
+    with app.app_context():
+        document = get_document(services.db, PUBLISHED)
+        with pytest.raises(PetitionImportError, match=reason):
+            import_petitions(services.db, document, body, "json")
+        services.db.rollback()
+        services.db.remove()
+
+
+def _law(articles: int, words: int) -> str:
+    body = " ".join(["derecho"] * words)
+    return "Ley de prueba\n\n" + "\n\n".join(f"Artículo {n}. Toda persona tiene {body}." for n in range(1, articles + 1))
+
+
+def test_a_long_law_pasted_into_the_import_page_is_imported_like_an_upload(app):
+    """Pasted text arrives as a form field: over 500 KB it got a bare 413 page, while the same
+    text as a file was accepted up to 16 MB."""
+    text = _law(articles=400, words=200)  # about 650 KB
+    assert len(text.encode()) > 600_000
+    client = _signed_in(app)
+    page = client.get("/import").get_data(as_text=True)
+    response = client.post("/import", data={"csrf_token": _csrf(page), "text": text, "format": "text",
+                                            "title": "Ley larga", "slug": "ley-larga", "doctype": "bill"},
+                           content_type="multipart/form-data")
+    assert response.status_code == 201, response.status_code  # the import page's "created" answer
+    assert _signed_in(app).get("/d/ley-larga").status_code == 200
+
+
+@pytest.mark.parametrize("title", ["Ley \u202egpj.exe", "Ley \u2066aislada\u2069", "\u200fLey"])
+def test_a_title_with_direction_changing_characters_is_refused_and_nothing_is_created(app, title):
+    client = _signed_in(app)
+    page = client.get("/import").get_data(as_text=True)
+    response = client.post("/import", data={"csrf_token": _csrf(page), "text": _law(2, 3), "format": "text",
+                                            "title": title, "slug": "ley-rtl", "doctype": "bill"},
+                           content_type="multipart/form-data")
+    assert response.status_code == 400
+    assert "U+" in response.get_data(as_text=True)
+    assert client.get("/d/ley-rtl").status_code == 404

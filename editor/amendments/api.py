@@ -23,7 +23,7 @@ from .. import permissions
 from ..documents import get_document
 from ..livetext import read_live
 from ..models import Document
-from ..problems import handle_problems, status_of
+from ..problems import handle_problems, request_json, status_of
 from ..problems import problem as _problem
 from ..services import current_services
 from .models import Amendment
@@ -78,7 +78,7 @@ def visible_amendment(document: Document, number: int) -> Amendment:
 
 
 def _body() -> dict:
-    data = request.get_json(silent=True)
+    data = request_json()
     if not isinstance(data, dict):
         raise AmendmentError("invalid", gettext("Send a JSON object (Content-Type: application/json)."))
     return data

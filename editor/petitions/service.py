@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -46,7 +45,7 @@ from akoma_ntoso.citations import _same_number as same_number  # the resolver's 
 from akoma_ntoso.naming import KIND_PLURALS, component, unit_name
 
 from .. import clock
-from ..inputs import whole_number
+from ..inputs import BadJSON, parse_json, whole_number
 from ..models import Document, Notification, User
 from ..permissions import EDITING_ROLES
 from ..provenance.labels import action_label
@@ -283,9 +282,9 @@ def _read_csv(text: str, at: datetime) -> tuple[list[_Row], list[str]]:
 
 def _read_json(text: str, at: datetime) -> list[_Row]:
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise PetitionImportError(f"not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})") from None
+        data = parse_json(text)
+    except BadJSON as exc:
+        raise PetitionImportError(f"not valid JSON: {exc}") from None
     if isinstance(data, dict) and "petitions" in data:
         data = data["petitions"]
     if not isinstance(data, list):

@@ -22,6 +22,7 @@ from ..limits import limiter
 from ..models import Document
 from ..outbox import wake
 from ..petitions.models import Petition
+from ..problems import Problem, request_json
 from ..services import current_services
 from ..stages.current import current_stage, stage_name
 from . import service
@@ -207,7 +208,10 @@ def api_scope(token: str):
 @limiter.limit(_rate_limit)
 def api_submit(token: str):
     _link_or_404(token)  # a wrong link gets the same 404, whatever it sends
-    body = request.get_json(silent=True)
+    try:
+        body = request_json()
+    except Problem as exc:
+        return _problem(exc.message, 400)
     if not isinstance(body, dict):
         return _problem(_("Send a JSON object with petition, decision, comment and seen."), 400)
     link, document, petition = _link_or_404(token, _petition_field(body.get("petition")))
@@ -408,7 +412,10 @@ def api_dashboard(slug: str):
 def api_issue(slug: str, petition_id: int):
     document = _staff_document(slug, api=True)
     petition = _petition_of(document, petition_id, api=True)
-    body = request.get_json(silent=True)
+    try:
+        body = request_json()
+    except Problem as exc:
+        return _problem(exc.message, 400)
     if not isinstance(body, dict):
         return _problem(_("Send a JSON object with name, email, language and days."), 400)
     try:

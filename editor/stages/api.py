@@ -11,7 +11,7 @@ from akoma_ntoso import AkomaNtosoError, find_unit
 from .. import permissions
 from ..documents import get_document
 from ..models import Document
-from ..problems import Problem, handle_problems
+from ..problems import Problem, handle_problems, request_json
 from ..problems import problem as _problem
 from ..services import current_services
 from .current import StageError, current_stage, stage_name, stages_of, transitions_of
@@ -92,7 +92,7 @@ def advance_stage(slug: str):
 
     document = _readable(slug)
     _allowed(permissions.can_advance_stage(current_user, document))
-    data = request.get_json(silent=True)
+    data = request_json()
     if data is None:
         data = {}
     if not isinstance(data, dict) or not all(isinstance(data.get(k, ""), str) for k in ("expect", "note")):
@@ -120,7 +120,7 @@ def freeze_version(slug: str):
     """Body: {"name": text (optional)}."""
     document = _readable(slug)
     _allowed(permissions.can_freeze_version(current_user, document))
-    data = request.get_json(silent=True) or {}
+    data = request_json() or {}
     name = data.get("name", "") if isinstance(data, dict) else None
     if not isinstance(name, str):
         raise Problem(400, gettext("The field 'name' must be a string."))

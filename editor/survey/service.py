@@ -41,6 +41,8 @@ from pathlib import Path
 from sqlalchemy import delete, insert, select, update
 
 from .. import clock
+from ..inputs import BadJSON
+from ..inputs import parse_json as read_json
 from ..models import Document
 from ..security import spreadsheet_safe
 from .coder import (  # noqa: F401 - the counts are part of this module's interface too
@@ -335,8 +337,8 @@ def parse_json(data: bytes, questions: Sequence[QuestionSpec] | None = None):
     """(title, questions, respondent rows) of a JSON survey file; SurveyError when it is wrong."""
     text = _text(data, "the survey file")
     try:
-        doc = json.loads(text)
-    except ValueError as exc:
+        doc = read_json(text)
+    except BadJSON as exc:
         raise SurveyError(f"the survey file is not valid JSON: {exc}") from None
     if not isinstance(doc, dict):
         raise SurveyError("the survey file must be a JSON object with 'questions' and 'respondents'")
