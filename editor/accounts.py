@@ -32,10 +32,16 @@ login_manager.login_message = _l("Please sign in to continue.")
 
 PASSWORD_METHOD = "scrypt"
 MIN_PASSWORD_LENGTH = 10
-#: Failed sign-ins in a row before an email address is locked, and the first lock (doubling after).
+#: Failed sign-ins in a row from one address before that address is locked out of the account,
+#: and the first lock (doubling after).
 LOCK_AFTER = 5
 FIRST_LOCK = timedelta(minutes=1)
 MAX_LOCK = timedelta(hours=1)
+#: Failed sign-ins to one account from all addresses within the window before each further try
+#: waits (2 s, doubling, at most ACCOUNT_MAX_WAIT) after the last failure.
+ACCOUNT_SLOWDOWN_AFTER = 20
+ACCOUNT_WINDOW = timedelta(hours=1)
+ACCOUNT_MAX_WAIT = timedelta(seconds=30)
 #: Days an invitation (or password reset) link works; it stops working once used.
 INVITATION_DAYS = 7
 
@@ -100,32 +106,73 @@ def sign_out_everywhere(db, user: User) -> None:
     db.commit()
 
 
-# --- failed sign-ins per email -----------------------------------------------------------------
+# --- failed sign-ins ---------------------------------------------------------------------------
+#
+# Two protections, neither of which a stranger can turn into a lock-out:
+# * per email *and* client address: after LOCK_AFTER failures in a row that address is locked
+#   out of that account (1 minute, doubling up to an hour). Other addresses still sign in.
+# * per email, across addresses (guessing spread over many): past ACCOUNT_SLOWDOWN_AFTER failures
+#   within the hour, each further try must wait a few seconds after the last failure (doubling up
+#   to ACCOUNT_MAX_WAIT): the owner is slowed by seconds at worst, never locked out.
 
-def locked_for(db, email: str) -> timedelta | None:
-    """How long sign-ins to this email stay refused, or None."""
-    row = db.get(LoginThrottle, email.strip().lower()[:254])
-    until = clock.as_utc(row.locked_until) if row is not None else None
-    if until is not None and until > clock.now():
-        return until - clock.now()
+
+def _key(email: str) -> str:
+    return email.strip().lower()[:254]
+
+
+def _address(address: str | None) -> str:
+    return (address or "unknown")[:64]
+
+
+def locked_for(db, email: str, address: str | None) -> timedelta | None:
+    """How long sign-ins to this email from this address stay refused, or None."""
+    now = clock.now()
+    row = db.get(LoginThrottle, (_key(email), _address(address)))
+    if row is not None and row.locked_until is not None and row.locked_until > now:
+        return row.locked_until - now
+    rows = list(db.scalars(select(LoginThrottle).where(LoginThrottle.email == _key(email),
+                                                        LoginThrottle.last_failed_at > now - ACCOUNT_WINDOW)))
+    recent = sum(r.failures for r in rows)
+    if recent >= ACCOUNT_SLOWDOWN_AFTER:
+        wait = min(timedelta(seconds=2 ** (recent - ACCOUNT_SLOWDOWN_AFTER)), ACCOUNT_MAX_WAIT)
+        last = max(r.last_failed_at for r in rows if r.last_failed_at is not None)
+        if last + wait > now:
+            return last + wait - now
     return None
 
 
-def _failed(db, email: str) -> None:
-    email = email.strip().lower()[:254]
-    row = db.get(LoginThrottle, email) or LoginThrottle(email=email, failures=0)
+def _failed(db, email: str, address: str | None) -> None:
+    key = (_key(email), _address(address))
+    row = db.get(LoginThrottle, key) or LoginThrottle(email=key[0], address=key[1], failures=0)
     row.failures = (row.failures or 0) + 1
+    row.last_failed_at = clock.now()
     if row.failures >= LOCK_AFTER:
         row.locked_until = clock.now() + min(FIRST_LOCK * 2 ** (row.failures - LOCK_AFTER), MAX_LOCK)
     db.add(row)
     db.commit()
 
 
-def _succeeded(db, email: str) -> None:
-    row = db.get(LoginThrottle, email.strip().lower()[:254])
+def _succeeded(db, email: str, address: str | None) -> None:
+    row = db.get(LoginThrottle, (_key(email), _address(address)))
     if row is not None:
         db.delete(row)
         db.commit()
+
+
+def locks(db) -> list[LoginThrottle]:
+    """Addresses locked out of an account now (for the administrator)."""
+    return list(db.scalars(select(LoginThrottle).where(LoginThrottle.locked_until > clock.now())
+                           .order_by(LoginThrottle.locked_until.desc())))
+
+
+def unlock(db, email: str, address: str) -> bool:
+    """Lift one address's lock on one account (the administrator's call); True if there was one."""
+    row = db.get(LoginThrottle, (_key(email), _address(address)))
+    if row is None:
+        return False
+    db.delete(row)
+    db.commit()
+    return True
 
 
 # --- invitations ---------------------------------------------------------------------------------
@@ -203,20 +250,24 @@ def login():
         services = current_services()
         db = services.db
         email = form.email.data
-        wait = locked_for(db, email)
+        wait = locked_for(db, email, request.remote_addr)
         if wait is not None:
             audit.record(services.engine, "account.login_locked", target=email.strip().lower())
-            minutes = max(1, round(wait.total_seconds() / 60))
-            flash(_("Too many failed attempts for this email. Try again in %(num)d minutes.", num=minutes), "error")
+            if wait >= timedelta(minutes=1):
+                flash(_("Too many failed attempts for this email. Try again in %(num)d minutes.",
+                        num=round(wait.total_seconds() / 60)), "error")
+            else:
+                flash(_("Too many failed attempts for this email. Try again in %(num)d seconds.",
+                        num=max(1, round(wait.total_seconds()))), "error")
             return render_template("login.html", form=form), 429
         user = authenticate(db, email, form.password.data)
         if user is not None:
-            _succeeded(db, email)
+            _succeeded(db, email, request.remote_addr)
             session.clear()  # a fresh session on every sign-in
             login_user(user)
             audit.record(services.engine, "account.login", actor=audit.actor_of(user))
             return redirect(_safe_next(request.args.get("next")))
-        _failed(db, email)
+        _failed(db, email, request.remote_addr)
         audit.record(services.engine, "account.login_failed", target=email.strip().lower())
         flash(_("The email or password is not right."), "error")
         return render_template("login.html", form=form), 401

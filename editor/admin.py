@@ -10,7 +10,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from . import audit, permissions
-from .accounts import AccountError, add_user, invitation_token, sign_out_everywhere
+from .accounts import AccountError, add_user, invitation_token, locks, sign_out_everywhere, unlock
 from .documents import get_document
 from .events import AccountChanged
 from .models import DOCUMENT_ROLES, ROLES, Document, DocumentMember, User
@@ -57,7 +57,23 @@ def users():
     for member in db.scalars(select(DocumentMember)):
         counts[member.user_id] = counts.get(member.user_id, 0) + 1
     return render_template("admin/users.html", people=people, roles=ROLES, counts=counts,
-                           invited=request.args.get("invited"))
+                           invited=request.args.get("invited"), locks=locks(db))
+
+
+@bp.post("/admin/sign-in-locks")
+@login_required
+def lift_lock():
+    """Let one address try one account's password again at once."""
+    _admin_only()
+    db = current_services().db
+    email, address = request.form.get("email", ""), request.form.get("address", "")
+    if unlock(db, email, address):
+        audit.record(current_services().engine, "account.login_unlocked", target=email.strip().lower(),
+                     detail={"address": address[:64]})
+        flash(_("%(email)s can be tried again from %(address)s.", email=email, address=address), "info")
+    else:
+        flash(_("There was no such lock."), "error")
+    return redirect(url_for("admin.users"))
 
 
 @bp.post("/admin/users")

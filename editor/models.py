@@ -108,11 +108,14 @@ class DocumentMember(Base):
 
 
 class LoginThrottle(Base):
-    """Failed sign-ins per email address: after a few in a row, the address is locked for a
-    while, whatever the client's address (slows guessing spread over many addresses)."""
+    """Failed sign-ins per email and client address: after a few in a row that address is locked
+    out of that account for a while (editor.accounts). Other addresses are not: a stranger cannot
+    lock the administrator out before a vote."""
 
     __tablename__ = "login_throttle"
 
     email: Mapped[str] = mapped_column(String(254), primary_key=True)
+    address: Mapped[str] = mapped_column(String(64), primary_key=True)
     failures: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    last_failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

@@ -257,3 +257,41 @@ def test_a_title_with_direction_changing_characters_is_refused_and_nothing_is_cr
     assert response.status_code == 400
     assert "U+" in response.get_data(as_text=True)
     assert client.get("/d/ley-rtl").status_code == 404
+
+
+def _sign_in_from(client, address: str, email: str, password: str):
+    token = _csrf(client.get("/login", environ_base={"REMOTE_ADDR": address}).get_data(as_text=True))
+    return client.post("/login", data={"email": email, "password": password, "csrf_token": token},
+                       environ_base={"REMOTE_ADDR": address})
+
+
+def test_wrong_passwords_from_one_address_do_not_lock_the_account_out_elsewhere(app):
+    """Five wrong passwords for the administrator from one address lock that address out of that
+    account, not the administrator: the right password from another address still signs in. The
+    administrator sees the lock and lifts it."""
+    admin = ACCOUNTS["admin"][0]
+    attacker = app.test_client()
+    for _ in range(5):
+        assert _sign_in_from(attacker, "198.51.100.7", admin, "guess").status_code == 401
+    assert _sign_in_from(attacker, "198.51.100.7", admin, PASSWORD).status_code == 429  # that address waits
+    owner = app.test_client()
+    assert _sign_in_from(owner, "203.0.113.9", admin, PASSWORD).status_code == 302  # the owner does not
+    page = owner.get("/admin/users").get_data(as_text=True)
+    assert "198.51.100.7" in page and ACCOUNTS["admin"][0] in page
+    lifted = owner.post("/admin/sign-in-locks", data={"csrf_token": _csrf(page), "email": admin, "address": "198.51.100.7"})
+    assert lifted.status_code == 302
+    assert _sign_in_from(app.test_client(), "198.51.100.7", admin, PASSWORD).status_code == 302
+    assert "Ninguna dirección está bloqueada ahora." in owner.get("/admin/users").get_data(as_text=True)
+
+
+def test_guessing_spread_over_many_addresses_only_slows_the_account_by_seconds(app):
+    import time
+
+    ana = ACCOUNTS["ana"][0]
+    client = app.test_client()
+    for n in range(20):  # four failures from each of five addresses: none of them is locked
+        assert _sign_in_from(client, f"192.0.2.{n // 4 + 1}", ana, "guess").status_code == 401
+    slowed = _sign_in_from(app.test_client(), "203.0.113.50", ana, PASSWORD)
+    assert slowed.status_code == 429 and "segundos" in slowed.get_data(as_text=True)
+    time.sleep(1.2)
+    assert _sign_in_from(app.test_client(), "203.0.113.50", ana, PASSWORD).status_code == 302
