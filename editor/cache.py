@@ -380,15 +380,17 @@ def page(document: Document, render: Callable[[], Any]) -> Any:
     return _finish(response, etag, True, state, private=True)
 
 
-def export(document: Document, fmt: str, render: Callable[[], Response]) -> Response:
+def export(document: Document, fmt: str, render: Callable[[], Response],
+           allowed_args: frozenset[str] = frozenset({"download"})) -> Response:
     """An export of the live text (`render()` makes it), cached for anonymous readers.
 
-    Varies by format, interface language and day (the AKN expression is dated today)."""
-    if not _public_request(frozenset({"download"})):
+    Varies by format (`fmt` may name a version too), interface language, the `download` argument
+    and day (the AKN expression is dated today)."""
+    if not _public_request(allowed_args):
         return render()
     today = clock.now().date().isoformat()
     key = ("export", fmt, document.id, document.slug, request.host_url, str(get_locale()), today,
-           state_of(db_of(), document))
+           bool(request.args.get("download")), state_of(db_of(), document))
     etag = _etag(key)
     unchanged = _not_modified(etag, weak=False)
     if unchanged is not None:

@@ -86,6 +86,8 @@ def load(overrides: dict | None = None) -> dict:
         # Socket messages per connection: sustained rate per second and burst (then refused, and told).
         "SOCKET_RATE": float(os.environ.get("CONSTITUENT_SOCKET_RATE", 200)),
         "SOCKET_BURST": int(os.environ.get("CONSTITUENT_SOCKET_BURST", 2000)),
+        # PDF renders per client address (cached copies do not count).
+        "EXPORT_RATE_LIMIT": os.environ.get("CONSTITUENT_EXPORT_RATE_LIMIT", "20 per minute;200 per hour"),
         # Searches per client address (each one reads the index, and may reindex a changed text).
         "SEARCH_RATE_LIMIT": os.environ.get("CONSTITUENT_SEARCH_RATE_LIMIT", "60 per minute;600 per hour"),
         # Attempts at a survey receipt code per client address (wrong codes are guesses).

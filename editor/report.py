@@ -37,13 +37,14 @@ from sqlalchemy import select
 
 from akoma_ntoso import iter_units
 
-from . import clock, permissions
+from . import cache, clock, permissions
 from .access import staff_document, visible_document
 from .amendments.models import Amendment, AmendmentEvent
 from .amendments.service import state_label
 from .charts import Series, bar_chart, legend_swatch, line_chart
 from .documents import DocumentError
 from .interchange import export_document
+from .limits import limiter
 from .livetext import read_live
 from .models import Document, User
 from .pdf import DOCUMENT_PAGE_CSS, PdfUnavailable, html_to_pdf
@@ -664,24 +665,40 @@ def pdf(slug: str):
     return response
 
 
-@bp.route("/d/<slug>/document.pdf")
-def document_pdf(slug: str):
-    """The live text (or `?version=`) as PDF, from the standalone HTML export: for its readers."""
+def _export_rate_limit() -> str:
+    return current_app.config["EXPORT_RATE_LIMIT"]
 
-    visible_document(slug)  # 404 for a document the caller may not read
+
+@bp.route("/d/<slug>/document.pdf")
+# Renders (not cached copies) count against the address: a PDF of a whole constitution takes
+# seconds of CPU.
+@limiter.limit(_export_rate_limit, deduct_when=lambda response: response.headers.get("X-Constituent-Cache") != "hit")
+def document_pdf(slug: str):
+    """The live text (or `?version=`) as PDF, from the standalone HTML export: for its readers.
+    Rendered once per document state (and version, language, day) and served from the page
+    cache to anonymous readers after that."""
+    document = visible_document(slug)  # 404 for a document the caller may not read
     version = request.args.get("version")
-    try:
-        html = export_document(current_services(), slug, "html", current_app.config, version=version)
-    except DocumentError as exc:
-        abort(Response(render_template("error.html", message=str(exc)), 404 if version is not None else 500))
-    try:
-        data = html_to_pdf(html.decode("utf-8"), page_css=DOCUMENT_PAGE_CSS)
-    except PdfUnavailable as exc:
-        current_app.logger.error("document PDF: %s", exc)
-        abort(Response(render_template("error.html", message=_("PDFs cannot be made on this server: %(why)s",
-                                                               why=str(exc))), 503))
-    suffix = f"-v{version.lstrip('v')}" if version and version != "live" else ""
-    response = Response(data, mimetype="application/pdf")
-    disposition = "attachment" if request.args.get("download") else "inline"
-    response.headers["Content-Disposition"] = f'{disposition}; filename="{slug}{suffix}.pdf"'
+
+    def render() -> Response:
+        try:
+            html = export_document(current_services(), slug, "html", current_app.config, version=version)
+        except DocumentError as exc:
+            abort(Response(render_template("error.html", message=str(exc)), 404 if version is not None else 500))
+        started = time.perf_counter()
+        try:
+            data = html_to_pdf(html.decode("utf-8"), page_css=DOCUMENT_PAGE_CSS)
+        except PdfUnavailable as exc:
+            current_app.logger.error("document PDF: %s", exc)
+            abort(Response(render_template("error.html", message=_("PDFs cannot be made on this server: %(why)s",
+                                                                   why=str(exc))), 503))
+        current_app.logger.info("document PDF of %s (%s): %d bytes in %.2f s", slug, version or "live", len(data),
+                                time.perf_counter() - started)
+        return Response(data, mimetype="application/pdf")
+
+    response = cache.export(document, f"pdf:{version or 'live'}", render, frozenset({"download", "version"}))
+    if response.status_code == 200:  # (a cached copy keeps only the body and its type)
+        suffix = f"-v{version.lstrip('v')}" if version and version != "live" else ""
+        disposition = "attachment" if request.args.get("download") else "inline"
+        response.headers["Content-Disposition"] = f'{disposition}; filename="{slug}{suffix}.pdf"'
     return response

@@ -295,3 +295,47 @@ def test_guessing_spread_over_many_addresses_only_slows_the_account_by_seconds(a
     assert slowed.status_code == 429 and "segundos" in slowed.get_data(as_text=True)
     time.sleep(1.2)
     assert _sign_in_from(app.test_client(), "203.0.113.50", ana, PASSWORD).status_code == 302
+
+
+def test_the_document_pdf_is_rendered_once_per_state_and_renders_are_rate_limited(instance):
+    """Anonymous readers get the PDF from the cache after the first render (under 100 ms, the same
+    bytes); an edit makes the next request render again; only renders count against the address's
+    EXPORT_RATE_LIMIT."""
+    import time
+
+    from conftest import close_app
+
+    from editor import create_app
+
+    app = create_app({"INSTANCE_PATH": str(instance), "SECRET_KEY": "test-secret", "EXPORT_RATE_LIMIT": "2 per minute"})
+    try:
+        reader = app.test_client()
+        first = reader.get(f"/d/{PUBLISHED}/document.pdf")
+        assert first.status_code == 200 and first.headers["X-Constituent-Cache"] == "miss"
+        assert first.data.startswith(b"%PDF")
+        for _ in range(4):  # cached copies: fast, identical, and not counted
+            started = time.perf_counter()
+            again = reader.get(f"/d/{PUBLISHED}/document.pdf")
+            elapsed = time.perf_counter() - started
+            assert again.status_code == 200 and again.headers["X-Constituent-Cache"] == "hit"
+            assert again.data == first.data and elapsed < 0.1, elapsed
+            assert again.headers["Content-Disposition"] == f'inline; filename="{PUBLISHED}.pdf"'
+        services = app.extensions["constituent"]
+
+        def edit(doc):
+            from pycrdt import XmlFragment
+            from test_stages import text_node_in
+
+            text = text_node_in(doc.get("body", type=XmlFragment), "00000000-0000-4000-8000-000000000003")
+            with doc.transaction(origin="someone"):
+                text.insert(len(str(text)), " Y potable.")
+
+        services.rooms.call(PUBLISHED, edit)
+        changed = reader.get(f"/d/{PUBLISHED}/document.pdf")
+        assert changed.status_code == 200 and changed.headers["X-Constituent-Cache"] == "miss"
+        assert changed.data != first.data
+        # Two renders so far: a third one (another variant, not cached yet) waits.
+        assert reader.get(f"/d/{PUBLISHED}/document.pdf?download=1").status_code == 429
+        assert reader.get(f"/d/{PUBLISHED}/document.pdf").status_code == 429  # the address waits for everything
+    finally:
+        close_app(app)
