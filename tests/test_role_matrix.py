@@ -177,6 +177,7 @@ CASES: list[Case] = [
     case("admin.users", "GET", ADMIN),
     case("admin.invite", "POST", ADMIN, form={"email": "not-an-email", "role": "viewer"}),
     case("admin.update_user", "POST", ADMIN, params={"user_id": "vera_id"}, form={"action": "bogus"}),
+    case("admin.lift_lock", "POST", ADMIN, form={"email": "nobody@example.org", "address": "192.0.2.1"}),
     case("admin.members", "GET", ADMIN),
     case("admin.assign", "POST", ADMIN, form={"email": "nobody@example.org", "role": "viewer"}),
     case("admin.audit_log", "GET", ADMIN),
@@ -564,7 +565,7 @@ class Site:
         self.app = create_app({"INSTANCE_PATH": str(world.instance), "SECRET_KEY": "test-secret",
                                # Rate limits are tested elsewhere; here every role sends many requests.
                                "REVIEW_RATE_LIMIT": "100000 per minute", "RECEIPT_RATE_LIMIT": "100000 per minute",
-                               "SEARCH_RATE_LIMIT": "100000 per minute"})
+                               "SEARCH_RATE_LIMIT": "100000 per minute", "EXPORT_RATE_LIMIT": "100000 per minute"})
         self.adapter = self.app.url_map.bind("localhost")
         self.rules = {rule.endpoint: rule for rule in self.app.url_map.iter_rules()}
         self.clients = {role: self.client(role) for role in ROLES}
