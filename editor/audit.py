@@ -44,7 +44,7 @@ from . import clock
 from .db import Base
 from .documents import get_document
 from .permissions import effective_role
-from .problems import problem
+from .problems import CSRF_REFUSED, csrf_refused, problem
 from .services import current_services
 
 GENESIS = "0" * 64
@@ -308,7 +308,7 @@ def install(app: Flask, engine: Engine) -> None:
 
     @app.errorhandler(CSRFError)
     def _csrf_refused(exc):
-        g.audit_csrf_refused = True  # logged as refused by the hook below
+        csrf_refused()  # logged as refused by the hook below
         if request.path.startswith("/api/"):
 
             return problem(400, f"no valid CSRF token: {exc.description}")
@@ -319,7 +319,7 @@ def install(app: Flask, engine: Engine) -> None:
         if request.method not in STATE_CHANGING or request.endpoint in (None, "static"):
             return response
         status = response.status_code
-        if g.get("audit_csrf_refused"):
+        if g.get(CSRF_REFUSED):
             status = 403  # no valid CSRF token: refused, and worth knowing about
         if status >= 400 and status not in (401, 403):
             return response  # bad input changes nothing: not a change of state

@@ -6,7 +6,7 @@ view (the session's pending changes are rolled back), or return `problem(...)`.
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, g, jsonify, request
 from flask_babel import gettext
 from flask_wtf.csrf import CSRFError
 
@@ -21,6 +21,17 @@ STATUS_OF = {"invalid": 400, "unauthenticated": 401, "forbidden": 403, "not-foun
 
 def status_of(error: DomainError) -> int:
     return STATUS_OF[error.kind]
+
+
+#: The request-global flag of a request refused for lack of a valid CSRF token (editor.audit
+#: logs such requests as denials).
+CSRF_REFUSED = "audit_csrf_refused"
+
+
+def csrf_refused() -> None:
+    """Mark the request as refused for lack of a valid CSRF token. Every CSRFError handler calls
+    it, the application's and the blueprints' own, so that each refusal is audited."""
+    setattr(g, CSRF_REFUSED, True)
 
 
 class Problem(Exception):
@@ -72,6 +83,7 @@ def handle_problems(bp: Blueprint) -> None:
 
     @bp.errorhandler(CSRFError)
     def _on_csrf(exc: CSRFError):
+        csrf_refused()
         return problem(400, gettext(
             "The request has no valid CSRF token (send it in the X-CSRFToken header): %(reason)s",
             reason=exc.description))

@@ -339,3 +339,31 @@ def test_the_document_pdf_is_rendered_once_per_state_and_renders_are_rate_limite
         assert reader.get(f"/d/{PUBLISHED}/document.pdf").status_code == 429  # the address waits for everything
     finally:
         close_app(app)
+
+
+def test_csrf_refusals_on_the_json_api_and_the_review_pages_are_audited(instance):
+    """docs/security.md says every refusal is logged: a request without a valid CSRF token to a
+    JSON endpoint, or to a petitioner's review page, is refused and recorded as a denial."""
+    from test_review import anonymous, close, issue, prepare, signed_in
+
+    from editor import audit, create_app
+
+    ids = prepare(instance)
+    app = create_app({"INSTANCE_PATH": str(instance), "SECRET_KEY": "test-secret", "REVIEW_RATE_LIMIT": "10000 per minute"})
+    try:
+        _, path = issue(signed_in(app, "ana"), ids["water"])
+        engine = app.extensions["constituent"].engine
+
+        def denials() -> list[str]:
+            return [row.action for row in audit.events(engine, limit=1000) if row.action.startswith("denied.")]
+
+        before = denials()
+        committee = signed_in(app, "ana")
+        assert committee.post(f"/api/v1/documents/{PUBLISHED}/comments", json={"unit": "x", "body": "y"}).status_code == 400
+        assert anonymous(app).post(path, data={"decision": "approve"}).status_code == 400
+        assert anonymous(app).post(f"/api/v1{path}", json={"decision": "approve"}).status_code == 400
+        new = denials()[: len(denials()) - len(before)]
+        assert "denied.comments_api.create_comment" in new or any(a.startswith("denied.comments_api.") for a in new), new
+        assert sum(a.startswith("denied.review.") for a in new) == 2, new
+    finally:
+        close(app)

@@ -22,7 +22,7 @@ from ..limits import limiter
 from ..models import Document
 from ..outbox import wake
 from ..petitions.models import Petition
-from ..problems import Problem, request_json
+from ..problems import Problem, csrf_refused, request_json
 from ..services import current_services
 from ..stages.current import current_stage, stage_name
 from . import service
@@ -61,6 +61,7 @@ def _not_found(exc):
 
 @bp.errorhandler(CSRFError)
 def _csrf_failed(exc):
+    csrf_refused()
     message = _("This form has expired or did not come from this site. Reload the page and send it again.")
     current_services().db.rollback()
     if request.path.startswith("/api/"):
