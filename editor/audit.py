@@ -36,7 +36,7 @@ import json
 import threading
 from dataclasses import dataclass
 
-from flask import Flask, g, has_request_context, request
+from flask import Flask, g, has_request_context, jsonify, request
 from sqlalchemy import Engine, Integer, String, Text, event, select, text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -101,6 +101,12 @@ _APPEND_ONLY = {
         "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END",
         "CREATE TRIGGER IF NOT EXISTS audit_event_no_delete BEFORE DELETE ON audit_event "
         "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END",
+        # The head only moves forward: rewinding it (after deleting the last rows) is refused.
+        "CREATE TRIGGER IF NOT EXISTS audit_head_forward BEFORE UPDATE ON audit_head "
+        "WHEN NEW.last_id <= OLD.last_id OR NEW.id <> OLD.id "
+        "BEGIN SELECT RAISE(ABORT, 'the audit head only moves forward'); END",
+        "CREATE TRIGGER IF NOT EXISTS audit_head_no_delete BEFORE DELETE ON audit_head "
+        "BEGIN SELECT RAISE(ABORT, 'the audit head only moves forward'); END",
     ],
     "postgresql": [
         "CREATE OR REPLACE FUNCTION audit_event_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ "
@@ -108,6 +114,12 @@ _APPEND_ONLY = {
         "DROP TRIGGER IF EXISTS audit_event_append_only ON audit_event",
         "CREATE TRIGGER audit_event_append_only BEFORE UPDATE OR DELETE ON audit_event "
         "FOR EACH ROW EXECUTE FUNCTION audit_event_append_only()",
+        "CREATE OR REPLACE FUNCTION audit_head_forward() RETURNS trigger LANGUAGE plpgsql AS $$ "
+        "BEGIN IF TG_OP = 'DELETE' OR NEW.last_id <= OLD.last_id OR NEW.id <> OLD.id THEN "
+        "RAISE EXCEPTION 'the audit head only moves forward'; END IF; RETURN NEW; END $$",
+        "DROP TRIGGER IF EXISTS audit_head_forward ON audit_head",
+        "CREATE TRIGGER audit_head_forward BEFORE UPDATE OR DELETE ON audit_head "
+        "FOR EACH ROW EXECUTE FUNCTION audit_head_forward()",
     ],
 }
 
@@ -228,11 +240,16 @@ class Verdict:
     problem: str = ""
 
 
-def verify(engine: Engine) -> Verdict:
-    """Walk the chain from the first row; name the first row that does not match."""
+def verify(engine: Engine, against: str | None = None) -> Verdict:
+    """Walk the chain from the first row; name the first row that does not match.
+
+    `against`: a head hash published earlier (`/audit/head`, or printed by an earlier verify). It
+    must still be in the chain: rows removed from the end, or a chain rewritten and re-hashed
+    from some row on, lose it, even when the rewritten chain is consistent in itself."""
     previous = GENESIS
     checked = 0
     last_id = 0
+    found_against = against is None or against == GENESIS
     with Session(engine) as session:
         for row in session.scalars(select(AuditEvent).order_by(AuditEvent.id)).yield_per(2000):
             if row.prev_hash != previous:
@@ -241,12 +258,26 @@ def verify(engine: Engine) -> Verdict:
             if row_hash(previous, row) != row.hash:
                 return Verdict(False, checked, previous, row.id, "its content does not match its hash (it was altered)")
             previous, last_id = row.hash, row.id
+            found_against = found_against or row.hash == against
             checked += 1
         head = session.get(AuditHead, 1)
     if head is not None and (head.last_id != last_id or head.hash != previous):
         return Verdict(False, checked, previous, head.last_id,
                        f"the chain ends at row {last_id} but its head names row {head.last_id} (rows were removed from the end)")
+    if not found_against:
+        return Verdict(False, checked, previous, None,
+                       f"the published head {against} is not in the chain: rows were removed or rewritten since it was "
+                       "published")
     return Verdict(True, checked, previous)
+
+
+def head(engine: Engine) -> dict:
+    """The chain's head, to publish: the last row's id, hash and time."""
+    with Session(engine) as session:
+        row = session.get(AuditHead, 1)
+        last = session.get(AuditEvent, row.last_id) if row is not None and row.last_id else None
+        return {"last_id": row.last_id if row is not None else 0, "hash": row.hash if row is not None else GENESIS,
+                "at": last.at if last is not None else None}
 
 
 def events(engine: Engine, *, document: str | None = None, actor_id: int | None = None, action: str | None = None,
@@ -305,6 +336,14 @@ def install(app: Flask, engine: Engine) -> None:
     """Record every state-changing request that succeeded or was refused for lack of rights."""
     create_schema(engine)
     from flask_wtf.csrf import CSRFError
+
+    @app.get("/audit/head")
+    def audit_head():
+        """The audit chain's head, public: whoever saves it can later prove that no row before it
+        was removed or rewritten (`constituent audit verify --against HASH`)."""
+        response = jsonify({**head(engine), "verify": "constituent audit verify --against HASH"})
+        response.headers["Cache-Control"] = "no-cache"
+        return response
 
     @app.errorhandler(CSRFError)
     def _csrf_refused(exc):

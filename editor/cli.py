@@ -235,13 +235,14 @@ def audit_group() -> None:
 
 
 @audit_group.command("verify")
-def audit_verify() -> None:
+@click.option("--against", metavar="HASH", help="a head hash published earlier (/audit/head): it must still be in the chain")
+def audit_verify(against: str | None) -> None:
     """Recompute the hash chain; exit 1 and name the first bad entry if it was tampered with."""
     app = create_app()
-    verdict = audit.verify(services_of(app).engine)
+    verdict = audit.verify(services_of(app).engine, against=against.strip() if against else None)
     if not verdict.ok:
-        click.echo(f"audit log BROKEN at entry {verdict.bad_id}: {verdict.problem} "
-                   f"({verdict.checked} entries before it are intact)", err=True)
+        where = f"at entry {verdict.bad_id}" if verdict.bad_id is not None else "against the published head"
+        click.echo(f"audit log BROKEN {where}: {verdict.problem} ({verdict.checked} entries checked)", err=True)
         sys.exit(1)
     click.echo(f"audit log intact: {verdict.checked} entries; head {verdict.head}")
 

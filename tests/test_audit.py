@@ -13,7 +13,7 @@ import uuid
 
 import pytest
 import requests
-from conftest import ACCOUNTS, DRAFT, PUBLISHED, ROOT, require
+from conftest import ACCOUNTS, DRAFT, PUBLISHED, ROOT, LiveServer, require
 from test_stages import WATER, _api, _append
 
 from crdt import protocol
@@ -206,6 +206,72 @@ def test_removing_audit_rows_is_detected(instance):
     assert truncated.returncode == 1 and "removed from the end" in truncated.stderr
 
 
+def test_a_published_head_catches_a_truncated_log_and_a_rewritten_chain(instance):
+    """Whoever saved the head from /audit/head can prove that nothing before it was removed or
+    rewritten, even by an intruder who drops the triggers, deletes the last rows and rewinds the
+    head, or alters a row and re-hashes the chain forward (the chain then checks out by itself)."""
+    import requests
+
+    from editor import audit
+
+    _seed_audit(instance, 8)
+    server = LiveServer(instance).start()
+    try:
+        published = requests.get(f"{server.url}/audit/head", timeout=10).json()
+    finally:
+        server.stop()
+    assert published["last_id"] == 8 and len(published["hash"]) == 64 and published["at"]
+    assert _cli(instance, "audit", "verify", "--against", published["hash"]).returncode == 0
+    database = instance / "constituent.sqlite3"
+    with sqlite3.connect(database) as db:
+        # The database refuses to rewind the head…
+        with pytest.raises(sqlite3.DatabaseError, match="only moves forward"):
+            db.execute("UPDATE audit_head SET last_id = 5")
+        with pytest.raises(sqlite3.DatabaseError, match="only moves forward"):
+            db.execute("DELETE FROM audit_head")
+    # …so the intruder drops the triggers, removes rows 6-8 and rewinds the head to row 5.
+    with sqlite3.connect(database) as db:
+        for trigger in ("audit_event_no_delete", "audit_head_forward"):
+            db.execute(f"DROP TRIGGER {trigger}")
+        db.execute("DELETE FROM audit_event WHERE id > 5")
+        last_hash = db.execute("SELECT hash FROM audit_event WHERE id = 5").fetchone()[0]
+        db.execute("UPDATE audit_head SET last_id = 5, hash = ?", (last_hash,))
+    assert _cli(instance, "audit", "verify").returncode == 0  # consistent by itself
+    caught = _cli(instance, "audit", "verify", "--against", published["hash"])
+    assert caught.returncode == 1 and "is not in the chain" in caught.stderr
+
+    # A rewritten row, the chain re-hashed forward from it and the head updated to match.
+    with sqlite3.connect(database) as db:
+        for trigger in ("audit_event_no_update", "audit_head_forward"):
+            db.execute(f"DROP TRIGGER IF EXISTS {trigger}")
+        rows = db.execute("SELECT id, at, actor_id, actor, role, ip, action, document, target, detail, prev_hash "
+                          "FROM audit_event ORDER BY id").fetchall()
+        previous = audit.GENESIS
+        for row in rows:
+            id_, at, actor_id, actor, role, ip, action, document, target, detail, _prev = row
+            if id_ == 3:
+                detail = '{"n":99,"texto":"reescrito"}'
+
+            class Row:
+                pass
+
+            forged = Row()
+            for name, value in zip(("id", "at", "actor_id", "actor", "role", "ip", "action", "document", "target", "detail"),
+                                   (id_, at, actor_id, actor, role, ip, action, document, target, detail), strict=True):
+                setattr(forged, name, value)
+            new_hash = audit.row_hash(previous, forged)
+            db.execute("UPDATE audit_event SET detail = ?, prev_hash = ?, hash = ? WHERE id = ?",
+                       (detail, previous, new_hash, id_))
+            previous = new_hash
+        db.execute("UPDATE audit_head SET hash = ?", (previous,))
+    before_rewrite = _cli(instance, "audit", "verify")
+    assert before_rewrite.returncode == 0  # the re-hashed chain is consistent by itself
+    head_after_truncation = before_rewrite.stdout.split("head ")[-1].strip()
+    assert head_after_truncation == previous
+    rewritten = _cli(instance, "audit", "verify", "--against", last_hash)  # the head as it stood before
+    assert rewritten.returncode == 1 and "is not in the chain" in rewritten.stderr
+
+
 def test_the_audit_log_is_append_only_on_postgresql_too():
     import sqlalchemy
 
@@ -238,6 +304,11 @@ def test_the_audit_log_is_append_only_on_postgresql_too():
             conn.execute(sqlalchemy.text("UPDATE audit_event SET detail = :forged WHERE id = 2"), {"forged": '{"n":7}'})
         verdict = audit.verify(engine)
         assert not verdict.ok and verdict.bad_id == 2
+        # The head only moves forward, on PostgreSQL too.
+        for statement in ("UPDATE audit_head SET last_id = 1", "DELETE FROM audit_head"):
+            with pytest.raises(sqlalchemy.exc.DBAPIError, match="only moves forward"):
+                with engine.begin() as conn:
+                    conn.execute(sqlalchemy.text(statement))
     finally:
         engine.dispose()
         with admin.connect() as conn:
