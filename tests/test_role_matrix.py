@@ -183,6 +183,7 @@ CASES: list[Case] = [
     case("admin.audit_log", "GET", ADMIN),
     # --- reading
     case("public.index", "GET", EVERYONE),
+    case("audit_head", "GET", EVERYONE),
     case("public.favicon", "GET", EVERYONE),
     case("public.document", "GET", EVERYONE),
     case("public.document", "GET", SIGNED_IN, doc="draft", label="unpublished draft"),
