@@ -192,6 +192,9 @@ def document_json(slug: str):
             "petitions_csv": url_for("opendata.petitions_csv", slug=slug, _external=True),
             "themes_csv": url_for("opendata.themes_csv", slug=slug, _external=True),
             "provenance_csv": url_for("provenance.open_data_csv", slug=slug, _external=True),
+            # The audit chain's current head (it changes with every audited action, so it is
+            # linked, not copied into this cached file): save it to prove the log later.
+            "audit_head": url_for("audit_head", _external=True),
         },
         "units": [_unit_json(reading, unit) for unit in reading.live.units],
         "provenance": {
