@@ -6,6 +6,7 @@ import contextlib
 import sys
 
 import click
+from sqlalchemy import select
 
 from akoma_ntoso import AkomaNtosoError
 
@@ -15,6 +16,7 @@ from .accounts import AccountError, add_user
 from .app import create_app
 from .cli_support import read_bounded
 from .demo import DEMO_PASSWORD, seed
+from .events import AccountChanged
 from .interchange import IMPORTERS, MAX_IMPORT_BYTES, export_document, format_for, import_document
 from .live import make_token
 from .models import ROLES, User
@@ -29,9 +31,9 @@ def _serve(app_factory, host: str, port: int, threads: int, access_log: str | No
     """Run under gunicorn's threaded worker, one process. Threads serve page requests and
     handshakes; live connections on /yjs are handed to the process's event loop (crdt.hub) and
     hold no thread. (Socket.IO /collab connections still hold one each.)"""
-    import resource
+    import resource  # only here: the POSIX resource limits, for the server only
 
-    from gunicorn.app.base import BaseApplication
+    from gunicorn.app.base import BaseApplication  # the server's own dependency: `serve` and `demo` only
 
     # Every live connection is a file descriptor: allow as many as the system lets this process have.
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -185,11 +187,10 @@ def users_add(email: str, role: str, password: str | None, name: str | None) -> 
 @click.argument("email")
 @click.argument("role", type=click.Choice(ROLES))
 def users_role(email: str, role: str) -> None:
-    """Change an account's role. Pages follow at once; a live editor already open in a running
-    server keeps its write right until it reconnects (the admin page re-decides it at once)."""
-    from sqlalchemy import select
-
-
+    """Change an account's role. Pages follow at once. With Redis (REDIS_URL, as the servers use
+    it), the running servers re-decide the account's open live connections at once, as the admin
+    page does; a server without Redis cannot hear this command, and an editor already open there
+    keeps its write right until it reconnects."""
     app = create_app()
     services = services_of(app)
     user = services.db.scalar(select(User).where(User.email == email.strip().lower()))
@@ -199,6 +200,8 @@ def users_role(email: str, role: str) -> None:
     services.db.commit()
     audit.record(services.engine, "account.role_changed", actor=audit.cli_actor(), target=f"user:{user.id}",
                  detail={"from": before, "to": role})
+    services.events.publish(AccountChanged(account=user.id))  # to the servers, through Redis
+    services.rooms.close_all()
     click.echo(f"{user.email}: {before} -> {role}")
 
 
@@ -212,9 +215,6 @@ def users_token(email: str, days: float) -> None:
     `Authorization: Bearer …` to ws://HOST/yjs/<slug>. It has the account's rights at each
     connection, and stops working when it expires, when the account signs out everywhere or
     is deactivated."""
-    from sqlalchemy import select
-
-
     app = create_app()
     services = services_of(app)
     user = services.db.scalar(select(User).where(User.email == email.strip().lower()))

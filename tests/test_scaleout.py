@@ -291,3 +291,25 @@ def test_comments_links_and_adopted_amendments_made_on_one_process_reach_live_cl
     for client in (ana_on_b, vera_on_b):
         assert client.wait_for(lambda c: "moverse libremente" in c.xml(), timeout=10), client.name
     assert not [data for name, data in vera_on_b.events if name == "comments"], "a reader heard of a comment"
+
+
+def test_a_role_changed_from_the_command_line_reaches_open_editors(cluster):
+    """`constituent users role` publishes the change on the deployment's Redis: a reader's open
+    editor on a running server becomes an editor at once, without reconnecting."""
+    import os
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    a = cluster.server("a")
+    vera = cluster.client(a, "vera", transport="yjs")  # a reader
+    env = {**os.environ, **cluster.env, "CONSTITUENT_INSTANCE": str(cluster.tmp_path / "cli"), "SECRET_KEY": "test-secret"}
+    changed = subprocess.run([sys.executable, "-m", "editor", "users", "role", "vera@example.org", "committee"],
+                             cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert changed.returncode == 0, changed.stderr
+    assert vera.wait_for(lambda c: any(name == "stage" and data.get("role") == "editor" for name, data in list(c.events)),
+                         timeout=10), vera.events
+    _append(vera, WATER, " Ahora escribe.")
+    fresh = cluster.client(a, "ana", transport="yjs")
+    assert fresh.wait_for(lambda c: "Ahora escribe." in c.xml(), timeout=10)
