@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from werkzeug.security import check_password_hash, generate_password_hash
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Email, EqualTo, Length
@@ -21,7 +21,7 @@ from wtforms.validators import DataRequired, Email, EqualTo, Length
 from . import audit, clock
 from .events import AccountChanged
 from .limits import limiter
-from .models import ROLES, Document, DocumentMember, LoginThrottle, User
+from .models import ROLES, Document, DocumentMember, EndedSession, LoginThrottle, User
 from .security import local_path
 from .services import current_services
 
@@ -42,6 +42,8 @@ MAX_LOCK = timedelta(hours=1)
 ACCOUNT_SLOWDOWN_AFTER = 20
 ACCOUNT_WINDOW = timedelta(hours=1)
 ACCOUNT_MAX_WAIT = timedelta(seconds=30)
+#: The session cookie's key for the session's own id (editor.models.EndedSession).
+SESSION_ID = "sid"
 #: Days an invitation (or password reset) link works; it stops working once used.
 INVITATION_DAYS = 7
 
@@ -103,7 +105,15 @@ def set_password(db, user: User, password: str) -> None:
 def sign_out_everywhere(db, user: User) -> None:
     """End every session of the account, in every browser (sessions carry the token)."""
     user.session_token = secrets.token_hex(16)
+    db.execute(delete(EndedSession).where(EndedSession.user_id == user.id))  # all ended by the new token
     db.commit()
+
+
+def end_session(db, user: User, sid: str | None) -> None:
+    """Sign this session out on the server: its cookie, wherever it was copied, stops working."""
+    if sid:
+        db.merge(EndedSession(sid=sid[:64], user_id=user.id, ended_at=clock.now()))
+        db.commit()
 
 
 # --- failed sign-ins ---------------------------------------------------------------------------
@@ -225,6 +235,9 @@ def load_user(user_id: str) -> User | None:
         return None
     if user is None or not secrets.compare_digest(user.session_token, token):
         return None
+    sid = session.get(SESSION_ID)
+    if sid and current_services().db.get(EndedSession, str(sid)[:64]) is not None:
+        return None  # this session signed out; its cookie was kept or copied
     return user
 
 
@@ -265,6 +278,7 @@ def login():
             _succeeded(db, email, request.remote_addr)
             session.clear()  # a fresh session on every sign-in
             login_user(user)
+            session[SESSION_ID] = secrets.token_urlsafe(24)  # ended on the server at sign-out
             audit.record(services.engine, "account.login", actor=audit.actor_of(user))
             return redirect(_safe_next(request.args.get("next")))
         _failed(db, email, request.remote_addr)
@@ -277,6 +291,7 @@ def login():
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
+    end_session(current_services().db, current_user, session.get(SESSION_ID))
     logout_user()
     session.clear()
     flash(_("You are signed out."), "info")

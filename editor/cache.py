@@ -60,7 +60,7 @@ DEFAULT_BUDGET = 64 * 1024 * 1024
 EVERYTHING = 0
 #: Tables whose changes no public page or export shows.
 IGNORED_TABLES = frozenset({
-    "cache_generation", "login_throttle", "notification", "audit_event", "audit_head", "outbox_message",
+    "cache_generation", "login_throttle", "ended_session", "notification", "audit_event", "audit_head", "outbox_message",
     "document_member", "search_entry", "search_state",
 })
 #: Stands for the visitor's CSRF token in a cached page (never in real text: it has a NUL byte).

@@ -119,3 +119,15 @@ class LoginThrottle(Base):
     failures: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     last_failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class EndedSession(Base):
+    """A browser session that signed out (its id, from the session cookie): the cookie, copied or
+    not, no longer signs anyone in. Rows of an account go when it signs out everywhere, which
+    ends every older session anyway."""
+
+    __tablename__ = "ended_session"
+
+    sid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(index=True)
+    ended_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)

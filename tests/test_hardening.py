@@ -367,3 +367,20 @@ def test_csrf_refusals_on_the_json_api_and_the_review_pages_are_audited(instance
         assert sum(a.startswith("denied.review.") for a in new) == 2, new
     finally:
         close(app)
+
+
+def test_signing_out_ends_the_session_on_the_server_so_a_copied_cookie_stops_working(app):
+    """A plain sign-out, not only "sign out everywhere", ends the session: a copy of its cookie
+    (taken from a shared computer, say) signs nobody in afterwards. Other sessions of the account
+    go on."""
+    laptop = _signed_in(app, "ana")
+    phone = _signed_in(app, "ana")
+    cookie = laptop.get_cookie("session")
+    thief = app.test_client()
+    thief.set_cookie("session", cookie.value)
+    assert thief.get("/account").status_code == 200  # the copy works while the session lasts
+    token = _csrf(laptop.get("/account").get_data(as_text=True))
+    assert laptop.post("/logout", data={"csrf_token": token}).status_code == 302
+    after = thief.get("/account")
+    assert after.status_code == 302 and "/login" in after.headers["Location"]
+    assert phone.get("/account").status_code == 200  # the phone's session is another one
