@@ -179,15 +179,7 @@ class BenchServer:
 
     def cpu_seconds(self) -> float | None:
         """User+system CPU seconds used so far by the worker process."""
-        pid = self.worker_pid()
-        if pid is None:
-            return None
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            return None
-        ticks = os.sysconf("SC_CLK_TCK")
-        return (int(fields[11]) + int(fields[12])) / ticks
+        return proc_cpu_seconds(self.worker_pid())
 
 
 def gunicorn_threads() -> int:
@@ -360,3 +352,14 @@ def echo_round_trips(url: str, n: int, payload: bytes = b"\x00\x02" + b"x" * 16)
         return times
     finally:
         client.disconnect()
+
+
+def proc_cpu_seconds(pid: int | None) -> float | None:
+    """User+system CPU seconds a process has used so far (Linux /proc), or None."""
+    if pid is None:
+        return None
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")

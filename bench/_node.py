@@ -71,16 +71,6 @@ def proc_rss(pid: int | None) -> int | None:
     return None
 
 
-def proc_cpu_seconds(pid: int | None) -> float | None:
-    if pid is None:
-        return None
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 class YWebsocketServer:
     """y-websocket 1.5.4's own server (`bin/server.js`: in-memory documents, no persistence, no
     auth) in a Node process on 127.0.0.1."""

@@ -169,7 +169,7 @@ def run_room(label: str, writer_spec: dict, listener_specs: list[dict], args, or
               f"({len(groups)} processes){'; first failure: ' + failures[0] if failures else ''}", flush=True)
         time.sleep(args.settle)  # what joining left to do (audit, presence, GC) is done before typing
         pid = server_pid_fn()
-        cpu_before, rss_before = _node.proc_cpu_seconds(pid), _node.proc_rss(pid)
+        cpu_before, rss_before = common.proc_cpu_seconds(pid), _node.proc_rss(pid)
         # The server process's CPU use, sampled every 0.5 s while typing (a stall shows there).
         sampling = threading.Event()
         cpu_samples: list[tuple[float, float | None]] = []
@@ -177,7 +177,7 @@ def run_room(label: str, writer_spec: dict, listener_specs: list[dict], args, or
         def sample() -> None:
             t0 = time.monotonic()
             while not sampling.wait(0.5):
-                cpu_samples.append((round(time.monotonic() - t0, 2), _node.proc_cpu_seconds(pid)))
+                cpu_samples.append((round(time.monotonic() - t0, 2), common.proc_cpu_seconds(pid)))
 
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
@@ -187,7 +187,7 @@ def run_room(label: str, writer_spec: dict, listener_specs: list[dict], args, or
         finally:
             sampling.set()
             sampler.join(5)
-        cpu_after, rss_after = _node.proc_cpu_seconds(pid), _node.proc_rss(pid)
+        cpu_after, rss_after = common.proc_cpu_seconds(pid), _node.proc_rss(pid)
         print(f"  {label}: writer sent {typed['updates']} updates in {typed['seconds']:.1f} s; waiting "
               f"{args.tail:g} s for the tail ...", flush=True)
         time.sleep(args.tail)
