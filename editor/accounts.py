@@ -20,7 +20,7 @@ from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 from . import audit, clock
 from .events import AccountChanged
-from .limits import limiter
+from .limits import configured, limiter
 from .models import ROLES, Document, DocumentMember, EndedSession, LoginThrottle, User
 from .security import local_path
 from .services import current_services
@@ -250,13 +250,9 @@ def _safe_next(target: str | None) -> str:
     return local_path(target) or url_for("public.index")
 
 
-def _login_rate_limit() -> str:
-    return current_app.config["LOGIN_RATE_LIMIT"]
-
-
 @bp.route("/login", methods=["GET", "POST"])
 # Failed attempts per client address (successful sign-ins do not count).
-@limiter.limit(_login_rate_limit, methods=["POST"], deduct_when=lambda response: response.status_code in (401, 429))
+@limiter.limit(configured("LOGIN_RATE_LIMIT"), methods=["POST"], deduct_when=lambda response: response.status_code in (401, 429))
 def login():
     form = LoginForm()
     if form.validate_on_submit():
@@ -332,7 +328,7 @@ class PasswordForm(FlaskForm):
 
 
 @bp.route("/welcome/<token>", methods=["GET", "POST"])
-@limiter.limit(_login_rate_limit, methods=["POST"])
+@limiter.limit(configured("LOGIN_RATE_LIMIT"), methods=["POST"])
 def welcome(token: str):
     """An invited person (or one whose password an administrator reset) sets their password."""
     services = current_services()

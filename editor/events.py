@@ -213,18 +213,6 @@ class Subscription:
 _STOP: Any = object()
 
 
-def _merged(taken: list) -> list:
-    """Events taken together, merged per (type, document) in order of first arrival; a stop
-    marker ends the list."""
-    pending: dict[tuple[type, str], Event] = {}
-    for event in taken:
-        if event is _STOP:
-            return [*pending.values(), _STOP]
-        key = (type(event), event.document)
-        pending[key] = pending[key].merge(event) if key in pending else event
-    return list(pending.values())
-
-
 class EventBus:
     """Typed events to subscribed handlers: see the module's docstring."""
 
@@ -328,22 +316,22 @@ class EventBus:
         while True:
             taken = [subscription.queue.get()]
             if subscription.merge_within and taken[0] is not _STOP:
+                # Let a busy document's next events merge into the pending one (see _enqueue),
+                # then take every key that arrived meanwhile: one pause for all of them.
                 time.sleep(subscription.merge_within)
-                while True:  # everything that arrived meanwhile
+                while True:
                     try:
                         taken.append(subscription.queue.get_nowait())
                     except queue.Empty:
                         break
-            if subscription.merge_within:
-                with subscription.lock:
-                    taken_events = [item if item is _STOP else subscription.pending.pop(item) for item in taken]
-            else:
-                taken_events = taken
             try:
-                for event in _merged(taken_events):
-                    if event is _STOP:
+                for item in taken:
+                    if item is _STOP:
                         return
-                    self._call(subscription, event)
+                    if subscription.merge_within:  # the item is a (type, document) key
+                        with subscription.lock:
+                            item = subscription.pending.pop(item)
+                    self._call(subscription, item)
             finally:
                 for _ in taken:
                     subscription.queue.task_done()

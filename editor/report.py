@@ -44,7 +44,7 @@ from .amendments.service import state_label
 from .charts import Series, bar_chart, legend_swatch, line_chart
 from .documents import DocumentError
 from .interchange import export_document
-from .limits import limiter
+from .limits import configured, limiter
 from .livetext import read_live
 from .models import Document, User
 from .pdf import DOCUMENT_PAGE_CSS, PdfUnavailable, html_to_pdf
@@ -665,14 +665,10 @@ def pdf(slug: str):
     return response
 
 
-def _export_rate_limit() -> str:
-    return current_app.config["EXPORT_RATE_LIMIT"]
-
-
 @bp.route("/d/<slug>/document.pdf")
 # Renders (not cached copies) count against the address: a PDF of a whole constitution takes
 # seconds of CPU.
-@limiter.limit(_export_rate_limit, deduct_when=lambda response: response.headers.get("X-Constituent-Cache") != "hit")
+@limiter.limit(configured("EXPORT_RATE_LIMIT"), deduct_when=lambda response: response.headers.get("X-Constituent-Cache") != "hit")
 def document_pdf(slug: str):
     """The live text (or `?version=`) as PDF, from the standalone HTML export: for its readers.
     Rendered once per document state (and version, language, day) and served from the page

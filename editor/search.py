@@ -66,7 +66,7 @@ from akoma_ntoso import iter_units
 
 from . import clock, permissions
 from .db import Base, UTCDateTime
-from .limits import limiter
+from .limits import configured, limiter
 from .livetext import LiveTexts
 from .models import Document
 from .petitions.models import Petition
@@ -662,12 +662,8 @@ def search_snippet(value: str, query: Query) -> Markup:
     return snippet(value or "", query)
 
 
-def _search_rate_limit() -> str:
-    return current_app.config["SEARCH_RATE_LIMIT"]
-
-
 @bp.get("/search")
-@limiter.limit(_search_rate_limit)
+@limiter.limit(configured("SEARCH_RATE_LIMIT"))
 def search_page():
     services = current_services()
     query = parse_query(request.args.get("q"))
@@ -691,7 +687,7 @@ def search_page():
 
 
 @bp.get("/api/v1/search")
-@limiter.limit(_search_rate_limit)
+@limiter.limit(configured("SEARCH_RATE_LIMIT"))
 def search_api():
 
     services = current_services()

@@ -212,16 +212,16 @@ def thresholds(slug: str):
     status = 200
     if request.method == "POST":
         form = ThresholdForm()
+        given = (form.threshold_id.data or "").strip()
+        threshold_id = whole_number(given)
         if not form.validate_on_submit():
             fields = [getattr(form, name).label.text + ": " + "; ".join(str(e) for e in errors)
                       for name, errors in form.errors.items() if name in form._fields and name != "csrf_token"]
             problem = " · ".join(fields) or _("The form could not be read; nothing was changed.")
             status = 400
-        elif (form.threshold_id.data or "").strip() and whole_number(form.threshold_id.data) is None \
-                or form.op.data == "delete" and whole_number(form.threshold_id.data) is None:
+        elif threshold_id is None and (given or form.op.data == "delete"):
             problem, status = _("There is no such threshold; nothing was changed."), 400
         else:
-            threshold_id = whole_number(form.threshold_id.data)
             try:
                 if form.op.data == "delete" and threshold_id is not None:
                     delete_threshold(db, document, threshold_id)

@@ -307,9 +307,23 @@ def create(slug: str):
         raise Problem(400, str(exc)) from None
     db.commit()
     _announce(slug, unit.guid)
+    return _made(db, document, units, link, created)
+
+
+def _made(db, document: Document, units, link: ProvenanceLink, created: bool):
+    """A link made (201) or found already there (200)."""
     response = jsonify({"link": _links_json(db, document, units, [link])[0], "created": created})
     response.status_code = 201 if created else 200
     return response
+
+
+def _link_of(db, document: Document, link_id: int) -> ProvenanceLink:
+    """The document's link `link_id`; 404 otherwise (another document's link is no link here:
+    ids are not revealed)."""
+    link = db.get(ProvenanceLink, link_id)
+    if link is None or link.document_id != document.id:
+        raise Problem(404, gettext("There is no link %(id)s in this document.", id=link_id))
+    return link
 
 
 @bp.delete("/documents/<slug>/links/<int:link_id>")
@@ -333,10 +347,7 @@ def _relink(slug: str, link_id: int, action):
     key = _string(data, "unit")
     units = _live(slug)
     unit = _unit_in(units, key)
-    link = db.get(ProvenanceLink, link_id)
-    if link is None or link.document_id != document.id:
-        raise Problem(404, gettext("There is no link %(id)s in this document.", id=link_id))
-    before = link.unit_guid
+    before = _link_of(db, document, link_id).unit_guid
     try:
         result = action(db, document, units, link_id, unit.guid)
     except LinkError as exc:
@@ -361,9 +372,7 @@ def copy(slug: str, link_id: int):
     its reference. 201, or 200 when that unit was linked to the source already."""
     db, document, units, (link, created), _before = _relink(
         slug, link_id, lambda db, d, u, i, g: copy_link(db, d, u, i, g, user=current_user))
-    response = jsonify({"link": _links_json(db, document, units, [link])[0], "created": created})
-    response.status_code = 201 if created else 200
-    return response
+    return _made(db, document, units, link, created)
 
 
 @bp.post("/documents/<slug>/links/<int:link_id>/acknowledge")
@@ -372,13 +381,11 @@ def acknowledge(slug: str, link_id: int):
     document = _editable(slug)
     db = current_services().db
     units = _live(slug)
+    _link_of(db, document, link_id)
     try:
         link = acknowledge_link(db, document, units, link_id)
     except LinkError as exc:
-        found = db.get(ProvenanceLink, link_id)
-        # Another document's link is "no such link" here, as a missing one: no ids are revealed.
-        status = 404 if found is None or found.document_id != document.id else 409
-        raise Problem(status, str(exc)) from None
+        raise Problem(409, str(exc)) from None
     db.commit()
     _announce(slug, link.unit_guid)
     return jsonify({"link": _links_json(db, document, units, [link])[0]})

@@ -18,7 +18,7 @@ from flask_wtf.csrf import CSRFError
 
 from .. import audit, clock, permissions
 from ..documents import get_document
-from ..limits import limiter
+from ..limits import configured, limiter
 from ..models import Document
 from ..outbox import wake
 from ..petitions.models import Petition
@@ -45,10 +45,6 @@ from .service import (
 )
 
 bp = Blueprint("review", __name__)
-
-
-def _rate_limit() -> str:
-    return current_app.config.get("REVIEW_RATE_LIMIT", "60 per minute")
 
 
 @bp.errorhandler(404)
@@ -127,7 +123,7 @@ def _render_petitioner(link, document, petition, status: int = 200, problem: str
 
 
 @bp.get("/review/<token>")
-@limiter.limit(_rate_limit)
+@limiter.limit(configured("REVIEW_RATE_LIMIT"))
 def page(token: str):
     link, document, petition = _link_or_404(token)
     record_opening(current_services().db, link)
@@ -135,7 +131,7 @@ def page(token: str):
 
 
 @bp.post("/review/<token>")
-@limiter.limit(_rate_limit)
+@limiter.limit(configured("REVIEW_RATE_LIMIT"))
 def submit(token: str):
     petition_id = _petition_field(request.form.get("petition"))
     link, document, petition = _link_or_404(token, petition_id)
@@ -198,7 +194,7 @@ def _problem(message: str, status: int):
 
 
 @bp.get("/api/v1/review/<token>")
-@limiter.limit(_rate_limit)
+@limiter.limit(configured("REVIEW_RATE_LIMIT"))
 def api_scope(token: str):
     link, document, petition = _link_or_404(token)
     record_opening(current_services().db, link)
@@ -206,7 +202,7 @@ def api_scope(token: str):
 
 
 @bp.post("/api/v1/review/<token>")
-@limiter.limit(_rate_limit)
+@limiter.limit(configured("REVIEW_RATE_LIMIT"))
 def api_submit(token: str):
     _link_or_404(token)  # a wrong link gets the same 404, whatever it sends
     try:

@@ -21,7 +21,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from .. import audit, permissions
 from ..documents import get_document
 from ..inputs import whole_number
-from ..limits import limiter
+from ..limits import configured, limiter
 from ..livetext import read_live
 from ..models import Document
 from ..provenance import links
@@ -415,7 +415,7 @@ def _clauses_of(document, themes):
 
 
 @bp.route("/receipt", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["RECEIPT_RATE_LIMIT"], methods=["POST"])
+@limiter.limit(configured("RECEIPT_RATE_LIMIT"), methods=["POST"])
 def receipt():
     form = ReceiptForm()
     if request.method == "GET":
@@ -459,7 +459,7 @@ def _too_many(exc):
 
 
 @bp.post("/receipt/erase")
-@limiter.limit(lambda: current_app.config["RECEIPT_RATE_LIMIT"])
+@limiter.limit(configured("RECEIPT_RATE_LIMIT"))
 def erase_receipt():
     """A respondent erases their answers with their receipt code (typed again, never in a URL).
     The counts they contributed to stay: see editor.survey.service.erase_respondent."""
