@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 #: Invisible characters that change the direction of the text around them: in a title they can make
 #: "gpj.exe" read as "exe.jpg" (Trojan Source). U+200E/F, U+061C and the embeddings, overrides and
@@ -71,24 +72,21 @@ class BadJSON(ValueError):
         self.syntax = syntax
 
 
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_BRACKET = re.compile(r"[\[\]{}]")
+
+
 def _too_deep(text: str, limit: int) -> bool:
-    depth, in_string, escaped = 0, False, False
-    for ch in text:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif ch == "\\":
-                escaped = True
-            elif ch == '"':
-                in_string = False
-        elif ch == '"':
-            in_string = True
-        elif ch in "[{":
-            depth += 1
-            if depth > limit:
-                return True
-        elif ch in "]}":
-            depth -= 1
+    """Whether `text` nests deeper than `limit`. Cheap for the bodies requests carry: text with no
+    more than `limit` opening brackets cannot be too deep; otherwise strings are cut out (in C)
+    and only the brackets are walked."""
+    if text.count("[") + text.count("{") <= limit:
+        return False
+    depth = 0
+    for bracket in _BRACKET.findall(_STRING.sub("", text)):
+        depth += 1 if bracket in "[{" else -1
+        if depth > limit:
+            return True
     return False
 
 
