@@ -2,11 +2,17 @@
 
 Each row says who (account id and the role they acted in), when, from where (client address),
 what (an action name, the document, a target and a JSON detail). Each row's `hash` is the
-SHA-256 of the previous row's hash and the row's own canonical content, so changing, deleting
-or inserting a row breaks the chain from that row on: `constituent audit verify` recomputes
-it and names the first row that does not match. The head (last id and hash) is kept in its own
-row too, so that dropping rows from the end is detected; publish the head hash (it is printed
-by `verify`) to anchor the chain outside the database.
+HMAC-SHA256, under the chain's key, of the previous row's hash and the row's own canonical
+content, so changing, deleting or inserting a row breaks the chain from that row on:
+`constituent audit verify` recomputes it and names the first row that does not match. The key
+(AUDIT_KEY, else derived from SECRET_KEY) is kept out of the database, so someone who can write
+to the database but not read the server's configuration cannot re-hash a rewritten chain. The
+head (last id and hash) is kept in its own row too, so that dropping rows from the end is
+detected; it is published at /audit/head and on the public /audit page, so anyone who saved it
+can later check that no row before it was removed or rewritten (`verify --against HASH`).
+
+Rows written before the chain was keyed (plain SHA-256) are accepted only up to the row id
+named by AUDIT_UNKEYED_UNTIL, which is configuration too: a forger cannot extend it.
 
 The database also refuses UPDATE and DELETE on the log (triggers on SQLite and PostgreSQL);
 someone with the database's owner rights can drop them, which is what the chain is for.
@@ -32,11 +38,13 @@ from __future__ import annotations
 
 import getpass
 import hashlib
+import hmac
 import json
 import threading
+import weakref
 from dataclasses import dataclass
 
-from flask import Flask, g, has_request_context, jsonify, request
+from flask import Flask, g, has_request_context, jsonify, make_response, render_template, request
 from sqlalchemy import Engine, Integer, String, Text, event, select, text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -83,14 +91,58 @@ class AuditHead(Base):
     hash: Mapped[str] = mapped_column(String(64), default=GENESIS)
 
 
-def row_hash(prev_hash: str, row) -> str:
-    """SHA-256 of the previous hash and the row's canonical content."""
+@dataclass(frozen=True)
+class ChainKey:
+    """The chain's secret, and the last row id that may predate it (plain SHA-256)."""
+
+    secret: bytes
+    unkeyed_until: int = 0
+
+    def __repr__(self) -> str:  # never in a log or a traceback
+        return f"ChainKey(unkeyed_until={self.unkeyed_until})"
+
+
+_keys: weakref.WeakKeyDictionary[Engine, ChainKey] = weakref.WeakKeyDictionary()
+
+
+def key_from_config(config) -> ChainKey:
+    """AUDIT_KEY if set, else a key derived from SECRET_KEY (both live outside the database)."""
+    explicit = config.get("AUDIT_KEY") or ""
+    secret = explicit.encode() if explicit else hmac.new(
+        str(config["SECRET_KEY"]).encode(), b"constituent audit chain v1", hashlib.sha256).digest()
+    return ChainKey(secret, int(config.get("AUDIT_UNKEYED_UNTIL") or 0))
+
+
+def use_key(engine: Engine, key: ChainKey) -> None:
+    """The key under which rows appended through `engine` are hashed and checked."""
+    _keys[engine] = key
+
+
+def _key_of(engine: Engine) -> ChainKey:
+    try:
+        return _keys[engine]
+    except KeyError:
+        raise RuntimeError("the audit chain has no key for this database: call audit.use_key(engine, key) "
+                           "(install() does)") from None
+
+
+def _content(prev_hash: str, row) -> bytes:
     content = json.dumps(
         [row.id, row.at, row.actor_id, row.actor, row.role, row.ip, row.action, row.document, row.target,
          row.detail],
         ensure_ascii=False, separators=(",", ":"),
     )
-    return hashlib.sha256(f"{prev_hash}\n{content}".encode()).hexdigest()
+    return f"{prev_hash}\n{content}".encode()
+
+
+def row_hash(key: ChainKey, prev_hash: str, row) -> str:
+    """HMAC-SHA256, under the chain's key, of the previous hash and the row's canonical content."""
+    return hmac.new(key.secret, _content(prev_hash, row), hashlib.sha256).hexdigest()
+
+
+def unkeyed_hash(prev_hash: str, row) -> str:
+    """How rows were hashed before the chain had a key (plain SHA-256): anyone can compute it."""
+    return hashlib.sha256(_content(prev_hash, row)).hexdigest()
 
 
 _lock = threading.Lock()
@@ -187,16 +239,18 @@ def _text(value: str) -> str:
 
 def record_many(engine: Engine, entries: list[tuple[str, str, Actor, str, dict]]) -> list[AuditEvent]:
     """Append (action, document, actor, target, detail) entries in one transaction."""
+    key = _key_of(engine)
     with _lock, Session(engine) as session, session.begin():
-        return _append_chain(session, entries)
+        return _append_chain(session, key, entries)
 
 
 def record_in(connection, entries: list[tuple[str, str, Actor, str, dict]]) -> None:
     """Append entries inside a transaction the caller holds on `connection` (the live-text store's:
     a batch of updates and its audit rows commit together). The caller holds `transaction_guard()`
     from before its transaction began."""
+    key = _key_of(connection.engine)
     with Session(bind=connection, join_transaction_mode="rollback_only") as session:
-        _append_chain(session, entries)
+        _append_chain(session, key, entries)
         session.flush()
 
 
@@ -205,7 +259,7 @@ def transaction_guard():
     return _lock
 
 
-def _append_chain(session: Session, entries: list[tuple[str, str, Actor, str, dict]]) -> list[AuditEvent]:
+def _append_chain(session: Session, key: ChainKey, entries: list[tuple[str, str, Actor, str, dict]]) -> list[AuditEvent]:
     stored = []
     head = session.scalar(select(AuditHead).where(AuditHead.id == 1).with_for_update())
     if head is None:
@@ -223,7 +277,7 @@ def _append_chain(session: Session, entries: list[tuple[str, str, Actor, str, di
             detail=_text(json.dumps(detail, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)),
             prev_hash=last_hash,
         )
-        row.hash = row_hash(last_hash, row)
+        row.hash = row_hash(key, last_hash, row)
         session.add(row)
         stored.append(row)
         last_id, last_hash = row.id, row.hash
@@ -246,6 +300,7 @@ def verify(engine: Engine, against: str | None = None) -> Verdict:
     `against`: a head hash published earlier (`/audit/head`, or printed by an earlier verify). It
     must still be in the chain: rows removed from the end, or a chain rewritten and re-hashed
     from some row on, lose it, even when the rewritten chain is consistent in itself."""
+    key = _key_of(engine)
     previous = GENESIS
     checked = 0
     last_id = 0
@@ -255,8 +310,9 @@ def verify(engine: Engine, against: str | None = None) -> Verdict:
             if row.prev_hash != previous:
                 return Verdict(False, checked, previous, row.id,
                                "its previous hash does not match the row before it (a row was removed or inserted)")
-            if row_hash(previous, row) != row.hash:
-                return Verdict(False, checked, previous, row.id, "its content does not match its hash (it was altered)")
+            if row_hash(key, previous, row) != row.hash and not (
+                    row.id <= key.unkeyed_until and unkeyed_hash(previous, row) == row.hash):
+                return Verdict(False, checked, previous, row.id, _mismatch(key, previous, row))
             previous, last_id = row.hash, row.id
             found_against = found_against or row.hash == against
             checked += 1
@@ -269,6 +325,13 @@ def verify(engine: Engine, against: str | None = None) -> Verdict:
                        f"the published head {against} is not in the chain: rows were removed or rewritten since it was "
                        "published")
     return Verdict(True, checked, previous)
+
+
+def _mismatch(key: ChainKey, previous: str, row) -> str:
+    if unkeyed_hash(previous, row) == row.hash:
+        return ("it is hashed without the chain's key: forged by someone without the key, or written before the "
+                "chain was keyed (then set AUDIT_UNKEYED_UNTIL to the last such row's id)")
+    return "its content does not match its hash (it was altered, or the chain's key is not the one it was written with)"
 
 
 def head(engine: Engine) -> dict:
@@ -335,6 +398,7 @@ def _request_target() -> tuple[str, str]:
 def install(app: Flask, engine: Engine) -> None:
     """Record every state-changing request that succeeded or was refused for lack of rights."""
     create_schema(engine)
+    use_key(engine, key_from_config(app.config))
     from flask_wtf.csrf import CSRFError
 
     @app.get("/audit/head")
@@ -342,6 +406,13 @@ def install(app: Flask, engine: Engine) -> None:
         """The audit chain's head, public: whoever saves it can later prove that no row before it
         was removed or rewritten (`constituent audit verify --against HASH`)."""
         response = jsonify({**head(engine), "verify": "constituent audit verify --against HASH"})
+        response.headers["Cache-Control"] = "no-cache"
+        return response
+
+    @app.get("/audit")
+    def audit_page():
+        """The head on a public page, with what it proves and how to check it."""
+        response = make_response(render_template("audit_head.html", head=head(engine)))
         response.headers["Cache-Control"] = "no-cache"
         return response
 

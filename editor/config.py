@@ -47,6 +47,12 @@ def load(overrides: dict | None = None) -> dict:
         "SESSION_COOKIE_SECURE": os.environ.get("CONSTITUENT_INSECURE_COOKIES") != "1",
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
+        # The audit chain's HMAC key (editor.audit). Unset: derived from SECRET_KEY, so rotating
+        # SECRET_KEY would leave the earlier rows unverifiable: set it in production, and keep it.
+        "AUDIT_KEY": os.environ.get("CONSTITUENT_AUDIT_KEY", ""),
+        # Rows up to this id may predate the key (plain SHA-256): a deployment upgraded from before
+        # the keyed chain names its last such row, which `constituent audit verify` reports.
+        "AUDIT_UNKEYED_UNTIL": int(os.environ.get("CONSTITUENT_AUDIT_UNKEYED_UNTIL") or 0),
         "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
         # A form field (text pasted into the import page) may be as large as an upload; Flask's
         # default, 500 KB, answered a bare 413 to a long law pasted rather than uploaded.

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 import uuid
+from types import SimpleNamespace
 
 import pytest
 import requests
@@ -21,8 +22,8 @@ from crdt import protocol
 AUDIT_PATH = "/admin/audit"
 
 
-def _cli(instance, *args) -> subprocess.CompletedProcess:
-    env = {**os.environ, "CONSTITUENT_INSTANCE": str(instance), "SECRET_KEY": "test-secret"}
+def _cli(instance, *args, env: dict | None = None) -> subprocess.CompletedProcess:
+    env = {**os.environ, "CONSTITUENT_INSTANCE": str(instance), "SECRET_KEY": "test-secret", **(env or {})}
     return subprocess.run([sys.executable, "-m", "editor", *args], cwd=ROOT, env=env, capture_output=True,
                           text=True, timeout=120)
 
@@ -218,6 +219,12 @@ def test_a_published_head_catches_a_truncated_log_and_a_rewritten_chain(instance
     server = LiveServer(instance).start()
     try:
         published = requests.get(f"{server.url}/audit/head", timeout=10).json()
+        # The same head on a public page, linked from every page, in the reader's language.
+        page = requests.get(f"{server.url}/audit", timeout=10, headers={"Accept-Language": "es"})
+        assert page.status_code == 200 and "La cabeza de la cadena ahora" in page.text
+        assert published["hash"] in page.text and "N.º 8" in page.text and published["at"] in page.text
+        home = requests.get(f"{server.url}/", timeout=10).text
+        assert 'href="/audit"' in home
     finally:
         server.stop()
     assert published["last_id"] == 8 and len(published["hash"]) == 64 and published["at"]
@@ -240,36 +247,60 @@ def test_a_published_head_catches_a_truncated_log_and_a_rewritten_chain(instance
     caught = _cli(instance, "audit", "verify", "--against", published["hash"])
     assert caught.returncode == 1 and "is not in the chain" in caught.stderr
 
-    # A rewritten row, the chain re-hashed forward from it and the head updated to match.
+    # A rewritten row, the chain re-hashed forward from it and the head updated to match: first
+    # by an intruder without the key (plain SHA-256, or a key of their own), then with the key.
+    for forger in (None, audit.ChainKey(b"a key the intruder made up"), audit.key_from_config({"SECRET_KEY": "test-secret"})):
+        _rehash_forward(database, forger, rewritten_id=3)
+        verdict = _cli(instance, "audit", "verify")
+        if forger is None or forger.secret == b"a key the intruder made up":
+            # Without the key the rewrite shows by itself, at the row that was rewritten.
+            assert verdict.returncode == 1 and "entry 1:" in verdict.stderr, verdict.stderr
+            assert ("hashed without the chain's key" if forger is None else "does not match its hash") in verdict.stderr
+        else:
+            # With the key (the server's configuration was stolen too) it is consistent by itself…
+            assert verdict.returncode == 0, verdict.stderr
+            # …but not with the head published before the rewrite.
+            rewritten = _cli(instance, "audit", "verify", "--against", last_hash)
+            assert rewritten.returncode == 1 and "is not in the chain" in rewritten.stderr
+
+
+def test_a_log_from_before_the_keyed_chain_verifies_up_to_the_row_the_operator_names(instance):
+    """A deployment upgraded from the unkeyed chain (plain SHA-256) keeps its old rows: the
+    operator names the last of them in the configuration, where a forger cannot move it."""
+    _seed_audit(instance, 4)
+    _rehash_forward(instance / "constituent.sqlite3", None, rewritten_id=0)  # as the old code wrote them
+    refused = _cli(instance, "audit", "verify")
+    assert refused.returncode == 1 and "AUDIT_UNKEYED_UNTIL" in refused.stderr
+    upgraded = {"CONSTITUENT_AUDIT_UNKEYED_UNTIL": "4"}
+    assert _cli(instance, "audit", "verify", env=upgraded).returncode == 0
+    _seed_audit(instance, 2)  # rows 5 and 6, keyed
+    assert _cli(instance, "audit", "verify", env=upgraded).returncode == 0
+    _rehash_forward(instance / "constituent.sqlite3", None, rewritten_id=6)  # the whole chain, without the key
+    forged = _cli(instance, "audit", "verify", env=upgraded)
+    assert forged.returncode == 1 and "at entry 5:" in forged.stderr and "without the chain's key" in forged.stderr
+
+
+def _rehash_forward(database, key, rewritten_id: int) -> None:
+    """What an intruder with write access to the database does: drop the triggers, rewrite one
+    row's detail and re-hash every row, updating the head to match."""
+    from editor import audit
+
     with sqlite3.connect(database) as db:
         for trigger in ("audit_event_no_update", "audit_head_forward"):
             db.execute(f"DROP TRIGGER IF EXISTS {trigger}")
-        rows = db.execute("SELECT id, at, actor_id, actor, role, ip, action, document, target, detail, prev_hash "
+        rows = db.execute("SELECT id, at, actor_id, actor, role, ip, action, document, target, detail "
                           "FROM audit_event ORDER BY id").fetchall()
         previous = audit.GENESIS
-        for row in rows:
-            id_, at, actor_id, actor, role, ip, action, document, target, detail, _prev = row
-            if id_ == 3:
-                detail = '{"n":99,"texto":"reescrito"}'
-
-            class Row:
-                pass
-
-            forged = Row()
-            for name, value in zip(("id", "at", "actor_id", "actor", "role", "ip", "action", "document", "target", "detail"),
-                                   (id_, at, actor_id, actor, role, ip, action, document, target, detail), strict=True):
-                setattr(forged, name, value)
-            new_hash = audit.row_hash(previous, forged)
+        names = ("id", "at", "actor_id", "actor", "role", "ip", "action", "document", "target", "detail")
+        for values in rows:
+            forged = SimpleNamespace(**dict(zip(names, values, strict=True)))
+            if forged.id == rewritten_id:
+                forged.detail = '{"n":99,"texto":"reescrito"}'
+            new_hash = audit.unkeyed_hash(previous, forged) if key is None else audit.row_hash(key, previous, forged)
             db.execute("UPDATE audit_event SET detail = ?, prev_hash = ?, hash = ? WHERE id = ?",
-                       (detail, previous, new_hash, id_))
+                       (forged.detail, previous, new_hash, forged.id))
             previous = new_hash
         db.execute("UPDATE audit_head SET hash = ?", (previous,))
-    before_rewrite = _cli(instance, "audit", "verify")
-    assert before_rewrite.returncode == 0  # the re-hashed chain is consistent by itself
-    head_after_truncation = before_rewrite.stdout.split("head ")[-1].strip()
-    assert head_after_truncation == previous
-    rewritten = _cli(instance, "audit", "verify", "--against", last_hash)  # the head as it stood before
-    assert rewritten.returncode == 1 and "is not in the chain" in rewritten.stderr
 
 
 def test_the_audit_log_is_append_only_on_postgresql_too():
@@ -290,6 +321,7 @@ def test_the_audit_log_is_append_only_on_postgresql_too():
     try:
         audit.create_schema(engine)
         audit.create_schema(engine)  # twice: idempotent
+        audit.use_key(engine, audit.ChainKey(b"the deployment's audit key"))
         for i in range(3):
             audit.record(engine, "test.event", actor=audit.Actor(label="cli:test"), detail={"n": i})
         assert audit.verify(engine).ok and audit.verify(engine).checked == 3

@@ -184,6 +184,7 @@ CASES: list[Case] = [
     # --- reading
     case("public.index", "GET", EVERYONE),
     case("audit_head", "GET", EVERYONE),
+    case("audit_page", "GET", EVERYONE),
     case("public.favicon", "GET", EVERYONE),
     case("public.document", "GET", EVERYONE),
     case("public.document", "GET", SIGNED_IN, doc="draft", label="unpublished draft"),
