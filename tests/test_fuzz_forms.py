@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import io
 import logging
-import re
 import time
 from collections import Counter, deque
 from dataclasses import dataclass, field
