@@ -124,6 +124,57 @@ def end_session(db, user: User, sid: str | None) -> None:
 # * per email, across addresses (guessing spread over many): past ACCOUNT_SLOWDOWN_AFTER failures
 #   within the hour, each further try must wait a few seconds after the last failure (doubling up
 #   to ACCOUNT_MAX_WAIT): the owner is slowed by seconds at worst, never locked out.
+# A browser that has signed in to an account carries a signed device cookie for it (OWASP's
+# "device cookies"). Its sign-ins to that account skip the per-address limit and lock, and are
+# counted and locked per device instead: colleagues behind the same NAT as an attacker keep
+# signing in from the browsers they used before. The cookie names the account and dies with
+# "sign out everywhere" and a new password (it carries a digest of the session token).
+
+DEVICE_COOKIE = "constituent_device"
+DEVICE_DAYS = 365
+
+
+def _devices() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="constituent-device")
+
+
+def _session_digest(user: User) -> str:
+    return hashlib.sha256(f"device:{user.session_token}".encode()).hexdigest()[:16]
+
+
+def device_cookie(user: User) -> str:
+    """A new device cookie's value: this browser signed in to `user`'s account."""
+    return _devices().dumps({"u": user.id, "t": _session_digest(user), "d": secrets.token_urlsafe(12)})
+
+
+def trusted_device(db, email: str) -> str | None:
+    """The device id of the request's device cookie when it was issued to the account `email`
+    names and that account's sessions have not all been ended since; else None."""
+    raw = request.cookies.get(DEVICE_COOKIE)
+    if not raw or not email:
+        return None
+    try:
+        data = _devices().loads(raw, max_age=DEVICE_DAYS * 86400)
+    except BadSignature:  # SignatureExpired included
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("u"), int) or not isinstance(data.get("d"), str):
+        return None
+    user = db.scalar(select(User).where(User.email == _key(email)))
+    if user is None or user.id != data["u"] or not secrets.compare_digest(_session_digest(user), str(data.get("t"))):
+        return None
+    return data["d"][:24]
+
+
+def _signing_in_from_trusted_device() -> bool:
+    """For the per-address limit: a sign-in from a browser that signed in to that account before."""
+    email = request.form.get("email", "")
+    return isinstance(email, str) and trusted_device(current_services().db, email) is not None
+
+
+def _where(db, email: str) -> str:
+    """What failures are counted against: this browser's device id, else the client address."""
+    device = trusted_device(db, email)
+    return f"device:{device}" if device else _address(request.remote_addr)
 
 
 def _key(email: str) -> str:
@@ -252,14 +303,16 @@ def _safe_next(target: str | None) -> str:
 
 @bp.route("/login", methods=["GET", "POST"])
 # Failed attempts per client address (successful sign-ins do not count).
-@limiter.limit(configured("LOGIN_RATE_LIMIT"), methods=["POST"], deduct_when=lambda response: response.status_code in (401, 429))
+@limiter.limit(configured("LOGIN_RATE_LIMIT"), methods=["POST"], deduct_when=lambda response: response.status_code in (401, 429),
+               exempt_when=_signing_in_from_trusted_device)
 def login():
     form = LoginForm()
     if form.validate_on_submit():
         services = current_services()
         db = services.db
         email = form.email.data
-        wait = locked_for(db, email, request.remote_addr)
+        where = _where(db, email)
+        wait = locked_for(db, email, where)
         if wait is not None:
             audit.record(services.engine, "account.login_locked", target=email.strip().lower())
             if wait >= timedelta(minutes=1):
@@ -271,13 +324,17 @@ def login():
             return render_template("login.html", form=form), 429
         user = authenticate(db, email, form.password.data)
         if user is not None:
-            _succeeded(db, email, request.remote_addr)
+            _succeeded(db, email, where)
             session.clear()  # a fresh session on every sign-in
             login_user(user)
             session[SESSION_ID] = secrets.token_urlsafe(24)  # ended on the server at sign-out
             audit.record(services.engine, "account.login", actor=audit.actor_of(user))
-            return redirect(_safe_next(request.args.get("next")))
-        _failed(db, email, request.remote_addr)
+            response = redirect(_safe_next(request.args.get("next")))
+            if not where.startswith("device:"):
+                response.set_cookie(DEVICE_COOKIE, device_cookie(user), max_age=DEVICE_DAYS * 86400, path=url_for("accounts.login"),
+                                    secure=current_app.config["SESSION_COOKIE_SECURE"], httponly=True, samesite="Lax")
+            return response
+        _failed(db, email, where)
         audit.record(services.engine, "account.login_failed", target=email.strip().lower())
         flash(_("The email or password is not right."), "error")
         return render_template("login.html", form=form), 401

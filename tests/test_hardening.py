@@ -284,6 +284,59 @@ def test_wrong_passwords_from_one_address_do_not_lock_the_account_out_elsewhere(
     assert "Ninguna dirección está bloqueada ahora." in owner.get("/admin/users").get_data(as_text=True)
 
 
+def test_colleagues_behind_an_attacked_address_still_sign_in_from_browsers_they_used_before(instance):
+    """An attacker behind the committee's NAT exhausts the address's limit of failed sign-ins:
+    a new browser there waits, but a colleague's browser that signed in before (it carries a
+    device cookie for that account) signs in at once. Failures with a device cookie lock that
+    device only, and "sign out everywhere" ends the cookie's privilege."""
+    from conftest import close_app
+
+    from editor import create_app
+
+    app = create_app({"INSTANCE_PATH": str(instance), "SECRET_KEY": "test-secret", "LOGIN_RATE_LIMIT": "8 per hour"})
+    office = "198.51.100.20"
+    try:
+        ana = app.test_client()
+        assert _sign_in_from(ana, office, ACCOUNTS["ana"][0], PASSWORD).status_code == 302
+        cookie = ana.get_cookie("constituent_device", path="/login")
+        assert cookie is not None and cookie.http_only and cookie.max_age and cookie.max_age > 300 * 86400
+        ana.post("/logout", data={"csrf_token": _csrf(ana.get("/account").get_data(as_text=True))})
+
+        attacker = app.test_client()
+        for n in range(8):
+            assert _sign_in_from(attacker, office, f"nadie{n}@example.org", "guess").status_code == 401
+        assert _sign_in_from(attacker, office, ACCOUNTS["bruno"][0], PASSWORD).status_code == 429
+        newcomer = app.test_client()  # a colleague on a browser never used here waits…
+        assert _sign_in_from(newcomer, office, ACCOUNTS["bruno"][0], PASSWORD).status_code == 429
+        assert _sign_in_from(ana, office, ACCOUNTS["ana"][0], PASSWORD).status_code == 302  # …ana does not
+
+        # The cookie is ana's: with another account's email it is worth nothing.
+        assert _sign_in_from(ana, office, ACCOUNTS["bruno"][0], PASSWORD).status_code == 429
+
+        # A stolen device cookie used to guess locks that device, not ana's other browsers.
+        thief = app.test_client()
+        thief.set_cookie("constituent_device", cookie.value, path="/login")
+        for _ in range(5):
+            assert _sign_in_from(thief, "203.0.113.66", ACCOUNTS["ana"][0], "guess").status_code == 401
+        assert _sign_in_from(thief, "203.0.113.66", ACCOUNTS["ana"][0], PASSWORD).status_code == 429
+        laptop = app.test_client()
+        assert _sign_in_from(laptop, "192.0.2.77", ACCOUNTS["ana"][0], PASSWORD).status_code == 302
+        admin_page = _signed_in_admin(app).get("/admin/users").get_data(as_text=True)
+        assert "un navegador que ya inició sesión en esta cuenta" in admin_page
+
+        # Signing out everywhere (a lost laptop) ends what every device cookie of the account is worth.
+        laptop.post("/logout/everywhere", data={"csrf_token": _csrf(laptop.get("/account").get_data(as_text=True))})
+        assert _sign_in_from(ana, office, ACCOUNTS["ana"][0], PASSWORD).status_code == 429
+    finally:
+        close_app(app)
+
+
+def _signed_in_admin(app):
+    admin = app.test_client()
+    assert _sign_in_from(admin, "203.0.113.1", ACCOUNTS["admin"][0], PASSWORD).status_code == 302
+    return admin
+
+
 def test_guessing_spread_over_many_addresses_only_slows_the_account_by_seconds(app):
     import time
 
