@@ -374,7 +374,7 @@ _REFUSED_TYPES = {
 }
 # Words that label a number in <num>: "Artículo 16", "Art. 1.", "SEC. 2.", "PART 1".
 _NUM_WORDS = re.compile(
-    r"^(?:art[íi]culos?|articolo|article|arts?|sec(?:tion|ci[óo]n)?|t[íi]tulo|titolo|title|"
+    r"^(?:transitional article|art[íi]culos?|articolo|article|arts?|sec(?:tion|ci[óo]n)?|t[íi]tulo|titolo|title|"
     r"cap[íi]tulo|capo|chapter|part[e]?|libro|book|schedule|rule|clause|par[áa]grafo|"
     r"paragraph|apartado|numeral|fracci[óo]n|inciso|point)\b\.?\s*",
     re.I,
@@ -537,6 +537,8 @@ class _BodyReader:
                 continue
             if tag in _ARTICLE_LIKE:
                 drafts.append(self.read_article(child, here))
+            elif tag == "transitional" and depth == 0:
+                self.read_transitional(child, here, drafts)
             elif tag == "hcontainer" and child.get("name") in ("crossheading", "crossHeading"):
                 self.findings.append(Finding(here, f"cross-heading {_text(child.find('heading'))!r} "
                                              "is not kept; its units are imported"))
@@ -557,6 +559,21 @@ class _BodyReader:
             else:
                 self.findings.append(Finding(here, f"<{tag}> is not imported"))
         return drafts
+
+    def read_transitional(self, element: etree._Element, where: str, drafts: list[Draft]) -> None:
+        """A group of transitional provisions (its units become transitory articles), or one
+        provision standing alone (it joins the group the previous ones opened)."""
+        units = [child for child in _elements(element) if child.tag in _ARTICLE_LIKE + _LOWER_LIKE + ("transitional",)]
+        if units:
+            group = self.container_draft(element, "transitional", where)
+            for index, child in enumerate(_elements(element)):
+                if child in units:
+                    group.children.append(self.read_article(child, f"{where}/{child.tag!s}[{index + 1}]"))
+            drafts.append(group)
+            return
+        if not (drafts and drafts[-1].kind == "transitional" and drafts[-1].where.endswith("(provisions)")):
+            drafts.append(Draft("transitional", where=f"{where} (provisions)"))
+        drafts[-1].children.append(self.read_article(element, where))
 
     def container_draft(self, element: etree._Element, kind: str, where: str) -> Draft:
         draft = Draft(kind, num=_bare_num(element), heading=_text(element.find("heading")),
@@ -669,6 +686,7 @@ def _bare_num(element: etree._Element) -> str | None:
         return None
     text = _text(found)
     text = _NUM_WORDS.sub("", text).strip()
+    text = re.sub(r"\s+transitori[oa]s?\.?$", "", text, flags=re.I)  # "Artículo PRIMERO transitorio"
     text = re.sub(r"^[(\[§]+|[)\].:;,\-–—ºª°]+$", "", text).strip()
     text = re.sub(r"(?<=\d)\s*[ºª°o]\.?$", "", text)  # "1º", "1o." ordinal marks
     return text.strip(" .") or None

@@ -117,11 +117,13 @@ _WORDS = {
         "vote": "Votación",
         "kinds": {"title": "un título", "chapter": "un capítulo", "article": "un artículo",
                   "paragraph": "un apartado", "subparagraph": "un numeral", "point": "una fracción",
-                  "indent": "un inciso", "preamble": "un preámbulo"},
+                  "indent": "un inciso", "preamble": "un preámbulo",
+                  "transitional": "un grupo de artículos transitorios"},
         "parts": {"paragraph": "apartado {}", "subparagraph": "numeral {}", "point": "fracción {}",
                   "indent": "inciso {}"},
         "feminine": ("fracción", "fraccion"),
         "preamble": "Preámbulo",
+        "transitional": "Transitorios",
         "unnumbered": "{} sin número",
         "nameless": {"paragraph": "apartado", "subparagraph": "numeral", "point": "fracción", "indent": "inciso",
                      "article": "artículo", "chapter": "capítulo", "title": "título"},
@@ -141,11 +143,13 @@ _WORDS = {
         "choices": {"for": "for", "against": "against", "abstain": "abstentions"},
         "vote": "Vote",
         "kinds": {"title": "title", "chapter": "chapter", "article": "article", "paragraph": "paragraph",
-                  "subparagraph": "subparagraph", "point": "point", "indent": "indent", "preamble": "preamble"},
+                  "subparagraph": "subparagraph", "point": "point", "indent": "indent", "preamble": "preamble",
+                  "transitional": "group of transitional provisions"},
         "parts": {"paragraph": "paragraph {}", "subparagraph": "subparagraph {}", "point": "point {}",
                   "indent": "indent {}"},
         "feminine": (),
         "preamble": "Preamble",
+        "transitional": "Transitional provisions",
         "unnumbered": "unnumbered {}",
         "nameless": {"paragraph": "paragraph", "subparagraph": "subparagraph", "point": "point",
                      "indent": "indent", "article": "article", "chapter": "chapter", "title": "title"},
@@ -177,6 +181,8 @@ def citation(path: Sequence[Unit], language: str) -> str:
     for unit in units:
         if unit.kind == "preamble":
             parts.append(words["preamble"])
+        elif unit.kind == "transitional":
+            parts.append(unit.heading or words["transitional"])
         elif unit.num:
             template = words["parts"].get(unit.kind)
             parts.append(template.format(unit.num) if template and parts else unit.label or unit.num)

@@ -28,8 +28,8 @@ from lxml import etree
 
 from .errors import DocumentStructureError, NumberingError
 from .guids import is_valid_guid, new_guid
-from .numbering import LANGUAGES, NUMBERED_KINDS, STYLES, default_style, format_number, parse_number
-from .units import ALLOWED_CHILDREN, TOP_LEVEL_KINDS, UNIT_KINDS, UNNUMBERED, Unit, read_units
+from .numbering import LANGUAGES, STYLED, STYLES, TRANSITIONAL_ARTICLES, default_style, format_number, parse_number
+from .units import ALLOWED_CHILDREN, TOP_LEVEL_KINDS, TRANSITIONAL, UNIT_KINDS, UNNUMBERED, Unit, read_units
 
 # Characters XML 1.0 cannot hold; sources (PDF extractions above all) do contain them.
 # The browser editor's schema gives these kinds a heading block always (possibly empty).
@@ -114,6 +114,8 @@ def _check_nesting(drafts: Sequence[Draft]) -> None:
             )
         if draft.kind == "preamble" and index > 0:
             raise DocumentStructureError(f"{_at(draft)}the preamble must come first")
+        if draft.kind != TRANSITIONAL and any(d.kind == TRANSITIONAL for d in drafts[:index]):
+            raise DocumentStructureError(f"{_at(draft)}{_a(draft.kind)} cannot follow the transitional provisions")
     stack = list(drafts)
     while stack:
         draft = stack.pop()
@@ -128,14 +130,16 @@ def _check_nesting(drafts: Sequence[Draft]) -> None:
 
 
 def _infer_styles(drafts: Sequence[Draft], language: str) -> dict[str, str]:
-    """Per kind, the style that reads most of the source's numbers (the default on a tie)."""
-    nums: dict[str, list[str]] = {kind: [] for kind in NUMBERED_KINDS}
-    stack = list(drafts)
+    """Per kind, the style that reads most of the source's numbers (the default on a tie).
+    Transitory articles (PRIMERO, SEGUNDO…) have a style of their own."""
+    nums: dict[str, list[str]] = {kind: [] for kind in STYLED}
+    stack: list[tuple[Draft, str | None]] = [(draft, None) for draft in drafts]
     while stack:
-        draft = stack.pop()
-        if draft.kind in nums and draft.num not in (None, UNNUMBERED):
-            nums[draft.kind].append(_clean(draft.num))
-        stack.extend(draft.children)
+        draft, parent = stack.pop()
+        slot = _slot(draft.kind, parent)
+        if slot in nums and draft.num not in (None, UNNUMBERED):
+            nums[slot].append(_clean(draft.num))
+        stack.extend((child, draft.kind) for child in draft.children)
     styles = {}
     for kind, found in nums.items():
         default = default_style(kind, language)
@@ -168,22 +172,22 @@ class _BodyBuilder:
         self.articles = 0
         self.guids: set[str] = set()
 
-    def add_all(self, parent: etree._Element, drafts: Sequence[Draft]) -> None:
+    def add_all(self, parent: etree._Element, drafts: Sequence[Draft], parent_kind: str | None = None) -> None:
         counters: dict[str, int] = {}
         for draft in drafts:
-            self.add(parent, draft, counters)
+            self.add(parent, draft, counters, parent_kind)
 
-    def add(self, parent: etree._Element, draft: Draft, counters: dict[str, int]) -> None:
+    def add(self, parent: etree._Element, draft: Draft, counters: dict[str, int], parent_kind: str | None) -> None:
         element = etree.SubElement(parent, draft.kind)
         element.set("guid", self.guid_for(draft))
-        pin = self.pin_for(draft, counters)
+        pin = self.pin_for(draft, counters, _slot(draft.kind, parent_kind))
         if pin:
             element.set("pin", pin)
         if draft.heading.strip() or draft.kind in _HEADED:
             etree.SubElement(element, "heading").text = _clean(draft.heading)
         for paragraph in draft.paragraphs:
             etree.SubElement(element, "p").text = _clean(paragraph)
-        self.add_all(element, draft.children)
+        self.add_all(element, draft.children, draft.kind)
 
     def guid_for(self, draft: Draft) -> str:
         guid = (draft.guid or "").strip().lower()
@@ -197,18 +201,20 @@ class _BodyBuilder:
         self.guids.add(guid)
         return guid
 
-    def pin_for(self, draft: Draft, counters: dict[str, int]) -> str | None:
-        """The pin that keeps the source's number, or None when position gives that number."""
+    def pin_for(self, draft: Draft, counters: dict[str, int], slot: str) -> str | None:
+        """The pin that keeps the source's number, or None when position gives that number.
+        `slot` is the style slot: the kind, or TRANSITIONAL_ARTICLES for a transitory article."""
         kind = draft.kind
-        if kind == "preamble":
+        if kind in ("preamble", TRANSITIONAL):
             return None
         if draft.num is None or draft.num == UNNUMBERED:
             return UNNUMBERED
         num = _clean(draft.num)
         if not num:
             return UNNUMBERED
-        position = (self.articles if kind == "article" else counters.get(kind, 0)) + 1
-        style = self.styles[kind]
+        across = kind == "article" and slot == kind  # the body's articles count across the document
+        position = (self.articles if across else counters.get(kind, 0)) + 1
+        style = self.styles[slot]
         try:
             expected = format_number(style, position)
         except NumberingError:  # beyond what the style can write (ordinal words stop at 99)
@@ -216,12 +222,17 @@ class _BodyBuilder:
         if num == expected or (
             style == "ordinal-es" and _reads(style, num) and parse_number(style, num) == position
         ):
-            if kind == "article":
+            if across:
                 self.articles = position
             else:
                 counters[kind] = position
             return None
         return num
+
+
+def _slot(kind: str, parent_kind: str | None) -> str:
+    """The style slot a unit is numbered in: its kind, or the transitory articles' own."""
+    return TRANSITIONAL_ARTICLES if kind == "article" and parent_kind == TRANSITIONAL else kind
 
 
 def _clean(text: str) -> str:

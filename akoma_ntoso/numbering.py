@@ -34,7 +34,16 @@ NUMBERED_KINDS: Final[tuple[str, ...]] = (
     "indent",
 )
 
+#: Not a unit kind: the style slot of the articles inside a `transitional` group (transitory
+#: articles), which count apart from the body's articles: PRIMERO, SEGUNDO… ("transitional"
+#: in meta's `numbering`). The group itself carries no number.
+TRANSITIONAL_ARTICLES: Final = "transitional"
+
+#: Every key of a style table: the numbered kinds, then the transitory articles' slot.
+STYLED: Final[tuple[str, ...]] = (*NUMBERED_KINDS, TRANSITIONAL_ARTICLES)
+
 _DEFAULT_STYLES: Final[Mapping[str, str]] = {
+    TRANSITIONAL_ARTICLES: "ordinal-es",
     "title": "ordinal-es",
     "chapter": "upper-roman",
     "article": "arabic",
@@ -45,7 +54,7 @@ _DEFAULT_STYLES: Final[Mapping[str, str]] = {
 }
 
 # English titles are numbered "TITLE 1": Spanish ordinal words make no sense there.
-_ENGLISH_DEFAULT_STYLES: Final[Mapping[str, str]] = {**_DEFAULT_STYLES, "title": "arabic"}
+_ENGLISH_DEFAULT_STYLES: Final[Mapping[str, str]] = {**_DEFAULT_STYLES, "title": "arabic", TRANSITIONAL_ARTICLES: "arabic"}
 
 _SHORT_LABELS: Final[Mapping[str, str]] = {
     "paragraph": "{}.",
@@ -59,12 +68,14 @@ _LABELS: Final[Mapping[str, Mapping[str, str]]] = {
         "title": "TÍTULO {}",
         "chapter": "CAPÍTULO {}",
         "article": "Artículo {}",
+        TRANSITIONAL_ARTICLES: "Artículo {} transitorio",
         **_SHORT_LABELS,
     },
     "eng": {
         "title": "TITLE {}",
         "chapter": "CHAPTER {}",
         "article": "Article {}",
+        TRANSITIONAL_ARTICLES: "Transitional article {}",
         **_SHORT_LABELS,
     },
 }
@@ -78,18 +89,19 @@ def default_style(kind: str, language: str = "spa") -> str:
         return defaults[kind]
     except KeyError:
         raise NumberingError(
-            f"a {kind!r} is not numbered; numbered kinds are {', '.join(NUMBERED_KINDS)}"
+            f"a {kind!r} is not numbered; numbered kinds are {', '.join(STYLED)}"
         ) from None
 
 
 def resolve_styles(language: str, overrides: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The style of every numbered kind: the defaults for `language`, then meta's `numbering`."""
-    styles = {kind: default_style(kind, language) for kind in NUMBERED_KINDS}
+    """The style of every numbered kind (and of transitory articles): the defaults for
+    `language`, then meta's `numbering`."""
+    styles = {kind: default_style(kind, language) for kind in STYLED}
     for kind, style in (overrides or {}).items():
         if kind not in styles:
             raise NumberingError(
                 f"numbering given for {kind!r}, which is not numbered; "
-                f"numbered kinds are {', '.join(NUMBERED_KINDS)}"
+                f"numbered kinds are {', '.join(STYLED)}"
             )
         styles[kind] = _check_style(style)
     return styles
@@ -102,7 +114,7 @@ def format_label(kind: str, num: str, language: str = "spa") -> str:
         template = _LABELS[language][kind]
     except KeyError:
         raise NumberingError(
-            f"a {kind!r} has no label; labelled kinds are {', '.join(NUMBERED_KINDS)}"
+            f"a {kind!r} has no label; labelled kinds are {', '.join(STYLED)}"
         ) from None
     return template.format(num)
 

@@ -17,11 +17,13 @@ from html import escape
 
 from .units import Unit
 
-_LEVELS = {"preamble": 2, "title": 2, "chapter": 3, "article": 4}
-# Titles, chapters and the preamble are reached through the table of contents; the units of
-# the text proper (articles and below) carry a permalink.
-_NOT_LINKED = ("title", "chapter", "preamble")
+_LEVELS = {"preamble": 2, "title": 2, "chapter": 3, "article": 4, "transitional": 2}
+# Titles, chapters, the preamble and groups of transitional provisions are reached through the
+# table of contents; the units of the text proper (articles and below) carry a permalink.
+_NOT_LINKED = ("title", "chapter", "preamble", "transitional")
 _PREAMBLE = {"spa": "PREÁMBULO", "eng": "PREAMBLE"}
+#: The line that opens a group of transitional provisions without a heading of its own.
+_TRANSITIONAL = {"spa": "TRANSITORIOS", "eng": "TRANSITIONAL PROVISIONS"}
 
 
 def render_units(
@@ -30,6 +32,7 @@ def render_units(
     permalink_label: Callable[[Unit], str] = lambda unit: f"Permalink to {unit.label}",
     preamble_label: str = "Preamble",
     annotate: Callable[[Unit], str] | None = None,
+    transitional_label: str = "Transitional provisions",
 ) -> str:
     """HTML for the units, as a string of escaped markup.
 
@@ -37,8 +40,9 @@ def render_units(
     site uses it to say which petitions, themes and events a clause comes from.
     """
     out: list[str] = []
+    names = {"preamble": preamble_label, "transitional": transitional_label}
     for unit in units:
-        _render_unit(out, unit, link, permalink_label, preamble_label, annotate)
+        _render_unit(out, unit, link, permalink_label, names, annotate)
     return "".join(out)
 
 
@@ -50,6 +54,7 @@ def render_document(units: Sequence[Unit], title: str, language: str = "spa") ->
         units,
         permalink_label=(lambda u: f"Permalink to {u.label}") if english else (lambda u: f"Enlace permanente a {u.label}"),
         preamble_label="Preamble" if english else "Preámbulo",
+        transitional_label="Transitional provisions" if english else "Transitorios",
     )
     return (
         f'<!DOCTYPE html>\n<html lang="{lang}">\n<head>\n<meta charset="utf-8">\n'
@@ -72,9 +77,11 @@ def _render_unit(
     unit: Unit,
     link: Callable[[Unit], str],
     permalink_label: Callable[[Unit], str],
-    preamble_label: str,
+    names: dict[str, str],
     annotate: Callable[[Unit], str] | None = None,
 ) -> None:
+    """One unit and its sub-units; `names` name the unnumbered groups (preamble, transitional)
+    that have no heading of their own."""
     level = _LEVELS.get(unit.kind, 5)
     lines = [line for line in unit.text.split("\n") if line]
     linkable = unit.kind not in _NOT_LINKED
@@ -86,7 +93,7 @@ def _render_unit(
     )
     if linkable and annotate is not None:
         permalink += annotate(unit)
-    has_heading = bool(unit.label or unit.heading or unit.kind == "preamble")
+    has_heading = bool(unit.label or unit.heading or unit.kind in names)
     # The permalink follows the heading when there is one, else the unit's last paragraph.
     link_in_heading = linkable and has_heading and (unit.heading or not lines)
     eid = escape(unit.eid)
@@ -100,8 +107,8 @@ def _render_unit(
             out.append(f'<span class="num">{escape(unit.label)}</span> ')
         if unit.heading:
             out.append(f'<span class="heading">{escape(unit.heading)}</span>')
-        if unit.kind == "preamble" and not unit.heading:
-            out.append(escape(preamble_label))
+        if unit.kind in names and not unit.heading:
+            out.append(escape(names[unit.kind]))
         if link_in_heading:
             out.append(permalink)
         out.append(f"</h{level}>")
@@ -112,7 +119,7 @@ def _render_unit(
     if linkable and not has_heading and not lines:
         out.append(f"<p>{permalink.strip()}</p>")
     for child in unit.children:
-        _render_unit(out, child, link, permalink_label, preamble_label, annotate)
+        _render_unit(out, child, link, permalink_label, names, annotate)
     out.append("</section>")
 
 
@@ -120,6 +127,16 @@ def _text_unit(blocks: list[str], unit: Unit, language: str) -> None:
     lines = [line for line in unit.text.split("\n") if line]
     if unit.kind == "preamble":
         blocks.append(_PREAMBLE.get(language, _PREAMBLE["spa"]))
+        blocks.extend(lines)
+    elif unit.kind == "transitional":
+        blocks.append(unit.heading or _TRANSITIONAL.get(language, _TRANSITIONAL["spa"]))
+        blocks.extend(lines)
+    elif unit.kind == "article" and unit.eid.startswith("transitional_"):
+        # A transitory article opens with its ordinal, as the law prints it: "PRIMERO.- La …".
+        # (Plain text has no place for a transitory article's heading: it reads back as its
+        # first paragraph.)
+        first = unit.heading or (lines.pop(0) if lines else "")
+        blocks.append(f"{unit.num}.- {first}".strip() if unit.num else first)
         blocks.extend(lines)
     elif unit.kind in ("title", "chapter", "article"):
         blocks.append(unit.label + (f"\n{unit.heading}" if unit.heading else ""))

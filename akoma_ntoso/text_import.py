@@ -95,7 +95,7 @@ def parse_text(text: str, *, language: str | None = None, title: str | None = No
     drafts = parser.parse(body)
     findings.extend(parser.findings)
     if transitional:
-        findings.append(_transitional_finding(transitional, conventions))
+        drafts.extend(_transitional_groups(transitional, conventions, findings))
     return ParsedText(drafts=drafts, language=language, title=title, findings=findings)
 
 
@@ -459,15 +459,65 @@ def _opening_finding(
     return Finding(f"line {left[0].number}", message)
 
 
-def _transitional_finding(lines: Sequence[_Line], conventions: _Conventions) -> Finding:
-    keyword = conventions.transitional.match(lines[0].text)
-    header = keyword[0] if keyword else lines[0].text
-    articles = sum(1 for line in lines[1:] if _is_transitory_article(line.text, conventions))
-    return Finding(
-        f"line {lines[0].number}",
-        f"{header} ({_count(articles, 'transitory article')}, lines {lines[0].number}–"
-        f"{lines[-1].number}) not imported: the document model has no transitional provisions yet",
-    )
+def _transitional_groups(
+    lines: Sequence[_Line], conventions: _Conventions, findings: list[Finding]
+) -> list[Draft]:
+    """The transitional provisions: one group per header line ("TRANSITORIOS…", kept as the
+    group's heading), each provision a transitory article opened by its ordinal ("PRIMERO.- …",
+    "DÉCIMO PRIMERO. - …", "ÚNICO.- …") or, in texts that number them, by "1. …". The text after
+    the ordinal is the provision's first paragraph (transitory articles have no headings); the
+    lines up to the next ordinal are its further paragraphs."""
+    groups: list[Draft] = []
+    family: str | None = None  # "word" or "digit": how this text numbers its provisions
+    for index, line in enumerate(lines):
+        if _CLOSING.match(line.text) and groups and groups[-1].children:
+            closing = lines[index:]
+            findings.append(Finding(f"line {line.number}", f"{_line_ranges(closing, lines)} ({_count(len(closing), 'paragraph')}, "
+                                    f"from {_quote(line.text, 40)}) not imported: the closing (where and when it was "
+                                    "given, the signatures) is no provision"))
+            break
+        if conventions.transitional_header(line.text):
+            groups.append(Draft("transitional", heading=line.text, where=f"line {line.number}"))
+            family = None
+            continue
+        group = groups[-1]
+        opened = _transitory_opening(line.text, family, len(group.children) + 1)
+        if opened is not None:
+            family, num, rest = opened
+            group.children.append(Draft("article", num=num, paragraphs=[rest] if rest else [],
+                                        where=f"line {line.number}"))
+        elif group.children:
+            group.children[-1].paragraphs.append(line.text)
+        else:
+            group.paragraphs.append(line.text)  # text between the header and the first provision
+    for group in groups:
+        if not group.children:
+            findings.append(Finding(group.where, f"{_quote(group.heading)} opens transitional provisions, but no "
+                                    "provision follows (PRIMERO.- …, 1. …): its text is kept as the group's"))
+        nested = [d for d in group.children if any(conventions.numbered(p) for p in d.paragraphs[1:])]
+        if nested:
+            findings.append(Finding(nested[0].where, f"{_count(len(nested), 'transitory article')} with numbered "
+                                    "lists (I., 1., a) …): their items are kept as paragraphs"))
+    return groups
+
+
+#: The closing after the last provision: "Dado en el Salón de Sesiones…", "Given under my hand…".
+_CLOSING: Final = re.compile(r"^(?:dad[oa]s? en\b|given (?:at|under|in)\b|done at\b)", re.IGNORECASE)
+
+
+def _transitory_opening(text: str, family: str | None, expected: int) -> tuple[str, str, str] | None:
+    """(family, number, the rest of the line) when `text` opens a transitory article. Once a
+    text has numbered its provisions in words, "1. …" is a paragraph inside one, and the other
+    way round; digits must also come in order (a numbered paragraph is not the next provision)."""
+    match = re.match(rf"(?P<num>{_ORDINAL_WORD}(?: {_ORDINAL_WORD})?)\s*[.\-–—:]+\s*(?P<rest>.*)$", text)
+    if match and family in (None, "word"):
+        word = match["num"]
+        if word.upper() in ("ÚNICO", "UNICO") or _parses("ordinal-es", word):
+            return "word", word, match["rest"].strip(" -–—")
+    match = re.match(r"(?P<num>\d{1,3})\s*[.\-–—)]+\s*(?P<rest>.*)$", text)
+    if match and family in (None, "digit") and int(match["num"]) == expected:
+        return "digit", match["num"], match["rest"].strip(" -–—")
+    return None
 
 
 def _is_transitory_article(text: str, conventions: _Conventions) -> bool:

@@ -18,16 +18,21 @@ from typing import Final
 from lxml import etree
 
 from .errors import DocumentStructureError, NumberingError
-from .numbering import NUMBERED_KINDS, format_label, format_number, resolve_styles
+from .numbering import NUMBERED_KINDS, TRANSITIONAL_ARTICLES, format_label, format_number, resolve_styles
 
-#: Every kind of unit element, outermost first.
-UNIT_KINDS: Final[tuple[str, ...]] = ("preamble", *NUMBERED_KINDS)
+#: A group of transitional provisions ("TRANSITORIOS"): after the body's last title, chapter or
+#: article, holding transitory articles that count apart (PRIMERO, SEGUNDO…). Unnumbered itself.
+TRANSITIONAL: Final = "transitional"
+
+#: Every kind of unit element, outermost first (a transitional group after the numbered kinds).
+UNIT_KINDS: Final[tuple[str, ...]] = ("preamble", *NUMBERED_KINDS, TRANSITIONAL)
 
 #: Elements that hold text (one text node each) rather than units.
 TEXT_BLOCKS: Final[tuple[str, ...]] = ("heading", "p")
 
-#: What the body itself may hold (a preamble only as its first unit).
-TOP_LEVEL_KINDS: Final[tuple[str, ...]] = ("preamble", "title", "chapter", "article")
+#: What the body itself may hold (a preamble only as its first unit, transitional groups only
+#: after every title, chapter and article).
+TOP_LEVEL_KINDS: Final[tuple[str, ...]] = ("preamble", "title", "chapter", "article", TRANSITIONAL)
 
 #: The unit kinds each kind may contain.
 ALLOWED_CHILDREN: Final[Mapping[str, tuple[str, ...]]] = {
@@ -39,6 +44,7 @@ ALLOWED_CHILDREN: Final[Mapping[str, tuple[str, ...]]] = {
     "subparagraph": ("point", "indent"),
     "point": ("indent",),
     "indent": (),
+    TRANSITIONAL: ("article",),
 }
 
 #: The Naming Convention's abbreviation of each kind in an eId.
@@ -51,6 +57,7 @@ EID_ABBREVIATIONS: Final[Mapping[str, str]] = {
     "subparagraph": "subpara",
     "point": "point",
     "indent": "indent",
+    TRANSITIONAL: "transitional",
 }
 
 _UNIT_ATTRIBUTES: Final = frozenset({"guid", "pin"})
@@ -172,6 +179,11 @@ class _Reader:
                 raise DocumentStructureError(
                     f"the preamble must be the first unit of the body, found one at {where}", path
                 )
+            if units and units[-1].kind == TRANSITIONAL and child.tag != TRANSITIONAL:
+                raise DocumentStructureError(
+                    f"<{child.tag!s}> at {where} comes after transitional provisions; they close the body",
+                    path,
+                )
             if child.tag not in TOP_LEVEL_KINDS:
                 raise DocumentStructureError(
                     f"unexpected <{child.tag!s}> at {where}: the body holds only "
@@ -188,12 +200,14 @@ class _Reader:
         path: tuple[int, ...],
         parent_eid: str | None,
         counters: dict[str, int],
+        parent_kind: str | None = None,
     ) -> Unit:
         """Read one unit; `counters` are its siblings' per-kind counters, advanced here."""
         kind = str(element.tag)
         _check_unit_attributes(element, where, path)
-        num, eid_number, pinned = self.number(element, kind, where, path, counters)
-        eid = self.unique_eid(_local_eid(kind, eid_number, parent_eid))
+        transitory = kind == "article" and parent_kind == TRANSITIONAL
+        num, eid_number, pinned = self.number(element, kind, where, path, counters, transitory)
+        eid = self.unique_eid(_local_eid(kind, eid_number, parent_eid, transitory))
 
         heading, paragraphs, children = "", [], []
         child_counters: dict[str, int] = {}
@@ -220,7 +234,7 @@ class _Reader:
                 paragraphs.append(_text_of(child, child_where, child_path))
                 stage = 1
             elif tag in ALLOWED_CHILDREN[kind]:
-                children.append(self.read_unit(child, child_where, child_path, eid, child_counters))
+                children.append(self.read_unit(child, child_where, child_path, eid, child_counters, kind))
                 stage = 2
             else:
                 allowed = ", ".join(("heading", "p", *ALLOWED_CHILDREN[kind]))
@@ -230,7 +244,7 @@ class _Reader:
                     child_path,
                 )
 
-        label = format_label(kind, num, self.language) if num else ""
+        label = format_label(TRANSITIONAL_ARTICLES if transitory else kind, num, self.language) if num else ""
         return Unit(
             guid=element.get("guid", ""),
             kind=kind,
@@ -250,28 +264,33 @@ class _Reader:
         where: str,
         path: tuple[int, ...],
         counters: dict[str, int],
+        transitory: bool = False,
     ) -> tuple[str, str, bool]:
-        """The displayed number, the number its eId uses, and whether it is pinned."""
+        """The displayed number, the number its eId uses, and whether it is pinned. A
+        `transitory` article counts among its group's articles only."""
         pin = (element.get("pin") or "").strip()
-        if kind == "preamble":
+        if kind in ("preamble", TRANSITIONAL):
             if pin:
                 raise DocumentStructureError(
-                    f"the preamble at {where} has no number and cannot be pinned", path
+                    f"the {kind} at {where} has no number and cannot be pinned", path
                 )
+            if kind == TRANSITIONAL:  # named by position: transitional_1, transitional_2…
+                return "", str(_advance(counters, TRANSITIONAL)), False
             return "", "", False
         if pin == UNNUMBERED:
             unnumbered = counters[f"nn:{kind}"] = counters.get(f"nn:{kind}", 0) + 1
             return "", f"nn_{unnumbered}", True
         if pin:
             return pin, pin, True  # a pinned unit does not advance its kind's counter
-        if kind == "article":
+        if kind == "article" and not transitory:
             self.articles += 1
             position = self.articles
         else:
-            position = counters[kind] = counters.get(kind, 0) + 1
-        num = format_number(self.styles[kind], position)
-        # Titles are named by their arabic position (title_1) whatever their style.
-        return num, str(position) if kind == "title" else num, False
+            position = _advance(counters, kind)
+        num = format_number(self.styles[TRANSITIONAL_ARTICLES if transitory else kind], position)
+        # Titles and transitory articles are named by their arabic position (title_1,
+        # transitional_1__art_1) whatever their style.
+        return num, str(position) if kind == "title" or transitory else num, False
 
     def unique_eid(self, eid: str) -> str:
         """`eid`, or with `_2`, `_3`… appended when an earlier unit already has it."""
@@ -282,12 +301,18 @@ class _Reader:
         return candidate
 
 
-def _local_eid(kind: str, number: str, parent_eid: str | None) -> str:
+def _advance(counters: dict[str, int], kind: str) -> int:
+    counters[kind] = counters.get(kind, 0) + 1
+    return counters[kind]
+
+
+def _local_eid(kind: str, number: str, parent_eid: str | None, transitory: bool = False) -> str:
     if kind == "preamble":
         return "preamble"
     local = f"{EID_ABBREVIATIONS[kind]}_{eid_num(number)}"
-    # Articles are numbered across the document, so their title or chapter is not named.
-    if parent_eid is None or kind == "article":
+    # Articles are numbered across the document, so their title or chapter is not named;
+    # transitory articles count within their group, which is.
+    if parent_eid is None or (kind == "article" and not transitory):
         return local
     return f"{parent_eid}__{local}"
 

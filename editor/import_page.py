@@ -50,6 +50,8 @@ def _count(kind: str, n: int) -> str:
         "subparagraph": ngettext("%(num)d numeral", "%(num)d numerals", n),
         "point": ngettext("%(num)d fracción", "%(num)d fracciones", n),
         "indent": ngettext("%(num)d inciso", "%(num)d incisos", n),
+        "transitional": ngettext("%(num)d group of transitional provisions", "%(num)d groups of transitional provisions", n),
+        "transitory article": ngettext("%(num)d transitory article", "%(num)d transitory articles", n),
     }
     return forms[kind]
 

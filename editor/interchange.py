@@ -104,9 +104,15 @@ class ImportResult:
         return self.built.findings
 
     def counts(self) -> dict[str, int]:
-        """How many units of each kind were imported, outermost kind first."""
-        kinds = [unit.kind for unit in iter_units(self.built.units)]
-        return {kind: kinds.count(kind) for kind in UNIT_KINDS if kind in kinds}
+        """How many units of each kind were imported, outermost kind first; transitory
+        articles (in a group of transitional provisions) apart from the body's articles."""
+        kinds = [TRANSITORY if unit.kind == "article" and unit.eid.startswith("transitional_") else unit.kind
+                 for unit in iter_units(self.built.units)]
+        return {kind: kinds.count(kind) for kind in (*UNIT_KINDS, TRANSITORY) if kind in kinds}
+
+
+#: What `ImportResult.counts` calls the articles of a group of transitional provisions.
+TRANSITORY = "transitory article"
 
 
 def import_document(

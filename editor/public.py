@@ -58,6 +58,7 @@ def units_html(units, slug: str, provenance_counts: dict | None = None) -> Marku
             permalink_label=lambda unit: gettext("Permalink to %(label)s", label=unit.label or unit.eid),
             preamble_label=gettext("Preamble"),
             annotate=annotate,
+            transitional_label=gettext("Transitional provisions"),
         )
     )
 

@@ -99,6 +99,35 @@ def test_new_article_renumbers_live_for_everyone(browser, server):
     assert data["guid"] not in {"00000000-0000-4000-8000-000000000001", "00000000-0000-4000-8000-000000000004"}
 
 
+def test_the_committee_adds_transitional_provisions_numbered_apart_from_the_articles(browser, server):
+    """"+ Transitorios" closes the body with a group of transitional provisions; its transitory
+    articles are PRIMERO, SEGUNDO… apart from the body's articles, live for everyone and on the
+    server, which exports them in Akoma Ntoso's <transitional>."""
+    ana = open_editor(browser, server, "ana")
+    bruno = open_editor(browser, server, "bruno")
+    ana.get_by_text("Toda persona tiene derecho a moverse.").click()
+    ana.click("#toolbar button[data-command=insert-transitional]")
+    ana.keyboard.type("TRANSITORIOS")
+    ana.keyboard.press("ArrowDown")
+    ana.keyboard.press("ArrowDown")
+    ana.keyboard.type("Esta Constitución entra en vigor al día siguiente de su publicación.")
+    ana.click("#toolbar button[data-command=insert-article]")
+    ana.keyboard.press("ArrowDown")
+    ana.keyboard.type("Se derogan las disposiciones que se le opongan.")
+    group = bruno.locator("#editor section.unit-transitional")
+    expect(group).to_contain_text("Se derogan las disposiciones")
+    assert group.locator(".unit-label-article .unit-label-text").all_inner_texts() == [
+        "Artículo PRIMERO transitorio", "Artículo SEGUNDO transitorio"]
+    labels = bruno.locator("#editor .unit-label-article .unit-label-text").all_inner_texts()
+    assert labels[-3:] == ["Artículo 3", "Artículo PRIMERO transitorio", "Artículo SEGUNDO transitorio"]
+
+    second = requests.get(f"{server.url}/api/v1/documents/{PUBLISHED}/units/transitional_1__art_2", timeout=10).json()
+    assert second["label"] == "Artículo SEGUNDO transitorio"
+    assert second["text"] == "Se derogan las disposiciones que se le opongan."
+    akn = requests.get(f"{server.url}/api/v1/documents/{PUBLISHED}/akn", timeout=10).text
+    assert '<transitional eId="transitional_1"' in akn and "<heading>TRANSITORIOS</heading>" in akn
+
+
 def test_anonymous_reader_follows_live_but_cannot_type(browser, server):
     ana = open_editor(browser, server, "ana")
     reader = open_editor(browser, server, None)

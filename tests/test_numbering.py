@@ -193,12 +193,14 @@ def test_default_styles_follow_the_document_model():
         "subparagraph": "arabic",
         "point": "upper-roman",
         "indent": "lower-alpha",
+        "transitional": "ordinal-es",  # transitory articles: PRIMERO, SEGUNDO…
     }
 
 
 def test_english_titles_are_numbered_in_figures():
     assert default_style("title", "eng") == "arabic"
     assert default_style("chapter", "eng") == "upper-roman"
+    assert default_style("transitional", "eng") == "arabic"
 
 
 def test_meta_numbering_overrides_a_default():

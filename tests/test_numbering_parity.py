@@ -29,6 +29,9 @@ import('./src/numbering.js').then(m => {
   for (const lang of ['spa', 'eng']) for (const k of kinds) for (const n of ['1', '16 Bis', 'IV', 'a', 'PRIMERO'])
     out.labels[lang + '|' + k + '|' + n] = m.formatLabel(k, n, lang)
   out.defaults = m.DEFAULT_STYLES
+  out.transitional = m.numberUnits([{kind: 'article'}, {kind: 'transitional', children: [{kind: 'article'},
+    {kind: 'article', children: [{kind: 'paragraph'}]}]}, {kind: 'transitional', children: [{kind: 'article'}]}])
+    .map(e => e.label)
   out.unnumbered = m.numberUnits([{kind: 'article', children: [{kind: 'paragraph', pin: m.UNNUMBERED},
     {kind: 'paragraph'}, {kind: 'paragraph', pin: '-'}, {kind: 'paragraph'}]}]).map(e => e.label)
   console.log(JSON.stringify(out))
@@ -38,7 +41,7 @@ import('./src/numbering.js').then(m => {
 
 def test_browser_and_server_format_numbers_and_labels_identically():
     require(shutil.which("node") is not None, "node is not installed")
-    kinds = [k for k in NUMBERED_KINDS]
+    kinds = [*NUMBERED_KINDS, "transitional"]  # and the transitory articles' labels
     script = SCRIPT % (json.dumps(list(STYLES)), json.dumps(kinds))
     result = subprocess.run(["node", "--input-type=module", "-e", script], cwd=ROOT / "web",
                             capture_output=True, text=True, timeout=60)
@@ -67,3 +70,23 @@ def test_unnumbered_units_show_no_label_and_do_not_count_in_the_browser_either()
     )
     server = [u.label for u in iter_units(read_units(body, {}))]
     assert json.loads(result.stdout)["unnumbered"] == server == ["Artículo 1", "", "A.", "", "B."]
+
+
+def test_transitory_articles_count_within_their_group_in_the_browser_too():
+    """Transitory articles are PRIMERO, SEGUNDO… in each group of transitional provisions, apart
+    from the body's articles, in the editor as on the public pages."""
+    require(shutil.which("node") is not None, "node is not installed")
+    script = SCRIPT % (json.dumps(list(STYLES)), json.dumps(list(NUMBERED_KINDS)))
+    result = subprocess.run(["node", "--input-type=module", "-e", script], cwd=ROOT / "web",
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    g = new_guid
+    body = etree.fromstring(
+        f'<body><article guid="{g()}"/><transitional guid="{g()}"><article guid="{g()}"/>'
+        f'<article guid="{g()}"><paragraph guid="{g()}"/></article></transitional>'
+        f'<transitional guid="{g()}"><article guid="{g()}"/></transitional></body>'
+    )
+    server = [u.label for u in iter_units(read_units(body, {}))]
+    assert json.loads(result.stdout)["transitional"] == server == [
+        "Artículo 1", "", "Artículo PRIMERO transitorio", "Artículo SEGUNDO transitorio", "A.", "",
+        "Artículo PRIMERO transitorio"]

@@ -23,7 +23,8 @@ def text(source: str) -> str:
 
 
 def of_kind(built, kind):
-    return [u for u in iter_units(built.units) if u.kind == kind]
+    """The units of `kind`; for "article", the body's articles (transitory ones are apart)."""
+    return [u for u in iter_units(built.units) if u.kind == kind and not u.eid.startswith("transitional_")]
 
 
 def unit(built, eid):
@@ -120,7 +121,7 @@ def test_a_spanish_text_becomes_titles_chapters_articles_and_their_sub_units():
     built = import_text(SPANISH)
 
     assert built.meta == {"title": "CONSTITUCIÓN DE PRUEBA", "language": "spa"}
-    preamble, first, second = built.units
+    preamble, first, second, transitional = built.units
     assert preamble.kind == "preamble"
     assert (
         preamble.text == "Nosotras y nosotros, el pueblo de Prueba.\nNos damos esta Constitución."
@@ -157,6 +158,15 @@ def test_a_spanish_text_becomes_titles_chapters_articles_and_their_sub_units():
     assert (bis.num, bis.pinned, bis.heading) == ("16 Bis", True, "Movilidad")
     assert bis.text == "Toda persona tiene derecho a la movilidad."
 
+    # The transitory articles: a group of transitional provisions, counted apart.
+    assert (transitional.kind, transitional.heading, transitional.eid) == ("transitional", "TRANSITORIOS",
+                                                                           "transitional_1")
+    assert [(a.label, a.eid, a.heading, a.text) for a in transitional.children] == [
+        ("Artículo PRIMERO transitorio", "transitional_1__art_1", "",
+         "Esta Constitución entra en vigor al día siguiente de su publicación."),
+        ("Artículo SEGUNDO transitorio", "transitional_1__art_2", "", "Se derogan las disposiciones que se le opongan."),
+    ]
+
 
 def test_what_a_spanish_text_cannot_carry_over_is_reported_line_by_line():
     built = import_text(SPANISH)
@@ -169,10 +179,10 @@ def test_what_a_spanish_text_cannot_carry_over_is_reported_line_by_line():
     assert "2 reform notes in square brackets" in report
     assert "(lines 51 and 53)" in report
     assert "Reforma" not in "".join(u.text for u in iter_units(built.units))
-    # The transitory articles and what follows them.
+    # What follows the transitory articles: the closing.
     assert (
-        "line 55: TRANSITORIOS (2 transitory articles, lines 55–61) not imported: "
-        "the document model has no transitional provisions yet"
+        "line 61: line 61 (1 paragraph, from “Dada en la Ciudad de Prueba.”) not imported: the closing "
+        "(where and when it was given, the signatures) is no provision"
     ) in report
     assert "Dada en" not in "".join(u.text for u in iter_units(built.units))
 
@@ -219,7 +229,8 @@ def test_an_article_line_followed_by_a_long_sentence_has_no_heading():
 def test_the_draft_tree_can_be_read_without_building():
     parsed = parse_text(SPANISH)
     assert parsed.language == "spa"
-    preamble, _, second = parsed.drafts
+    preamble, _, second, transitional = parsed.drafts
+    assert [(a.num, a.where) for a in transitional.children] == [("PRIMERO", "line 57"), ("SEGUNDO", "line 59")]
     assert (preamble.kind, preamble.num, len(preamble.paragraphs)) == ("preamble", None, 2)
     article = second.children[0].children[0]
     apartado = article.children[0]
@@ -502,9 +513,10 @@ def test_an_english_text_uses_sections_and_bracketed_numbers():
         "the South Island; and",
     ]
     assert unit(built, "art_2").text == "The official languages are English and Spanish."
-    assert "Transitional provisions (1 transitory article, lines 42–44) not imported" in messages(
-        built
-    )
+    provisions = built.units[-1]
+    assert (provisions.kind, provisions.heading) == ("transitional", "Transitional provisions")
+    assert [(a.label, a.text) for a in provisions.children] == [
+        ("Transitional article 1", "This Constitution comes into force on its publication.")]
     assert [
         (u.kind, u.num) for u in iter_units(built.units) if u.pinned and u.kind != "point"
     ] == []
@@ -689,9 +701,14 @@ def test_cdmx_preamble_findings_and_eids(cdmx):
 
     report = messages(built)
     assert "line 1: lines 1–25 (13 paragraphs) before “PREÁMBULO” (line 29) not imported" in report
-    assert (
-        "line 3768: TRANSITORIOS (39 transitory articles, lines 3768–3970) not imported" in report
-    )
+    # The 39 transitory articles, PRIMERO to TRIGÉSIMO NOVENO, as transitional provisions.
+    transitional = built.units[-1]
+    assert transitional.kind == "transitional"
+    assert transitional.heading.startswith("TRANSITORIOS DEL DECRETO POR EL QUE SE EXPIDE LA CONSTITUCIÓN")
+    assert len(transitional.children) == 39 and not any(a.pinned for a in transitional.children)
+    assert (transitional.children[0].num, transitional.children[-1].num) == ("PRIMERO", "TRIGÉSIMO NOVENO")
+    assert transitional.children[24].text.startswith("El Congreso de la Ciudad de México, deberá expedir")
+    assert "not imported: the document model has no transitional provisions" not in report
     assert "6 reform notes in square brackets" in report
     assert "(lines 274, 307, 434, 438, 1779 and 1817)" in report
 
@@ -719,7 +736,8 @@ def test_cdmx_no_line_is_lost(cdmx):
                 named.update(range(int(start), int(end or start) + 1))
         named.add(int(finding.where.split()[1]))
     bare_marker = re.compile(r"(Artículo \d+|TÍTULO \S+|CAPÍTULO \S+|PREÁMBULO)$")
-    numbered = re.compile(r"(?:[A-Z]+\.|\d+\.|[a-z]{1,2}\))\s+")
+    # "A. ", "1. ", "a) ", and a transitory article's ordinal: "PRIMERO. - ", "VIGÉSIMO QUINTO.– ".
+    numbered = re.compile(r"^(?:[A-ZÁÉÍÓÚ]+(?: [A-ZÁÉÍÓÚ]+)?\s*[.:]?\s*[-–—]\s*|[A-Z]+\.\s+|\d+\.\s+|[a-z]{1,2}\)\s+)")
     lost = []
     for number, line in enumerate(source.splitlines(), start=1):
         line = " ".join(line.split())
@@ -728,3 +746,34 @@ def test_cdmx_no_line_is_lost(cdmx):
         if numbered.sub("", line, count=1) not in in_units:
             lost.append((number, line[:60]))
     assert lost == []
+
+
+def test_cdmx_transitory_articles_go_through_akoma_ntoso_and_come_back_the_same(cdmx):
+    """The 39 transitory articles are exported in a <transitional> that the strict OASIS schema
+    accepts, and the export imports back to identical units (GUIDs included); import and export
+    each take under a second."""
+    from lxml import etree
+
+    from akoma_ntoso.akn import Expression, Work, export_akn, import_akn, to_bytes, validate
+
+    _, built, import_seconds = cdmx
+    assert import_seconds < 1
+    started = time.perf_counter()
+    root = export_akn(built.units, Work(place="mx-cmx", doctype="act", date="2017-02-05", number="constitucion",
+                                        title=built.meta["title"]), Expression(language="spa", date="2017-02-05"))
+    data = to_bytes(root)
+    assert time.perf_counter() - started < 1
+    assert validate(root) == []
+    ns = {"akn": "http://docs.oasis-open.org/legaldocml/ns/akn/3.0"}
+    group = etree.fromstring(data).find(".//akn:body/akn:transitional", ns)
+    assert group is not None and group.get("eId") == "transitional_1"
+    provisions = group.findall("akn:article", ns)
+    assert len(provisions) == 39
+    assert provisions[0].findtext("akn:num", namespaces=ns) == "Artículo PRIMERO transitorio"
+    assert provisions[-1].get("eId") == "transitional_1__art_39"
+
+    again = import_akn(data).built
+    assert shape(again.units) == shape(built.units)
+    # GUIDs too, but the preamble's: the export does not carry it (<preamble> has no GUID here).
+    assert [u.guid for u in iter_units(again.units[1:])] == [u.guid for u in iter_units(built.units[1:])]
+    assert not [f for f in import_akn(data).built.findings if "transitional" in f.message]

@@ -346,7 +346,11 @@ def insertable_kinds(located: Located, position: str) -> tuple[str, ...]:
     if position == "before" and located.unit.kind == "preamble":
         return ()  # the preamble is always first
     if located.parent is None:
-        return tuple(k for k in TOP_LEVEL_KINDS if k != "preamble")
+        # Groups of transitional provisions close the body: beside one only another group goes,
+        # beside the body's units only their kinds (a first group is added in the editor).
+        if located.unit.kind == "transitional":
+            return ("transitional",)
+        return tuple(k for k in TOP_LEVEL_KINDS if k not in ("preamble", "transitional"))
     return ALLOWED_CHILDREN[located.parent.kind]
 
 

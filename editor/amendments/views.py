@@ -81,7 +81,7 @@ def amendment_state_label(state: str) -> str:
 def unit_kind_label(kind: str) -> str:
     return {"title": _("Title"), "chapter": _("Chapter"), "article": _("Article"), "paragraph": _("Paragraph"),
             "subparagraph": _("Subparagraph"), "point": _("Point"), "indent": _("Indent"),
-            "preamble": _("Preamble")}.get(kind, kind)
+            "preamble": _("Preamble"), "transitional": _("Transitional provisions")}.get(kind, kind)
 
 
 def position_label(position: str) -> str:

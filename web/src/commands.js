@@ -242,6 +242,9 @@ export function splitUnit (state, dispatch) {
 }
 
 function newUnitNode (schema, kind) {
+  if (kind === 'transitional') { // a group starts with its heading and its first transitory article
+    return schema.nodes.transitional.create({ guid: null, pin: null }, [schema.nodes.heading.create(), newUnitNode(schema, 'article')])
+  }
   const blocks = []
   if (HEADING_REQUIRED.has(kind)) blocks.push(schema.nodes.heading.create())
   if (kind !== 'title' && kind !== 'chapter') blocks.push(schema.nodes.p.create())
@@ -257,7 +260,12 @@ export function insertUnit (kind) {
     if (!type) return false
     const $from = state.selection.$from
     let insertPos = null
-    for (let d = $from.depth; d >= 0; d--) {
+    if (kind === 'transitional') { // transitional provisions close the body: always at its end
+      const doc = state.doc
+      if (!doc.canReplaceWith(doc.childCount, doc.childCount, type)) return false
+      insertPos = doc.content.size
+    }
+    for (let d = $from.depth; d >= 0 && insertPos === null; d--) {
       const node = $from.node(d)
       if (node.isTextblock) continue
       let index = $from.index(d)

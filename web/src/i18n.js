@@ -16,7 +16,7 @@ const es = {
   outlineEmpty: 'El documento está vacío.',
   kinds: {
     title: 'Título', chapter: 'Capítulo', article: 'Artículo', paragraph: 'Apartado',
-    subparagraph: 'Numeral', point: 'Fracción', indent: 'Inciso'
+    subparagraph: 'Numeral', point: 'Fracción', indent: 'Inciso', transitional: 'Transitorios'
   },
   insert: 'Insertar',
   insertKind: k => 'Insertar ' + k.toLowerCase(),
@@ -165,7 +165,7 @@ const en = {
   outlineEmpty: 'The document is empty.',
   kinds: {
     title: 'Title', chapter: 'Chapter', article: 'Article', paragraph: 'Paragraph',
-    subparagraph: 'Subparagraph', point: 'Point', indent: 'Indent'
+    subparagraph: 'Subparagraph', point: 'Point', indent: 'Indent', transitional: 'Transitional provisions'
   },
   insert: 'Insert',
   insertKind: k => 'Insert ' + k.toLowerCase(),

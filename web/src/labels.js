@@ -23,7 +23,8 @@ function buildDecorations (doc, opts, t) {
   const decos = []
   for (const u of labelledUnits(doc, opts)) {
     const kind = u.node.type.name
-    const label = kind === 'preamble' ? t.preamble : u.label
+    // Unnumbered groups say what they are: the preamble, a group of transitional provisions.
+    const label = kind === 'preamble' ? t.preamble : kind === 'transitional' ? t.kinds.transitional : u.label
     if (!label) continue
     const first = u.node.firstChild
     const inline = !!(first && first.isTextblock)

@@ -3,7 +3,13 @@
 
 export const UNIT_KINDS = ['title', 'chapter', 'article', 'paragraph', 'subparagraph', 'point', 'indent']
 
+// Not a unit kind: the style slot of the articles inside a `transitional` group (transitory
+// articles: PRIMERO, SEGUNDO…), counted apart from the body's articles.
+export const TRANSITIONAL_ARTICLES = 'transitional'
+const STYLED = [...UNIT_KINDS, TRANSITIONAL_ARTICLES]
+
 export const DEFAULT_STYLES = {
+  transitional: 'ordinal-es',
   title: 'ordinal-es',
   chapter: 'upper-roman',
   article: 'arabic',
@@ -87,7 +93,7 @@ export function parseStyles (numbering) {
   }
   const out = {}
   if (obj && typeof obj === 'object') {
-    for (const kind of UNIT_KINDS) {
+    for (const kind of STYLED) {
       const v = obj[kind]
       if (typeof v === 'string' && STYLES.has(v)) out[kind] = v
     }
@@ -104,7 +110,7 @@ export const UNNUMBERED = '-'
 
 export function stylesFor (language, overrides) {
   const styles = Object.assign({}, DEFAULT_STYLES)
-  if (isEnglish(language)) styles.title = 'arabic'
+  if (isEnglish(language)) { styles.title = 'arabic'; styles.transitional = 'arabic' }
   return Object.assign(styles, overrides || {})
 }
 
@@ -115,6 +121,7 @@ export function formatLabel (kind, num, language) {
     case 'title': return (en ? 'TITLE ' : 'TÍTULO ') + num
     case 'chapter': return (en ? 'CHAPTER ' : 'CAPÍTULO ') + num
     case 'article': return (en ? 'Article ' : 'Artículo ') + num
+    case TRANSITIONAL_ARTICLES: return en ? 'Transitional article ' + num : 'Artículo ' + num + ' transitorio'
     case 'paragraph':
     case 'subparagraph':
     case 'point': return num + '.'
@@ -147,6 +154,9 @@ export function numberUnits (roots, opts = {}) {
           num = '' // a unit the source leaves unnumbered (docs/document-model.md)
         } else if (pin) {
           num = pin
+        } else if (kind === 'article' && parentKind === 'transitional') {
+          counters.article = (counters.article || 0) + 1 // transitory articles count within their group
+          num = formatNumber(counters.article, styles.transitional)
         } else if (kind === 'article') {
           articleCounter += 1
           num = formatNumber(articleCounter, styles.article)
@@ -155,7 +165,8 @@ export function numberUnits (roots, opts = {}) {
           num = formatNumber(counters[kind], styles[kind])
         }
       }
-      const entry = { kind, num, label: num ? formatLabel(kind, num, language) : '', depth }
+      const labelled = kind === 'article' && parentKind === 'transitional' ? TRANSITIONAL_ARTICLES : kind
+      const entry = { kind, num, label: num ? formatLabel(labelled, num, language) : '', depth }
       out.push(entry)
       if (node.children && node.children.length) walk(node.children, kind, depth + 1)
     }

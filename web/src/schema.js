@@ -1,7 +1,7 @@
 // ProseMirror schema mirroring docs/document-model.md: node names are the Yjs element names.
 import { Schema } from 'prosemirror-model'
 
-export const UNIT_TYPES = ['preamble', 'title', 'chapter', 'article', 'paragraph', 'subparagraph', 'point', 'indent']
+export const UNIT_TYPES = ['preamble', 'title', 'chapter', 'article', 'paragraph', 'subparagraph', 'point', 'indent', 'transitional']
 export const NUMBERED_TYPES = ['title', 'chapter', 'article', 'paragraph', 'subparagraph', 'point', 'indent']
 // Rank = depth in the hierarchy; used to pick "next lower/higher" kinds.
 export const RANK = { title: 0, chapter: 1, article: 2, paragraph: 3, subparagraph: 4, point: 5, indent: 6 }
@@ -13,7 +13,9 @@ export const CHILD_KINDS = {
   paragraph: ['subparagraph', 'point', 'indent'],
   subparagraph: ['point', 'indent'],
   point: ['indent'],
-  indent: []
+  indent: [],
+  // A group of transitional provisions ("TRANSITORIOS"): transitory articles, after the body's units.
+  transitional: ['article']
 }
 export const TOP_KINDS = ['title', 'chapter', 'article']
 export const HEADING_REQUIRED = new Set(['title', 'chapter', 'article'])
@@ -46,7 +48,7 @@ function unitSpec (name) {
 }
 
 const nodes = {
-  doc: { content: 'preamble? (title | chapter | article)+' },
+  doc: { content: 'preamble? (title | chapter | article)+ transitional*' },
   text: {},
   heading: {
     content: 'text*',

@@ -2,7 +2,7 @@
 import { undoCommand, redoCommand } from 'y-prosemirror'
 import { insertUnit, moveUnitUp, moveUnitDown, sinkUnit, liftUnit, deleteUnit, setPin, currentUnit } from './commands.js'
 
-const INSERT_KINDS = ['title', 'chapter', 'article', 'paragraph', 'subparagraph', 'point', 'indent']
+const INSERT_KINDS = ['title', 'chapter', 'article', 'paragraph', 'subparagraph', 'point', 'indent', 'transitional']
 
 export class Toolbar {
   constructor (el, view, t, wrap = (c) => c) {
