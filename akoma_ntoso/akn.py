@@ -70,6 +70,19 @@ class Expression:
     version: str | None = None
 
 
+def full_date(value: str, label: str = "date") -> str:
+    """The calendar date (YYYY-MM-DD) a Naming Convention date stands for: the Convention lets a
+    work's date be a year ("2015", as in /akn/za-cpt/act/by-law/2015/…) or a year and month,
+    which the metadata's dates (xsd:date) write as their first day. Raises `AknError` otherwise."""
+    match = re.fullmatch(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?", value or "")
+    try:
+        if match is None:
+            raise ValueError(value)
+        return date(int(match[1]), int(match[2] or 1), int(match[3] or 1)).isoformat()
+    except ValueError:
+        raise AknError(f"the {label} {value!r} is not a date (YYYY-MM-DD, YYYY-MM or YYYY)") from None
+
+
 def frbr_uri(work: Work, expression: Expression) -> FrbrUri:
     """The FRBR URI of `expression` of `work` (`/akn/mx-cmx/act/2017-02-05/constitucion/spa@…`)."""
     if work.doctype not in DOCTYPES:
@@ -78,10 +91,7 @@ def frbr_uri(work: Work, expression: Expression) -> FrbrUri:
     if not re.fullmatch(r"[a-z]{2}", country) or (locality and not re.fullmatch(r"[a-z0-9]+", locality)):
         raise AknError(f"{work.place!r} is not a place code such as 'mx' or 'mx-cmx'")
     for label, value in (("work date", work.date), ("expression date", expression.date)):
-        try:
-            date.fromisoformat(value)
-        except ValueError:
-            raise AknError(f"the {label} {value!r} is not a date (YYYY-MM-DD)") from None
+        full_date(value, label)
     number = re.sub(r"[^a-z0-9-]+", "-", work.number.lower()).strip("-")
     if not number:
         raise AknError(f"{work.number!r} cannot be the number of an FRBR URI")
@@ -242,7 +252,7 @@ def _meta(
     _sub(frbr_work, "FRBRuri", value=uri.work_uri(work_component=False))
     if work.title:
         _sub(frbr_work, "FRBRalias", value=work.title, name="title")
-    _sub(frbr_work, "FRBRdate", date=work.date, name="Generation")
+    _sub(frbr_work, "FRBRdate", date=full_date(work.date), name="Generation")
     _sub(frbr_work, "FRBRauthor", href=author)
     _sub(frbr_work, "FRBRcountry", value=uri.place)
     if work.subtype:
@@ -252,7 +262,7 @@ def _meta(
     frbr_expression = _sub(identification, "FRBRExpression")
     _sub(frbr_expression, "FRBRthis", value=uri.expression_uri())
     _sub(frbr_expression, "FRBRuri", value=uri.expression_uri(work_component=False))
-    _sub(frbr_expression, "FRBRdate", date=expression.date, name="Generation")
+    _sub(frbr_expression, "FRBRdate", date=full_date(expression.date), name="Generation")
     _sub(frbr_expression, "FRBRauthor", href=author)
     if expression.version:
         _sub(frbr_expression, "FRBRversionNumber", value=expression.version)
@@ -264,10 +274,10 @@ def _meta(
     _sub(frbr_manifestation, "FRBRauthor", href=author)
     _sub(frbr_manifestation, "FRBRformat", value=MEDIA_TYPE)
     lifecycle = _sub(meta, "lifecycle", source="#" + _SOURCE)
-    _sub(lifecycle, "eventRef", eId=f"evt_{work.date}", date=work.date, source="#" + _SOURCE,
+    _sub(lifecycle, "eventRef", eId=f"evt_{work.date}", date=full_date(work.date), source="#" + _SOURCE,
          type="generation")
     if expression.date != work.date and not events:
-        _sub(lifecycle, "eventRef", eId=f"evt_{expression.date}", date=expression.date,
+        _sub(lifecycle, "eventRef", eId=f"evt_{expression.date}", date=full_date(expression.date),
              source="#" + _SOURCE, type="amendment")
     for event in events:
         element = _sub(lifecycle, "eventRef", eId=event.eid, date=event.date, source="#" + event.source,

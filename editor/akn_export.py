@@ -9,7 +9,7 @@ import json
 
 from flask import current_app, has_app_context
 
-from akoma_ntoso.akn import DOCTYPES, Expression, Work, export_akn, to_bytes, validate
+from akoma_ntoso.akn import DOCTYPES, Expression, Work, export_akn, full_date, to_bytes, validate
 
 from . import clock
 from .amendments.records import akn_records
@@ -39,7 +39,7 @@ def build_akn(services, document: Document, meta: dict, units, version=None, con
         expression = Expression(language=language, date=version.created_at.date().isoformat(),
                                 version=str(version.number))
     references, refers = Provenance.load(services.db, document).akn_references(units)
-    stages = stage_records(services.db, document, work.date)
+    stages = stage_records(services.db, document, full_date(work.date))  # a year-only work date is its 1 January
     amendments = akn_records(services.db, document, units)
     root = export_akn(
         units, work, expression, wids=wids,

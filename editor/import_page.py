@@ -23,7 +23,7 @@ bp = Blueprint("importing", __name__)
 
 class ImportForm(FlaskForm):
     text = TextAreaField(_l("Paste the text of the law"), validators=[Optional()])
-    file = FileField(_l("…or upload a file (plain text or Akoma Ntoso XML)"))
+    file = FileField(_l("…or upload a file (plain text, Akoma Ntoso XML or a Word document)"))
     format = SelectField(
         _l("Format"),
         choices=[(importer.key, importer.label) for importer in IMPORTERS.values()],

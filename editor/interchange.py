@@ -58,6 +58,12 @@ def _read_akn(data: bytes, title: str | None) -> Reading:
     return Reading(imported.built, imported.doctype, frbr)
 
 
+def _read_docx(data: bytes, title: str | None) -> Reading:
+    from akoma_ntoso.docx_import import import_docx  # python-docx loads only for Word files
+
+    return Reading(import_docx(data, title=title), "bill")
+
+
 def _read_text(data: bytes, title: str | None) -> Reading:
     try:
         text = data.decode("utf-8-sig")
@@ -82,6 +88,7 @@ class Importer:
 IMPORTERS: dict[str, Importer] = {importer.key: importer for importer in (
     Importer("text", _l("Plain text"), (".txt", ".text"), _read_text),
     Importer("akn", _l("Akoma Ntoso XML"), (".xml", ".akn"), _read_akn),
+    Importer("docx", _l("Word document (.docx)"), (".docx",), _read_docx),
 )}
 
 

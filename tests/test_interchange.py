@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 import subprocess
 import sys
@@ -173,3 +174,159 @@ def test_the_reading_view_offers_the_downloads_and_they_work(server):
         assert response.headers["Content-Disposition"].startswith("attachment;")
     akn = requests.get(server.url + links[0], timeout=10)
     assert validate(etree.fromstring(akn.content)) == []
+
+
+YEAR_ONLY = b"""<?xml version="1.0" encoding="UTF-8"?>
+<akomaNtoso xmlns="http://docs.oasis-open.org/legaldocml/ns/akn/3.0">
+  <act name="by-law">
+    <meta>
+      <identification source="#cpt">
+        <FRBRWork>
+          <FRBRthis value="/akn/za-cpt/act/by-law/2015/fees/!main"/>
+          <FRBRuri value="/akn/za-cpt/act/by-law/2015/fees"/>
+          <FRBRdate date="2015-01-01" name="Generation"/>
+          <FRBRauthor href="#cpt"/>
+          <FRBRcountry value="za"/>
+        </FRBRWork>
+        <FRBRExpression>
+          <FRBRthis value="/akn/za-cpt/act/by-law/2015/fees/eng@2015-03-01/!main"/>
+          <FRBRuri value="/akn/za-cpt/act/by-law/2015/fees/eng@2015-03-01"/>
+          <FRBRdate date="2015-03-01" name="Generation"/>
+          <FRBRauthor href="#cpt"/>
+          <FRBRlanguage language="eng"/>
+        </FRBRExpression>
+        <FRBRManifestation>
+          <FRBRthis value="/akn/za-cpt/act/by-law/2015/fees/eng@2015-03-01/!main.xml"/>
+          <FRBRuri value="/akn/za-cpt/act/by-law/2015/fees/eng@2015-03-01.akn"/>
+          <FRBRdate date="2015-03-01" name="Generation"/>
+          <FRBRauthor href="#cpt"/>
+        </FRBRManifestation>
+      </identification>
+      <references source="#cpt">
+        <TLCOrganization eId="cpt" href="/ontology/organization/za/cpt" showAs="City of Cape Town"/>
+      </references>
+    </meta>
+    <preface><p><docTitle>Fees By-law, 2015</docTitle></p></preface>
+    <body>
+      <section eId="sec_1"><num>1.</num><heading>Definitions</heading>
+        <content><p>In this by-law, "City" means the City of Cape Town.</p></content></section>
+      <section eId="sec_2"><num>2.</num><heading>Fees</heading>
+        <content><p>The City may charge the fees in the tariff.</p></content></section>
+    </body>
+  </act>
+</akomaNtoso>
+"""
+
+
+def test_an_act_whose_work_date_is_a_year_imports_exports_freezes_and_moves_on(app):
+    """The Naming Convention lets a work's date be a year (/akn/za-cpt/act/by-law/2015/…): such
+    an act used to import, and then fail every export and every version ("the work date '2015'
+    is not a date"), so it could never change stage."""
+    from test_fuzz_api import signed_in
+
+    admin, token = signed_in(app, "admin")
+    headers = {"X-CSRFToken": token, "Accept-Language": "en"}
+    created = admin.post("/api/v1/documents", data={"text": YEAR_ONLY.decode(), "format": "akn", "slug": "fees"},
+                         headers=headers)
+    assert created.status_code == 201, created.get_data(as_text=True)[:300]
+    exported = admin.get("/api/v1/documents/fees/akn")
+    assert exported.status_code == 200, exported.get_data(as_text=True)[:300]
+    root = etree.fromstring(exported.data)
+    assert validate(root) == []
+    assert root.find(".//a:FRBRWork/a:FRBRuri", NS).get("value") == "/akn/za-cpt/act/by-law/2015/fees"
+    assert root.find(".//a:FRBRWork/a:FRBRdate", NS).get("date") == "2015-01-01"
+    frozen = admin.post("/api/v1/documents/fees/versions", json={"name": "first"}, headers=headers)
+    assert frozen.status_code == 201, frozen.get_data(as_text=True)[:300]
+    advanced = admin.post("/api/v1/documents/fees/stages/advance", json={}, headers=headers)
+    assert advanced.status_code == 201, advanced.get_data(as_text=True)[:300]
+    assert admin.get("/api/v1/documents/fees/stages").get_json()["current"] != "drafting"
+
+
+def _word_draft() -> bytes:
+    """A draft as a committee circulates it, made with python-docx: a Title, headings, articles
+    numbered by Word itself (a list whose level text is "Artículo %1", as drafting offices set
+    up), numerales from Word's "List Number" style, emphasis and a table."""
+    import io
+
+    from docx import Document
+    from docx.oxml import parse_xml
+    from docx.oxml.ns import nsdecls
+
+    draft = Document()
+    numbering = draft.part.numbering_part.element
+    numbering.insert(0, parse_xml(
+        f'<w:abstractNum {nsdecls("w")} w:abstractNumId="90"><w:lvl w:ilvl="0"><w:start w:val="1"/>'
+        '<w:numFmt w:val="decimal"/><w:lvlText w:val="Artículo %1"/></w:lvl></w:abstractNum>'))
+    numbering.append(parse_xml(f'<w:num {nsdecls("w")} w:numId="90"><w:abstractNumId w:val="90"/></w:num>'))
+
+    def article(heading: str):
+        paragraph = draft.add_paragraph(style="Heading 2")  # its text is Word's number alone
+        paragraph._p.get_or_add_pPr().append(parse_xml(
+            f'<w:numPr {nsdecls("w")}><w:ilvl w:val="0"/><w:numId w:val="90"/></w:numPr>'))
+        draft.add_paragraph(heading, style="Heading 3")
+
+    draft.add_paragraph("Ley de Movilidad de la Ciudad", style="Title")
+    draft.add_paragraph("TÍTULO PRIMERO", style="Heading 1")
+    draft.add_paragraph("DISPOSICIONES GENERALES", style="Heading 1")
+    article("Objeto")
+    body = draft.add_paragraph("Esta ley regula la ")
+    body.add_run("movilidad").bold = True
+    body.add_run(" de las personas.")
+    article("Principios")
+    draft.add_paragraph("La movilidad se rige por los principios siguientes:")
+    for item in ("Seguridad de las personas usuarias;", "Accesibilidad universal;", "Sustentabilidad."):
+        draft.add_paragraph(item, style="List Number")
+    article("Tarifas")
+    draft.add_paragraph("Las tarifas son las de la tabla siguiente:")
+    table = draft.add_table(rows=3, cols=2)
+    for row, cells in enumerate((("Servicio", "Tarifa"), ("Metro", "5 pesos"), ("Metrobús", "6 pesos"))):
+        for column, text in enumerate(cells):
+            table.cell(row, column).text = text
+    out = io.BytesIO()
+    draft.save(out)
+    return out.getvalue()
+
+
+def test_a_word_draft_imports_with_its_automatic_numbering_and_says_what_it_could_not_keep(app):
+    from test_fuzz_api import signed_in
+
+    admin, token = signed_in(app, "admin")
+    headers = {"X-CSRFToken": token, "Accept-Language": "en"}
+    created = admin.post("/api/v1/documents", data={"file": (io.BytesIO(_word_draft()), "movilidad.docx"),
+                                                    "slug": "movilidad"},
+                         headers=headers, content_type="multipart/form-data")
+    assert created.status_code == 201, created.get_data(as_text=True)[:300]
+    report = created.get_json()
+    outline = admin.get("/api/v1/documents/movilidad").get_json()
+    assert outline["title"] == "Ley de Movilidad de la Ciudad"
+    (title,) = outline["outline"]
+    assert (title["label"], title["heading"]) == ("TÍTULO PRIMERO", "DISPOSICIONES GENERALES")
+    assert [(a["label"], a["heading"]) for a in title["children"]] == [
+        ("Artículo 1", "Objeto"), ("Artículo 2", "Principios"), ("Artículo 3", "Tarifas")]
+    first = admin.get("/api/v1/documents/movilidad/units/art_1").get_json()
+    assert first["text"] == "Esta ley regula la movilidad de las personas."
+    assert [c["label"] for c in title["children"][1]["children"]] == ["1.", "2.", "3."]
+    assert admin.get("/api/v1/documents/movilidad/units/art_2__subpara_3").get_json()["text"] == "Sustentabilidad."
+    tariffs = admin.get("/api/v1/documents/movilidad/units/art_3").get_json()["text"]
+    assert tariffs.endswith("Servicio | Tarifa\nMetro | 5 pesos\nMetrobús | 6 pesos")
+    notes = " ".join(f["message"] for f in report["findings"])
+    assert "a table of 3 rows is kept as one paragraph per row" in notes
+    assert "bold, italic or underlined words in 1 paragraph(s) are kept as plain text" in notes
+
+
+def test_a_file_that_is_not_a_word_document_is_refused_and_changes_nothing(app):
+    import zipfile
+
+    from test_fuzz_api import signed_in
+
+    admin, token = signed_in(app, "admin")
+    headers = {"X-CSRFToken": token, "Accept-Language": "en"}
+    bomb = io.BytesIO()
+    with zipfile.ZipFile(bomb, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("word/document.xml", b"<" * (80 * 1024 * 1024))
+    for name, data, reason in (("ley.docx", b"Articulo 1. Texto", "not a zip archive"),
+                               ("ley.docx", bomb.getvalue(), "unpacks to more than 64 MB")):
+        refused = admin.post("/api/v1/documents", data={"file": (io.BytesIO(data), name), "slug": "ley-word"},
+                             headers=headers, content_type="multipart/form-data")
+        assert refused.status_code == 400 and reason in refused.get_json()["error"], refused.get_json()
+    assert admin.get("/api/v1/documents/ley-word").status_code == 404
