@@ -515,8 +515,29 @@ def _read_meta(
                         date=str(parsed.date), number=parsed.number, title=title,
                         subtype=parsed.subtype)
         except ValueError:
-            findings.append(Finding("/meta", f"the work URI {uri.get('value')!r} is not an FRBR URI"))
+            work = _work_from_parts(meta, doctype, title)
+            kept = f"; the identity is taken from FRBRcountry, FRBRdate and FRBRnumber: /akn/{work.place}/" \
+                   f"{work.doctype}/{work.date}/{work.number}" if work else ""
+            findings.append(Finding("/meta", f"the work URI {uri.get('value')!r} is not an FRBR URI{kept}"))
     return language, title, work
+
+
+def _work_from_parts(meta: etree._Element, doctype: str, title: str) -> Work | None:
+    """The work's identity from its FRBR elements, when its URI is another scheme's (a
+    legislation.gov.uk URI): country, date and number, if all three read as the Convention needs."""
+    work = meta.find("identification/FRBRWork")
+    values = {name: (work.find(name).get(attribute) or "").strip() if work is not None and work.find(name) is not None
+              else "" for name, attribute in (("FRBRcountry", "value"), ("FRBRdate", "date"), ("FRBRnumber", "value"))}
+    place = values["FRBRcountry"].lower()
+    number = re.sub(r"[^a-z0-9-]+", "-", values["FRBRnumber"].lower()).strip("-")
+    if not re.fullmatch(r"[a-z]{2}(?:-[a-z0-9]+)?", place) or not number:
+        return None
+    try:
+        full_date(values["FRBRdate"])
+    except AknError:
+        return None
+    return Work(place=place, doctype="act" if doctype == "act" else "bill", date=values["FRBRdate"], number=number,
+                title=title)
 
 
 def _preface_title(document: etree._Element) -> str:

@@ -43,13 +43,16 @@ def test_cli_imports_an_akn_file_and_exports_it_in_every_format(tmp_path, monkey
     assert "imported 'budget-2017': Budget (Scotland) Act 2017" in result.output
     assert "3 title, 11 article, 27 paragraph, 17 subparagraph" in result.output
     assert "cross-heading 'Use of resources etc.' is not kept" in result.output
+    assert "the identity is taken from FRBRcountry, FRBRdate and FRBRnumber: /akn/gb-sct/act/2017-03-31/1" in result.output
 
     out = tmp_path / "budget.xml"
     result = runner.invoke(main, ["export", "budget-2017", "-o", str(out)])
     assert result.exit_code == 0, result.output
     root = etree.parse(str(out)).getroot()
     assert validate(root) == []
-    assert root.find(".//a:FRBRWork/a:FRBRnumber", NS).get("value") == "budget-2017"
+    # Its own identity, from its FRBR elements (its URI is legislation.gov.uk's, not the Convention's).
+    assert root.find(".//a:FRBRWork/a:FRBRuri", NS).get("value") == "/akn/gb-sct/act/2017-03-31/1"
+    assert root.find(".//a:FRBRWork/a:FRBRnumber", NS).get("value") == "1"
     assert [e.findtext("a:heading", namespaces=NS) for e in root.iterfind(".//a:article", NS)][:2] == [
         "The Scottish Administration", "Direct-funded bodies"]
 
