@@ -365,6 +365,8 @@ class Imported:
 _TITLE_LIKE = ("book", "tome", "part", "title", "division")
 _CHAPTER_LIKE = ("chapter", "subpart", "subtitle", "subchapter", "subdivision")
 _ARTICLE_LIKE = ("article", "section", "rule", "clause")
+#: Containers that hold a law's schedules or annexes (`<hcontainer name="schedules">`).
+_SCHEDULES = ("schedules", "schedule", "annex", "annexes", "appendix", "appendices", "attachments", "anexo", "anexos")
 _LOWER_LIKE = (
     "paragraph", "subparagraph", "point", "indent", "subsection", "subclause", "subrule",
     "alinea", "proviso", "level", "sublist", "list",
@@ -525,9 +527,10 @@ def _read_meta(
 def _work_from_parts(meta: etree._Element, doctype: str, title: str) -> Work | None:
     """The work's identity from its FRBR elements, when its URI is another scheme's (a
     legislation.gov.uk URI): country, date and number, if all three read as the Convention needs."""
-    work = meta.find("identification/FRBRWork")
-    values = {name: (work.find(name).get(attribute) or "").strip() if work is not None and work.find(name) is not None
-              else "" for name, attribute in (("FRBRcountry", "value"), ("FRBRdate", "date"), ("FRBRnumber", "value"))}
+    values = {}
+    for name, attribute in (("FRBRcountry", "value"), ("FRBRdate", "date"), ("FRBRnumber", "value")):
+        found = meta.find(f"identification/FRBRWork/{name}")
+        values[name] = (found.get(attribute) or "").strip() if found is not None else ""
     place = values["FRBRcountry"].lower()
     number = re.sub(r"[^a-z0-9-]+", "-", values["FRBRnumber"].lower()).strip("-")
     if not re.fullmatch(r"[a-z]{2}(?:-[a-z0-9]+)?", place) or not number:
@@ -584,12 +587,35 @@ class _BodyReader:
                 draft = self.container_draft(child, kind, here)
                 draft.children = self.read_containers(child, here, 1 if kind == "title" else 2)
                 drafts.append(draft)
-            elif tag == "hcontainer" or tag in _LOWER_LIKE or tag in ("crossHeading", "componentRef"):
-                label = child.get("name") or tag
-                self.findings.append(Finding(here, f"<{tag}> ({label}) outside an article is not imported"))
+            elif tag == "hcontainer" or tag in _LOWER_LIKE:
+                self.read_loose(child, here, depth, drafts)
+            elif tag in ("crossHeading", "componentRef"):
+                self.findings.append(Finding(here, f"<{tag}> outside an article is not imported"))
             else:
                 self.findings.append(Finding(here, f"<{tag}> is not imported"))
         return drafts
+
+    def read_loose(self, element: etree._Element, where: str, depth: int, drafts: list[Draft]) -> None:
+        """A unit the model has no place for above the articles (a statutory instrument's
+        `<hcontainer name="regulation">`, a body of `<paragraph>`s): one that holds articles or
+        containers is opened and its units imported; one that holds text, or units below the article
+        level, becomes an article with them as its sub-units, so no words are lost."""
+        tag, label = str(element.tag), element.get("name") or str(element.tag)
+        if label.lower() in _SCHEDULES:
+            words = len(_text(element).split())
+            self.findings.append(Finding(where, f"<{tag}> ({label}) is not imported ({words} words): the model has no "
+                                         "schedules or annexes yet, and they are not articles"))
+            return
+        above_articles = _ARTICLE_LIKE + _TITLE_LIKE + _CHAPTER_LIKE + ("hcontainer",)
+        if any(child.tag in above_articles for child in _elements(element)):
+            heading = " ".join(filter(None, (_text(element.find("num")), _text(element.find("heading")))))
+            self.findings.append(Finding(where, f"<{tag}> ({label}){f' {heading!r}' if heading else ''} is no unit of the "
+                                         "model above the articles: its number and heading are not kept; its units are "
+                                         "imported"))
+            drafts.extend(self.read_containers(element, where, depth))
+            return
+        self.findings.append(Finding(where, f"<{tag}> ({label}) outside an article is imported as an article"))
+        drafts.append(self.read_article(element, where))
 
     def read_transitional(self, element: etree._Element, where: str, drafts: list[Draft]) -> None:
         """A group of transitional provisions (its units become transitory articles), or one

@@ -261,3 +261,46 @@ def test_the_mexico_city_constitution_exports_to_valid_akn_and_reads_back_the_sa
     again = import_akn(to_bytes(root))
     assert signature(again.built.units) == signature(built.units)
     assert again.built.findings == []
+
+
+def _act(body: str) -> bytes:
+    """A valid Akoma Ntoso 3.0 act around `body`."""
+    uri = "/akn/za-cpt/act/by-law/2015/fees"
+    dates = '<FRBRdate date="2015-01-01" name="Generation"/><FRBRauthor href="#cpt"/>'
+    return f"""<akomaNtoso xmlns="{AKN_NS}"><act name="act"><meta><identification source="#cpt">
+      <FRBRWork><FRBRthis value="{uri}/!main"/><FRBRuri value="{uri}"/>{dates}<FRBRcountry value="za"/></FRBRWork>
+      <FRBRExpression><FRBRthis value="{uri}/eng@/!main"/><FRBRuri value="{uri}/eng@"/>{dates}
+        <FRBRlanguage language="eng"/></FRBRExpression>
+      <FRBRManifestation><FRBRthis value="{uri}/eng@/!main.xml"/><FRBRuri value="{uri}/eng@.akn"/>{dates}
+      </FRBRManifestation></identification></meta><body>{body}</body></act></akomaNtoso>""".encode()
+
+
+def _words(text: str) -> list[str]:
+    return sorted(re.findall(r"\w+", text.lower()))
+
+
+def test_a_statutory_instrument_made_of_regulations_keeps_its_words():
+    """A body of <hcontainer name="regulation">s used to be dropped with one note each, the
+    import succeeding with 0.3 % of the words; each regulation now becomes an article (its
+    paragraphs its sub-units), so every word of the body arrives."""
+    body = (
+        '<hcontainer eId="reg_1" name="regulation"><num>1.</num><heading>Citation</heading>'
+        "<content><p>These Regulations may be cited as the Fees Regulations 2015.</p></content></hcontainer>"
+        '<hcontainer eId="reg_2" name="regulation"><num>2.</num><heading>Fees</heading>'
+        '<paragraph eId="reg_2__para_1"><num>(1)</num><content><p>A fee of 10 rand is payable.</p></content></paragraph>'
+        '<paragraph eId="reg_2__para_2"><num>(2)</num><content><p>The fee is waived for pensioners.</p></content>'
+        "</paragraph></hcontainer>"
+        '<hcontainer eId="reg_3" name="regulation"><num>3.</num><heading>Commencement</heading>'
+        "<content><p>These Regulations come into force on 1 April 2015.</p></content></hcontainer>"
+    )
+    imported = import_akn(_act(body))
+    units = list(iter_units(imported.built.units))
+    kept = " ".join(f"{u.num} {u.heading} {u.text}" for u in units)
+    source = "1. Citation These Regulations may be cited as the Fees Regulations 2015. 2. Fees (1) A fee of 10 rand " \
+             "is payable. (2) The fee is waived for pensioners. 3. Commencement These Regulations come into force on " \
+             "1 April 2015."
+    assert _words(kept) == _words(source)
+    assert [(u.label, u.heading, [c.label for c in u.children]) for u in imported.built.units] == [
+        ("Article 1", "Citation", []), ("Article 2", "Fees", ["1.", "2."]), ("Article 3", "Commencement", [])]
+    messages = " ".join(f.message for f in imported.built.findings)
+    assert "(regulation) outside an article is imported as an article" in messages
