@@ -35,6 +35,7 @@ PAGES = [
     ("unit", f"/d/{DEMO_SLUG}/art_1", None),
     ("petition", None, None),
     ("search", "/search?q=agua", None),
+    ("audit", "/audit", None),
     ("report", f"/d/{DEMO_SLUG}/report", "ana"),
     ("editor", f"/d/{DEMO_SLUG}/edit", "ana"),
     ("editor-reader", f"/d/{DEMO_SLUG}/edit", None),
