@@ -22,3 +22,7 @@ class DocumentStructureError(AkomaNtosoError):
     def __init__(self, message: str, path: tuple[int, ...] = ()) -> None:
         super().__init__(message)
         self.path = path
+
+
+class NothingToImport(AkomaNtosoError):
+    """An importer recognised no unit at all in its input: nothing is created."""

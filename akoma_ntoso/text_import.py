@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from typing import Final
 
 from .builder import Built, Draft, Finding, build
-from .errors import NumberingError
+from .errors import NothingToImport, NumberingError
 from .numbering import format_number, parse_number
 from .units import ALLOWED_CHILDREN, TOP_LEVEL_KINDS, UNIT_KINDS
 
@@ -62,6 +62,11 @@ def import_text(text: str, *, language: str | None = None, title: str | None = N
     the model forbids, which the parser does not produce.
     """
     parsed = parse_text(text, language=language, title=title)
+    if not any(draft.kind != "preamble" for draft in parsed.drafts):
+        examples = "“TÍTULO PRIMERO”, “CAPÍTULO I”, “Artículo 1”" if parsed.language == "spa" else \
+            "“PART 1”, “CHAPTER 1”, “Section 1”, “Article 1”"
+        raise NothingToImport(f"no title, chapter or article was recognised in the text (lines such as {examples} "
+                              "open them): nothing was imported")
     return build(
         parsed.drafts, language=parsed.language, title=parsed.title, findings=parsed.findings
     )

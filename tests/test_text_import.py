@@ -777,3 +777,13 @@ def test_cdmx_transitory_articles_go_through_akoma_ntoso_and_come_back_the_same(
     # GUIDs too, but the preamble's: the export does not carry it (<preamble> has no GUID here).
     assert [u.guid for u in iter_units(again.units[1:])] == [u.guid for u in iter_units(built.units[1:])]
     assert not [f for f in import_akn(data).built.findings if "transitional" in f.message]
+
+
+@pytest.mark.parametrize("source", ["hola", "Ley de prueba\n\n1. Definitions\n\nIn this law, words mean what they say.",
+                                    "PREÁMBULO\n\nNosotros, el pueblo."])
+def test_a_text_with_no_recognisable_unit_is_refused_rather_than_imported_empty(source):
+    """It used to import as an empty document, reporting success (exit 0) with nothing in it."""
+    from akoma_ntoso.errors import NothingToImport
+
+    with pytest.raises(NothingToImport, match="no title, chapter or article was recognised .* nothing was imported"):
+        import_text(source)
