@@ -180,6 +180,7 @@ class _Numbered:
 _ORDINAL_WORD: Final = r"[A-ZÁÉÍÓÚ][A-Za-zÁÉÍÓÚáéíóú]+"
 _SEPARATOR: Final = r"(?:\s*[.:]\s*[-–—]?|\s*[-–—])"
 _HEADING_LIMIT: Final = 120  # an article's or apartado's heading, a sub-heading
+_LONG_HEADING: Final = 80  # a heading this long may be a first sentence: named in the report
 _CONTAINER_HEADING_LIMIT: Final = 200  # a título's or capítulo's heading
 _DEROGATED: Final = re.compile(r"^\(?\s*(?:se deroga|derogad[oa]|repealed)\b", re.IGNORECASE)
 _BRACKET_NOTE: Final = re.compile(r"^\[[^\[\]]*\]$")
@@ -624,6 +625,7 @@ class _BodyParser:
         self.notes: list[_Line] = []
         self.trailing: _Trailing | None = None
         self.in_preamble = False
+        self.read_headings: list[_Line] = []  # article headings taken from the line after the number
 
     def parse(self, lines: Sequence[_Line]) -> list[Draft]:
         lines = self.without_notes(lines)
@@ -632,7 +634,23 @@ class _BodyParser:
             index = self.read(lines, index)
         self.end_trailing(None)
         self.report_notes()
+        self.report_headings()
         return self.drafts
+
+    def report_headings(self) -> None:
+        """Say how article headings were told from text: the rule is explicit, and the headings it
+        gave that may be first sentences (long ones) are named."""
+        if not self.read_headings:
+            return
+        long = [line for line in self.read_headings if len(line.text) > _LONG_HEADING]
+        message = (f"{_count(len(self.read_headings), 'article heading')} read from the line right after the "
+                   f"article's number, as the rule goes: a phrase of at most {_HEADING_LIMIT} characters with no "
+                   "closing punctuation (a final full stop only when no blank line separates it from the number) is "
+                   "the heading, anything else the article's first paragraph")
+        if long:
+            message += (f"; {len(long)} of them read like a first sentence rather than a heading, check "
+                        f"{_line_ranges(long, self.read_headings) if len(long) > 1 else f'line {long[0].number}'}")
+        self.report(self.read_headings[0], message)
 
     @property
     def findings(self) -> list[Finding]:
@@ -704,6 +722,8 @@ class _BodyParser:
             )
         if is_heading:
             draft.heading = following.text
+            if marker.kind == "article":
+                self.read_headings.append(following)
             return index + 2
         return index + 1
 

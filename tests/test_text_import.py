@@ -360,7 +360,8 @@ def test_a_paragraph_after_the_last_fraccion_is_kept_with_it_and_reported():
     # After the last fracción it belongs to the article, which cannot have it after its
     # fracciones: it stays with fracción II and the finding says so, with its line.
     assert fraccion_ii.text == "Tener veintiún años.\nLa ley determinará los demás requisitos."
-    (finding,) = built.findings
+    heading_rule, finding = built.findings  # the heading rule, said once, and the paragraph kept apart
+    assert "2 article headings read from the line right after the article's number" in heading_rule.message
     assert finding.where == "line 12"
     assert "“La ley determinará los demás requisitos.” comes after the last fracción" in (
         finding.message
@@ -787,3 +788,18 @@ def test_a_text_with_no_recognisable_unit_is_refused_rather_than_imported_empty(
 
     with pytest.raises(NothingToImport, match="no title, chapter or article was recognised .* nothing was imported"):
         import_text(source)
+
+
+def test_the_heading_rule_is_said_and_headings_that_read_like_sentences_are_named():
+    """The line after "Article N" becomes the heading by a rule the report states; a long one,
+    which may be the article's first sentence rather than its heading, is named to be checked."""
+    built = import_text("Fees By-law\n\nArticle 1\n"
+                        "This By-law may be cited as the Fees By-law of the City of Cape Town for all the purposes of law\n\n"
+                        "Article 2\nFees\n\nThe City charges the fees in the tariff.", language="eng")
+    first, second = of_kind(built, "article")
+    assert first.heading.startswith("This By-law may be cited") and second.heading == "Fees"
+    (rule,) = [f for f in built.findings if "article heading" in f.message]
+    assert rule.where == "line 4"
+    assert "2 article headings read from the line right after the article's number" in rule.message
+    assert "a phrase of at most 120 characters with no closing punctuation" in rule.message
+    assert rule.message.endswith("1 of them read like a first sentence rather than a heading, check line 4")
