@@ -252,3 +252,36 @@ def test_export_command_writes_a_version(instance, monkeypatch, tmp_path):
     assert root.find(".//a:FRBRversionNumber", NS).get("value") == "1"
     missing = CliRunner().invoke(main, ["export", PUBLISHED, "--version", "7"])
     assert missing.exit_code != 0 and "has no version 7" in missing.output
+
+
+def test_renumbering_alone_does_not_bury_the_real_changes_on_the_compare_page(app):
+    """An article inserted at the start renumbers every article after it: the compare page lists
+    the inserted article and the reworded one, and counts the merely renumbered ones apart, in
+    a list that opens on demand."""
+    from pycrdt import XmlElement, XmlFragment, XmlText
+    from test_fuzz_api import signed_in
+
+    admin, token = signed_in(app, "admin")
+    frozen = admin.post(f"/api/v1/documents/{PUBLISHED}/versions", json={"name": "v1"}, headers={"X-CSRFToken": token})
+    assert frozen.status_code == 201
+
+    def edit(doc):
+        body = doc.get("body", type=XmlFragment)
+        with doc.transaction(origin="someone"):
+            body.children.insert(0, XmlElement("article", {"guid": "00000000-0000-4000-8000-0000000000aa"}, [
+                XmlElement("heading", None, [XmlText("Definiciones")]),
+                XmlElement("p", None, [XmlText("En esta Constitución se entiende por ciudad la Ciudad de Prueba.")])]))
+            text = text_node_in(body, WATER)
+            text.insert(len(str(text)), " Y potable.")
+
+    app.extensions["constituent"].rooms.call(PUBLISHED, edit)
+    page = admin.get(f"/d/{PUBLISHED}/compare?from=1&to=live", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    listed = re.findall(r'<li class="diff-unit" id="u-([^"]+)"', page)
+    assert listed == ["00000000-0000-4000-8000-0000000000aa", WATER], listed
+    only = re.search(r'<details class="renumbered-only">\s*<summary>(\d+) units were only renumbered', page)
+    assert only is not None and int(only[1]) >= 2
+    assert "<del>Artículo 1</del> → <ins>Artículo 2</ins>" in page
+    # Asked for, the renumbered ones are listed in full.
+    renumbered = admin.get(f"/d/{PUBLISHED}/compare?from=1&to=live&only=renumbered").get_data(as_text=True)
+    assert '<details class="renumbered-only">' not in renumbered
+    assert len(re.findall(r'<li class="diff-unit"', renumbered)) >= int(only[1])

@@ -139,10 +139,15 @@ def compare_page(slug: str):
 
     comparison = compare(old.units, new.units)
     changes = [c for c in comparison.changes if not only or only in c.statuses]
+    # Units that were only renumbered (an article inserted before them) would bury the real
+    # changes: they are counted apart, in a list that opens on demand, unless asked for.
+    renumbered_only = [] if only == "renumbered" else [c for c in changes if c.statuses == ["renumbered"]]
+    changes = [c for c in changes if c not in renumbered_only]
     labels = {"old": path_labels(old.units), "new": path_labels(new.units)}
     return render_template(
         "stages/compare.html", document=document, versions=versions, old=old, new=new, labels=labels,
-        comparison=comparison, changes=changes, counts=comparison.counts(), statuses=STATUSES,
+        comparison=comparison, changes=changes, renumbered_only=renumbered_only, counts=comparison.counts(),
+        statuses=STATUSES,
         spec_from=spec_from, spec_to=spec_to, only=only if only in STATUSES else "", error=None,
     )
 
