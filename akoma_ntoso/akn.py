@@ -417,7 +417,7 @@ def import_akn(data: bytes) -> Imported:
             first = schema.error_log[0] if len(schema.error_log) else None
             raise AknError(
                 "the file is not valid Akoma Ntoso 3.0"
-                + (f": line {first.line}: {first.message}" if first else "")
+                + (f": line {first.line}: {first.message.replace('{' + AKN_NS + '}', '')}" if first else "")
             )
     _strip_namespace(root)
     document = _main_document(root, findings)

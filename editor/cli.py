@@ -56,6 +56,14 @@ def _serve(app_factory, host: str, port: int, threads: int, access_log: str | No
     Server().run()
 
 
+def _close(services) -> None:
+    """Close what the command's application opened: its rooms, its session and the engine's
+    connections (a command run inside a longer process, as tests and scripts do, leaves none)."""
+    services.rooms.close_all()
+    services.db.remove()
+    services.engine.dispose()
+
+
 @click.group()
 def main() -> None:
     """Constituent: live drafting of constitutions and ordinances."""
@@ -127,7 +135,7 @@ def import_(file: str, fmt: str | None, slug: str | None, title: str | None, doc
     except (AkomaNtosoError, ValueError) as exc:
         raise click.ClickException(str(exc)) from None
     finally:
-        services.rooms.close_all()
+        _close(services)
     click.echo(f"imported {result.document.slug!r}: {result.document.title}")
     click.echo("  " + ", ".join(f"{n} {kind}" for kind, n in result.counts().items()))
     if result.findings:
@@ -151,7 +159,7 @@ def export(slug: str, fmt: str, version: str | None, output: str) -> None:
     except (AkomaNtosoError, ValueError) as exc:
         raise click.ClickException(str(exc)) from None
     finally:
-        services.rooms.close_all()
+        _close(services)
     with click.open_file(output, "wb") as stream:
         stream.write(data)
     if output != "-":

@@ -59,6 +59,20 @@ def _not_unicode(value) -> str | None:
     return None
 
 
+def shown(value: object, limit: int = 60) -> str:
+    """`value` as a message quotes it: its repr, cut to about `limit` characters ("…" says where).
+    A message that pastes a 5,000-digit number or a whole paragraph back is unreadable."""
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def surrogate_in(text: str) -> str | None:
+    """The first lone surrogate of `text`, as its escape ("\\udce9"); None when it is valid Unicode.
+    Command-line arguments have one for every byte that is not UTF-8 (Python's surrogateescape);
+    no database or CRDT stores them."""
+    return _not_unicode(text)
+
+
 #: How deeply a JSON body may nest (Python's parser would otherwise recurse until it fails).
 MAX_JSON_DEPTH = 64
 

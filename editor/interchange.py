@@ -30,6 +30,7 @@ from .documents import (
     create_document,
     get_document,
 )
+from .inputs import surrogate_in
 from .livetext import read_live
 from .models import Document
 from .stages.versions import StageError, resolve
@@ -145,6 +146,9 @@ def import_document(
     title = (title or built.meta.get("title") or "").strip()
     if not title:
         raise InterchangeError("the document has no title: give one")
+    if (surrogate := surrogate_in(title)) is not None:
+        raise InterchangeError(f"the title is not valid text: {surrogate} is a byte that is not UTF-8 "
+                               "or half of a surrogate pair")
     slug = slug or _free_slug(services.db, title)
     extra = {key: built.meta[key] for key in ("numbering",) if built.meta.get(key)}
     if frbr:

@@ -45,7 +45,7 @@ from akoma_ntoso.citations import _same_number as same_number  # the resolver's 
 from akoma_ntoso.naming import KIND_PLURALS, component, unit_name
 
 from .. import clock
-from ..inputs import BadJSON, parse_json, whole_number
+from ..inputs import BadJSON, parse_json, shown, whole_number
 from ..models import Document, Notification, User
 from ..permissions import EDITING_ROLES
 from ..provenance.labels import action_label
@@ -139,7 +139,7 @@ def parse_moment(text: str) -> datetime:
         else:
             moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError:
-        raise ValueError(f"{text!r} is not an ISO date (2016-05-01) or date-time (2016-05-01T10:00:00Z)") from None
+        raise ValueError(f"{shown(text)} is not an ISO date (2016-05-01) or date-time (2016-05-01T10:00:00Z)") from None
     return _check_moment(clock.as_utc(moment))
 
 
@@ -154,23 +154,23 @@ def _check_moment(moment: datetime) -> datetime:
 def _signatures(value: object) -> int:
     """A signature count from a CSV cell or a JSON value; ValueError says why it is not one."""
     if isinstance(value, bool) or value is None:
-        raise ValueError(f"{value!r} is not a number of signatures")
+        raise ValueError(f"{shown(value)} is not a number of signatures")
     if isinstance(value, float):
         if not value.is_integer():
-            raise ValueError(f"{value!r} is not a whole number")
+            raise ValueError(f"{shown(value)} is not a whole number")
         value = int(value)
     if isinstance(value, str):
         text = value.strip()
         if text.startswith("-") and text[1:].strip().replace(",", "").isdigit():
-            raise ValueError(f"{text!r} is negative")
+            raise ValueError(f"{shown(text)} is negative")
         if _THOUSANDS.fullmatch(text):
             text = re.sub(r"\D", "", text)
         number = whole_number(text)
         if number is None:
-            raise ValueError(f"{text[:40]!r} is not a whole number")
+            raise ValueError(f"{shown(text)} is not a whole number")
         value = number
     if not isinstance(value, int):
-        raise ValueError(f"{value!r} is not a whole number")
+        raise ValueError(f"{shown(value)} is not a whole number")
     if value < 0:
         raise ValueError(f"{value} is negative")
     if value > MAX_SIGNATURES:
@@ -196,7 +196,7 @@ def _url(value: str, where: str) -> str | None:
     if not value:
         return None
     if not re.match(r"https?://[^\s/]+", value):
-        raise PetitionImportError(f"{where}, url: {value!r} is not an http(s) address")
+        raise PetitionImportError(f"{where}, url: {shown(value, 120)} is not an http(s) address")
     return value
 
 
@@ -230,12 +230,12 @@ def _read_csv(text: str, at: datetime) -> tuple[list[_Row], list[str]]:
         canonical = _COLUMNS.get(name)
         if canonical in seen:
             raise PetitionImportError(
-                f"line 1: the columns {seen[canonical]!r} and {cell.strip()!r} both give the {canonical}")
+                f"line 1: the columns {shown(seen[canonical])} and {shown(cell.strip())} both give the {canonical}")
         if canonical:
             seen[canonical] = cell.strip()
         columns.append(canonical)
     if "title" not in seen:
-        found = ", ".join(repr(c.strip()) for c in header)
+        found = ", ".join(shown(c.strip(), 40) for c in header[:12]) + (", …" if len(header) > 12 else "")
         raise PetitionImportError(
             f"line 1: no title column (expected 'title' or 'petition'); the header has {found}")
     rows: list[_Row] = []
@@ -366,7 +366,7 @@ def _merge(rows: list[_Row]) -> list[_Row]:
         for moment, number, where in row.counts:
             if moment in by_time and by_time[moment][0] != number:
                 raise PetitionImportError(
-                    f"{where}: {row.title!r} has {number:,} signatures at {moment.isoformat()}, but "
+                    f"{where}: {shown(row.title, 120)} has {number:,} signatures at {moment.isoformat()}, but "
                     f"{by_time[moment][1]} gives {by_time[moment][0]:,} at the same time")
             by_time.setdefault(moment, (number, where))
         row.counts = sorted({(m, n, w) for m, (n, w) in by_time.items()})
@@ -466,7 +466,7 @@ def import_petitions(
         for moment, number, where in row.counts:
             if moment in stored and stored[moment] != number:
                 raise PetitionImportError(
-                    f"{where}: {row.title!r} already has {stored[moment]:,} signatures counted at "
+                    f"{where}: {shown(row.title, 120)} already has {stored[moment]:,} signatures counted at "
                     f"{moment.isoformat()}; this file gives {number:,} for the same time")
 
     result = PetitionImport(ignored_columns=ignored)

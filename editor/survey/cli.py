@@ -72,18 +72,24 @@ class _Session:
         self.app = create_app()
         self.services = services_of(self.app)
         self.db = self.services.db
+        try:
+            self.document = self._document(slug)
+        except click.ClickException:
+            self.close()
+            raise
+
+    def _document(self, slug: str | None) -> Document:
         if slug:
             document = get_document(self.db, slug)
             if document is None:
                 raise click.ClickException(f"there is no document {slug!r}")
-        else:
-            count = self.db.scalar(select(func.count(Document.id)))
-            if count != 1:
-                raise click.ClickException(
-                    f"there are {count} documents: name one with --document SLUG" if count else "there are no documents yet"
-                )
-            document = self.db.scalar(select(Document))
-        self.document = document
+            return document
+        count = self.db.scalar(select(func.count(Document.id)))
+        if count != 1:
+            raise click.ClickException(
+                f"there are {count} documents: name one with --document SLUG" if count else "there are no documents yet"
+            )
+        return self.db.scalar(select(Document))
 
     def close(self) -> None:
         self.db.remove()

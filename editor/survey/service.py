@@ -41,7 +41,7 @@ from pathlib import Path
 from sqlalchemy import delete, insert, select, update
 
 from .. import clock
-from ..inputs import BadJSON
+from ..inputs import BadJSON, shown, surrogate_in, whole_number
 from ..inputs import parse_json as read_json
 from ..models import Document
 from ..security import spreadsheet_safe
@@ -78,6 +78,8 @@ MAX_QUESTION_CHARS = 2_000
 MAX_BOROUGH_CHARS = 120
 MAX_NEIGHBOURHOOD_CHARS = 200
 MAX_TITLE_CHARS = 300
+#: The highest question group (preguntas.csv has a dozen; the column is a 32-bit integer).
+MAX_GROUP = 9_999
 #: How many problems one failed import reports (the first ones, in file order).
 MAX_PROBLEMS = 20
 CHUNK = 10_000
@@ -237,9 +239,9 @@ def parse_time(value: object) -> datetime:
     try:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00") if text.endswith("Z") else text)
     except ValueError:
-        raise ValueError(f"{text!r} is not a date (use YYYY-MM-DD or an ISO 8601 date and time)") from None
+        raise ValueError(f"{shown(text)} is not a date (use YYYY-MM-DD or an ISO 8601 date and time)") from None
     if not 1990 <= moment.year <= 2100:
-        raise ValueError(f"{text!r} is not a plausible date")
+        raise ValueError(f"{shown(text)} is not a plausible date")
     return clock.as_utc(moment)
 
 
@@ -252,7 +254,12 @@ def read_questions_csv(data: bytes) -> list[QuestionSpec]:
     text = _text(data, "the questions file")
     problems = _Problems()
     questions = []
-    for n, row in enumerate(csv.reader(io.StringIO(text)), start=1):
+    reader = csv.reader(io.StringIO(text))
+    try:
+        rows = list(reader)
+    except csv.Error as exc:
+        raise SurveyError(f"the questions file cannot be read as CSV near line {reader.line_num}: {exc}") from None
+    for n, row in enumerate(rows, start=1):
         if not row or not any(c.strip() for c in row):
             continue
         if len(row) < 3:
@@ -263,12 +270,14 @@ def read_questions_csv(data: bytes) -> list[QuestionSpec]:
             problems.add(f"questions line {n}, column 1: the question has no text")
         elif len(question) > MAX_QUESTION_CHARS:
             problems.add(f"questions line {n}, column 1: longer than {MAX_QUESTION_CHARS} characters")
-        if not group.isdigit():
-            problems.add(f"questions line {n}, column 2 (group): {group!r} is not a whole number")
+        number = whole_number(group, maximum=MAX_GROUP)
+        if number is None:
+            problems.add(f"questions line {n}, column 2 (group): {shown(group)} is not a group number "
+                         f"(0 to {MAX_GROUP:,})")
         if widget not in WIDGETS:
-            problems.add(f"questions line {n}, column 3 (widget): {widget!r} is not one of {', '.join(WIDGETS)}")
-        if question and group.isdigit() and widget in WIDGETS:
-            questions.append(QuestionSpec(question, int(group), widget, _coded(widget, int(group))))
+            problems.add(f"questions line {n}, column 3 (widget): {shown(widget)} is not one of {', '.join(WIDGETS)}")
+        if question and number is not None and widget in WIDGETS:
+            questions.append(QuestionSpec(question, number, widget, _coded(widget, number)))
     if not questions and not problems.items:
         problems.add("the questions file has no questions")
     if len(questions) > MAX_QUESTIONS:
@@ -283,7 +292,7 @@ def _check_distinct(questions: Sequence[QuestionSpec]) -> None:
     for i, q in enumerate(questions, start=1):
         key = " ".join(q.text.split())
         if key in seen:
-            raise SurveyError(f"question {i} repeats question {seen[key]}: {q.text!r}")
+            raise SurveyError(f"question {i} repeats question {seen[key]}: {shown(q.text, 120)}")
         seen[key] = i
 
 
@@ -301,9 +310,9 @@ class _QuestionIndex:
         if not isinstance(name, str):
             return None
         key = " ".join(name.split())
-        if key.isdigit():
-            n = int(key)
-            return n - 1 if 1 <= n <= self.count else None
+        if key.isdigit():  # a position: 1 to the number of questions, in ASCII digits ("²" is no position)
+            n = whole_number(key, minimum=1, maximum=self.count)
+            return n - 1 if n is not None else None
         found = self.by_text.get(key)
         return found if found is not None else self.by_casefold.get(key.casefold())
 
@@ -372,12 +381,12 @@ def parse_json(data: bytes, questions: Sequence[QuestionSpec] | None = None):
             if len(qtext) > MAX_QUESTION_CHARS:
                 problems.add(f"{where}, text: longer than {MAX_QUESTION_CHARS} characters")
             group = q.get("group", 0)
-            if isinstance(group, bool) or not isinstance(group, int) or group < 0:
-                problems.add(f"{where}, group: {group!r} is not a whole number")
+            if isinstance(group, bool) or not isinstance(group, int) or not 0 <= group <= MAX_GROUP:
+                problems.add(f"{where}, group: {shown(group)} is not a group number (0 to {MAX_GROUP:,})")
                 group = 0
             widget = q.get("widget", "textarea")
             if widget not in WIDGETS:
-                problems.add(f"{where}, widget: {widget!r} is not one of {', '.join(WIDGETS)}")
+                problems.add(f"{where}, widget: {shown(widget)} is not one of {', '.join(WIDGETS)}")
                 widget = "textarea"
             coded = q.get("coded", _coded(widget))
             if not isinstance(coded, bool):
@@ -424,7 +433,7 @@ def parse_json(data: bytes, questions: Sequence[QuestionSpec] | None = None):
         for name, value in answers.items():
             i = index.find(name)
             if i is None:
-                problems.add(f"{where}, answers: {name!r} is not one of the {index.count} questions "
+                problems.add(f"{where}, answers: {shown(name)} is not one of the {index.count} questions "
                              f"(give its text or its position, 1 to {index.count})")
                 continue
             if i in taken:
@@ -456,7 +465,7 @@ def parse_csv(data: bytes, questions: Sequence[QuestionSpec] | None = None):
         )
     duplicated = sorted({h for h in header if h and header.count(h) > 1})
     if duplicated:
-        raise SurveyError(f"the header row repeats the column(s) {', '.join(duplicated)}")
+        raise SurveyError(f"the header row repeats the column(s) {', '.join(shown(h, 40) for h in duplicated[:10])}")
     columns = {c: header.index(c) for c in META_COLUMNS}
     question_columns = [(j, h) for j, h in enumerate(header) if h not in META_COLUMNS]
     if any(not h for _, h in question_columns):
@@ -472,7 +481,7 @@ def parse_csv(data: bytes, questions: Sequence[QuestionSpec] | None = None):
         for j, h in question_columns:
             i = index.find(h)
             if i is None or h.strip().isdigit():
-                unknown.append(f"column {j + 1} ({h!r})")
+                unknown.append(f"column {j + 1} ({shown(h)})")
             else:
                 mapping.append((j, i))
         if unknown:
@@ -510,7 +519,7 @@ def parse_csv(data: bytes, questions: Sequence[QuestionSpec] | None = None):
                 moment = None
             row = RespondentRow(label, borough, neighbourhood, moment)  # type: ignore[arg-type]
             for j, i in mapping:
-                answer = _answer_text(problems, where, f"column {j + 1} ({header[j][:40]!r})", record[j])
+                answer = _answer_text(problems, where, f"column {j + 1} ({shown(header[j], 40)})", record[j])
                 if answer is not None:
                     row.answers.append((i, answer))
             rows.append(row)
@@ -583,6 +592,9 @@ def import_survey(db, document: Document, data: bytes, fmt: str, title: str | No
     title = (title or file_title or "").strip() or f"Encuesta ({len(rows):,} respuestas)"
     if len(title) > MAX_TITLE_CHARS:
         raise SurveyError(f"the title is longer than {MAX_TITLE_CHARS} characters")
+    if (surrogate := surrogate_in(title)) is not None:
+        raise SurveyError(f"the title is not valid text: {surrogate} is a byte that is not UTF-8 "
+                          "or half of a surrogate pair")
     return _write(db, document, title, specs, rows, synthetic=False, source=source or f"import ({fmt})")
 
 
