@@ -634,7 +634,7 @@ class _BodyReader:
 
     def container_draft(self, element: etree._Element, kind: str, where: str) -> Draft:
         draft = Draft(kind, num=_bare_num(element), heading=_text(element.find("heading")),
-                      guid=element.get("GUID"), where=where)
+                      guid=element.get("GUID"), where=where, eid=_work_id(element))
         for block in ("intro", "wrapUp", "content"):
             found = element.find(block)
             if found is not None:
@@ -643,7 +643,7 @@ class _BodyReader:
 
     def read_article(self, element: etree._Element, where: str) -> Draft:
         draft = Draft("article", num=_bare_num(element), heading=_text(element.find("heading")),
-                      guid=element.get("GUID"), where=where)
+                      guid=element.get("GUID"), where=where, eid=_work_id(element))
         self.fill(draft, element, where)
         return draft
 
@@ -671,7 +671,7 @@ class _BodyReader:
                 # The schema's own name when the model allows it here, else the next level down.
                 kind = tag if tag in allowed else allowed[0]
                 sub = Draft(kind, num=_bare_num(child), heading=_text(child.find("heading")),
-                            guid=child.get("GUID"), where=here)
+                            guid=child.get("GUID"), where=here, eid=_work_id(child))
                 self.fill(sub, child, here)
                 draft.children.append(sub)
             else:
@@ -734,6 +734,12 @@ def _text(element: etree._Element | None) -> str:
 
     walk(element)
     return " ".join("".join(parts).split())
+
+
+def _work_id(element: etree._Element) -> str | None:
+    """The name a unit had first in its source: its wId when it has one (a file we exported after
+    renumbering), else its eId; kept as the unit's wId."""
+    return element.get("wId") or element.get("eId")
 
 
 def _bare_num(element: etree._Element) -> str | None:

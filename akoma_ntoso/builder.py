@@ -57,6 +57,7 @@ class Draft:
     children: list[Draft] = field(default_factory=list)
     guid: str | None = None
     where: str = ""
+    eid: str | None = None  # the source's own eId (Akoma Ntoso), kept as the unit's wId
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,9 @@ class Built:
     meta: dict
     units: tuple[Unit, ...]
     findings: list[Finding]
+    #: The source's eIds by the GUID of the unit built from them, where the source had its own
+    #: (Akoma Ntoso): recorded as the units' first names, so exports carry them as wIds.
+    source_eids: dict[str, str] = field(default_factory=dict)
 
 
 def build(
@@ -102,7 +106,7 @@ def build(
     if overrides:
         meta["numbering"] = dict(sorted(overrides.items()))
     units = read_units(body, meta)
-    return Built(body=body, meta=meta, units=units, findings=report)
+    return Built(body=body, meta=meta, units=units, findings=report, source_eids=builder.source_eids)
 
 
 def _check_nesting(drafts: Sequence[Draft]) -> None:
@@ -171,6 +175,7 @@ class _BodyBuilder:
         self.findings = findings
         self.articles = 0
         self.guids: set[str] = set()
+        self.source_eids: dict[str, str] = {}
 
     def add_all(self, parent: etree._Element, drafts: Sequence[Draft], parent_kind: str | None = None) -> None:
         counters: dict[str, int] = {}
@@ -179,7 +184,10 @@ class _BodyBuilder:
 
     def add(self, parent: etree._Element, draft: Draft, counters: dict[str, int], parent_kind: str | None) -> None:
         element = etree.SubElement(parent, draft.kind)
-        element.set("guid", self.guid_for(draft))
+        guid = self.guid_for(draft)
+        element.set("guid", guid)
+        if draft.eid:
+            self.source_eids[guid] = draft.eid
         pin = self.pin_for(draft, counters, _slot(draft.kind, parent_kind))
         if pin:
             element.set("pin", pin)

@@ -36,12 +36,14 @@ def create_document(
     published: bool = False,
     doctype: str = "bill",
     extra_meta: Mapping[str, object] | None = None,
+    unit_names: Mapping[str, str] | None = None,
 ) -> Document:
     """Create the SQL row and the first CRDT state of a new document, atomically enough:
     the text is stored first, so a row never points at a missing text.
 
     `extra_meta` adds to the live meta map: `numbering` (per-kind styles) and `frbr` (the work's
-    FRBR data an import brings); mappings are stored as JSON text.
+    FRBR data an import brings); mappings are stored as JSON text. `unit_names` are the units'
+    names in an imported file, by GUID, remembered as their first names (see `record_unit_names`).
     """
     db = services.db
     if not SLUG.match(slug):
@@ -69,19 +71,22 @@ def create_document(
     document = Document(slug=slug, title=title, language=language, published=published, doctype=doctype)
     db.add(document)
     db.flush()
-    record_unit_names(db, document, units)
+    record_unit_names(db, document, units, first=unit_names)
     db.commit()
     return document
 
 
-def record_unit_names(db, document: Document, units) -> dict[str, str]:
+def record_unit_names(db, document: Document, units, first: Mapping[str, str] | None = None) -> dict[str, str]:
     """Remember the eId of every unit not seen before (its wId from now on); idempotent.
+    `first` gives, by GUID, a name to remember instead: the eId the unit had in an imported
+    Akoma Ntoso file ("sec_3"), which its exports then keep as its wId.
 
     Returns every unit's first eId by GUID (the wIds an export writes where they differ).
     """
     rows = db.execute(select(UnitName.guid, UnitName.first_eid).where(UnitName.document_id == document.id))
     names = {guid: eid for guid, eid in rows}
-    fresh = {u.guid: u.eid for u in iter_units(units) if u.guid and u.guid not in names}
+    first = first or {}
+    fresh = {u.guid: first.get(u.guid) or u.eid for u in iter_units(units) if u.guid and u.guid not in names}
     if fresh:
         dialect = db.get_bind().dialect.name
         if dialect == "postgresql":

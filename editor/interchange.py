@@ -162,6 +162,7 @@ def import_document(
         published=published,
         doctype=doctype or kind,
         extra_meta=extra,
+        unit_names=built.source_eids,  # the source's own eIds, kept as wIds in every export
     )
     return ImportResult(document=document, built=built)
 

@@ -53,6 +53,16 @@ def test_cli_imports_an_akn_file_and_exports_it_in_every_format(tmp_path, monkey
     # Its own identity, from its FRBR elements (its URI is legislation.gov.uk's, not the Convention's).
     assert root.find(".//a:FRBRWork/a:FRBRuri", NS).get("value") == "/akn/gb-sct/act/2017-03-31/1"
     assert root.find(".//a:FRBRWork/a:FRBRnumber", NS).get("value") == "1"
+    # Its own eIds are kept as the units' wIds (section-1 became art_1), and read back as such.
+    articles = root.findall(".//a:article", NS)
+    assert [(a.get("eId"), a.get("wId")) for a in articles[:2]] == [("art_1", "section-1"), ("art_2", "section-2")]
+    assert all(a.get("wId") for a in articles)
+    copied = runner.invoke(main, ["import", str(out), "--slug", "budget-copy"])  # our export, imported again
+    assert copied.exit_code == 0, copied.output
+    again_out = tmp_path / "copy.xml"
+    assert runner.invoke(main, ["export", "budget-copy", "-o", str(again_out)]).exit_code == 0
+    assert [a.get("wId") for a in etree.parse(str(again_out)).getroot().findall(".//a:article", NS)][:2] == [
+        "section-1", "section-2"]
     assert [e.findtext("a:heading", namespaces=NS) for e in root.iterfind(".//a:article", NS)][:2] == [
         "The Scottish Administration", "Direct-funded bodies"]
 
