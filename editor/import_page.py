@@ -8,7 +8,7 @@ from flask_babel import ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import BooleanField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional, Regexp
 
 from akoma_ntoso import AkomaNtosoError
@@ -26,7 +26,7 @@ class ImportForm(FlaskForm):
     file = FileField(_l("…or upload a file (plain text, Akoma Ntoso XML or a Word document)"))
     format = SelectField(
         _l("Format"),
-        choices=[(importer.key, importer.label) for importer in IMPORTERS.values()],
+        choices=[SelectChoice(importer.key, importer.label) for importer in IMPORTERS.values()],
         default=next(iter(IMPORTERS)),
     )
     title = StringField(_l("Title"), validators=[Optional(), Length(max=300)])
@@ -34,7 +34,7 @@ class ImportForm(FlaskForm):
         _l("Address (optional)"),
         validators=[Optional(), Regexp(SLUG, message=_l("Lower-case letters, digits and dashes only."))],
     )
-    doctype = SelectField(_l("Type"), choices=[("bill", _l("Bill (a draft)")), ("act", _l("Act (in force)"))],
+    doctype = SelectField(_l("Type"), choices=[SelectChoice("bill", _l("Bill (a draft)")), SelectChoice("act", _l("Act (in force)"))],
                           default="bill")
     publish = BooleanField(_l("Readable by the public at once"))
 

@@ -18,7 +18,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from sqlalchemy import func, select, update
-from wtforms import DateField, HiddenField, IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms import DateField, HiddenField, IntegerField, SelectChoice, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -81,7 +81,7 @@ class UploadForm(FlaskForm):
     file = FileField(_l("Petitions file (CSV or JSON)"))
     format = SelectField(
         _l("Format"),
-        choices=[("auto", _l("From the file name")), ("csv", "CSV"), ("json", "JSON")],
+        choices=[SelectChoice("auto", _l("From the file name")), SelectChoice("csv", "CSV"), SelectChoice("json", "JSON")],
         default="auto",
     )
     counted_at = StringField(
@@ -96,17 +96,17 @@ class ThresholdForm(FlaskForm):
     action = SelectField(_l("Action"), choices=[])
     due_days = IntegerField(_l("Days to fulfil it"), validators=[InputRequired(), NumberRange(0, MAX_DUE_DAYS)],
                             default=30)
-    members = SelectField(_l("Members assigned"), choices=[(str(n), str(n)) for n in range(MAX_MEMBERS + 1)],
+    members = SelectField(_l("Members assigned"), choices=[SelectChoice(str(n), str(n)) for n in range(MAX_MEMBERS + 1)],
                           default="0")
     op = HiddenField(default="save")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.action.choices = [(action, action_label(action)) for action in ACTIONS]
+        self.action.choices = [SelectChoice(action, action_label(action)) for action in ACTIONS]
 
 
 class ObligationForm(FlaskForm):
-    op = SelectField(choices=[("done", ""), ("reopen", ""), ("assign", "")])
+    op = SelectField(choices=[SelectChoice("done", ""), SelectChoice("reopen", ""), SelectChoice("assign", "")])
     members = MultiCheckboxField(_l("Assigned to"), choices=[], validate_choice=False)
 
 
@@ -136,8 +136,8 @@ def _petition_or_404(document: Document, petition_id: int):
     return petition
 
 
-def _member_choices() -> list[tuple[str, str]]:
-    return [(str(u.id), u.name) for u in committee_members(current_services().db)]
+def _member_choices() -> list[SelectChoice]:
+    return [SelectChoice(str(u.id), u.name) for u in committee_members(current_services().db)]
 
 
 @bp.app_template_global()

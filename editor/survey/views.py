@@ -15,7 +15,7 @@ from flask_babel import ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import exists, func, select
-from wtforms import HiddenField, SelectMultipleField, StringField, TextAreaField, widgets
+from wtforms import HiddenField, SelectChoice, SelectMultipleField, StringField, TextAreaField, widgets
 from wtforms.validators import DataRequired, Length, Optional
 
 from .. import audit, permissions
@@ -103,7 +103,7 @@ def _bad_request(message: str):
 
 
 def _theme_choices(themes):
-    return [(t.key, t.name) for t in themes]
+    return [SelectChoice(t.key, t.name) for t in themes]
 
 
 # --- overview --------------------------------------------------------------------------------------
