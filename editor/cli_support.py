@@ -3,9 +3,20 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 
 import click
+
+#: What a terminal would obey rather than show: C0 and C1 controls (ESC sequences recolour text,
+#: move the cursor, retitle the window), DEL, and the bidi embeddings, overrides and isolates.
+_NOT_PRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: object) -> str:
+    """Text that came from a file, as a terminal may show it: every control character written as
+    its escape ("\\x1b"), so a petition title cannot clear the screen or fake a line of output."""
+    return _NOT_PRINTABLE.sub(lambda found: found[0].encode("unicode_escape").decode("ascii"), str(text))
 
 
 def read_bounded(path: str, limit: int) -> bytes:

@@ -1007,3 +1007,14 @@ def test_inputs_that_broke_the_importers_get_a_clear_refusal(bench, args, data, 
     result = bench.run(argv, "regressions")  # no traceback, a short "Error: ..." and nothing changed
     assert result.exit_code == 1, result.output[:600]
     assert message in result.stderr, result.stderr[:600]
+
+
+def test_a_petition_title_cannot_drive_the_terminal_that_prints_the_import_report(bench):
+    """Petition titles come from outside platforms: an escape sequence in one (clear the screen,
+    then a fake line of output) is printed as its escape, not obeyed by the terminal."""
+    hostile = "Agua\x1b[2J\x1b[H\rpetitions: 0 new\u202e"
+    path = bench.write("hostile.csv", f"title,signatures,final_text_refs\n\"{hostile}\",12000,X\n".encode())
+    result = bench.run(["petitions", "import", path, "--document", PUBLISHED, "--at", "2016-06-01"], "terminal")
+    assert result.exit_code == 0, result.output
+    assert "\x1b" not in result.output and "\r" not in result.output and "\u202e" not in result.output
+    assert "Agua\\x1b[2J\\x1b[H\\rpetitions: 0 new\\u202e" in result.output  # shown, harmlessly

@@ -7,7 +7,7 @@ import click
 from akoma_ntoso import AkomaNtosoError
 
 from ..app import create_app
-from ..cli_support import read_bounded
+from ..cli_support import printable, read_bounded
 from ..documents import get_document
 from ..livetext import read_live
 from ..models import Document
@@ -82,7 +82,7 @@ def _print(result) -> None:
                f"{result.notifications} notifications)")
     for crossing in result.crossings:
         members = ", ".join(u.name for u in crossing.members)
-        click.echo(f"  - {crossing.petition.title}: {crossing.threshold.signatures:,} on "
+        click.echo(f"  - {printable(crossing.petition.title)}: {crossing.threshold.signatures:,} on "
                    f"{crossing.event.occurred_at.date().isoformat()} → {crossing.obligation.action.replace('_', ' ')}, due "
                    f"{crossing.obligation.due_on.isoformat()}" + (f" ({members})" if members else ""))
     click.echo(f"links made: {result.links_made}")
@@ -92,19 +92,20 @@ def _print(result) -> None:
     for report in result.links:
         for item in report.linked:
             if item.created and not item.imprecise:
-                click.echo(f"  + {report.petition.title}: {item.reference} → {item.name} ({item.unit.eid})")
+                click.echo(f"  + {printable(report.petition.title)}: {printable(item.reference)} → {item.name} "
+                           f"({item.unit.eid})")
     if imprecise:
         click.echo(f"imprecise references (only the enclosing unit linked): {len(imprecise)}")
         for report, item in imprecise:
-            click.echo(f"  ~ {report.petition.title}: {item.reference!r} → {item.name} ({item.unit.eid}); "
+            click.echo(f"  ~ {printable(report.petition.title)}: {item.reference!r} → {item.name} ({item.unit.eid}); "
                        f"{item.problem}")
     if unresolved:
         click.echo(f"unresolved references (nothing linked): {len(unresolved)}")
         for report, item in unresolved:
-            click.echo(f"  ! {report.petition.title}: {item.reference!r}: {item.problem}")
+            click.echo(f"  ! {printable(report.petition.title)}: {item.reference!r}: {printable(item.problem)}")
     if not_incorporated:
         click.echo(f"not incorporated (X): {len(not_incorporated)}")
         for report in not_incorporated:
-            click.echo(f"  x {report.petition.title}")
+            click.echo(f"  x {printable(report.petition.title)}")
     if result.ignored_columns:
-        click.echo("columns ignored: " + ", ".join(result.ignored_columns))
+        click.echo("columns ignored: " + printable(", ".join(result.ignored_columns)))
