@@ -263,8 +263,8 @@ def test_the_mexico_city_constitution_exports_to_valid_akn_and_reads_back_the_sa
     assert again.built.findings == []
 
 
-def _act(body: str) -> bytes:
-    """A valid Akoma Ntoso 3.0 act around `body`."""
+def _act(body: str, preface: str = "") -> bytes:
+    """A valid Akoma Ntoso 3.0 act around `body` (a Cape Town by-law whose work date is a year)."""
     uri = "/akn/za-cpt/act/by-law/2015/fees"
     dates = '<FRBRdate date="2015-01-01" name="Generation"/><FRBRauthor href="#cpt"/>'
     return f"""<akomaNtoso xmlns="{AKN_NS}"><act name="act"><meta><identification source="#cpt">
@@ -272,7 +272,7 @@ def _act(body: str) -> bytes:
       <FRBRExpression><FRBRthis value="{uri}/eng@/!main"/><FRBRuri value="{uri}/eng@"/>{dates}
         <FRBRlanguage language="eng"/></FRBRExpression>
       <FRBRManifestation><FRBRthis value="{uri}/eng@/!main.xml"/><FRBRuri value="{uri}/eng@.akn"/>{dates}
-      </FRBRManifestation></identification></meta><body>{body}</body></act></akomaNtoso>""".encode()
+      </FRBRManifestation></identification></meta>{preface}<body>{body}</body></act></akomaNtoso>""".encode()
 
 
 def _words(text: str) -> list[str]:

@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from conftest import DRAFT, PUBLISHED, ROOT, SHARED_DATA, require
 from lxml import etree
 from pycrdt import XmlElement, XmlText
+from test_akn import _act
 
 from akoma_ntoso.akn import AKN_NS, validate
 from editor.cli import main
@@ -189,46 +190,12 @@ def test_the_reading_view_offers_the_downloads_and_they_work(server):
     assert validate(etree.fromstring(akn.content)) == []
 
 
-YEAR_ONLY = b"""<?xml version="1.0" encoding="UTF-8"?>
-<akomaNtoso xmlns="http://docs.oasis-open.org/legaldocml/ns/akn/3.0">
-  <act name="by-law">
-    <meta>
-      <identification source="#cpt">
-        <FRBRWork>
-          <FRBRthis value="/akn/za-cpt/act/by-law/2015/fees/!main"/>
-          <FRBRuri value="/akn/za-cpt/act/by-law/2015/fees"/>
-          <FRBRdate date="2015-01-01" name="Generation"/>
-          <FRBRauthor href="#cpt"/>
-          <FRBRcountry value="za"/>
-        </FRBRWork>
-        <FRBRExpression>
-          <FRBRthis value="/akn/za-cpt/act/by-law/2015/fees/eng@2015-03-01/!main"/>
-          <FRBRuri value="/akn/za-cpt/act/by-law/2015/fees/eng@2015-03-01"/>
-          <FRBRdate date="2015-03-01" name="Generation"/>
-          <FRBRauthor href="#cpt"/>
-          <FRBRlanguage language="eng"/>
-        </FRBRExpression>
-        <FRBRManifestation>
-          <FRBRthis value="/akn/za-cpt/act/by-law/2015/fees/eng@2015-03-01/!main.xml"/>
-          <FRBRuri value="/akn/za-cpt/act/by-law/2015/fees/eng@2015-03-01.akn"/>
-          <FRBRdate date="2015-03-01" name="Generation"/>
-          <FRBRauthor href="#cpt"/>
-        </FRBRManifestation>
-      </identification>
-      <references source="#cpt">
-        <TLCOrganization eId="cpt" href="/ontology/organization/za/cpt" showAs="City of Cape Town"/>
-      </references>
-    </meta>
-    <preface><p><docTitle>Fees By-law, 2015</docTitle></p></preface>
-    <body>
-      <section eId="sec_1"><num>1.</num><heading>Definitions</heading>
-        <content><p>In this by-law, "City" means the City of Cape Town.</p></content></section>
-      <section eId="sec_2"><num>2.</num><heading>Fees</heading>
-        <content><p>The City may charge the fees in the tariff.</p></content></section>
-    </body>
-  </act>
-</akomaNtoso>
-"""
+YEAR_ONLY = _act(
+    '<section eId="sec_1"><num>1.</num><heading>Definitions</heading>'
+    '<content><p>In this by-law, "City" means the City of Cape Town.</p></content></section>'
+    '<section eId="sec_2"><num>2.</num><heading>Fees</heading>'
+    "<content><p>The City may charge the fees in the tariff.</p></content></section>",
+    preface="<preface><p><docTitle>Fees By-law, 2015</docTitle></p></preface>")
 
 
 def test_an_act_whose_work_date_is_a_year_imports_exports_freezes_and_moves_on(app):
