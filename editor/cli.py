@@ -119,13 +119,13 @@ def demo(host: str, port: int) -> None:
 @main.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
 @click.option("--format", "fmt", type=click.Choice(list(IMPORTERS)),
-              help="default: from the file name (.xml or .akn: akn; otherwise text)")
+              help="default: from the file name (.xml or .akn: akn; .docx: docx; otherwise text)")
 @click.option("--slug", help="address of the new document (default: from its title)")
 @click.option("--title", help="title (default: the one the file gives)")
 @click.option("--type", "doctype", type=click.Choice(["act", "bill"]), help="default: the file's, or bill for text")
 @click.option("--publish", is_flag=True, help="make it readable by the public at once")
 def import_(file: str, fmt: str | None, slug: str | None, title: str | None, doctype: str | None, publish: bool) -> None:
-    """Create a live document from an Akoma Ntoso file or the plain text of a law."""
+    """Create a live document from an Akoma Ntoso file, a Word draft (.docx) or the plain text of a law."""
     fmt = fmt or format_for(file)
     data = read_bounded(file, MAX_IMPORT_BYTES)
     app = create_app()
