@@ -14,7 +14,7 @@ from . import audit
 from . import config as config_module
 from .accounts import AccountError, add_user
 from .app import create_app
-from .cli_support import read_bounded
+from .cli_support import command_app, read_bounded
 from .demo import DEMO_PASSWORD, seed
 from .events import AccountChanged
 from .interchange import IMPORTERS, MAX_IMPORT_BYTES, export_document, format_for, import_document
@@ -56,14 +56,6 @@ def _serve(app_factory, host: str, port: int, threads: int, access_log: str | No
     Server().run()
 
 
-def _close(services) -> None:
-    """Close what the command's application opened: its rooms, its session and the engine's
-    connections (a command run inside a longer process, as tests and scripts do, leaves none)."""
-    services.rooms.close_all()
-    services.db.remove()
-    services.engine.dispose()
-
-
 @click.group()
 def main() -> None:
     """Constituent: live drafting of constitutions and ordinances."""
@@ -98,14 +90,13 @@ def demo(host: str, port: int) -> None:
     """
 
     plain_http = {"SESSION_COOKIE_SECURE": False}  # the demo is served over plain HTTP
-    app = create_app(plain_http)
     click.echo("Constituent demo: preparing the sample data (the first run synthesizes a survey of 26,000 answers)…")
     sys.stdout.flush()
-    accounts, document, notes = seed(app)
-    services_of(app).rooms.close_all()
-    services_of(app).engine.dispose()
+    with command_app(plain_http) as app:
+        accounts, document, notes = seed(app)
+        database = app.config["DATABASE_URL"]
     click.echo("Constituent demo")
-    click.echo(f"  database: {app.config['DATABASE_URL']}")
+    click.echo(f"  database: {database}")
     click.echo(f"  accounts (password for all: {DEMO_PASSWORD}):")
     for email, role in accounts:
         click.echo(f"    {email:32} {role}")
@@ -128,14 +119,12 @@ def import_(file: str, fmt: str | None, slug: str | None, title: str | None, doc
     """Create a live document from an Akoma Ntoso file, a Word draft (.docx) or the plain text of a law."""
     fmt = fmt or format_for(file)
     data = read_bounded(file, MAX_IMPORT_BYTES)
-    app = create_app()
-    services = services_of(app)
-    try:
-        result = import_document(services, data, fmt, slug=slug, title=title, doctype=doctype, published=publish)
-    except (AkomaNtosoError, ValueError) as exc:
-        raise click.ClickException(str(exc)) from None
-    finally:
-        _close(services)
+    with command_app() as app:
+        try:
+            result = import_document(services_of(app), data, fmt, slug=slug, title=title, doctype=doctype,
+                                     published=publish)
+        except (AkomaNtosoError, ValueError) as exc:
+            raise click.ClickException(str(exc)) from None
     click.echo(f"imported {result.document.slug!r}: {result.document.title}")
     click.echo("  " + ", ".join(f"{n} {kind}" for kind, n in result.counts().items()))
     if result.findings:
@@ -152,14 +141,11 @@ def import_(file: str, fmt: str | None, slug: str | None, title: str | None, doc
               help="file to write (default: standard output)")
 def export(slug: str, fmt: str, version: str | None, output: str) -> None:
     """Write a document's live text, or one of its versions, as Akoma Ntoso 3.0, HTML or plain text."""
-    app = create_app()
-    services = services_of(app)
-    try:
-        data = export_document(services, slug, fmt, app.config, version=version)
-    except (AkomaNtosoError, ValueError) as exc:
-        raise click.ClickException(str(exc)) from None
-    finally:
-        _close(services)
+    with command_app() as app:
+        try:
+            data = export_document(services_of(app), slug, fmt, app.config, version=version)
+        except (AkomaNtosoError, ValueError) as exc:
+            raise click.ClickException(str(exc)) from None
     with click.open_file(output, "wb") as stream:
         stream.write(data)
     if output != "-":
@@ -180,15 +166,15 @@ def users_add(email: str, role: str, password: str | None, name: str | None) -> 
     """Create an account."""
     if password is None:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    app = create_app()
-    services = services_of(app)
-    try:
-        user = add_user(services.db, email, role, password, name)
-    except AccountError as exc:
-        raise click.ClickException(str(exc)) from None
-    audit.record(services.engine, "account.created", actor=audit.cli_actor(), target=f"user:{user.id}",
-                 detail={"role": role})
-    click.echo(f"created {user.email} ({user.role})")
+    with command_app() as app:
+        services = services_of(app)
+        try:
+            user = add_user(services.db, email, role, password, name)
+        except AccountError as exc:
+            raise click.ClickException(str(exc)) from None
+        audit.record(services.engine, "account.created", actor=audit.cli_actor(), target=f"user:{user.id}",
+                     detail={"role": role})
+        click.echo(f"created {user.email} ({user.role})")
 
 
 @users.command("role")
@@ -199,18 +185,17 @@ def users_role(email: str, role: str) -> None:
     it), the running servers re-decide the account's open live connections at once, as the admin
     page does; a server without Redis cannot hear this command, and an editor already open there
     keeps its write right until it reconnects."""
-    app = create_app()
-    services = services_of(app)
-    user = services.db.scalar(select(User).where(User.email == email.strip().lower()))
-    if user is None:
-        raise click.ClickException(f"no account has the email {email}")
-    before, user.role = user.role, role
-    services.db.commit()
-    audit.record(services.engine, "account.role_changed", actor=audit.cli_actor(), target=f"user:{user.id}",
-                 detail={"from": before, "to": role})
-    services.events.publish(AccountChanged(account=user.id))  # to the servers, through Redis
-    services.rooms.close_all()
-    click.echo(f"{user.email}: {before} -> {role}")
+    with command_app() as app:
+        services = services_of(app)
+        user = services.db.scalar(select(User).where(User.email == email.strip().lower()))
+        if user is None:
+            raise click.ClickException(f"no account has the email {email}")
+        before, user.role = user.role, role
+        services.db.commit()
+        audit.record(services.engine, "account.role_changed", actor=audit.cli_actor(), target=f"user:{user.id}",
+                     detail={"from": before, "to": role})
+        services.events.publish(AccountChanged(account=user.id))  # to the servers, through Redis
+        click.echo(f"{user.email}: {before} -> {role}")
 
 
 @users.command("token")
@@ -223,18 +208,18 @@ def users_token(email: str, days: float) -> None:
     `Authorization: Bearer …` to ws://HOST/yjs/<slug>. It has the account's rights at each
     connection, and stops working when it expires, when the account signs out everywhere or
     is deactivated."""
-    app = create_app()
-    services = services_of(app)
-    user = services.db.scalar(select(User).where(User.email == email.strip().lower()))
-    if user is None or not user.active:
-        raise click.ClickException(f"no active account has the email {email}")
-    if days <= 0:
-        raise click.ClickException("--days must be positive")
-    with app.app_context():
-        token = make_token(user, days)
-    audit.record(services.engine, "account.token_issued", actor=audit.cli_actor(), target=f"user:{user.id}",
-                 detail={"days": days})
-    click.echo(token)
+    with command_app() as app:
+        services = services_of(app)
+        user = services.db.scalar(select(User).where(User.email == email.strip().lower()))
+        if user is None or not user.active:
+            raise click.ClickException(f"no active account has the email {email}")
+        if days <= 0:
+            raise click.ClickException("--days must be positive")
+        with app.app_context():
+            token = make_token(user, days)
+        audit.record(services.engine, "account.token_issued", actor=audit.cli_actor(), target=f"user:{user.id}",
+                     detail={"days": days})
+        click.echo(token)
 
 
 @main.group("audit")
@@ -246,13 +231,13 @@ def audit_group() -> None:
 @click.option("--against", metavar="HASH", help="a head hash published earlier (/audit/head): it must still be in the chain")
 def audit_verify(against: str | None) -> None:
     """Recompute the hash chain; exit 1 and name the first bad entry if it was tampered with."""
-    app = create_app()
-    verdict = audit.verify(services_of(app).engine, against=against.strip() if against else None)
-    if not verdict.ok:
-        where = f"at entry {verdict.bad_id}" if verdict.bad_id is not None else "against the published head"
-        click.echo(f"audit log BROKEN {where}: {verdict.problem} ({verdict.checked} entries checked)", err=True)
-        sys.exit(1)
-    click.echo(f"audit log intact: {verdict.checked} entries; head {verdict.head}")
+    with command_app() as app:
+        verdict = audit.verify(services_of(app).engine, against=against.strip() if against else None)
+        if not verdict.ok:
+            where = f"at entry {verdict.bad_id}" if verdict.bad_id is not None else "against the published head"
+            click.echo(f"audit log BROKEN {where}: {verdict.problem} ({verdict.checked} entries checked)", err=True)
+            sys.exit(1)
+        click.echo(f"audit log intact: {verdict.checked} entries; head {verdict.head}")
 
 
 @audit_group.command("list")
@@ -261,10 +246,10 @@ def audit_verify(against: str | None) -> None:
 @click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 100000))
 def audit_list(document: str | None, action: str | None, limit: int) -> None:
     """The latest entries, newest first, one per line (tab-separated)."""
-    app = create_app()
-    for row in audit.events(services_of(app).engine, document=document, action=action, limit=limit):
-        click.echo("\t".join([str(row.id), row.at, row.actor, row.role, row.ip, row.action, row.document,
-                              row.target, row.detail]))
+    with command_app() as app:
+        for row in audit.events(services_of(app).engine, document=document, action=action, limit=limit):
+            click.echo("\t".join([str(row.id), row.at, row.actor, row.role, row.ip, row.action, row.document,
+                                  row.target, row.detail]))
 
 
 # --- the database schema (Alembic migrations in editor/migrations; editor/schema.py) -----------

@@ -5,8 +5,15 @@ from __future__ import annotations
 import os
 import re
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
 import click
+from flask import Flask
+
+from .app import create_app
+from .services import services_of
 
 #: What a terminal would obey rather than show: C0 and C1 controls (ESC sequences recolour text,
 #: move the cursor, retitle the window), DEL, and the bidi embeddings, overrides and isolates.
@@ -34,3 +41,21 @@ def read_bounded(path: str, limit: int) -> bytes:
     if len(data) > limit:
         raise click.ClickException(f"the input exceeds the import limit of {limit // 1048576} MB")
     return data
+
+
+#: How long a command waits, before it exits, for the reactions to what it changed (the event
+#: handlers' queues): a panel or notification left half done would be lost with the process.
+DRAIN_SECONDS = 30.0
+
+
+@contextmanager
+def command_app(config: dict[str, Any] | None = None) -> Iterator[Flask]:
+    """The application one command works with; on the way out, whatever happened, the reactions to
+    its changes run and everything it started is closed (its event threads, rooms, session and
+    connections), so a command run inside a longer process (tests, scripts) leaves nothing open."""
+    app = create_app(config)
+    try:
+        yield app
+    finally:
+        services_of(app).close(drain=DRAIN_SECONDS)
+

@@ -6,7 +6,7 @@ import click
 from sqlalchemy import select
 
 from . import clock
-from .app import create_app
+from .cli_support import command_app
 from .outbox import OutboxMessage, deliver_due, pending
 from .services import services_of
 
@@ -21,14 +21,10 @@ def outbox() -> None:
 @click.option("--limit", default=1000, show_default=True, type=click.IntRange(1, 100_000))
 def deliver_command(ignore_backoff: bool, limit: int) -> None:
     """Send the messages that are due; failures stay queued with their error."""
-    app = create_app()
-    services = services_of(app)
-    try:
+    with command_app() as app:
+        services = services_of(app)
         report = deliver_due(services.engine, app.config, limit=limit, ignore_backoff=ignore_backoff)
         left = len(pending(services.db))
-    finally:
-        services.db.remove()
-        services.rooms.close_all()
     click.echo(f"{report}; {left} still queued")
     if report.failed:
         raise SystemExit(1)
@@ -38,17 +34,11 @@ def deliver_command(ignore_backoff: bool, limit: int) -> None:
 @click.option("--all", "everything", is_flag=True, help="sent messages too (default: queued only)")
 def list_command(everything: bool) -> None:
     """Show queued messages (kind, recipient, subject, attempts, last error)."""
-    app = create_app()
-    services = services_of(app)
-    db = services.db
-    try:
+    with command_app() as app:
         query = select(OutboxMessage).order_by(OutboxMessage.id)
         if not everything:
             query = query.where(OutboxMessage.sent_at.is_(None))
-        rows = list(db.scalars(query))
-    finally:
-        db.remove()
-        services.rooms.close_all()
+        rows = list(services_of(app).db.scalars(query))
     if not rows:
         click.echo("no messages" if everything else "nothing queued")
     for m in rows:

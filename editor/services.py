@@ -38,6 +38,17 @@ class Services:
     collab: CollabNamespace | Any = None  # the Socket.IO /collab namespace, set once the app is wired
     live: LiveEndpoint | Any = None  # the /yjs endpoint
 
+    def close(self, drain: float = 0.0) -> None:
+        """Stop what the application started, for a command or a test run inside a longer process:
+        its event handlers (after up to `drain` seconds for the queued ones), its rooms, its
+        session and the engine's connections."""
+        if drain:
+            self.events.drain(drain)
+        self.events.close()
+        self.rooms.close_all()
+        self.db.remove()
+        self.engine.dispose()
+
 
 def services_of(app: Flask) -> Services:
     return app.extensions["constituent"]

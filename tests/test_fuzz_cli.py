@@ -46,7 +46,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from conftest import DRAFT, PUBLISHED, ROOT, SHARED_DATA, require
+from conftest import DRAFT, PUBLISHED, ROOT, SHARED_DATA, open_files, require
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
@@ -152,10 +152,6 @@ def check_outcome(result: Result, args: list[str]) -> None:
     typed = sum(len(a) for a in args if "fuzz-files" not in a)
     for line in result.stderr.splitlines():
         assert len(line) <= LONGEST_MESSAGE + typed, f"an unreadable message ({len(line):,} characters): {line[:300]}"
-
-
-def open_files() -> int:
-    return len(os.listdir(f"/proc/{os.getpid()}/fd")) if os.path.isdir(f"/proc/{os.getpid()}/fd") else 0
 
 
 @pytest.fixture

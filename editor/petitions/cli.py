@@ -6,8 +6,7 @@ import click
 
 from akoma_ntoso import AkomaNtosoError
 
-from ..app import create_app
-from ..cli_support import printable, read_bounded
+from ..cli_support import command_app, printable, read_bounded
 from ..documents import get_document
 from ..livetext import read_live
 from ..models import Document
@@ -43,34 +42,28 @@ def import_(file: str, slug: str | None, fmt: str | None, at: str | None) -> Non
         except ValueError as exc:
             raise click.ClickException(f"--at: {exc}") from None
     data = read_bounded(file, MAX_IMPORT_BYTES)
-    app = create_app()
-    services = services_of(app)
-    db = services.db
-    try:
-        with app.app_context():
-            if slug is None:
-                slugs = list(db.scalars(select(Document.slug).order_by(Document.slug).limit(3)))
-                if len(slugs) != 1:
-                    raise click.ClickException(
-                        "there is no document yet: import the text first" if not slugs else
-                        "several documents exist: say which with --document (e.g. " + ", ".join(slugs) + ")")
-                slug = slugs[0]
-            document = get_document(db, slug)
-            if document is None:
-                raise click.ClickException(f"there is no document {slug!r}")
-            try:
-                units = read_live(services, slug).units
-            except AkomaNtosoError as exc:
-                raise click.ClickException(f"the live text of {slug!r} cannot be read: {exc}") from None
-            try:
-                result = import_petitions(db, document, data, fmt, at=moment, units=units)
-            except PetitionImportError as exc:
-                raise click.ClickException(f"{exc}; nothing was imported") from None
-            _print(result)
-    finally:
-        db.remove()
-        services.rooms.close_all()
-        services.engine.dispose()
+    with command_app() as app, app.app_context():
+        services = services_of(app)
+        db = services.db
+        if slug is None:
+            slugs = list(db.scalars(select(Document.slug).order_by(Document.slug).limit(3)))
+            if len(slugs) != 1:
+                raise click.ClickException(
+                    "there is no document yet: import the text first" if not slugs else
+                    "several documents exist: say which with --document (e.g. " + ", ".join(slugs) + ")")
+            slug = slugs[0]
+        document = get_document(db, slug)
+        if document is None:
+            raise click.ClickException(f"there is no document {slug!r}")
+        try:
+            units = read_live(services, slug).units
+        except AkomaNtosoError as exc:
+            raise click.ClickException(f"the live text of {slug!r} cannot be read: {exc}") from None
+        try:
+            result = import_petitions(db, document, data, fmt, at=moment, units=units)
+        except PetitionImportError as exc:
+            raise click.ClickException(f"{exc}; nothing was imported") from None
+        _print(result)
 
 
 def _print(result) -> None:

@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import os
 import time
+from contextlib import ExitStack
 
 import click
 from sqlalchemy import func, select
 
 from .. import audit
-from ..app import create_app
+from ..cli_support import command_app
 from ..documents import get_document
 from ..models import Document
 from ..services import services_of
@@ -53,15 +54,16 @@ def erase(code: str | None, respondent_id: int | None) -> None:
 
     if (code is None) == (respondent_id is None):
         raise click.UsageError("give the respondent's receipt CODE or --respondent ID (one of them)")
-    services = services_of(create_app())
-    db = services.db
-    respondent = find_respondent(db, code) if code is not None else db.get(Respondent, respondent_id)
-    if respondent is None:
-        raise click.ClickException("no respondent has that receipt code" if code else f"no respondent {respondent_id}")
-    erased = erase_respondent(db, respondent)
-    audit.record(services.engine, "survey.respondent_erased", actor=audit.cli_actor(),
-                 target=f"respondent:{respondent.id}", detail={"answers": erased})
-    click.echo(f"respondent {respondent.id}: {erased} answers erased; counts unchanged")
+    with command_app() as app:
+        services = services_of(app)
+        db = services.db
+        respondent = find_respondent(db, code) if code is not None else db.get(Respondent, respondent_id)
+        if respondent is None:
+            raise click.ClickException("no respondent has that receipt code" if code else f"no respondent {respondent_id}")
+        erased = erase_respondent(db, respondent)
+        audit.record(services.engine, "survey.respondent_erased", actor=audit.cli_actor(),
+                     target=f"respondent:{respondent.id}", detail={"answers": erased})
+        click.echo(f"respondent {respondent.id}: {erased} answers erased; counts unchanged")
 
 
 class _Session:
@@ -69,7 +71,8 @@ class _Session:
 
     def __init__(self, slug: str | None) -> None:
 
-        self.app = create_app()
+        self._closing = ExitStack()
+        self.app = self._closing.enter_context(command_app())
         self.services = services_of(self.app)
         self.db = self.services.db
         try:
@@ -92,9 +95,7 @@ class _Session:
         return self.db.scalar(select(Document))
 
     def close(self) -> None:
-        self.db.remove()
-        self.services.rooms.close_all()
-        self.services.engine.dispose()
+        self._closing.close()
 
 
 def _read(path: str, limit: int = MAX_SURVEY_BYTES) -> bytes:
