@@ -19,11 +19,11 @@ from .db import Base, UTCDateTime
 #: `legal` (legal advisers) edits in the review stage and comments; `assembly` tables and votes
 #: on amendments; `viewer` reads. Which role may do what, and in which stage, is decided in
 #: editor.permissions only.
-ROLES = ("admin", "committee", "legal", "assembly", "viewer")
+ROLES = ("admin", "committee", "legal", "assembly", "volunteer", "viewer")
 #: Roles an administrator may give an account on one document (overriding its account role there).
 #: Administrators are administrators everywhere; petitioners and the public have no account role:
 #: petitioners hold a review link (editor.review), the public reads published documents.
-DOCUMENT_ROLES = ("committee", "legal", "assembly", "viewer")
+DOCUMENT_ROLES = ("committee", "legal", "assembly", "volunteer", "viewer")
 
 
 clock.now = clock.now  # column defaults

@@ -18,6 +18,9 @@ from .stages.current import current_stage_of
 EDITING_ROLES = frozenset({"admin", "committee"})
 #: Who comments on units and reads comments (the drafting side, not the public).
 COMMENTING_ROLES = frozenset({"admin", "committee", "legal"})
+#: Who collects survey answers for a document (kiosks, tablets, paper forms): its committee and the
+#: volunteers, who otherwise read like viewers.
+COLLECTING_ROLES = frozenset({"admin", "committee", "volunteer"})
 #: Who freezes named versions by hand (stage transitions freeze one anyway).
 VERSIONING_ROLES = frozenset({"admin", "committee", "legal"})
 
@@ -69,6 +72,10 @@ def can_configure_stages(user: object, document: Document) -> bool:
 
 def can_freeze_version(user: object, document: Document) -> bool:
     return _role(user, document) in VERSIONING_ROLES
+
+
+def can_collect_answers(user: object, document: Document) -> bool:
+    return _role(user, document) in COLLECTING_ROLES
 
 
 def can_comment(user: object, document: Document) -> bool:

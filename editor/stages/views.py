@@ -48,7 +48,8 @@ def status_label(status: str) -> str:
 def role_label(role: str) -> str:
     return {
         "admin": gettext("administrator"), "committee": gettext("drafting committee"),
-        "legal": gettext("legal adviser"), "assembly": gettext("assembly member"), "viewer": gettext("reader"),
+        "legal": gettext("legal adviser"), "assembly": gettext("assembly member"),
+        "volunteer": gettext("survey volunteer"), "viewer": gettext("reader"),
     }.get(role, role)
 
 
