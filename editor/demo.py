@@ -20,8 +20,8 @@ from .provenance.links import create_link
 from .provenance.models import CitizenEvent
 from .services import services_of
 from .survey.coder import code_survey, ensure_taxonomy
+from .survey.demo_survey import synthesize_demo_survey
 from .survey.models import Theme
-from .survey.service import SurveyError, synthesize_survey
 
 DEMO_PASSWORD = "constituyente-demo"
 DEMO_SLUG = "constitucion-los-rios"
@@ -32,6 +32,7 @@ DEMO_ACCOUNTS = [
     ("lucia@demo.constituent.mx", "legal", "Lucía Herrera"),
     ("asamblea@demo.constituent.mx", "assembly", "Diputada Rosa Vidal"),
     ("asamblea2@demo.constituent.mx", "assembly", "Diputado Omar Ruiz"),
+    ("voluntaria@demo.constituent.mx", "volunteer", "Marta Quiroz (voluntaria)"),
     ("visitante@demo.constituent.mx", "viewer", "Visitante"),
 ]
 SAMPLE = Path(__file__).with_name("sample") / "constitucion-demo.xml"
@@ -82,8 +83,8 @@ def seed_provenance(services, document, respondents: int | None = None) -> list[
     """Sample petitions (with signatures over time, linked by their references), a synthetic
     survey coded into themes, two citizen events, and the links of themes and events.
 
-    The survey is synthesized from the real 2016 questions and neighbourhoods of the shared data
-    folder; without it there is no survey, and the returned notes say so."""
+    The survey is the project's own questionnaire, open for answers, with synthetic answers over
+    the project's sample neighbourhoods: nothing outside the checkout is needed."""
 
     db = services.db
     units = read_live(services, document.slug).units
@@ -92,12 +93,8 @@ def seed_provenance(services, document, respondents: int | None = None) -> list[
     ensure_taxonomy(db, document)
     if respondents is None:
         respondents = DEMO_RESPONDENTS
-    notes = []
-    try:
-        survey = synthesize_survey(db, document, respondents=respondents).survey
-        code_survey(db, survey)
-    except SurveyError as exc:
-        notes.append(f"no synthetic survey: {exc}")
+    notes: list[str] = []
+    code_survey(db, synthesize_demo_survey(db, document, respondents=respondents))
     themes = {t.key: t for t in db.scalars(select(Theme).where(Theme.document_id == document.id))}
     for key, eids in SAMPLE_THEME_LINKS.items():
         for eid in eids:

@@ -106,6 +106,7 @@ class RespondentRow:
     neighbourhood: str
     responded_at: datetime  # aware, UTC
     answers: list[tuple[int, str]] = field(default_factory=list)  # (question index, text)
+    channel: str = "import"
 
 
 @dataclass
@@ -545,7 +546,14 @@ def _write(db, document: Document, title: str, questions: Sequence[QuestionSpec]
     ]
     db.add_all(question_rows)
     db.flush()
-    question_ids = [q.id for q in question_rows]
+    result = write_rows(db, survey, [q.id for q in question_rows], rows)
+    ensure_taxonomy(db, document)
+    return result
+
+
+def write_rows(db, survey: Survey, question_ids: Sequence[int], rows: Sequence[RespondentRow]) -> SurveyImport:
+    """Insert respondents and their answers in bulk (`question_ids` by question index), each with a
+    fresh receipt code; returns them with the codes. The caller commits."""
     receipts: list[tuple[str, str]] = []
     respondent_table = Respondent.__table__
     answer_table = Answer.__table__
@@ -562,6 +570,7 @@ def _write(db, document: Document, title: str, questions: Sequence[QuestionSpec]
                 "borough": row.borough,
                 "neighbourhood": row.neighbourhood,
                 "responded_at": row.responded_at,
+                "channel": row.channel,
             })
         ids = db.execute(
             insert(respondent_table).returning(respondent_table.c.id, sort_by_parameter_order=True), values
@@ -574,7 +583,6 @@ def _write(db, document: Document, title: str, questions: Sequence[QuestionSpec]
         for a in range(0, len(answer_values), CHUNK * 2):
             db.execute(insert(answer_table), answer_values[a : a + CHUNK * 2])
         answers += len(answer_values)
-    ensure_taxonomy(db, document)
     return SurveyImport(survey=survey, respondents=len(rows), answers=answers, receipts=receipts)
 
 
