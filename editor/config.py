@@ -98,6 +98,12 @@ def load(overrides: dict | None = None) -> dict:
         "SEARCH_RATE_LIMIT": os.environ.get("CONSTITUENT_SEARCH_RATE_LIMIT", "60 per minute;600 per hour"),
         # Attempts at a survey receipt code per client address (wrong codes are guesses).
         "RECEIPT_RATE_LIMIT": os.environ.get("CONSTITUENT_RECEIPT_RATE_LIMIT", "10 per minute;60 per hour"),
+        # Questionnaires sent from the web page per client address: a person answers once; a school
+        # or library sharing an address still gets through; a script sending thousands does not.
+        "SURVEY_SUBMIT_RATE_LIMIT": os.environ.get("CONSTITUENT_SURVEY_SUBMIT_RATE_LIMIT",
+                                                   "6 per minute;60 per hour;300 per day"),
+        # How long a kiosk started by staff takes answers before someone must start it again.
+        "KIOSK_HOURS": float(os.environ.get("CONSTITUENT_KIOSK_HOURS", "12")),
         # --- petitioner review (editor.review) and the outbox (editor.outbox) ---
         # Days a petitioner's review link works (0: until revoked); requests to review pages per address.
         "REVIEW_LINK_DAYS": int(os.environ.get("CONSTITUENT_REVIEW_LINK_DAYS", 60)),

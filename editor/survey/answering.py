@@ -166,7 +166,7 @@ def clean_answers(db, survey: Survey, raw: Mapping[str, Any]) -> Cleaned:
                 problems[question.key] = "is not valid text"
                 continue
             if len(text) > MAX_ANSWER_CHARS:
-                problems[question.key] = f"has more than {MAX_ANSWER_CHARS:,} characters"
+                problems[question.key] = "is too long"
                 continue
             if question.kind == "text" and "\n" in text:
                 text = " ".join(text.split())
@@ -174,7 +174,7 @@ def clean_answers(db, survey: Survey, raw: Mapping[str, Any]) -> Cleaned:
                 problems[question.key] = "is not one of the options"
                 continue
             if text and question.kind == "scale" and (not text.isdigit() or not question.low <= int(text) <= question.high):
-                problems[question.key] = f"must be a number from {question.low} to {question.high}"
+                problems[question.key] = "is not a point of the scale"
                 continue
             texts = [text] if text else []
         elif question.kind == "multi":

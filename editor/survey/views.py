@@ -9,9 +9,9 @@ their own answers, the themes they were coded into, and the clauses linked to th
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import exists, func, select
@@ -28,6 +28,7 @@ from ..provenance import links
 from ..provenance.models import ProvenanceLink
 from ..security import local_path
 from ..services import current_services
+from .answering import display
 from .coder import (
     TaxonomyError,
     add_theme,
@@ -47,6 +48,7 @@ from .coder import (
     update_theme,
 )
 from .models import Answer, Coding, Respondent, Survey, SurveyQuestion, Theme
+from .questionnaire import question_of
 from .service import erase_respondent, find_respondent, respondent_answers, surveys_of
 
 bp = Blueprint("survey", __name__)
@@ -432,6 +434,8 @@ def receipt():
     survey = db.get(Survey, respondent.survey_id)
     document = db.get(Document, survey.document_id)
     answers = respondent_answers(db, respondent)
+    language = "en" if str(get_locale()) == "en" else "es"
+    shown = {item.answer.id: display(question_of(item.question), item.answer.text, language) for item in answers}
     raised = {}
     for item in answers:
         for theme in item.themes:
@@ -443,7 +447,8 @@ def receipt():
     total = total_respondents(db, document)
     form.code.data = ""  # never echo the code back into the page
     response = current_app.make_response(render_template(
-        "survey/receipt.html", form=form, survey=survey, respondent=respondent, answers=answers, themes=themes,
+        "survey/receipt.html", form=form, survey=survey, respondent=respondent, answers=answers, shown=shown,
+        themes=themes, language=language,
         document=document if readable else None, clauses=clauses, theme_respondents=respondents, total=total,
     ))
     response.headers["Cache-Control"] = "no-store"
