@@ -58,6 +58,10 @@ from .services import current_services
 GENESIS = "0" * 64
 #: Form fields never written to the log (their values are secrets or noise).
 SECRET_FIELDS = ("password", "csrf_token", "token", "secret", "code")
+#: A survey respondent's answers (form fields q-<question>, a tablet's "responses"): personal
+#: words they may have erased, never copied into an append-only log.
+ANSWER_FIELD_PREFIX = "q-"
+ANSWER_MEMBERS = ("responses", "answers")
 MAX_VALUE = 200  # characters of a form value kept in a row's detail
 STATE_CHANGING = ("POST", "PUT", "PATCH", "DELETE")
 
@@ -365,7 +369,7 @@ def _request_summary() -> dict:
     form = {}
     summary = {}
     for key in request.form.keys():
-        if any(secret in key.lower() for secret in SECRET_FIELDS):
+        if any(secret in key.lower() for secret in SECRET_FIELDS) or key.startswith(ANSWER_FIELD_PREFIX):
             continue
         values = request.form.getlist(key)
         value = values[0] if len(values) == 1 else values
@@ -382,7 +386,8 @@ def _request_summary() -> dict:
         payload = request.get_json(silent=True)
         if isinstance(payload, dict):
             summary["json"] = {key: (str(value)[:MAX_VALUE]) for key, value in list(payload.items())[:30]
-                               if not any(secret in key.lower() for secret in SECRET_FIELDS)}
+                               if not any(secret in key.lower() for secret in SECRET_FIELDS)
+                               and key not in ANSWER_MEMBERS}
     return summary
 
 

@@ -54,6 +54,7 @@ ACCOUNTS = {
     "asa": ("asa@example.org", "assembly"),
     "abel": ("abel@example.org", "assembly"),
     "admin": ("admin@example.org", "admin"),
+    "marta": ("marta@example.org", "volunteer"),
 }
 
 PUBLISHED = "constitucion-prueba"

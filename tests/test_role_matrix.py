@@ -64,9 +64,10 @@ from test_review import _csrf, close, signed_in
 
 from crdt import protocol
 
-ROLES = ("public", "petitioner", "viewer", "assembly", "legal", "committee", "admin")
+ROLES = ("public", "petitioner", "viewer", "volunteer", "assembly", "legal", "committee", "admin")
 #: The account (tests/conftest.py ACCOUNTS) that plays each signed-in role.
-ACCOUNT_OF = {"viewer": "vera", "assembly": "asa", "legal": "lucia", "committee": "ana", "admin": "admin"}
+ACCOUNT_OF = {"viewer": "vera", "volunteer": "marta", "assembly": "asa", "legal": "lucia", "committee": "ana",
+              "admin": "admin"}
 
 EVERYONE = frozenset(ROLES)
 NOBODY = frozenset()
@@ -77,6 +78,7 @@ VERSIONERS = COMMENTERS
 ASSEMBLY = frozenset({"assembly"})  # tables, co-sponsors and votes amendments (in an amendments stage)
 ADMIN = frozenset({"admin"})  # presides, configures stages, advances from the assembly stage
 PETITIONER = frozenset({"petitioner"})  # the review link's scope, nothing else
+COLLECTORS = frozenset({"volunteer", "committee", "admin"})  # permissions.COLLECTING_ROLES: kiosks, tablets, paper
 
 # Documents: which seeded document a case is about.
 DOCS = {"assembly": PUBLISHED, "drafting": "redaccion-abierta", "consultation": "consulta-peticionarios",
@@ -135,7 +137,8 @@ DEFAULT_PARAMS = {
     "number": "tabled_amendment", "amendment_id": "tabled_amendment_id", "link_id": "link",
     "kind": "source_kind", "source_id": "petition", "event_id": "event", "theme_id": "theme",
     "answer_id": "answer", "obligation_id": "obligation", "notification_id": "notification",
-    "token": "token", "code": "unknown_language", "user_id": "vera_id",
+    "token": "token", "code": "unknown_language", "user_id": "vera_id", "survey_id": "questionnaire",
+    "kiosk_id": "kiosk", "form_number": "paper_form",
 }
 
 #: Where a rule argument means something else on one endpoint.
@@ -336,6 +339,32 @@ CASES: list[Case] = [
     case("survey.receipt", "POST", EVERYONE, form={"code": "NO-SUCH-CODE"}),
     # The receipt code is the respondent's credential (typed, never in a URL): an unknown one erases nothing.
     case("survey.erase_receipt", "POST", EVERYONE, form={"code": "NO-SUCH-CODE", "confirm": "yes"}),
+    # --- answering a questionnaire (public), kiosks, and managing questionnaires
+    case("answering.questionnaire", "GET", EVERYONE),
+    case("answering.send", "POST", EVERYONE, form={}),  # no challenge: refused, nothing stored
+    case("answering.thanks", "GET", EVERYONE),  # nothing to show: back to the questionnaire
+    # Starting a kiosk signs the staff member out of the device: each role from a session of its own.
+    case("answering.start_kiosk", "POST", COLLECTORS, fresh=True, form={"place": "prueba"}),
+    # Kiosks answer only the device that was started as one (its cookie), whoever is signed in.
+    case("answering.kiosk_page", "GET", NOBODY),
+    case("answering.kiosk_send", "POST", NOBODY, form={}),
+    case("answering.kiosk_done", "GET", NOBODY),
+    case("questionnaires.index", "GET", COLLECTORS),
+    case("questionnaires.index", "POST", STAFF, form={"definition": "{}"}),  # not a questionnaire: nothing made
+    case("questionnaires.manage", "GET", COLLECTORS),
+    case("questionnaires.manage", "POST", STAFF, form={"definition": "{}"}),  # published: cannot change
+    case("questionnaires.publish_page", "POST", STAFF, form={}),  # already open: refused
+    case("questionnaires.close_page", "POST", STAFF, params={"survey_id": "draft_questionnaire"}, form={}),
+    case("questionnaires.version_page", "POST", STAFF, params={"survey_id": "draft_questionnaire"}, form={}),
+    case("questionnaires.download", "GET", COLLECTORS),
+    case("questionnaires.end_kiosk", "POST", COLLECTORS, form={}),  # idempotent
+    case("questionnaires.duplicates", "GET", STAFF),
+    # Paper forms: volunteers key them, analysts print them; printed form 1 has no keyings yet.
+    case("paper.overview", "GET", COLLECTORS),
+    case("paper.key", "POST", COLLECTORS, form={"form_number": "0"}),  # no form 0: refused
+    case("paper.print_forms", "POST", STAFF, form={"count": "0"}),  # no print token: nothing made
+    case("paper.resolve", "GET", COLLECTORS),  # nothing to resolve: back to the paper page
+    case("paper.resolve", "POST", COLLECTORS, form={}),
     # --- petitioner review: the committee manages links, the petitioner's link opens one petition
     case("review.dashboard_page", "GET", STAFF, doc="consultation"),
     case("review.issue_page", "POST", STAFF, doc="consultation", form={"name": "", "email": "p@example.net"}),
@@ -406,7 +435,9 @@ def _kit(services, document, users: dict, throwaway: bool) -> dict:
     from editor.petitions.models import Obligation, Petition
     from editor.provenance.links import create_link
     from editor.provenance.models import CitizenEvent
-    from editor.survey.models import Answer, Respondent, Survey, SurveyQuestion, Theme
+    from editor.survey.models import Answer, Kiosk, Respondent, Survey, SurveyQuestion, Theme
+    from editor.survey.paper import print_forms
+    from editor.survey.questionnaire import create_questionnaire, demo_definition, publish
 
     db = services.db
     units = read_live(services, document.slug).units
@@ -428,6 +459,13 @@ def _kit(services, document, users: dict, throwaway: bool) -> dict:
     answer = Answer(respondent_id=respondent.id, question_id=question.id, text="Falta agua en mi colonia")
     obligation = Obligation(petition_id=water.id, action="legal_review", due_on=date(2030, 1, 1))
     db.add_all([answer, obligation])
+    questionnaire = create_questionnaire(db, document, demo_definition())
+    publish(db, questionnaire)
+    draft_questionnaire = create_questionnaire(db, document, demo_definition())
+    [(paper_form, _code)] = print_forms(db, questionnaire, 1)
+    kiosk = Kiosk(survey_id=questionnaire.id, token_hash=f"{document.id:064d}", until=datetime(2099, 1, 1, tzinfo=timezone.utc))
+    db.add(kiosk)
+    db.flush()
     link, _ = create_link(db, document, units, WATER, "petition", water.id, "incorporates")
     create_link(db, document, units, MOBILITY, "petition", mobility.id, "incorporates")
     thread = Comment(document_id=document.id, unit_guid=WATER, body="¿Potable?", author_id=users["ana"].id)
@@ -440,7 +478,8 @@ def _kit(services, document, users: dict, throwaway: bool) -> dict:
     ids = {"slug": document.slug, "unit_eid": "art_1", "source_kind": "petition", "petition": water.id,
            "other_petition": mobility.id, "unlinked_petition": unlinked.id, "link": link.id, "theme": theme.id,
            "theme_key": theme.key, "event": event.id, "answer": answer.id, "obligation": obligation.id,
-           "comment": thread.id, "resolved_comment": resolved.id,
+           "comment": thread.id, "resolved_comment": resolved.id, "questionnaire": questionnaire.id,
+           "draft_questionnaire": draft_questionnaire.id, "kiosk": kiosk.id, "paper_form": paper_form,
            # no amendments outside the assembly document: any number is a 404 there
            "tabled_amendment": 999, "draft_amendment": 999, "withdrawn_amendment": 999,
            "tabled_amendment_id": 999_999, "draft_amendment_id": 999_999}
@@ -567,7 +606,8 @@ class Site:
         self.app = create_app({"INSTANCE_PATH": str(world.instance), "SECRET_KEY": "test-secret",
                                # Rate limits are tested elsewhere; here every role sends many requests.
                                "REVIEW_RATE_LIMIT": "100000 per minute", "RECEIPT_RATE_LIMIT": "100000 per minute",
-                               "SEARCH_RATE_LIMIT": "100000 per minute", "EXPORT_RATE_LIMIT": "100000 per minute"})
+                               "SEARCH_RATE_LIMIT": "100000 per minute", "EXPORT_RATE_LIMIT": "100000 per minute",
+                               "SURVEY_SUBMIT_RATE_LIMIT": "100000 per minute"})
         self.adapter = self.app.url_map.bind("localhost")
         self.rules = {rule.endpoint: rule for rule in self.app.url_map.iter_rules()}
         self.clients = {role: self.client(role) for role in ROLES}
@@ -866,10 +906,17 @@ def test_csrf_every_state_changing_route_refuses_a_request_without_a_valid_token
     assert _is_csrf_refusal(response), f"{c.id} as {role} with {variant}: {describe(response)}"
 
 
+#: State-changing routes nobody in the matrix may use (they need a credential no column holds),
+#: whose CSRF refusal is tested where that credential is made.
+CSRF_TESTED_ELSEWHERE = {
+    ("answering.kiosk_send", "POST"): "test_survey_answering.py::test_a_kiosk_refuses_answers_sent_without_its_page_token",
+}
+
+
 def test_every_state_changing_route_with_an_entry_is_csrf_tested():
     """Every state-changing route of the matrix is in the CSRF test above (none silently left out)."""
     changing = {(c.endpoint, c.method) for c in CASES if c.changes_state}
-    tested = {(c.endpoint, c.method) for c in _csrf_cases()}
+    tested = {(c.endpoint, c.method) for c in _csrf_cases()} | set(CSRF_TESTED_ELSEWHERE)
     assert changing - tested == set()
 
 

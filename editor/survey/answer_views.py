@@ -36,6 +36,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, logout_user
 from markupsafe import Markup
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from .. import audit, clock, permissions
 from ..documents import get_document
@@ -45,6 +46,7 @@ from ..services import current_services
 from . import answering
 from .models import Kiosk, Survey, Theme
 from .questionnaire import places_of, question_of, stored_questions
+from .service import normalize_receipt
 
 bp = Blueprint("answering", __name__)
 
@@ -76,6 +78,19 @@ def problem_text(message: str) -> str:
     }.get(message, message)
 
 
+@bp.app_template_global()
+def open_questionnaires(document) -> list[Survey]:
+    """The document's questionnaires taking answers now (the reading pages invite to answer them)."""
+    return list(current_services().db.scalars(
+        select(Survey).where(Survey.document_id == document.id, Survey.status == "open").order_by(Survey.id)))
+
+
+@bp.app_template_global()
+def channel_label(channel: str) -> str:
+    return {"import": _("loaded from a file"), "web": _("web page"), "kiosk": _("kiosk"),
+            "tablet": _("volunteers' tablets"), "paper": _("paper forms")}.get(channel, channel)
+
+
 def _language() -> str:
     return "en" if str(get_locale()) == "en" else "es"
 
@@ -87,6 +102,9 @@ def _survey(slug: str, survey_id: int) -> tuple[Any, Survey]:
     document = get_document(db, slug)
     survey = db.get(Survey, survey_id) if document is not None else None
     if survey is None or survey.document_id != document.id or survey.status == "imported":
+        abort(404)
+    # A questionnaire is as public as its document: an unpublished document's is invisible.
+    if not permissions.can_read(current_user, document):
         abort(404)
     if survey.status == "draft" and not permissions.can_edit(current_user, document):
         abort(404)
@@ -105,7 +123,9 @@ def _form(survey: Survey) -> dict[str, Any]:
             sections.append((title, []))
         sections[-1][1].append((row, question))
     places = places_of(db, survey) if any(q.kind == "place" for _, q in questions) else {}
-    return {"sections": sections, "places": places, "language": _language(), "count": len(questions)}
+    wordings = {q.key: q.wording(_language()) for _, q in questions}
+    return {"sections": sections, "places": places, "language": _language(), "count": len(questions),
+            "wordings": wordings}
 
 
 def _posted(survey: Survey) -> dict[str, Any]:
@@ -154,22 +174,36 @@ def send(slug: str, survey_id: int):
 
 
 def _take(document, survey: Survey, *, channel: str, done: str, kiosk: Kiosk | None = None):
+    """Store the posted answers and lead to the receipt (303), or show the page again with its
+    problems (400). The web page proves itself with its one-use challenge; a kiosk with its cookie,
+    and its answers carry a capture id and the code its page showed (it may have sent them after
+    the network came back: sending again stores nothing twice)."""
     services = current_services()
     secret = answering.answer_secret(current_app.config)
     answers = _posted(survey)
     try:
-        digest, solved = answering.check_challenge(secret, survey, request.form.get("challenge", ""),
-                                                   request.form.get("work", ""))
-        sent = answering.submit(
-            services.db, survey, answers, channel=channel, secret=secret, address=request.remote_addr or "",
-            challenge=digest, unsolved=not solved and channel == "web",
-            collector_id=kiosk.started_by if kiosk else None,
-        )
+        if kiosk is None:
+            digest, solved = answering.check_challenge(secret, survey, request.form.get("challenge", ""),
+                                                       request.form.get("work", ""))
+            sent = answering.submit(services.db, survey, answers, channel=channel, secret=secret,
+                                    address=request.remote_addr or "", challenge=digest, unsolved=not solved)
+            code = sent.code
+        else:
+            code = normalize_receipt(request.form.get("code", "")) and request.form.get("code", "").strip().upper()
+            sent = answering.submit(services.db, survey, answers, channel=channel, secret=secret,
+                                    client_id=request.form.get("client_id") or None, code=code or None,
+                                    collector_id=kiosk.started_by)
+            code = code or sent.code
     except answering.AnswerProblems as problems:
         services.db.rollback()
         return _render(document, survey, kiosk=kiosk, answers=answers, problems=problems.problems, status=400)
+    except IntegrityError:  # a code already in use (the page's generator would have to repeat 60 bits)
+        services.db.rollback()
+        return _render(document, survey, kiosk=kiosk, answers=answers,
+                       problems={"": "this page is too old or was not opened here: reload it, your answers are kept"},
+                       status=400)
     services.db.commit()
-    session[RECEIPT_SLOT] = {"code": sent.code, "survey": survey.id, "themes": sent.themes}
+    session[RECEIPT_SLOT] = {"code": code, "survey": survey.id, "themes": sent.themes}
     return redirect(done, code=303)
 
 
@@ -211,7 +245,7 @@ def _kiosk() -> tuple[Any, Survey, Kiosk]:
     db = current_services().db
     kiosk = db.scalar(select(Kiosk).where(Kiosk.token_hash == _token_hash(token))) if token else None
     if kiosk is None or kiosk.ended_at is not None or clock.as_utc(kiosk.until) < clock.now():
-        abort(make_response(render_template("survey/kiosk_ended.html"), 410))
+        abort(make_response(render_template("survey/kiosk_ended.html"), 404))
     survey = db.get(Survey, kiosk.survey_id)
     return db.get(Document, survey.document_id), survey, kiosk
 

@@ -10,8 +10,9 @@ and paper forms keyed by staff. One function, `submit`, takes them all.
   unsolved one (no JavaScript) is accepted and marked.
 * Ballot stuffing is looked for without keeping addresses or reading answers: keyed digests of
   the normalised answers (`fingerprint`) and of the sending address and day (`origin`). Answers
-  that look like duplicates are kept and counted, marked `suspect` with the reason, and listed
-  for analysts (`suspects`); the rate limit on the page refuses floods outright.
+  that look like duplicates are kept and counted, marked `suspect` with the reasons
+  ("same-answers:N" earlier ones, "one-address:N" today, "no-challenge"; separated by ";"), and
+  listed for analysts (`suspects`); the rate limit on the page refuses floods outright.
 * Free-text answers are coded into the document's themes at once, so receipts and counts follow.
 """
 
@@ -140,10 +141,11 @@ def _free_text(value: object) -> str | None:
     return value.replace("\r\n", "\n").strip()
 
 
-def clean_answers(db, survey: Survey, raw: Mapping[str, Any]) -> Cleaned:
+def clean_answers(db, survey: Survey, raw: Mapping[str, Any], required: bool = True) -> Cleaned:
     """The answers as the questionnaire allows them, or AnswerProblems naming each question at
     fault. `raw` maps question keys to text, a list of option values ("multi"), or for the place
-    question {"borough": …, "neighbourhood": …}."""
+    question {"borough": …, "neighbourhood": …}. With `required` false, questions the
+    questionnaire requires may be left empty (a paper sheet is what the person wrote)."""
     if not isinstance(raw, Mapping):
         raise AnswerProblems({"": "the answers must be an object: question key → answer"})
     rows = stored_questions(db, survey)
@@ -200,7 +202,7 @@ def clean_answers(db, survey: Survey, raw: Mapping[str, Any]) -> Cleaned:
                     continue
                 cleaned.borough, cleaned.neighbourhood = borough, neighbourhood
                 texts = [", ".join(p for p in (neighbourhood, borough) if p)]
-        if question.required and not texts:
+        if required and question.required and not texts:
             problems[question.key] = "needs an answer"
             continue
         if texts:
@@ -232,9 +234,13 @@ def _utc(moment: datetime) -> datetime:
 def submit(db, survey: Survey, raw: Mapping[str, Any], *, channel: str, secret: bytes,
            captured_at: datetime | None = None, client_id: str | None = None, collector_id: int | None = None,
            address: str = "", challenge: str | None = None, unsolved: bool = False,
-           code: str | None = None) -> Submitted:
+           code: str | None = None, receipt_digest: str | None = None) -> Submitted:
     """Check and store one person's answers, code them into themes, and return their receipt code.
-    The caller commits. See the module's docstring."""
+    A code printed beforehand is given as `code`, or as `receipt_digest` (its receipt_hash) when
+    only the digest was kept (paper forms): the returned code is then None. The caller commits.
+    See the module's docstring."""
+    if receipt_digest is not None and (len(receipt_digest) != 64 or receipt_digest.strip("0123456789abcdef")):
+        raise ValueError("a receipt digest is 64 lowercase hexadecimal characters")
     if channel not in CHANNELS or channel == "import":
         raise ValueError(f"unknown channel {channel!r}")
     now = clock.now()
@@ -259,28 +265,30 @@ def submit(db, survey: Survey, raw: Mapping[str, Any], *, channel: str, secret: 
     if challenge is not None and db.scalar(select(Respondent.id).where(Respondent.survey_id == survey.id,
                                                                        Respondent.challenge == challenge)):
         raise AnswerProblems({"": "these answers were already sent from this page"})
-    cleaned = clean_answers(db, survey, raw)
+    cleaned = clean_answers(db, survey, raw, required=channel != "paper")
     digest = fingerprint(secret, cleaned)
     origin = origin_of(secret, address, now) if channel == "web" else ""
     reasons = []
     same = db.scalar(select(func.count(Respondent.id)).where(Respondent.survey_id == survey.id,
                                                              Respondent.fingerprint == digest))
     if same:
-        reasons.append(f"the same answers as {same} earlier response(s)")
+        reasons.append(f"same-answers:{same}")
     if origin:
         from_there = db.scalar(select(func.count(Respondent.id)).where(Respondent.survey_id == survey.id,
                                                                        Respondent.origin == origin))
         if from_there >= ORIGIN_DAILY:
-            reasons.append(f"{from_there + 1} responses from one address today")
+            reasons.append(f"one-address:{from_there + 1}")
     if unsolved:
-        reasons.append("sent without solving the page's challenge")
-    printed = code is not None
-    code = code or new_receipt_code()
+        reasons.append("no-challenge")
+    printed = code is not None or receipt_digest is not None
+    if receipt_digest is None:
+        code = code or new_receipt_code()
+        receipt_digest = receipt_hash(code)
     respondent = Respondent(
-        survey_id=survey.id, receipt_hash=receipt_hash(code), borough=cleaned.borough,
+        survey_id=survey.id, receipt_hash=receipt_digest, borough=cleaned.borough,
         neighbourhood=cleaned.neighbourhood, responded_at=moment, channel=channel, received_at=now,
         collector_id=collector_id, client_id=client_id, challenge=challenge, fingerprint=digest, origin=origin,
-        suspect="; ".join(reasons)[:200],
+        suspect=";".join(reasons)[:200],
     )
     db.add(respondent)
     db.flush()

@@ -487,6 +487,7 @@ class _Tally:
     #: answered `question_id` when counting one question
     respondents: dict[int, tuple[str, date]]
     pairs: list[tuple[int, int]]  # distinct (respondent id, theme id)
+    channels: dict[str, int] = field(default_factory=dict)  # respondents per channel (web, kiosk…)
 
 
 def _day_expr(db):
@@ -514,29 +515,44 @@ def _respondent_ids(document: Document):
     )
 
 
-def _tally(db, document: Document, question_id: int | None = None, theme: Theme | None = None) -> _Tally:
+def _tally(db, document: Document, question_id: int | None = None, theme: Theme | None = None,
+           survey_id: int | None = None, channel: str | None = None) -> _Tally:
+    """The respondents counted (of one survey and one channel, when given) and their themes."""
     themes = themes_of(db, document)
     day = _day_expr(db)
+    who = _respondent_ids(document)
+    if survey_id is not None:
+        who = who.where(Respondent.survey_id == survey_id)
+    if channel is not None:
+        who = who.where(Respondent.channel == channel)
     people = (
-        select(Respondent.id, Respondent.borough, day)
+        select(Respondent.id, Respondent.borough, day, Respondent.channel)
         .join(Survey, Survey.id == Respondent.survey_id)
         .where(Survey.document_id == document.id)
     )
+    if survey_id is not None:
+        people = people.where(Respondent.survey_id == survey_id)
+    if channel is not None:
+        people = people.where(Respondent.channel == channel)
     if question_id is not None:
         people = people.where(Respondent.id.in_(select(Answer.respondent_id).where(Answer.question_id == question_id)))
-    respondents = {rid: (borough or "", _monday(_as_date(value))) for rid, borough, value in db.execute(people)}
+    respondents = {}
+    channels: dict[str, int] = defaultdict(int)
+    for rid, borough, value, via in db.execute(people):
+        respondents[rid] = (borough or "", _monday(_as_date(value)))
+        channels[via] += 1
     pairs = (  # driven from the answers, in respondent order: much faster than from the codings
         select(Answer.respondent_id, Coding.theme_id)
         .select_from(Answer)
         .join(Coding, Coding.answer_id == Answer.id)
-        .where(Answer.respondent_id.in_(_respondent_ids(document)))
+        .where(Answer.respondent_id.in_(who))
         .distinct()
     )
     if question_id is not None:
         pairs = pairs.where(Answer.question_id == question_id)
     if theme is not None:
         pairs = pairs.where(Coding.theme_id == theme.id)
-    return _Tally(themes, respondents, [tuple(p) for p in db.execute(pairs)])
+    return _Tally(themes, respondents, [tuple(p) for p in db.execute(pairs)], dict(channels))
 
 
 def _theme_counts(tally: _Tally) -> list[ThemeCount]:
@@ -690,13 +706,18 @@ class Overview:
     themes: list[ThemeCount]
     boroughs: list[BoroughCount]
     weeks: list[WeekCount]
+    #: Respondents per channel (import, web, kiosk, tablet, paper).
+    channels: dict[str, int] = field(default_factory=dict)
 
     @property
     def spikes(self) -> list[Spike]:
         return [s for w in self.weeks for s in w.spikes.values()]
 
 
-def overview(db, document: Document, question_id: int | None = None) -> Overview:
-    """All the counts of the analysts' page from one tally (optionally of one question)."""
-    tally = _tally(db, document, question_id)
-    return Overview(len(tally.respondents), _theme_counts(tally), _by_borough(tally), _by_week(tally))
+def overview(db, document: Document, question_id: int | None = None, survey_id: int | None = None,
+             channel: str | None = None) -> Overview:
+    """All the counts of the analysts' page from one tally (optionally of one question, one
+    survey, one channel)."""
+    tally = _tally(db, document, question_id, survey_id=survey_id, channel=channel)
+    return Overview(len(tally.respondents), _theme_counts(tally), _by_borough(tally), _by_week(tally),
+                    tally.channels)

@@ -47,7 +47,7 @@ from .coder import (
     total_respondents,
     update_theme,
 )
-from .models import Answer, Coding, Respondent, Survey, SurveyQuestion, Theme
+from .models import CHANNELS, Answer, Coding, Respondent, Survey, SurveyQuestion, Theme
 from .questionnaire import question_of
 from .service import erase_respondent, find_respondent, respondent_answers, surveys_of
 
@@ -129,6 +129,23 @@ def _question_arg(questions):
     return next(q for q in questions if q.id == chosen)
 
 
+def _survey_arg(surveys, respondents):
+    """The survey whose counts are shown: `?survey=ID`, or `all` for every survey together; by
+    default the latest one with answers (surveys are not merged unless asked: a questionnaire's
+    versions and other surveys ask other questions of other people)."""
+    raw = request.args.get("survey", "").strip()
+    if raw == "all" or (not raw and len(surveys) <= 1):
+        return None
+    if not raw:
+        answered = [s for s in surveys if respondents.get(s.id)]
+        return answered[-1] if answered else None
+    chosen = whole_number(raw)
+    found = next((s for s in surveys if s.id == chosen), None)
+    if found is None:
+        abort(_bad_request(_("There is no survey %(survey)s in this document.", survey=raw[:40])))
+    return found
+
+
 @bp.route("/d/<slug>/survey")
 def overview_page(slug: str):
     document = _analyst_document(slug)
@@ -138,9 +155,14 @@ def overview_page(slug: str):
         select(Respondent.survey_id, func.count(Respondent.id)).join(Survey, Survey.id == Respondent.survey_id)
         .where(Survey.document_id == document.id).group_by(Respondent.survey_id)
     ).all())
-    questions = _coded_questions(db, document)
+    chosen_survey = _survey_arg(surveys, respondents)
+    channel = request.args.get("channel", "").strip() or None
+    if channel is not None and channel not in CHANNELS:
+        return _bad_request(_("There is no channel %(channel)s.", channel=channel[:40]))
+    questions = [q for q in _coded_questions(db, document) if chosen_survey is None or q.survey_id == chosen_survey.id]
     question = _question_arg(questions)
-    summary = overview(db, document, question.id if question else None)
+    summary = overview(db, document, question.id if question else None,
+                       survey_id=chosen_survey.id if chosen_survey else None, channel=channel)
     themes = {t.theme.key: t.theme for t in summary.themes}
     chosen_key = request.args.get("theme", "").strip()
     if chosen_key and chosen_key not in themes:
@@ -149,6 +171,7 @@ def overview_page(slug: str):
     return render_template(
         "survey/overview.html", document=document, surveys=surveys, survey_respondents=respondents,
         questions=questions, question=question, summary=summary, chosen=chosen, themes=themes,
+        chosen_survey=chosen_survey, channel=channel, channels=CHANNELS,
     )
 
 

@@ -11,16 +11,26 @@
     try { window.localStorage.removeItem(storageKey(id)); } catch (e) { /* storage off */ }
   }
 
-  function answeredCount(form) {
-    var n = 0;
-    form.querySelectorAll(".survey-question").forEach(function (box) {
-      var done = false;
-      box.querySelectorAll("input, textarea, select").forEach(function (field) {
-        if ((field.type === "radio" || field.type === "checkbox") ? field.checked : field.value.trim() !== "") { done = true; }
-      });
-      if (done) { n += 1; }
+  function answered(box) {
+    var done = false;
+    box.querySelectorAll("input, textarea, select").forEach(function (field) {
+      if ((field.type === "radio" || field.type === "checkbox") ? field.checked : field.value.trim() !== "") { done = true; }
     });
-    return n;
+    return done;
+  }
+
+  function answeredCount(form) {
+    return Array.prototype.filter.call(form.querySelectorAll(".survey-question"), answered).length;
+  }
+
+  /** The required questions left unanswered, marked (what the server would refuse). */
+  function unanswered(form) {
+    var missing = [];
+    form.querySelectorAll(".survey-question[data-required]").forEach(function (box) {
+      box.classList.toggle("has-problem", !answered(box));
+      if (!answered(box)) { missing.push(box); }
+    });
+    return missing;
   }
 
   function showProgress(form) {
@@ -85,11 +95,109 @@
     return "";
   }
 
+  // --- kiosks: answers survive the network going away -------------------------------------------
+  // Each respondent's answers carry a capture id and the receipt code this page made, so sending
+  // them again (after the network came back) stores them once. When sending fails, the answers
+  // wait in this page's memory only (never in the browser's storage: the next person must find
+  // nothing), the respondent gets their code at once, and the page sends them when it can.
+
+  var CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+  function newCode() {
+    var bytes = new Uint8Array(12);
+    window.crypto.getRandomValues(bytes);
+    var chars = Array.prototype.map.call(bytes, function (b) { return CODE_ALPHABET[b & 31]; }).join("");
+    return chars.slice(0, 4) + "-" + chars.slice(4, 8) + "-" + chars.slice(8, 12);
+  }
+
+  function newCapture(form) {
+    form.elements.client_id.value = window.crypto.randomUUID ? window.crypto.randomUUID()
+      : String(Date.now()) + "-" + newCode();
+    form.elements.code.value = newCode();
+  }
+
+  function setUpKiosk(form) {
+    var waiting = [];
+    var banner = document.getElementById("kiosk-waiting");
+    var receipt = document.getElementById("kiosk-offline-receipt");
+    var sending = false;
+
+    function showWaiting() {
+      banner.hidden = waiting.length === 0;
+      banner.textContent = banner.dataset.text.replace("{n}", waiting.length);
+    }
+
+    function post(body) {
+      return window.fetch(form.action, { method: "POST", body: body, credentials: "same-origin", redirect: "manual" });
+    }
+
+    function flush() {
+      if (sending || waiting.length === 0) { return; }
+      sending = true;
+      post(waiting[0]).then(function (response) {
+        sending = false;
+        // Stored (303 to the receipt), or refused for good (the page is still readable): either
+        // way it leaves the queue; a network failure keeps it for the next try.
+        waiting.shift();
+        showWaiting();
+        if (response.type === "opaqueredirect") { window.fetch("/kiosk/done", { credentials: "same-origin", redirect: "manual" }); }
+        flush();
+      }, function () { sending = false; });
+    }
+
+    newCapture(form);
+    window.addEventListener("online", flush);
+    window.setInterval(flush, 15000);
+    window.addEventListener("beforeunload", function (event) {
+      if (waiting.length) { event.preventDefault(); event.returnValue = ""; }
+    });
+
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var body = new FormData(form);
+      post(body).then(function (response) {
+        if (response.type === "opaqueredirect") {
+          window.location.replace("/kiosk/done");
+        } else {
+          form.submit();  // refused answers: the page shows why, as without this script
+        }
+      }, function () {
+        var missing = unanswered(form);
+        var note = document.getElementById("kiosk-missing");
+        note.hidden = missing.length === 0;
+        if (missing.length) {  // the server would refuse them: say so now, not after the person left
+          note.focus();
+          return;
+        }
+        waiting.push(body);
+        showWaiting();
+        document.getElementById("kiosk-offline-code").textContent = form.elements.code.value;
+        form.hidden = true;
+        receipt.hidden = false;
+        receipt.focus();
+      });
+    });
+
+    document.getElementById("kiosk-offline-next").addEventListener("click", function () {
+      form.reset();
+      form.querySelectorAll(".has-problem").forEach(function (box) { box.classList.remove("has-problem"); });
+      document.getElementById("kiosk-missing").hidden = true;
+      form.querySelectorAll("select[id$='-borough']").forEach(followBorough);
+      newCapture(form);
+      receipt.hidden = true;
+      form.hidden = false;
+      document.getElementById("kiosk-offline-code").textContent = "";
+      showProgress(form);
+      window.scrollTo(0, 0);
+    });
+  }
+
   function setUpForm(form) {
     var id = form.dataset.survey;
     var keep = form.dataset.store === "local";
     var hasProblems = document.getElementById("survey-problems") !== null;
     if (!keep) { forget(id); }
+    if (form.elements.client_id) { setUpKiosk(form); }
     if (keep && !hasProblems) {
       try {
         var saved = window.localStorage.getItem(storageKey(id));
@@ -111,7 +219,7 @@
     form.addEventListener("change", function () { form.dispatchEvent(new Event("input")); });
     var sending = false;
     form.addEventListener("submit", function (event) {
-      if (sending || !(window.crypto && window.crypto.subtle)) { return; }
+      if (form.elements.client_id || sending || !(window.crypto && window.crypto.subtle)) { return; }
       event.preventDefault();
       sending = true;
       var button = form.querySelector("button[type=submit]");
