@@ -61,6 +61,7 @@ from .stages.api import bp as stages_api_bp
 from .stages.views import bp as stages_bp
 from .survey import models as _survey_models  # noqa: F401 - registers its tables
 from .survey.answer_views import bp as answering_bp
+from .survey.collect import bp as collect_bp
 from .survey.paper_views import bp as paper_bp
 from .survey.questionnaire_views import bp as questionnaires_bp
 from .survey.views import bp as survey_bp
@@ -155,6 +156,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     for blueprint in (provenance_bp, provenance_api_bp, petitions_bp, survey_bp, answering_bp, questionnaires_bp,
                       stages_bp, stages_api_bp):
         app.register_blueprint(blueprint)
+    app.register_blueprint(collect_bp)
     app.register_blueprint(paper_bp)
 
     app.register_blueprint(review_bp)

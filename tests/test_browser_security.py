@@ -63,6 +63,9 @@ document.addEventListener('securitypolicyviolation', (e) => {
 }, true);
 """
 
+#: The scripts the site's pages load, all its own: the editor bundle, the questionnaire's script.
+OUR_SCRIPTS = {"/static/dist/editor.js", "/static/survey.js"}
+
 STATE = r"""() => ({
   xss: typeof window.__xss,
   violations: window.__violations || ['the watcher did not run'],
@@ -205,7 +208,7 @@ class Browser:
         assert not state["violations"], f"CSP violations on {where}: {state['violations']}"
         assert not state["handlers"], f"event-handler attributes on {where}: {state['handlers']}"
         assert not state["badUrls"], f"script URLs on {where}: {state['badUrls']}"
-        assert set(state["scripts"]) <= {"/static/dist/editor.js"}, f"unexpected scripts on {where}: {state['scripts']}"
+        assert set(state["scripts"]) <= OUR_SCRIPTS, f"unexpected scripts on {where}: {state['scripts']}"
         text = state["text"].lower()  # headings may be drawn in capitals (text-transform)
         for expected in literal:
             assert expected.lower() in text, f"{expected!r} is not shown literally on {where}"

@@ -359,6 +359,13 @@ CASES: list[Case] = [
     case("questionnaires.download", "GET", COLLECTORS),
     case("questionnaires.end_kiosk", "POST", COLLECTORS, form={}),  # idempotent
     case("questionnaires.duplicates", "GET", STAFF),
+    # Volunteers' tablets: the collecting app (its worker and manifest hold no data, and browsers
+    # fetch manifests without cookies) and the sync API.
+    case("collect.collect_page", "GET", COLLECTORS),
+    case("collect.manifest", "GET", EVERYONE),
+    case("collect.worker", "GET", EVERYONE),
+    case("collect.collect_api.sync_state", "GET", COLLECTORS),
+    case("collect.collect_api.sync", "POST", COLLECTORS, json={"responses": []}),
     # Paper forms: volunteers key them, analysts print them; printed form 1 has no keyings yet.
     case("paper.overview", "GET", COLLECTORS),
     case("paper.key", "POST", COLLECTORS, form={"form_number": "0"}),  # no form 0: refused

@@ -72,6 +72,12 @@ def _challenge(html: str) -> tuple[str, str]:
     return csrf, challenge
 
 
+def english(session: requests.Session) -> requests.Session:
+    """The session reads the site in English (the wording some assertions look for)."""
+    session.headers["Accept-Language"] = "en"
+    return session
+
+
 def answer_over_http(session: requests.Session, url: str, form: dict) -> str:
     """Open the questionnaire at `url`, solve its challenge as the page's script does, send `form`;
     returns the receipt code the thanks page shows."""
@@ -245,7 +251,7 @@ def test_a_resident_answers_on_a_phone_gets_a_receipt_and_finds_the_clause_for_t
 
 def test_two_identical_answers_are_flagged_not_dropped_and_a_used_page_cannot_send_twice(demo_live):
     url = _demo_questionnaire_url(demo_live.url)
-    session = requests.Session()
+    session = english(requests.Session())
     first = answer_over_http(session, url, FORM)
     second = answer_over_http(session, url, {**FORM, "q-words": "AGUA,  basura y miedo"})  # case and spacing
     assert first != second
@@ -256,7 +262,7 @@ def test_two_identical_answers_are_flagged_not_dropped_and_a_used_page_cannot_se
     assert session.post(url, data=form, timeout=10).status_code == 200
     replay = session.post(url, data=form, timeout=10)
     assert replay.status_code == 400 and "already sent" in replay.text
-    analyst = login(demo_live.url, ACCOUNTS["ana"][0])
+    analyst = english(login(demo_live.url, ACCOUNTS["ana"][0]))
     survey_id = url.rsplit("/", 1)[1]
     listed = analyst.get(f"{demo_live.url}/d/{DEMO_SLUG}/survey/{survey_id}/duplicates", timeout=10)
     assert listed.status_code == 200
@@ -272,7 +278,7 @@ def test_two_identical_answers_are_flagged_not_dropped_and_a_used_page_cannot_se
 
 def test_two_hundred_identical_submissions_from_one_address_are_rate_limited_and_reported(demo_live):
     url = _demo_questionnaire_url(demo_live.url)
-    session = requests.Session()
+    session = english(requests.Session())
     outcomes = []
     for _ in range(200):
         page = session.get(url, timeout=10)
@@ -281,7 +287,7 @@ def test_two_hundred_identical_submissions_from_one_address_are_rate_limited_and
         outcomes.append(sent.status_code)
     accepted, refused = outcomes.count(200), outcomes.count(429)
     assert accepted + refused == 200 and 1 <= accepted <= 10 and refused >= 190, outcomes
-    analyst = login(demo_live.url, ACCOUNTS["ana"][0])
+    analyst = english(login(demo_live.url, ACCOUNTS["ana"][0]))
     survey_id = url.rsplit("/", 1)[1]
     listed = analyst.get(f"{demo_live.url}/d/{DEMO_SLUG}/survey/{survey_id}/duplicates", timeout=10).text
     assert len(re.findall(r"<tr>\s*<th scope=\"row\">#\d+", listed)) == accepted  # every one that got in

@@ -111,7 +111,7 @@ def _survey(slug: str, survey_id: int) -> tuple[Any, Survey]:
     return document, survey
 
 
-def _form(survey: Survey) -> dict[str, Any]:
+def form_context(survey: Survey) -> dict[str, Any]:
     """What the questionnaire's template needs: its questions (with their sections), the places."""
     db = current_services().db
     rows = stored_questions(db, survey)
@@ -128,7 +128,7 @@ def _form(survey: Survey) -> dict[str, Any]:
             "wordings": wordings}
 
 
-def _posted(survey: Survey) -> dict[str, Any]:
+def posted_answers(survey: Survey) -> dict[str, Any]:
     """The answers in a posted form (fields q-<key>; a place question's q-<key>-borough and
     q-<key>-neighbourhood; a multi question's several q-<key>)."""
     out: dict[str, Any] = {}
@@ -154,7 +154,7 @@ def _render(document, survey: Survey, *, kiosk: Kiosk | None = None, answers=Non
     response = make_response(render_template(
         "survey/answer.html", document=document, survey=survey, kiosk=kiosk,
         challenge=answering.issue_challenge(secret, survey), answers=answers or {}, problems=problems or {},
-        **_form(survey)), status)
+        **form_context(survey)), status)
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -180,7 +180,7 @@ def _take(document, survey: Survey, *, channel: str, done: str, kiosk: Kiosk | N
     the network came back: sending again stores nothing twice)."""
     services = current_services()
     secret = answering.answer_secret(current_app.config)
-    answers = _posted(survey)
+    answers = posted_answers(survey)
     try:
         if kiosk is None:
             digest, solved = answering.check_challenge(secret, survey, request.form.get("challenge", ""),

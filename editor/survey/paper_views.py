@@ -46,7 +46,7 @@ from ..inputs import whole_number
 from ..models import User
 from ..services import current_services
 from . import answering, paper
-from .answer_views import _form, _posted
+from .answer_views import form_context, posted_answers
 from .models import Survey
 from .questionnaire import question_of, stored_questions
 from .questionnaire_views import staff_questionnaire
@@ -164,7 +164,7 @@ def _page(document, survey: Survey, *, answers=None, problems=None, number: str 
         refusal=refusal, print_refusal=print_refusal, date_field=paper.DATE_FIELD, date_problem=_date_problem,
         print_token=_print_token() if analyst and survey.status == "open" else "", max_print=paper.MAX_PRINT,
         languages=current_app.config["LANGUAGES"], default_language=current_app.config["BABEL_DEFAULT_LOCALE"],
-        **_form(survey)), status)
+        **form_context(survey)), status)
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -204,7 +204,7 @@ def key(slug: str, survey_id: int):
     services = current_services()
     raw_number = request.form.get("form_number", "").strip()[:20]
     responded_on = request.form.get("responded_on", "").strip()[:20]
-    answers = _posted(survey)
+    answers = posted_answers(survey)
     kept = {"answers": answers, "number": raw_number, "responded_on": responded_on}
     number = whole_number(raw_number, minimum=1, maximum=MAX_NUMBER)
     if number is None:
@@ -276,7 +276,7 @@ def _sheets(survey: Survey, printed: list[tuple[int, str]], language: str) -> Ma
     """The printable sheets in the language chosen for them (whatever the page's own language)."""
     receipt_url = url_for("survey.receipt", _external=True)
     with force_locale(language):
-        form = _form(survey)
+        form = form_context(survey)
         form["language"] = language
         # A phone's camera opens the receipt page with the code filled in (it stays out of the URL sent).
         qr = {number: Markup(segno.make(f"{receipt_url}#{code}", error="m").svg_inline(
@@ -308,7 +308,7 @@ def resolve(slug: str, survey_id: int, form_number: int):
         values = paper.entry_values(entries[start])
         return _resolve_page(document, survey, form, entries, answers=values, responded_on=values.get(paper.DATE_FIELD, ""),
                              start=start)
-    answers = _posted(survey)
+    answers = posted_answers(survey)
     responded_on = request.form.get("responded_on", "").strip()[:20]
     try:
         keyed = paper.resolve_form(db, survey, form_number, answers, current_user, responded_on,
@@ -346,6 +346,6 @@ def _resolve_page(document, survey: Survey, form, entries, *, answers, responded
         field_name=lambda key: _field_name(key, questions),
         differ=differ, names=_names(e.entered_by for e in entries), answers=answers, responded_on=responded_on,
         problems={**marked, **(problems or {})}, sent_problems=problems or {}, start=start,
-        date_field=paper.DATE_FIELD, date_problem=_date_problem, **_form(survey)), status)
+        date_field=paper.DATE_FIELD, date_problem=_date_problem, **form_context(survey)), status)
     response.headers["Cache-Control"] = "no-store"
     return response
