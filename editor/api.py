@@ -23,6 +23,7 @@ from .provenance.views import unit_provenance
 from .review import views as review_views
 from .services import current_services
 from .stages import api as stages_api
+from .survey import collect
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -293,5 +294,5 @@ def _provenance_paths() -> dict:
 
 # Each feature describes its own paths; this document gathers them.
 OPENAPI["paths"].update(_provenance_paths())
-for _feature in (stages_api, comments_api, review_views, amendments_api, search_feature):
+for _feature in (stages_api, comments_api, review_views, amendments_api, search_feature, collect):
     OPENAPI["paths"].update(_feature.OPENAPI_PATHS)

@@ -31,7 +31,7 @@ def test_repeated_wrong_passwords_lock_the_email_but_not_other_accounts(server):
         assert _try_login(server, ana, "not the password").status_code == 401
     locked = _try_login(server, ana, PASSWORD)  # even the right password waits now
     assert locked.status_code == 429
-    assert "Try again in" in html.unescape(locked.text) or "Inténtalo de nuevo" in html.unescape(locked.text)
+    assert "Try again in" in html.unescape(locked.text) or "Inténtelo de nuevo" in html.unescape(locked.text)
     assert _try_login(server, ACCOUNTS["bruno"][0], PASSWORD).status_code == 302  # bruno is not affected
 
 

@@ -89,6 +89,14 @@ def seed(app, instance_sources: dict[str, int], assembly: bool) -> dict[str, lis
                              headers={"X-CSRFToken": asa_token}))
     assert [r.status_code for r in made] == [201] * len(made), [r.get_data(as_text=True) for r in made]
     units = list(_units(ana.get(api).get_json()["outline"]))
+    # An open questionnaire, for the tablets' sync API.
+    from editor.documents import get_document
+    from editor.survey.questionnaire import create_questionnaire, demo_definition, publish
+
+    db = app.extensions["constituent"].db
+    questionnaire = create_questionnaire(db, get_document(db, PUBLISHED), demo_definition())
+    publish(db, questionnaire)
+    db.commit()
     return {
         "slug": [PUBLISHED, DRAFT],
         "key": [u["guid"] for u in units] + [u["eId"] for u in units if u["eId"]],
@@ -96,6 +104,7 @@ def seed(app, instance_sources: dict[str, int], assembly: bool) -> dict[str, lis
         "petition_id": [instance_sources["rivers"], instance_sources["mobility"]],
         "kind": ["petition", "theme", "event"],
         "source_id": sorted(instance_sources.values()),
+        "survey_id": [questionnaire.id, questionnaire.id + 1000],
     }
 
 

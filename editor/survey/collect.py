@@ -312,3 +312,40 @@ def _problem(message: str) -> str:
         "the receipt code is not a valid code": _("the receipt code is not a valid code"),
         "this receipt code is already in use": _("this receipt code is already in use by other answers"),
     }.get(message) or problem_text(message)
+
+
+_SURVEY_ID = {"name": "survey_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+_REFUSALS = {"401": {"description": "not signed in"},
+             "403": {"description": "this account may not collect answers on the document"},
+             "404": {"description": "no published questionnaire with this id (or its document is not readable)"}}
+#: This API in the OpenAPI document (editor/api.py gathers the features' paths).
+OPENAPI_PATHS = {
+    "/api/surveys/{survey_id}/responses": {
+        "get": {
+            "summary": "Before a tablet syncs: a fresh CSRF token, the questionnaire's status, the largest batch",
+            "parameters": [_SURVEY_ID],
+            "responses": {"200": {"description": "`survey`, `status` (open|closed), `csrf_token`, `max_batch`"},
+                          **_REFUSALS},
+        },
+        "post": {
+            "summary": "A tablet's captured answers, each stored once (by its client_id) in its own transaction",
+            "parameters": [_SURVEY_ID],
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "type": "object", "required": ["responses"],
+                "properties": {"responses": {"type": "array", "maxItems": MAX_BATCH, "items": {
+                    "type": "object", "required": ["client_id", "captured_at", "code", "answers"],
+                    "properties": {
+                        "client_id": {"type": "string", "minLength": 8, "maxLength": 64},
+                        "captured_at": {"type": "string", "format": "date-time"},
+                        "code": {"type": "string", "description": "the receipt code shown on the tablet"},
+                        "answers": {"type": "object", "description": "question key → text, a list of option "
+                                    "values (multi), or {borough, neighbourhood} (place)"},
+                    }}}}}}}},
+            "responses": {"200": {"description": "`results`: per capture `client_id`, `status` "
+                                                "stored|already|refused, `problems`; and the counts"},
+                          "400": {"description": "not a list of captures, or more than max_batch"},
+                          **_REFUSALS},
+        },
+    },
+}
+
