@@ -7,9 +7,9 @@ CRDT state, the numbered unit tree as JSON (what diffs read) and the AKN export 
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .. import clock
@@ -36,6 +36,10 @@ class Stage(Base):
     edit_roles: Mapped[str] = mapped_column(String(200), default="")
     #: Space-separated account roles that move the document from this stage to the next.
     advance_roles: Mapped[str] = mapped_column(String(200), default="")
+    #: The calendar the public sees (optional): when the stage is planned to start and its
+    #: deadline (the day it is planned to end).
+    planned_start: Mapped[date | None] = mapped_column(Date, nullable=True)
+    planned_end: Mapped[date | None] = mapped_column(Date, nullable=True)
 
     @property
     def editors(self) -> frozenset[str]:
