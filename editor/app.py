@@ -40,8 +40,12 @@ from .live import install as install_live
 from .livetext import LiveTexts
 from .opendata import bp as opendata_bp
 from .outbox import install as install_outbox
+from .participation import handlers as participation_handlers
+from .participation.moderation_views import bp as moderation_bp
+from .participation.views import bp as participation_bp
 from .petitions import models as _petition_models  # noqa: F401 - registers its tables
 from .petitions.views import bp as petitions_bp
+from .process.views import bp as process_bp
 from .provenance import handlers as provenance_handlers
 from .provenance import models as _provenance_models  # noqa: F401 - registers its tables
 from .provenance.api import bp as provenance_api_bp
@@ -169,6 +173,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     install_search(app)  # full-text search: /search and /api/v1/search (editor.search)
 
     app.register_blueprint(report_bp)  # the committee's weekly report, and PDFs
+    app.register_blueprint(process_bp)  # the process page, the petitions' results, the public dashboard
+    app.register_blueprint(participation_bp)  # residents sign in, comment, support and report
+    app.register_blueprint(moderation_bp)  # the moderators' queue and the public comments' settings
 
     install_outbox(app, engine)  # delivery thread: only in a process serving through a real server
 
@@ -220,7 +227,7 @@ def _subscribe_features(events: EventBus, services: Services) -> None:
     """Each feature's reactions to domain events (its `handlers` module): the one place where
     "when X changes, do Y" is wired."""
     for feature in (collab, stages_handlers, review_handlers, comments_handlers, provenance_handlers,
-                    amendments_handlers):
+                    amendments_handlers, participation_handlers):
         feature.subscribe(events, services)
 
 

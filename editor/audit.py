@@ -62,6 +62,10 @@ SECRET_FIELDS = ("password", "csrf_token", "token", "secret", "code")
 #: words they may have erased, never copied into an append-only log.
 ANSWER_FIELD_PREFIX = "q-"
 ANSWER_MEMBERS = ("responses", "answers")
+#: Residents who sign in to take part (editor.participation) are not staff: their e-mail address
+#: is personal data they may ask to have removed, so it is not copied into the log either.
+PUBLIC_ENDPOINTS_PREFIX = "participation."
+PUBLIC_PERSONAL_FIELDS = ("email",)
 MAX_VALUE = 200  # characters of a form value kept in a row's detail
 STATE_CHANGING = ("POST", "PUT", "PATCH", "DELETE")
 
@@ -368,8 +372,11 @@ def _request_summary() -> dict:
     """What the request asked for: non-secret form fields, file names and JSON members, short."""
     form = {}
     summary = {}
+    resident = (request.endpoint or "").startswith(PUBLIC_ENDPOINTS_PREFIX)
     for key in request.form.keys():
         if any(secret in key.lower() for secret in SECRET_FIELDS) or key.startswith(ANSWER_FIELD_PREFIX):
+            continue
+        if resident and key in PUBLIC_PERSONAL_FIELDS:
             continue
         values = request.form.getlist(key)
         value = values[0] if len(values) == 1 else values

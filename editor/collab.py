@@ -325,6 +325,24 @@ class CollabNamespace(Namespace):
         with self._lock:
             return [sid for sid, slugs in self._joined.items() if slug in slugs]
 
+    def tell_panels(self, db, slug: str, may_hear, event: str, units) -> None:
+        """Emit `event` for each unit to the connections to `slug` whose account `may_hear(user,
+        document)` (each account decided once): how features' panels in the editor hear of a change."""
+        document = get_document(db, slug)
+        if document is None or not units:
+            return
+        allowed: dict[int, bool] = {}
+        for sid in self.connections_of(slug):
+            account = self.hooks.accounts.get(sid)
+            if account is None:
+                continue
+            if account not in allowed:
+                user = db.get(User, account)
+                allowed[account] = user is not None and may_hear(user, document)
+            if allowed[account]:
+                for guid in units:
+                    self.emit_to(sid, event, {"document": slug, "unit": guid})
+
     def emit_to(self, sid: str, event: str, data: dict) -> None:
         """A panel event (stage, comments, provenance, amendment…) to one connection."""
         if sid.startswith(LIVE_PREFIX):

@@ -108,6 +108,27 @@ def load(overrides: dict | None = None) -> dict:
         # Days a petitioner's review link works (0: until revoked); requests to review pages per address.
         "REVIEW_LINK_DAYS": int(os.environ.get("CONSTITUENT_REVIEW_LINK_DAYS", 60)),
         "REVIEW_RATE_LIMIT": os.environ.get("CONSTITUENT_REVIEW_RATE_LIMIT", "60 per minute;600 per hour"),
+        # --- the public's participation (editor.participation) ---
+        # Sign-in e-mails asked for, per client address and per e-mail address (each sends a message).
+        "PARTICIPANT_SIGN_IN_RATE_LIMIT": os.environ.get("CONSTITUENT_PARTICIPANT_SIGN_IN_RATE_LIMIT",
+                                                         "5 per minute;30 per hour"),
+        "PARTICIPANT_EMAIL_RATE_LIMIT": os.environ.get("CONSTITUENT_PARTICIPANT_EMAIL_RATE_LIMIT",
+                                                       "3 per 10 minutes;10 per day"),
+        # Sign-in codes typed per client address (wrong ones are guesses), and minutes a code or link works.
+        "PARTICIPANT_CODE_RATE_LIMIT": os.environ.get("CONSTITUENT_PARTICIPANT_CODE_RATE_LIMIT",
+                                                      "10 per minute;60 per hour"),
+        "PARTICIPANT_CODE_MINUTES": float(os.environ.get("CONSTITUENT_PARTICIPANT_CODE_MINUTES", 30)),
+        # Public comments and replies per participant, and per client address (a library or a
+        # school shares one address: the second limit is the looser one).
+        "PUBLIC_COMMENT_RATE_LIMIT": os.environ.get("CONSTITUENT_PUBLIC_COMMENT_RATE_LIMIT",
+                                                    "5 per minute;30 per hour"),
+        "PUBLIC_COMMENT_ADDRESS_RATE_LIMIT": os.environ.get("CONSTITUENT_PUBLIC_COMMENT_ADDRESS_RATE_LIMIT",
+                                                            "20 per minute;120 per hour"),
+        # Supports given or withdrawn per participant, and reports of comments per client address.
+        "PUBLIC_SUPPORT_RATE_LIMIT": os.environ.get("CONSTITUENT_PUBLIC_SUPPORT_RATE_LIMIT",
+                                                    "30 per minute;300 per hour"),
+        "PUBLIC_REPORT_RATE_LIMIT": os.environ.get("CONSTITUENT_PUBLIC_REPORT_RATE_LIMIT",
+                                                   "10 per minute;50 per hour"),
         # The site's public address for messages (e.g. https://constituyente.example.org); optional.
         "PUBLIC_URL": os.environ.get("CONSTITUENT_PUBLIC_URL", ""),
         # Email: SMTP when SMTP_HOST is set, else OUTBOX_EMAIL_BACKEND: file (instance/outbox/*.eml) or console.

@@ -138,6 +138,17 @@ class CommentsChanged(Event):
 
 
 @dataclass(frozen=True)
+class PublicCommentsChanged(Event):
+    """The public's comments on these units were added, supported, reported or moderated
+    (editor.participation). `published` is False when the change shows only to moderators (a
+    comment waiting for approval, a report)."""
+
+    units: tuple[str, ...] = ()
+    published: bool = True
+    name: ClassVar[str] = "public-comments-changed"
+
+
+@dataclass(frozen=True)
 class LinksChanged(Event):
     """The provenance links (petitions, survey themes, events) of these units changed."""
 
@@ -165,7 +176,8 @@ class AmendmentAdopted(Event):
 
 
 EVENTS: dict[str, type[Event]] = {kind.name: kind for kind in (
-    TextChanged, StageChanged, AccountChanged, CommentsChanged, LinksChanged, AmendmentChanged, AmendmentAdopted)}
+    TextChanged, StageChanged, AccountChanged, CommentsChanged, PublicCommentsChanged, LinksChanged,
+    AmendmentChanged, AmendmentAdopted)}
 
 
 def from_wire(message: Mapping[str, Any]) -> Event | None:

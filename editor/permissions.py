@@ -23,6 +23,8 @@ COMMENTING_ROLES = frozenset({"admin", "committee", "legal"})
 COLLECTING_ROLES = frozenset({"admin", "committee", "volunteer"})
 #: Who freezes named versions by hand (stage transitions freeze one anyway).
 VERSIONING_ROLES = frozenset({"admin", "committee", "legal"})
+#: Who moderates the public's comments (editor.participation): the queue, approving, hiding, restoring.
+MODERATING_ROLES = frozenset({"admin", "committee"})
 
 
 def can_administer(user: object) -> bool:
@@ -80,6 +82,17 @@ def can_collect_answers(user: object, document: Document) -> bool:
 
 def can_comment(user: object, document: Document) -> bool:
     return _role(user, document) in COMMENTING_ROLES
+
+
+def can_moderate(user: object, document: Document) -> bool:
+    """The public's comments on the document: see what waits for approval or was reported,
+    approve, hide with a public reason, restore."""
+    return _role(user, document) in MODERATING_ROLES
+
+
+def can_configure_participation(user: object, document: Document) -> bool:
+    """Pre- or post-moderation, who may comment, and which stages take public comments."""
+    return _role(user, document) == "admin"
 
 
 def can_manage_reviews(user: object, document: Document) -> bool:

@@ -11,11 +11,14 @@ from sqlalchemy import select
 from akoma_ntoso import ancestors, find_unit
 from akoma_ntoso.render import render_units
 
-from . import cache, permissions
+from . import cache, clock, permissions
 from .access import visible_document
 from .accounts import palette_colour
 from .livetext import read_live
 from .models import Document
+from .participation.session import current_participant
+from .participation.views import unit_section
+from .process.timeline import standing
 from .provenance.summaries import link_counts
 from .provenance.views import unit_why
 from .security import local_path
@@ -71,9 +74,11 @@ def favicon():
 
 @bp.route("/")
 def index():
+    """The front door: every document the visitor may read, with where its process stands."""
     db = current_services().db
     documents = [d for d in db.scalars(select(Document).order_by(Document.title)) if permissions.can_read(current_user, d)]
-    return render_template("index.html", documents=documents)
+    today = clock.now().date()
+    return render_template("index.html", documents=[(d, standing(db, d, today)) for d in documents])
 
 
 @bp.route("/d/<slug>")
@@ -109,6 +114,8 @@ def edit(slug: str):
 @bp.route("/d/<slug>/<eid>")
 def unit(slug: str, eid: str):
     document = visible_document(slug)
+    if current_participant() is not None:  # their page shows their own comments waiting for moderation
+        return _unit_page(document, slug, eid)
     return cache.page(document, lambda: _unit_page(document, slug, eid))
 
 
@@ -128,7 +135,7 @@ def _unit_page(document: Document, slug: str, eid: str):
     return render_template(
         "unit.html", document=document, unit=found, ancestors=ancestors(live.units, found.guid),
         why=why, provenance=provenance, counts=link_counts(current_services().db, document),
-        history=history, amendment_numbers=amendments,
+        history=history, amendment_numbers=amendments, **unit_section(document, found, live.units),
     )
 
 

@@ -621,7 +621,7 @@ def _is_empty(report: Report) -> bool:
                 or report.amendment_moves or any(p.growth for p in report.petitions))
 
 
-def _context(report: Report) -> dict:
+def page_context(report: Report) -> dict:
 
     latest = _latest_active_week(report) if report.week == report.current and _is_empty(report) else None
     return dict(
@@ -641,7 +641,7 @@ def _context(report: Report) -> dict:
 def page(slug: str):
     document = _report_document(slug)
     report = _report_or_400(document)
-    return render_template("report/page.html", **_context(report))
+    return render_template("report/page.html", **page_context(report))
 
 
 @bp.route("/d/<slug>/report.pdf")
@@ -650,7 +650,7 @@ def pdf(slug: str):
     document = _report_document(slug)
     report = _report_or_400(document)
     started = time.perf_counter()
-    html = render_template("report/print.html", **_context(report))
+    html = render_template("report/print.html", **page_context(report))
     try:
         data = html_to_pdf(html, stylesheets=("report.css",))
     except PdfUnavailable as exc:

@@ -34,6 +34,7 @@ from . import audit, cache, models, outbox, search  # noqa: F401, I001 - registe
 from .amendments import models as _amendments  # noqa: F401
 from .comments import models as _comments  # noqa: F401
 from .db import Base, make_engine, use_wal
+from .participation import models as _participation  # noqa: F401
 from .petitions import models as _petitions  # noqa: F401
 from .provenance import models as _provenance  # noqa: F401
 from .review import models as _review  # noqa: F401

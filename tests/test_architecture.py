@@ -19,7 +19,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("editor", "crdt", "akoma_ntoso")
-FEATURES = {"amendments", "comments", "petitions", "provenance", "review", "stages", "survey"}
+FEATURES = {"amendments", "comments", "participation", "petitions", "process", "provenance", "review", "stages", "survey"}
 #: A feature's modules that no other feature may import.
 PRIVATE = ("api", "views", "cli", "handlers")
 

@@ -295,6 +295,37 @@ CASES: list[Case] = [
     case("search.search_page", "GET", EVERYONE, query={"q": "agua"}),
     case("search.search_api", "GET", EVERYONE, query={"q": "agua"}),
     # --- the committee's weekly report and PDFs (editor.report)
+    # --- the public's participation (editor.participation): no column is a signed-in participant
+    case("participation.sign_in", "GET", EVERYONE),
+    case("participation.sign_in", "POST", EVERYONE, form={"email": "not-an-email"}),  # 400, nothing sent
+    case("participation.code", "GET", EVERYONE),  # nothing asked for: back to the sign-in page
+    case("participation.code", "POST", EVERYONE, form={"code": "000000"}),  # no request in this browser: 409
+    # The link is the credential; one that was never sent opens nothing.
+    case("participation.link", "GET", NOBODY, label="a link never sent"),
+    case("participation.link", "POST", NOBODY, form={}, label="a link never sent"),
+    case("participation.account", "GET", EVERYONE),  # the public is sent to the participants' sign-in page
+    case("participation.account", "POST", NOBODY, form={"name": "x"}),  # 401: not a participant
+    case("participation.sign_out", "POST", EVERYONE, form={}),  # idempotent; a staff sign-in stays
+    case("participation.comment", "POST", NOBODY, form={"unit": "art_1", "body": ""}),  # 401: not a participant
+    case("participation.comment", "POST", NOBODY, doc="consultation", form={"unit": "art_1", "body": ""},
+         label="consultation stage"),
+    case("participation.support", "POST", NOBODY, form={"unit": "art_1"}),  # 401: not a participant
+    # Anyone reports a published comment (an empty reason: 400, nothing stored).
+    case("participation.report", "POST", EVERYONE, params={"comment_id": "public_comment"}, form={"reason": ""}),
+    case("moderation.queue", "GET", STAFF),  # permissions.can_moderate
+    case("moderation.decide", "POST", STAFF, params={"comment_id": "public_comment"}, form={"action": "bogus"}),
+    case("moderation.settings", "GET", ADMIN),  # permissions.can_configure_participation
+    case("moderation.settings", "POST", ADMIN, form={"moderation": "bogus"}),
+    case("moderation.comments_json", "GET", EVERYONE),  # published comments are public
+    case("moderation.comments_json", "GET", STAFF, query={"state": "pending"}, label="waiting for moderation"),
+    # The process page, the petitions' results and the public dashboard: as public as the document.
+    case("process.page", "GET", EVERYONE),
+    case("process.page", "GET", SIGNED_IN, doc="draft", label="unpublished draft"),
+    case("process.petition_results", "GET", EVERYONE),
+    case("process.petition_results", "GET", SIGNED_IN, doc="draft", label="unpublished draft"),
+    case("process.dashboard", "GET", EVERYONE),
+    case("process.dashboard", "GET", EVERYONE, query={"week": "2016-W32"}, label="a past week"),
+    case("process.dashboard", "GET", SIGNED_IN, doc="draft", label="unpublished draft"),
     case("report.page", "GET", COMMENTERS),
     case("report.page", "GET", COMMENTERS, query={"week": "2016-W32"}, label="a past week"),
     case("report.page", "GET", COMMENTERS, doc="draft", label="unpublished draft"),
@@ -439,6 +470,7 @@ def _kit(services, document, users: dict, throwaway: bool) -> dict:
     """The objects every document-scoped route needs, in one document."""
     from editor.comments.models import Comment
     from editor.livetext import read_live
+    from editor.participation.models import Participant, PublicComment
     from editor.petitions.models import Obligation, Petition
     from editor.provenance.links import create_link
     from editor.provenance.models import CitizenEvent
@@ -471,7 +503,14 @@ def _kit(services, document, users: dict, throwaway: bool) -> dict:
     draft_questionnaire = create_questionnaire(db, document, demo_definition())
     [(paper_form, _code)] = print_forms(db, questionnaire, 1)
     kiosk = Kiosk(survey_id=questionnaire.id, token_hash=f"{document.id:064d}", until=datetime(2099, 1, 1, tzinfo=timezone.utc))
-    db.add(kiosk)
+    resident = Participant(email=f"vecina-{document.id}@example.net", display_name="Vecina", session_token="x" * 64,
+                           verified_at=datetime(2016, 5, 1, tzinfo=timezone.utc))
+    db.add_all([kiosk, resident])
+    db.flush()
+    public_comment = PublicComment(document_id=document.id, unit_guid=WATER, participant_id=resident.id,
+                                   body="¿Y el agua de lluvia?", state="published", digest="0" * 64,
+                                   published_at=datetime(2016, 5, 1, tzinfo=timezone.utc))
+    db.add(public_comment)
     db.flush()
     link, _ = create_link(db, document, units, WATER, "petition", water.id, "incorporates")
     create_link(db, document, units, MOBILITY, "petition", mobility.id, "incorporates")
@@ -487,6 +526,7 @@ def _kit(services, document, users: dict, throwaway: bool) -> dict:
            "theme_key": theme.key, "event": event.id, "answer": answer.id, "obligation": obligation.id,
            "comment": thread.id, "resolved_comment": resolved.id, "questionnaire": questionnaire.id,
            "draft_questionnaire": draft_questionnaire.id, "kiosk": kiosk.id, "paper_form": paper_form,
+           "public_comment": public_comment.id,
            # no amendments outside the assembly document: any number is a 404 there
            "tabled_amendment": 999, "draft_amendment": 999, "withdrawn_amendment": 999,
            "tabled_amendment_id": 999_999, "draft_amendment_id": 999_999}
@@ -614,7 +654,10 @@ class Site:
                                # Rate limits are tested elsewhere; here every role sends many requests.
                                "REVIEW_RATE_LIMIT": "100000 per minute", "RECEIPT_RATE_LIMIT": "100000 per minute",
                                "SEARCH_RATE_LIMIT": "100000 per minute", "EXPORT_RATE_LIMIT": "100000 per minute",
-                               "SURVEY_SUBMIT_RATE_LIMIT": "100000 per minute"})
+                               "SURVEY_SUBMIT_RATE_LIMIT": "100000 per minute",
+                               **{f"{name}_RATE_LIMIT": "100000 per minute" for name in (
+                                   "PARTICIPANT_SIGN_IN", "PARTICIPANT_EMAIL", "PARTICIPANT_CODE", "PUBLIC_COMMENT",
+                                   "PUBLIC_COMMENT_ADDRESS", "PUBLIC_SUPPORT", "PUBLIC_REPORT")}})
         self.adapter = self.app.url_map.bind("localhost")
         self.rules = {rule.endpoint: rule for rule in self.app.url_map.iter_rules()}
         self.clients = {role: self.client(role) for role in ROLES}
@@ -917,6 +960,9 @@ def test_csrf_every_state_changing_route_refuses_a_request_without_a_valid_token
 #: whose CSRF refusal is tested where that credential is made.
 CSRF_TESTED_ELSEWHERE = {
     ("answering.kiosk_send", "POST"): "test_survey_answering.py::test_a_kiosk_refuses_answers_sent_without_its_page_token",
+    **{(endpoint, "POST"): "test_participation.py::test_a_participants_requests_without_the_pages_token_are_refused_"
+                           "and_change_nothing"
+       for endpoint in ("participation.comment", "participation.support", "participation.account", "participation.link")},
 }
 
 

@@ -27,6 +27,7 @@ from .. import permissions
 from ..access import visible_document
 from ..livetext import read_live
 from ..petitions.models import Hearing, SignatureCount, Threshold
+from ..process.accountability import petition_accountability
 from ..redline import redline_html, similarity, word_diff
 from ..security import spreadsheet_safe
 from ..services import current_services
@@ -190,9 +191,12 @@ def petition(slug: str, petition_id: int):
         if unit is not None and proposal:
             changes = word_diff(proposal, wording(unit))
             outcome["diff"] = {"html": redline_html(changes), "kept": similarity(changes)}
+    accountability = petition_accountability(current_services(), document, petition_id,
+                                             [o["item"].link.unit_guid for o in outcomes], live.units)
     return render_template(
         "provenance/petition.html", document=document, summary=summary, history=history,
         hearings=hearings, outcomes=outcomes, can_edit=permissions.can_edit(current_user, document),
+        accountability=accountability,
     )
 
 

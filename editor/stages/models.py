@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .. import clock
@@ -40,6 +40,10 @@ class Stage(Base):
     #: deadline (the day it is planned to end).
     planned_start: Mapped[date | None] = mapped_column(Date, nullable=True)
     planned_end: Mapped[date | None] = mapped_column(Date, nullable=True)
+    #: Whether the public may comment on the text in this stage (editor.participation): None
+    #: follows the mode (open in a consultation, closed otherwise); the administrator may open
+    #: or close a stage by hand.
+    public_comments: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
 
     @property
     def editors(self) -> frozenset[str]:

@@ -3,8 +3,10 @@ comparing any two texts (redline), and configuring the stages."""
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import format_datetime, gettext
+from flask_babel import format_date, format_datetime, gettext
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -17,7 +19,7 @@ from ..models import ROLES, Document, User
 from ..provenance.links import path_labels
 from ..redline import redline_html
 from ..services import current_services
-from .current import MODE_NAMES, PRESETS, StageError, current_stage, next_stage, stage_name, stages_of, transitions_of
+from .current import DEFAULT_NAMES, MODE_NAMES, PRESETS, StageError, current_stage, next_stage, stage_name, stages_of, transitions_of
 from .diff import STATUSES, compare
 from .history import amendment_numbers
 from .models import STAGE_MODES
@@ -202,16 +204,42 @@ def _rows_from_form(form) -> list[dict]:
         key = (form.get(f"key-{i}") or "").strip()
         if not key or form.get(f"remove-{i}"):
             continue
+        label = (form.get(f"name-{i}") or "").strip() or str(DEFAULT_NAMES.get(key, key))
+        start, end = _planned_day(form, f"start-{i}", label), _planned_day(form, f"end-{i}", label)
+        if start and end and end < start:
+            raise StageError(gettext("%(stage)s: the planned end (%(end)s) is before the planned start (%(start)s).",
+                                     stage=label, end=format_date(end, "long"), start=format_date(start, "long")))
         rows.append({
             "key": key,
             "name": form.get(f"name-{i}", ""),
             "mode": form.get(f"mode-{i}", ""),
             "edit_roles": form.getlist(f"edit-{i}"),
             "advance_roles": form.getlist(f"advance-{i}"),
+            "planned_start": start,
+            "planned_end": end,
         })
     if not rows:
         raise StageError(gettext("A document needs at least one stage."))
     return rows
+
+
+#: Planned dates the calendar accepts (a typing error such as 0202 or 20255 is refused).
+PLANNED_YEARS = (1900, 2200)
+
+
+def _planned_day(form, field: str, label: str) -> date | None:
+    """A stage's optional planned date from the form (an <input type=date>: YYYY-MM-DD)."""
+    text = (form.get(field) or "").strip()
+    if not text:
+        return None
+    try:
+        day = date.fromisoformat(text) if len(text) == 10 else None
+    except ValueError:
+        day = None
+    if day is None or not PLANNED_YEARS[0] <= day.year <= PLANNED_YEARS[1]:
+        raise StageError(gettext("%(stage)s: “%(date)s” is not a date; write it as year-month-day, e.g. 2016-09-15.",
+                                 stage=label, date=text[:40]))
+    return day
 
 
 @bp.route("/d/<slug>/amendment-by-id/<int:amendment_id>")

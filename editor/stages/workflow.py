@@ -10,6 +10,8 @@ which reads `current_stage` from editor.stages.current (the stages as they stand
 
 from __future__ import annotations
 
+from datetime import date, datetime
+
 from sqlalchemy import func, select
 
 from ..models import ROLES, Document, User
@@ -54,7 +56,8 @@ def advance(services, document: Document, user: User, note: str = "", expect: st
 def configure(db, document: Document, rows: list[dict]) -> list[Stage]:
     """Replace the stages after the current one (and rename or re-role any stage).
 
-    `rows` is the whole list in order: `{key, name, mode, edit_roles, advance_roles}`. Stages
+    `rows` is the whole list in order: `{key, name, mode, edit_roles, advance_roles}`, and
+    optionally `planned_start` and `planned_end` (dates, or None: the public calendar). Stages
     already reached must keep their key and place; everything is checked before anything changes.
     """
 
@@ -82,6 +85,7 @@ def configure(db, document: Document, rows: list[dict]) -> list[Stage]:
                     raise StageError(f"{where}: unknown role {role!r}")
         if len(str(row.get("name") or "")) > 120:
             raise StageError(f"{where}: the name is longer than 120 characters")
+        _check_planned(where, row.get("planned_start"), row.get("planned_end"))
     by_key = {s.key: s for s in stages}
     for stage in stages:
         if stage.key not in keys:
@@ -101,5 +105,16 @@ def configure(db, document: Document, rows: list[dict]) -> list[Stage]:
         stage.mode = row["mode"]
         stage.edit_roles = " ".join(sorted(set(row.get("edit_roles") or ())))
         stage.advance_roles = " ".join(sorted(set(row.get("advance_roles") or ())))
+        stage.planned_start, stage.planned_end = row.get("planned_start"), row.get("planned_end")
     db.commit()
     return stages_of(db, document)
+
+
+def _check_planned(where: str, start: date | None, end: date | None) -> None:
+    """Planned dates are optional, but a stage cannot be planned to end before it starts: the
+    public reads them as the process's calendar."""
+    for value in (start, end):
+        if value is not None and (not isinstance(value, date) or isinstance(value, datetime)):
+            raise StageError(f"{where}: a planned date must be a day (YYYY-MM-DD), not {value!r}")
+    if start is not None and end is not None and end < start:
+        raise StageError(f"{where}: the planned end ({end.isoformat()}) is before the planned start ({start.isoformat()})")

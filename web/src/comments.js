@@ -360,15 +360,6 @@ export class CommentsPanel extends Panel {
     this.debounce('refresh', REFRESH_MS, () => this.refresh())
   }
 
-  /** Load and show the comments. Resolves once the newest data is on screen: when a later refresh
-   * (a live event) overtakes this one, it waits for that one, so a caller that focuses a thread
-   * afterwards finds it. */
-  refresh () {
-    const current = this.latest()
-    this.refreshing = this.load(current)
-    return this.refreshing
-  }
-
   async load (current) {
     try {
       const data = await this.api('?include=resolved')
@@ -546,13 +537,6 @@ export class CommentsPanel extends Panel {
     }, parts)
     if (c.id === this.active) item.setAttribute('aria-current', 'true')
     return item
-  }
-
-  date (iso) {
-    if (!iso) return ''
-    const d = new Date(iso)
-    if (Number.isNaN(d.getTime())) return iso
-    return d.toLocaleString(this.lang === 'en' ? 'en-GB' : 'es-MX', { day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' })
   }
 
   // --- actions ---

@@ -145,6 +145,40 @@ const es = {
     deleted: 'Comentario eliminado.',
     failed: 'No se pudo completar',
     loadFailed: 'No se pudieron cargar los comentarios'
+  },
+  // --- the public's comments (web/src/public_comments.js) ---
+  pub: {
+    title: 'Comentarios del público',
+    intro: 'Lo que escriben los residentes en la página pública de cada cláusula. Nada de esto cambia el texto.',
+    hint: 'Ponga el cursor en una cláusula para ver sus comentarios del público.',
+    preamble: 'Preámbulo',
+    loading: 'Cargando…',
+    show: 'Mostrar',
+    states: { published: 'Publicados', pending: 'En espera de moderación', hidden: 'Ocultados', all: 'Todos' },
+    onlyHere: 'Solo la cláusula del cursor',
+    published: n => n === 1 ? '1 comentario publicado' : n + ' comentarios publicados',
+    waiting: n => n === 0 ? 'nada espera moderación' : n === 1 ? '1 espera moderación' : n + ' esperan moderación',
+    closed: stage => 'la etapa «' + stage + '» no recibe comentarios',
+    queue: 'Ir a la moderación',
+    none: 'No hay comentarios del público que mostrar.',
+    noneHere: 'Esta cláusula no tiene comentarios del público que mostrar.',
+    unitGone: 'cláusula eliminada',
+    someone: 'un participante',
+    waitingFor: why => 'En espera de moderación' + (why ? ': ' + why : '.'),
+    held: {
+      'pre-moderation': 'se aprueba todo comentario antes de publicarlo.',
+      links: 'contiene muchos enlaces.',
+      repeated: 'el mismo texto ya se había enviado.',
+      approval: 'su autor aún no está aprobado.'
+    },
+    hiddenBecause: reason => 'Ocultado por moderación: ' + reason,
+    supports: n => n === 1 ? '1 apoyo' : n + ' apoyos',
+    reports: n => n === 1 ? '1 denuncia' : n + ' denuncias',
+    reportsLabel: 'Motivos de las denuncias',
+    repliesLabel: n => n === 1 ? '1 respuesta' : n + ' respuestas',
+    publicPage: 'Ver en la página pública',
+    failed: 'No se pudo completar',
+    loadFailed: 'No se pudieron cargar los comentarios del público'
   }
 }
 
@@ -294,6 +328,40 @@ const en = {
     deleted: 'Comment deleted.',
     failed: 'Could not complete',
     loadFailed: 'Could not load the comments'
+  },
+  // --- the public's comments (web/src/public_comments.js) ---
+  pub: {
+    title: 'Public comments',
+    intro: 'What residents write on each clause\'s public page. None of it changes the text.',
+    hint: 'Put the cursor in a clause to see its public comments.',
+    preamble: 'Preamble',
+    loading: 'Loading…',
+    show: 'Show',
+    states: { published: 'Published', pending: 'Waiting for moderation', hidden: 'Hidden', all: 'All' },
+    onlyHere: 'Only the clause at the cursor',
+    published: n => n === 1 ? '1 published comment' : n + ' published comments',
+    waiting: n => n === 0 ? 'none waiting for moderation' : n === 1 ? '1 waiting for moderation' : n + ' waiting for moderation',
+    closed: stage => 'the stage “' + stage + '” takes no comments',
+    queue: 'Go to moderation',
+    none: 'No public comments to show.',
+    noneHere: 'This clause has no public comments to show.',
+    unitGone: 'deleted clause',
+    someone: 'a participant',
+    waitingFor: why => 'Waiting for moderation' + (why ? ': ' + why : '.'),
+    held: {
+      'pre-moderation': 'every comment is approved before it is published.',
+      links: 'it contains many links.',
+      repeated: 'the same text was posted before.',
+      approval: 'its author is not approved yet.'
+    },
+    hiddenBecause: reason => 'Hidden by moderation: ' + reason,
+    supports: n => n === 1 ? '1 support' : n + ' supports',
+    reports: n => n === 1 ? '1 report' : n + ' reports',
+    reportsLabel: 'Reasons given in the reports',
+    repliesLabel: n => n === 1 ? '1 reply' : n + ' replies',
+    publicPage: 'See it on the public page',
+    failed: 'Could not complete',
+    loadFailed: 'Could not load the public comments'
   }
 }
 

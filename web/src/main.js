@@ -18,6 +18,8 @@ import { Outline } from './outline.js'
 import { Presence } from './presence.js'
 import { ProvenancePanel } from './provenance.js'
 import { CommentsPanel } from './comments.js'
+import { PublicCommentsPanel } from './public_comments.js'
+import { el } from './panel.js'
 import { Toolbar } from './toolbar.js'
 import { cursorBuilder, selectionBuilder, normColor } from './colors.js'
 import { dragHandlePlugin } from './drag.js'
@@ -100,6 +102,13 @@ export function mount (root) {
   let toolbar = null
   let panel = null
   const comments = commentsEl ? new CommentsPanel(commentsEl, { slug, csrf: ds.csrf, lang: uiLang, t }) : null
+  // The public's comments, a separate stream beside the drafting side's (for the same readers).
+  let publicComments = null
+  if (commentsEl) {
+    const aside = el('aside', { id: 'public-comments', class: 'public-comments-panel' })
+    commentsEl.after(aside)
+    publicComments = new PublicCommentsPanel(aside, { slug, lang: uiLang, t })
+  }
   let lastUnitKey = null
   let following = false // the provenance panel follows the cursor once the user has pointed somewhere
   const follow = (info) => { if (panel) panel.setUnit(info ? { guid: info.guid, label: info.label } : null) }
@@ -158,6 +167,7 @@ export function mount (root) {
     labelsPlugin(getOpts, t),
     dragHandlePlugin(t),
     ...(comments ? comments.plugins() : []),
+    ...(publicComments ? publicComments.plugins() : []),
     uiPlugin
   ]
 
@@ -187,6 +197,7 @@ export function mount (root) {
   }
   if (presenceEl) new Presence(presenceEl, awareness, t) // eslint-disable-line no-new
   if (comments) comments.attach(view, { root, provider, unitAt: ($p) => unitInfoAt(view.state, $p, getOpts()) })
+  if (publicComments) publicComments.attach(view, { provider, unitAt: ($p) => unitInfoAt(view.state, $p, getOpts()) })
   if (provenanceEl) {
     panel = new ProvenancePanel(provenanceEl, { slug, csrf: ds.csrf, role, lang: uiLang, t })
     panel.listen(provider, 'provenance')
@@ -285,7 +296,7 @@ export function mount (root) {
   provider.connect()
   updateAwarenessUnit(view.state)
 
-  const api = { view, ydoc, provider, awareness, schema, panel, comments }
+  const api = { view, ydoc, provider, awareness, schema, panel, comments, publicComments }
   window.constituent = api
   return api
 }

@@ -1,4 +1,4 @@
-// The base of the editor's side panels (#comments, #provenance; the public comments and the
+// The base of the editor's side panels (#comments, #provenance, #public-comments; the
 // suggestions next): building their markup, talking to the document's JSON API, and what every
 // panel does the same way. A panel's classes carry its prefix ('cmt', 'prov'): the unit line is
 // `<prefix>-unit` (`<prefix>-unit-current` once it names a clause), the status line
@@ -99,6 +99,25 @@ export class Panel {
   latest () {
     const seq = ++this.seq
     return () => seq === this.seq
+  }
+
+  /** Load and show the panel's data (the panel's load(current)). Resolves once the newest data is
+   * on screen: when a later refresh (a live event) overtakes this one, it waits for that one, so a
+   * caller that focuses an item afterwards finds it. */
+  refresh () {
+    const current = this.latest()
+    this.refreshing = this.load(current)
+    return this.refreshing
+  }
+
+  async load (_current) {}
+
+  /** A moment (ISO 8601) as the panel's reader writes it: day, month, hour. */
+  date (iso) {
+    if (!iso) return ''
+    const d = new Date(iso)
+    if (Number.isNaN(d.getTime())) return iso
+    return d.toLocaleString(this.lang === 'en' ? 'en-GB' : 'es-MX', { day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' })
   }
 
   /** Run fn after ms, unless called again under the same name before then. */

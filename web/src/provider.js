@@ -6,7 +6,7 @@
 //   joined {document, role}   after every (re)connection: the server decided our right to write
 //   stage {document, stage, role}   the document moved to another stage: rights re-decided
 //   error {document, code, message}   something we sent was refused
-//   comments / provenance / amendment {document, …}   a panel's data changed
+//   comments / public-comments / provenance / amendment {document, …}   a panel's data changed
 // The server sends its sync step 1 on connect; we answer with our step 2 (only when we may write)
 // and send our own step 1, again every resyncInterval.
 import * as encoding from 'lib0/encoding'
@@ -20,7 +20,7 @@ export const MESSAGE_AWARENESS = 1
 export const MESSAGE_AUTH = 2
 export const MESSAGE_EVENT = 100
 const RESYNC_MS = 20000
-const PANEL_EVENTS = new Set(['comments', 'provenance', 'amendment'])
+const PANEL_EVENTS = new Set(['comments', 'public-comments', 'provenance', 'amendment'])
 
 export function liveUrl (slug, loc = window.location) {
   const scheme = loc.protocol === 'https:' ? 'wss:' : 'ws:'
