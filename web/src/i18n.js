@@ -7,7 +7,7 @@ const es = {
   readOnlyConnected: 'Conectado — solo lectura',
   joinFailed: 'No se pudo abrir el documento',
   error: 'Error',
-  you: '(tú)',
+  you: '(usted)',
   nowhere: 'sin posición',
   anonymous: 'Anónimo',
   followers: (n) => n === 1 ? '1 persona siguiendo' : `${n} personas siguiendo`,
