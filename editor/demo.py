@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from lxml import etree
@@ -11,6 +11,7 @@ from sqlalchemy import select
 from akoma_ntoso import iter_units
 from akoma_ntoso.safexml import parse_xml
 
+from . import clock
 from .accounts import add_user
 from .documents import create_document, get_document
 from .livetext import read_live
@@ -19,6 +20,7 @@ from .petitions.service import import_petitions
 from .provenance.links import create_link
 from .provenance.models import CitizenEvent
 from .services import services_of
+from .stages.current import stored_stages
 from .survey.coder import code_survey, ensure_taxonomy
 from .survey.demo_survey import synthesize_demo_survey
 from .survey.models import Theme
@@ -111,6 +113,21 @@ def seed_provenance(services, document, respondents: int | None = None) -> list[
     return notes
 
 
+#: The demo's calendar, in days from the day it is created: (planned start, planned end) of each
+#: stage in order (drafting, legal review, consultation, assembly, approved, published).
+DEMO_PLAN = ((-30, 20), (21, 35), (36, 65), (66, 125), (126, 140), (141, 141))
+
+
+def plan_stages(db, document) -> None:
+    """Planned dates for the demo document's stages, so that its process page shows a calendar
+    and a next deadline."""
+    today = clock.now().date()
+    stages = stored_stages(db, document)
+    for stage, (start, end) in zip(stages, DEMO_PLAN, strict=False):
+        stage.planned_start, stage.planned_end = today + timedelta(days=start), today + timedelta(days=end)
+    db.commit()
+
+
 def seed(app) -> tuple[list[tuple[str, str]], str, list[str]]:
     """Create what is missing (idempotent): accounts and the published sample document."""
     services = services_of(app)
@@ -128,6 +145,7 @@ def seed(app) -> tuple[list[tuple[str, str]], str, list[str]]:
             published=True,
         )
         notes = seed_provenance(services, document, respondents=app.config["DEMO_RESPONDENTS"])
+        plan_stages(db, document)
     else:
         notes = []
     db.remove()
