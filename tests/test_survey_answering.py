@@ -471,8 +471,8 @@ def test_the_demo_in_a_clone_with_nothing_beside_it_has_a_survey_with_themes_and
         themes = requests.get(f"{base}/d/{DEMO_SLUG}/themes", timeout=10).text
         assert "Inseguridad" in themes and "300" in themes
         # The demo's stages have a calendar: its process page names the next deadline.
-        process = requests.get(f"{base}/d/{DEMO_SLUG}/process", headers={"Accept-Language": "en"}, timeout=10).text
-        assert "Next deadline" in process and "is planned to end" in process
+        calendar = requests.get(f"{base}/d/{DEMO_SLUG}/process", headers={"Accept-Language": "en"}, timeout=10).text
+        assert "Next deadline" in calendar and "is planned to end" in calendar
         url = _demo_questionnaire_url(base)
         session = requests.Session()
         code = answer_over_http(session, url, FORM)
