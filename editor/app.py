@@ -41,6 +41,7 @@ from .livetext import LiveTexts
 from .opendata import bp as opendata_bp
 from .outbox import install as install_outbox
 from .participation import handlers as participation_handlers
+from .participation.event_views import bp as events_calendar_bp
 from .participation.moderation_views import bp as moderation_bp
 from .participation.views import bp as participation_bp
 from .petitions import models as _petition_models  # noqa: F401 - registers its tables
@@ -176,6 +177,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(process_bp)  # the process page, the petitions' results, the public dashboard
     app.register_blueprint(participation_bp)  # residents sign in, comment, support and report
     app.register_blueprint(moderation_bp)  # the moderators' queue and the public comments' settings
+    app.register_blueprint(events_calendar_bp)  # citizen events: registration, conclusions, moderation, iCal
 
     install_outbox(app, engine)  # delivery thread: only in a process serving through a real server
 

@@ -129,6 +129,16 @@ def load(overrides: dict | None = None) -> dict:
                                                     "30 per minute;300 per hour"),
         "PUBLIC_REPORT_RATE_LIMIT": os.environ.get("CONSTITUENT_PUBLIC_REPORT_RATE_LIMIT",
                                                    "10 per minute;50 per hour"),
+        # Citizen events on the public calendar (editor.participation.calendar): registrations and
+        # conclusions per participant; files per conclusions and bytes per file (PDF, JPEG, PNG, WebP),
+        # kept under the instance folder; the time zone in which organisers give, and readers see, times.
+        "EVENT_REGISTER_RATE_LIMIT": os.environ.get("CONSTITUENT_EVENT_REGISTER_RATE_LIMIT", "5 per hour;20 per day"),
+        "EVENT_CONCLUSIONS_RATE_LIMIT": os.environ.get("CONSTITUENT_EVENT_CONCLUSIONS_RATE_LIMIT",
+                                                       "10 per hour;30 per day"),
+        "EVENT_FILES_MAX": int(os.environ.get("CONSTITUENT_EVENT_FILES_MAX", 5)),
+        "EVENT_FILE_MAX_BYTES": int(os.environ.get("CONSTITUENT_EVENT_FILE_MAX_BYTES", 10 * 1024 * 1024)),
+        "EVENT_FILES_FOLDER": os.environ.get("CONSTITUENT_EVENT_FILES_FOLDER", ""),  # "": <instance>/event_files
+        "EVENTS_TIMEZONE": os.environ.get("CONSTITUENT_EVENTS_TIMEZONE", "America/Mexico_City"),
         # The site's public address for messages (e.g. https://constituyente.example.org); optional.
         "PUBLIC_URL": os.environ.get("CONSTITUENT_PUBLIC_URL", ""),
         # Email: SMTP when SMTP_HOST is set, else OUTBOX_EMAIL_BACKEND: file (instance/outbox/*.eml) or console.

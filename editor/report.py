@@ -12,7 +12,9 @@ Everything is derived from the records, for the week Monday 00:00 to the next Mo
 4. coverage gaps: themes and successful petitions no unit of the current text is linked to;
 5. units edited that week (who, how often, by amendment) with links to their history and redline;
 6. amendments by state at the end of the week, and those that changed state during it;
-7. petitioner review outcomes at the end of the week, and the reviews sent during it.
+7. petitioner review outcomes at the end of the week, and the reviews sent during it;
+8. conclusions of citizen events uploaded by their organisers that week (published or still
+   waiting for a moderator), with how many clauses the committee has linked each event to.
 
 Pages: `/d/<slug>/report[?week=2016-W32]` and the same as PDF at `/d/<slug>/report.pdf`, for the
 drafting committee, legal advisers and administrators. `/d/<slug>/document.pdf` is the public text
@@ -47,6 +49,7 @@ from .interchange import export_document
 from .limits import configured, limiter
 from .livetext import read_live
 from .models import Document, User
+from .participation.calendar import ConclusionsRow, conclusions_between
 from .pdf import DOCUMENT_PAGE_CSS, PdfUnavailable, html_to_pdf
 from .petitions.models import DEFAULT_THRESHOLDS, Obligation, ObligationMember, Petition, PetitionEvent, SignatureCount, Threshold
 from .provenance.labels import action_label
@@ -266,6 +269,7 @@ class Report:
     amendment_moves: list[AmendmentMove] = field(default_factory=list)
     review_counts: dict[str, int] = field(default_factory=dict)
     reviews: list[ReviewRow] = field(default_factory=list)
+    conclusions: list[ConclusionsRow] = field(default_factory=list)
     synthetic_survey: bool = False
 
     @property
@@ -292,6 +296,7 @@ def build_report(services, document: Document, week: Week, now: datetime | None 
     _edits(db, report, live.units)
     _amendments(db, report)
     _reviews(db, report)
+    report.conclusions = conclusions_between(db, document, week.start_at, week.end_at)
     return report
 
 
@@ -618,7 +623,7 @@ def _latest_active_week(report: Report) -> Week | None:
 
 def _is_empty(report: Report) -> bool:
     return not (report.crossings or report.edits or report.survey_respondents_week or report.reviews
-                or report.amendment_moves or any(p.growth for p in report.petitions))
+                or report.amendment_moves or report.conclusions or any(p.growth for p in report.petitions))
 
 
 def page_context(report: Report) -> dict:

@@ -318,6 +318,22 @@ CASES: list[Case] = [
     case("moderation.settings", "POST", ADMIN, form={"moderation": "bogus"}),
     case("moderation.comments_json", "GET", EVERYONE),  # published comments are public
     case("moderation.comments_json", "GET", STAFF, query={"state": "pending"}, label="waiting for moderation"),
+    # --- citizen events (editor.participation.event_views): no column is a signed-in participant
+    case("events_calendar.register", "GET", EVERYONE),  # sent to the participants' sign-in page
+    case("events_calendar.register", "POST", NOBODY, form={"title": ""}),  # 401: not a participant
+    case("events_calendar.mine", "GET", EVERYONE),  # sent to the participants' sign-in page
+    case("events_calendar.conclusions", "GET", EVERYONE),  # sent to the participants' sign-in page
+    case("events_calendar.conclusions", "POST", NOBODY, form={"body": ""}),  # 401: not a participant
+    case("events_calendar.feed", "GET", EVERYONE),
+    case("events_calendar.feed", "GET", SIGNED_IN, doc="draft", label="unpublished draft"),
+    case("events_calendar.attachment", "GET", EVERYONE, params={"attachment_id": "event_attachment"}),
+    case("events_calendar.attachment", "GET", STAFF, params={"attachment_id": "pending_event_attachment"},
+         label="conclusions waiting for moderation"),
+    case("events_calendar.queue", "GET", STAFF),  # permissions.can_moderate
+    case("events_calendar.decide_registration", "POST", STAFF, params={"registration_id": "event_registration"},
+         form={"action": "bogus"}),  # 400, nothing changes
+    case("events_calendar.decide_conclusions", "POST", STAFF, params={"conclusions_id": "event_conclusions"},
+         form={"action": "bogus"}),
     # The process page, the petitions' results and the public dashboard: as public as the document.
     case("process.page", "GET", EVERYONE),
     case("process.page", "GET", SIGNED_IN, doc="draft", label="unpublished draft"),
@@ -466,11 +482,33 @@ class World:
     ids: dict  # document key (or "*") → name → value, or {role: value} for values that differ by role
 
 
-def _kit(services, document, users: dict, throwaway: bool) -> dict:
+def _pdf() -> bytes:
+    """A one-page PDF (an event's conclusions attach PDFs)."""
+    import io
+
+    from pypdf import PdfWriter
+
+    writer, out = PdfWriter(), io.BytesIO()
+    writer.add_blank_page(width=200, height=200)
+    writer.write(out)
+    return out.getvalue()
+
+
+_PDF = _pdf()
+
+
+def _kit(services, document, users: dict, throwaway: bool, config) -> dict:
     """The objects every document-scoped route needs, in one document."""
     from editor.comments.models import Comment
     from editor.livetext import read_live
-    from editor.participation.models import Participant, PublicComment
+    from editor.participation.event_files import CheckedFile, files_folder, store
+    from editor.participation.models import (
+        EventAttachment,
+        EventConclusions,
+        EventRegistration,
+        Participant,
+        PublicComment,
+    )
     from editor.petitions.models import Obligation, Petition
     from editor.provenance.links import create_link
     from editor.provenance.models import CitizenEvent
@@ -512,6 +550,22 @@ def _kit(services, document, users: dict, throwaway: bool) -> dict:
                                    published_at=datetime(2016, 5, 1, tzinfo=timezone.utc))
     db.add(public_comment)
     db.flush()
+    # Citizen events registered by a resident: one waiting for approval; conclusions of the
+    # recorded event, one set published and one waiting, each with a PDF on disk.
+    registration = EventRegistration(document_id=document.id, participant_id=resident.id, title="Asamblea vecinal",
+                                     starts_at=datetime(2030, 5, 1, 18, tzinfo=timezone.utc), place="Mercado")
+    conclusions = {status: EventConclusions(document_id=document.id, event_id=event.id, participant_id=resident.id,
+                                            body=f"Conclusiones ({status})", status=status)
+                   for status in ("approved", "pending")}
+    db.add_all([registration, *conclusions.values()])
+    db.flush()
+    attachments = {}
+    for status, made in conclusions.items():
+        [stored] = store(files_folder(config), [CheckedFile("acta.pdf", "pdf", _PDF)])
+        attachments[status] = EventAttachment(conclusions_id=made.id, stored_name=stored, filename="acta.pdf",
+                                              kind="pdf", size=len(_PDF), sha256="0" * 64)
+    db.add_all(attachments.values())
+    db.flush()
     link, _ = create_link(db, document, units, WATER, "petition", water.id, "incorporates")
     create_link(db, document, units, MOBILITY, "petition", mobility.id, "incorporates")
     thread = Comment(document_id=document.id, unit_guid=WATER, body="¿Potable?", author_id=users["ana"].id)
@@ -526,7 +580,9 @@ def _kit(services, document, users: dict, throwaway: bool) -> dict:
            "theme_key": theme.key, "event": event.id, "answer": answer.id, "obligation": obligation.id,
            "comment": thread.id, "resolved_comment": resolved.id, "questionnaire": questionnaire.id,
            "draft_questionnaire": draft_questionnaire.id, "kiosk": kiosk.id, "paper_form": paper_form,
-           "public_comment": public_comment.id,
+           "public_comment": public_comment.id, "event_registration": registration.id,
+           "event_conclusions": conclusions["pending"].id, "event_attachment": attachments["approved"].id,
+           "pending_event_attachment": attachments["pending"].id,
            # no amendments outside the assembly document: any number is a 404 there
            "tabled_amendment": 999, "draft_amendment": 999, "withdrawn_amendment": 999,
            "tabled_amendment_id": 999_999, "draft_amendment_id": 999_999}
@@ -566,9 +622,9 @@ def seed(instance: Path) -> dict:
         for key in ("drafting", "consultation"):
             create_document(services, DOCS[key], f"Documento {key}", parse_xml(SMALL_BODY), published=True)
         documents = {key: get_document(db, slug) for key, slug in DOCS.items()}
-        ids["assembly"] = _kit(services, documents["assembly"], users, throwaway=True)
-        ids["draft"] = _kit(services, documents["draft"], users, throwaway=True)
-        ids["consultation"] = _kit(services, documents["consultation"], users, throwaway=False)
+        ids["assembly"] = _kit(services, documents["assembly"], users, throwaway=True, config=app.config)
+        ids["draft"] = _kit(services, documents["draft"], users, throwaway=True, config=app.config)
+        ids["consultation"] = _kit(services, documents["consultation"], users, throwaway=False, config=app.config)
         ids["drafting"] = {"slug": DOCS["drafting"], "unit_eid": "art_1"}
         ids["missing"] = {**ids["draft"], "slug": "no-such-document"}  # what a draft must look like
         for key, stage in (("assembly", "assembly"), ("consultation", "consultation")):
@@ -963,6 +1019,9 @@ CSRF_TESTED_ELSEWHERE = {
     **{(endpoint, "POST"): "test_participation.py::test_a_participants_requests_without_the_pages_token_are_refused_"
                            "and_change_nothing"
        for endpoint in ("participation.comment", "participation.support", "participation.account", "participation.link")},
+    **{(endpoint, "POST"): "test_events_calendar.py::test_an_organisers_requests_without_the_pages_token_are_refused_"
+                           "and_change_nothing"
+       for endpoint in ("events_calendar.register", "events_calendar.conclusions")},
 }
 
 

@@ -45,6 +45,9 @@ DIFFERENCES = {
                     "the link is taken off the clause, nothing is deleted; the catalogue's Remove deletes a threshold"),
     "prov.submit": ("Link", "Vincular", "Enlace",
                     "the verb, on the button that links; the catalogue's Link is the noun, a column heading"),
+    "pub.states.published": ("Published", "Publicados", "Publicada",
+                             "the editor's filter shows the published comments (plural); the catalogue's is one "
+                             "comment's state"),
 }
 
 #: Strings the template renders before the editor mounts and the editor then rewrites (panel

@@ -14,6 +14,12 @@
   limits and spam heuristics (too many links, the same text again) send comments to the queue
   even under post-moderation. Every moderator's action is in the audit log, and a participant
   whose comment is hidden is told why by e-mail.
+* **Citizen events** (`calendar`, `event_files`, `ical`, `event_views`): a participant registers a
+  discussion on the public calendar; it shows once a moderator approves it (then it is a
+  `CitizenEvent`, the provenance feature's source). After it, its organiser uploads conclusions
+  with PDF and image attachments checked by their content; they are moderated too, reach the
+  committee's weekly report, and the committee links the event to clauses. An iCal feed lists the
+  approved events to come.
 * **Nothing a participant writes reaches the legal text.** This package reads the live text
   (to find the clause a comment is about) and never changes it: it imports no writer of the
   text, and tests/test_participation.py holds it to that.

@@ -22,8 +22,14 @@ MAX_REASON = 500
 STATES = ("pending", "published", "hidden")
 #: Per document: pre-moderation (shown once approved) or post-moderation (shown at once).
 MODERATION = ("pre", "post")
-#: What a participant needs to comment: a verified e-mail, or also a moderator's approval.
+#: What a participant needs to comment (or to register an event): a verified e-mail, or also a
+#: moderator's approval.
 LEVELS = ("email", "approved")
+#: A registered event's, and its conclusions', states: waiting for a moderator, shown, or refused.
+EVENT_STATES = ("pending", "approved", "rejected")
+#: Longest description of an event, and longest conclusions, in characters.
+MAX_EVENT_DESCRIPTION = 5_000
+MAX_CONCLUSIONS = 20_000
 
 
 class Participant(Base):
@@ -171,6 +177,7 @@ class ParticipationSetting(Base):
     __table_args__ = (
         CheckConstraint("moderation IN ('pre', 'post')", name="ck_participation_moderation"),
         CheckConstraint("comment_level IN ('email', 'approved')", name="ck_participation_comment_level"),
+        CheckConstraint("event_level IN ('email', 'approved')", name="ck_participation_event_level"),
     )
 
     document_id: Mapped[int] = mapped_column(ForeignKey("document.id", ondelete="CASCADE"), primary_key=True)
@@ -179,3 +186,93 @@ class ParticipationSetting(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
     updated_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("user_account.id", ondelete="SET NULL"), nullable=True)
+    #: Who may register an event on the public calendar (every registration is moderated anyway).
+    event_level: Mapped[str] = mapped_column(String(10), default="email", server_default="email")
+
+
+# --- citizen events on the public calendar ----------------------------------------------------------
+
+
+class EventRegistration(Base):
+    """A participant's registration of a public discussion, as they typed it, waiting for a
+    moderator. Approved, it becomes a `CitizenEvent` (editor.provenance.models: what the public,
+    the search, the open data and the committee's links see) and `event_id` names it; a
+    registration never shows by itself, so nothing unmoderated can reach a public page.
+    `clauses` is a JSON list of the GUIDs of the clauses it is about."""
+
+    __tablename__ = "event_registration"
+    __table_args__ = (
+        CheckConstraint("status IN ('pending', 'approved', 'rejected')", name="ck_event_registration_status"),
+        UniqueConstraint("event_id", name="uq_event_registration_event"),
+        Index("ix_event_registration_document_status", "document_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("document.id", ondelete="CASCADE"), index=True)
+    #: The organiser; null once their record is erased.
+    participant_id: Mapped[int | None] = mapped_column(
+        ForeignKey("participant.id", ondelete="SET NULL"), nullable=True, index=True)
+    title: Mapped[str] = mapped_column(String(300))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    place: Mapped[str] = mapped_column(String(300), default="")
+    #: Where to join it online (an http(s) address), when it is held online.
+    link: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    #: Who organises it, as shown (a collective's name, else the participant's display name).
+    organiser: Mapped[str] = mapped_column(String(300), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    clauses: Mapped[str] = mapped_column(Text, default="[]")
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
+    moderated_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    moderated_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL"), nullable=True)
+    #: Why it was refused (told to the organiser, never shown publicly).
+    reason: Mapped[str] = mapped_column(Text, default="")
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("citizen_event.id", ondelete="SET NULL"), nullable=True)
+
+
+class EventConclusions(Base):
+    """The conclusions an organiser uploaded after their event, with attachments, waiting for a
+    moderator; approved, their text becomes the event's public conclusions. The weekly report
+    lists them in the week they were uploaded (`submitted_at`)."""
+
+    __tablename__ = "event_conclusions"
+    __table_args__ = (
+        CheckConstraint("status IN ('pending', 'approved', 'rejected')", name="ck_event_conclusions_status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("document.id", ondelete="CASCADE"), index=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("citizen_event.id", ondelete="CASCADE"), index=True)
+    participant_id: Mapped[int | None] = mapped_column(
+        ForeignKey("participant.id", ondelete="SET NULL"), nullable=True, index=True)
+    body: Mapped[str] = mapped_column(Text)
+    #: How many people took part, as the organiser counted them.
+    participants: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
+    moderated_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    moderated_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL"), nullable=True)
+    reason: Mapped[str] = mapped_column(Text, default="")
+
+
+class EventAttachment(Base):
+    """A file uploaded with conclusions: a PDF or an image (JPEG, PNG, WebP), checked by its
+    content when it arrived (editor.participation.event_files). Stored under the instance folder
+    by `stored_name`, random: the name the organiser gave it is kept only to show and to offer
+    on download. Public when its conclusions are approved."""
+
+    __tablename__ = "event_attachment"
+    __table_args__ = (UniqueConstraint("stored_name", name="uq_event_attachment_stored_name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conclusions_id: Mapped[int] = mapped_column(ForeignKey("event_conclusions.id", ondelete="CASCADE"), index=True)
+    stored_name: Mapped[str] = mapped_column(String(64))
+    filename: Mapped[str] = mapped_column(String(200))
+    #: "pdf", "jpeg", "png" or "webp": what its content is, whatever its name said.
+    kind: Mapped[str] = mapped_column(String(10))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)

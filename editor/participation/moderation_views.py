@@ -131,7 +131,7 @@ def settings(slug: str):
             choices[stage.key] = STAGE_CHOICES[value]
         try:
             save_settings(db, document, current_user, request.form.get("moderation", ""),
-                          request.form.get("level", ""), choices)
+                          request.form.get("level", ""), choices, request.form.get("event_level"))
         except ParticipationError as exc:
             db.rollback()
             problem = exc.message
@@ -139,6 +139,7 @@ def settings(slug: str):
             audit.record(current_services().engine, "participation.settings",
                          actor=audit.actor_of(current_user, document), document=slug,
                          detail={"moderation": request.form.get("moderation"), "level": request.form.get("level"),
+                                 "event_level": request.form.get("event_level"),
                                  "stages": {k: v for k, v in choices.items()}})
             flash(_("The rules for public comments are saved."), "success")
             return redirect(url_for("moderation.settings", slug=slug), 303)

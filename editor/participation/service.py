@@ -66,7 +66,8 @@ ACTIONS = ("approve", "trust", "hide", "restore")
 def settings_of(db, document: Document) -> ParticipationSetting:
     """The document's settings (the defaults, unsaved, when its administrator chose none)."""
     found = db.get(ParticipationSetting, document.id)
-    return found or ParticipationSetting(document_id=document.id, moderation="pre", comment_level="email")
+    return found or ParticipationSetting(document_id=document.id, moderation="pre", comment_level="email",
+                                         event_level="email")
 
 
 def stage_takes_comments(stage: Stage) -> bool:
@@ -85,18 +86,22 @@ def closed_message(stage: Stage) -> str:
 
 
 def save_settings(db, document: Document, user, moderation: str, level: str,
-                  stage_choices: dict[str, bool | None]) -> None:
-    """Store the administrator's choices: moderation, who may comment, and per stage key whether
-    it takes comments (None: as its mode says). Commits."""
+                  stage_choices: dict[str, bool | None], event_level: str | None = None) -> None:
+    """Store the administrator's choices: moderation, who may comment, per stage key whether it
+    takes comments (None: as its mode says) and who may register events (None: unchanged). Commits."""
     if moderation not in MODERATION:
         raise ParticipationError("invalid", _("Choose pre-moderation or post-moderation."))
     if level not in LEVELS:
         raise ParticipationError("invalid", _("Choose who may comment."))
+    if event_level is not None and event_level not in LEVELS:
+        raise ParticipationError("invalid", _("Choose who may register events."))
     setting = db.get(ParticipationSetting, document.id)
     if setting is None:
-        setting = ParticipationSetting(document_id=document.id)
+        setting = ParticipationSetting(document_id=document.id, event_level="email")
         db.add(setting)
     setting.moderation, setting.comment_level = moderation, level
+    if event_level is not None:
+        setting.event_level = event_level
     setting.updated_at, setting.updated_by_id = clock.now(), getattr(user, "id", None)
     stages = {s.key: s for s in stages_of(db, document)}
     if set(stage_choices) - set(stages):

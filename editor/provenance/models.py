@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -34,7 +35,13 @@ RELATIONS = ("incorporates", "motivated", "addresses", "related")
 
 
 class CitizenEvent(Base):
-    """A registered public discussion and its conclusions."""
+    """A registered public discussion and its conclusions, as the public sees it.
+
+    The committee records one directly (editor.provenance.views), or a participant registers one
+    on the public calendar and a moderator approves it (editor.participation.calendar): only then
+    does a row exist here, so every reader of this table (pages, search, open data, the AKN
+    export) sees approved events only. `starts_at` is the moment it begins when known (events
+    registered on the calendar; the committee's older records have only `held_on`)."""
 
     __tablename__ = "citizen_event"
 
@@ -48,6 +55,14 @@ class CitizenEvent(Base):
     conclusions: Mapped[str] = mapped_column(Text, default="")
     url: Mapped[str | None] = mapped_column(String(500), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
+    starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    #: Where to join it online, when it is held online.
+    link: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    description: Mapped[str] = mapped_column(Text, default="", server_default=text("''"))
+    #: The staff account that recorded it, or the moderator who approved its registration.
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL"), nullable=True)
 
 
 # --- links ---------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ import io
 from dataclasses import dataclass, field
 from datetime import timezone
 
-from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, url_for
+from flask import Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, url_for
 from flask_babel import format_date, format_decimal, format_percent, gettext, lazy_gettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -23,9 +23,11 @@ from wtforms.validators import URL, DataRequired, Length, NumberRange, Optional
 
 from akoma_ntoso import Unit, iter_units
 
-from .. import permissions
+from .. import clock, permissions
 from ..access import visible_document
 from ..livetext import read_live
+from ..participation.calendar import event_page, split_calendar, zone_named
+from ..participation.session import current_participant
 from ..petitions.models import Hearing, SignatureCount, Threshold
 from ..process.accountability import petition_accountability
 from ..redline import redline_html, similarity, word_diff
@@ -244,11 +246,15 @@ def _boroughs(document, theme: Theme) -> list[BoroughRow]:
 
 @bp.route("/d/<slug>/events")
 def events(slug: str):
+    """The public calendar: approved events to come (soonest first) and past ones (latest first),
+    with how to register one and the iCal feed (editor.participation.event_views)."""
     document, live, provenance = _load(slug)
     linked = provenance.counts_by_source()
+    upcoming, past = split_calendar(provenance.events.values(), clock.now(), zone_named(current_app.config["EVENTS_TIMEZONE"]))
     return render_template(
         "provenance/events.html", document=document, provenance=provenance, linked=linked,
-        events=list(provenance.events.values()), can_edit=permissions.can_edit(current_user, document),
+        upcoming=upcoming, past=past, can_edit=permissions.can_edit(current_user, document),
+        moderator=permissions.can_moderate(current_user, document),
     )
 
 
@@ -259,7 +265,9 @@ def event(slug: str, event_id: int):
     if summary is None:
         abort(404)
     clauses = _clauses(provenance, "event", event_id, live.units)
-    return render_template("provenance/event.html", document=document, summary=summary, clauses=clauses)
+    extra = event_page(current_services().db, summary.event, live.units, path_labels(live.units), current_participant(),
+                       clock.now(), zone_named(current_app.config["EVENTS_TIMEZONE"]))
+    return render_template("provenance/event.html", document=document, summary=summary, clauses=clauses, extra=extra)
 
 
 class EventForm(FlaskForm):
@@ -284,6 +292,7 @@ def new_event(slug: str):
             document_id=document.id, title=form.title.data.strip(), held_on=form.held_on.data,
             place=(form.place.data or "").strip(), organiser=(form.organiser.data or "").strip(),
             participants=form.participants.data, conclusions=form.conclusions.data.strip(), url=form.url.data or None,
+            created_by_id=current_user.id,
         )
         db.add(event)
         db.commit()

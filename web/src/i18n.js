@@ -163,7 +163,7 @@ const es = {
     none: 'No hay comentarios del público que mostrar.',
     noneHere: 'Esta cláusula no tiene comentarios del público que mostrar.',
     unitGone: 'cláusula eliminada',
-    someone: 'un participante',
+    someone: 'participante',
     waitingFor: why => 'En espera de moderación' + (why ? ': ' + why : '.'),
     held: {
       'pre-moderation': 'se aprueba todo comentario antes de publicarlo.',
