@@ -276,3 +276,20 @@ class EventAttachment(Base):
     size: Mapped[int] = mapped_column(Integer)
     sha256: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
+
+
+class Follow(Base):
+    """A participant follows a document (`unit_guid` empty) or one of its clauses, and is told by
+    e-mail (through the outbox) when it changes. Stopped by a signed link in every message."""
+
+    __tablename__ = "participant_follow"
+    __table_args__ = (UniqueConstraint("participant_id", "document_id", "unit_guid", name="uq_participant_follow"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id", ondelete="CASCADE"), index=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("document.id", ondelete="CASCADE"), index=True)
+    unit_guid: Mapped[str] = mapped_column(String(36), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
+    #: When the participant was last told of a change (changes are gathered: see editor.participation).
+    notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+

@@ -14,6 +14,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .. import clock
@@ -50,6 +51,8 @@ class Petition(Base):
     #: ("Art. 16, A, 3, 4, B"; "X" = not incorporated), kept verbatim.
     final_text_refs: Mapped[str] = mapped_column(String(500), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
+    #: The committee's published reason, when the petition was not (or only partly) incorporated.
+    outcome_reason: Mapped[str] = mapped_column(Text, default="", server_default=sql_text("''"))
 
 
 class SignatureCount(Base):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .. import clock
@@ -55,6 +55,8 @@ class PetitionReview(Base):
     snapshot: Mapped[str] = mapped_column(Text)
     stage_key: Mapped[str] = mapped_column(String(40), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
+    #: The petitioner chose to let the public read their comment on the petition's page.
+    publish_comment: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
 
 class ReviewRequest(Base):
