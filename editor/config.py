@@ -139,6 +139,9 @@ def load(overrides: dict | None = None) -> dict:
         "EVENT_FILE_MAX_BYTES": int(os.environ.get("CONSTITUENT_EVENT_FILE_MAX_BYTES", 10 * 1024 * 1024)),
         "EVENT_FILES_FOLDER": os.environ.get("CONSTITUENT_EVENT_FILES_FOLDER", ""),  # "": <instance>/event_files
         "EVENTS_TIMEZONE": os.environ.get("CONSTITUENT_EVENTS_TIMEZONE", "America/Mexico_City"),
+        # Followers of a document or clause (editor.participation.follows) get at most one e-mail per
+        # document per this many minutes: changes within it are gathered into the message waiting to go.
+        "FOLLOW_DIGEST_MINUTES": float(os.environ.get("CONSTITUENT_FOLLOW_DIGEST_MINUTES", 60)),
         # The site's public address for messages (e.g. https://constituyente.example.org); optional.
         "PUBLIC_URL": os.environ.get("CONSTITUENT_PUBLIC_URL", ""),
         # Email: SMTP when SMTP_HOST is set, else OUTBOX_EMAIL_BACKEND: file (instance/outbox/*.eml) or console.

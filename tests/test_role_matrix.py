@@ -310,6 +310,11 @@ CASES: list[Case] = [
     case("participation.comment", "POST", NOBODY, doc="consultation", form={"unit": "art_1", "body": ""},
          label="consultation stage"),
     case("participation.support", "POST", NOBODY, form={"unit": "art_1"}),  # 401: not a participant
+    case("participation.follow", "POST", NOBODY, form={"unit": "art_1"}),  # 401: not a participant
+    case("participation.unfollow", "POST", NOBODY, form={"unit": "art_1"}),  # 401: not a participant
+    # The stop link in a follower's e-mail is the credential; a token this site never signed stops nothing.
+    case("participation.stop", "GET", NOBODY, label="a link never sent"),
+    case("participation.stop", "POST", NOBODY, form={}, label="a link never sent"),
     # Anyone reports a published comment (an empty reason: 400, nothing stored).
     case("participation.report", "POST", EVERYONE, params={"comment_id": "public_comment"}, form={"reason": ""}),
     case("moderation.queue", "GET", STAFF),  # permissions.can_moderate
@@ -370,6 +375,7 @@ CASES: list[Case] = [
     case("petitions.hearing", "POST", STAFF, form={}),
     case("petitions.relink", "POST", STAFF, form={}),  # the petition names no references: links nothing
     case("petitions.obligation", "POST", STAFF, form={"op": "bogus"}),
+    case("petitions.outcome_reason", "POST", STAFF, form={"reason": "x" * 2001}),  # too long: 400, nothing changed
     # --- survey
     case("survey.overview_page", "GET", STAFF),
     case("survey.answers", "GET", STAFF),
@@ -1019,6 +1025,11 @@ CSRF_TESTED_ELSEWHERE = {
     **{(endpoint, "POST"): "test_participation.py::test_a_participants_requests_without_the_pages_token_are_refused_"
                            "and_change_nothing"
        for endpoint in ("participation.comment", "participation.support", "participation.account", "participation.link")},
+    **{(endpoint, "POST"): "test_follows.py::test_follow_requests_without_the_pages_token_or_a_participant_are_"
+                           "refused_and_change_nothing"
+       for endpoint in ("participation.follow", "participation.unfollow")},
+    ("participation.stop", "POST"): "test_follows.py::test_the_link_in_the_message_stops_the_updates_on_its_button_"
+                                    "not_on_opening",
     **{(endpoint, "POST"): "test_events_calendar.py::test_an_organisers_requests_without_the_pages_token_are_refused_"
                            "and_change_nothing"
        for endpoint in ("events_calendar.register", "events_calendar.conclusions")},

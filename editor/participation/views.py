@@ -29,6 +29,7 @@ from ..problems import STATUS_OF
 from ..provenance.links import path_labels
 from ..security import local_path
 from ..services import current_services
+from . import follows
 from . import session as participant_session
 from .models import MAX_BODY, MAX_NAME, MAX_QUOTE, MAX_REASON, Participant, ParticipantSignIn, PublicComment
 from .service import (
@@ -141,6 +142,7 @@ def unit_section(document: Document, unit: Unit, units) -> dict:
         "unit_supported": target in supported_by(db, document, participant, [target]),
         "moderator": moderator,
         "queue": queue_size(db, document) if moderator else 0,
+        "following": follows.following(db, document, participant, unit.guid),
         "max_body": MAX_BODY, "max_quote": MAX_QUOTE, "max_reason": MAX_REASON,
     }}
 
@@ -259,9 +261,10 @@ def account():
             return redirect(url_for("participation.sign_in", next=request.full_path))
         return _not_signed_in()
     next_path = local_path(request.values.get("next")) or ""
+    followed = follows.follows_of(current_services(), participant)
     if request.method == "GET":
         return render_template("participation/account.html", participant=participant, name=participant.display_name,
-                               next_path=next_path, problem=None, max_name=MAX_NAME)
+                               next_path=next_path, problem=None, max_name=MAX_NAME, followed=followed)
     participant_session.acting(participant)
     name = request.form.get("name", "")
     try:
@@ -269,7 +272,8 @@ def account():
     except ParticipationError as exc:
         current_services().db.rollback()
         return render_template("participation/account.html", participant=participant, name=name[:MAX_NAME],
-                               next_path=next_path, problem=exc.message, max_name=MAX_NAME), STATUS_OF[exc.kind]
+                               next_path=next_path, problem=exc.message, max_name=MAX_NAME,
+                               followed=followed), STATUS_OF[exc.kind]
     flash(_("Your comments will show the name %(name)s.", name=participant.display_name), "success")
     return redirect(next_path or url_for("participation.account"), 303)
 
@@ -428,3 +432,82 @@ def report(slug: str, comment_id: int):
           else _("You had already reported this comment; the moderators will look at it."), "success")
     units = read_live(services, slug).units
     return redirect(_back(document, units, target.unit_guid) + f"#public-comment-{target.id}", 303)
+
+
+# --- following a document or a clause (editor.participation.follows) -----------------------------------
+
+
+@bp.app_template_global()
+def follow_state(document: Document) -> dict:
+    """For a document's pages (the process page): who is looking and whether they follow it."""
+    participant = current_participant()
+    return {"participant": participant,
+            "following": follows.following(current_services().db, document, participant, "")}
+
+
+def _followed_target(slug: str) -> tuple[Document, Participant, Unit | None, str]:
+    """The document, the participant, the clause named by `unit` (None: the whole document) and
+    the page to go back to."""
+    document, participant = _taking_part(slug)
+    key = request.form.get("unit", "")
+    unit = None
+    if key:
+        unit = find_unit(read_live(current_services(), slug).units, key[:100])
+        if unit is None:
+            abort(404)
+    fallback = (url_for("public.unit", slug=slug, eid=unit.eid) if unit is not None
+                else url_for("process.page", slug=slug))
+    return document, participant, unit, local_path(request.form.get("next")) or fallback
+
+
+@bp.post("/d/<slug>/follow")
+@limiter.limit(configured("PUBLIC_SUPPORT_RATE_LIMIT"), key_func=_participant_key)
+def follow(slug: str):
+    """A signed-in participant follows the document (no `unit`) or a clause (`unit`: eId or GUID)."""
+    document, participant, unit, back = _followed_target(slug)
+    follows.follow(current_services().db, document, participant, unit)
+    flash(_("You follow this clause: we will e-mail you when its wording changes.") if unit is not None
+          else _("You follow this document: we will e-mail you when it enters a new stage."), "success")
+    return redirect(back, 303)
+
+
+@bp.post("/d/<slug>/unfollow")
+@limiter.limit(configured("PUBLIC_SUPPORT_RATE_LIMIT"), key_func=_participant_key)
+def unfollow(slug: str):
+    """Stop following the document or a clause of it (`unit`: eId or GUID, or a clause no longer
+    in the text, by GUID)."""
+    document, participant = _taking_part(slug)
+    key = request.form.get("unit", "")[:100]
+    unit = find_unit(read_live(current_services(), slug).units, key) if key else None
+    guid = unit.guid if unit is not None else key
+    follows.unfollow(current_services().db, participant.id, document.id, guid)
+    back = local_path(request.form.get("next")) or (
+        url_for("public.unit", slug=slug, eid=unit.eid) if unit is not None else url_for("process.page", slug=slug))
+    flash(_("You no longer follow it."), "success")
+    return redirect(back, 303)
+
+
+@bp.route("/participate/stop/<token>", methods=["GET", "POST"])
+@limiter.limit(configured("PARTICIPANT_CODE_RATE_LIMIT"))
+def stop(token: str):
+    """The link in every update: no sign-in needed. Opening it only asks; the button stops it (a
+    mail filter that opens links to check them stops nothing)."""
+    services = current_services()
+    found = follows.read_stop_token(current_app.config["SECRET_KEY"], token)
+    document = services.db.get(Document, found[1]) if found is not None else None
+    if found is None or document is None or services.db.get(Participant, found[0]) is None:
+        abort(404)
+    participant_id, _document_id, guid = found
+    label = ""
+    if guid:
+        units = read_live(services, document.slug).units
+        unit = find_unit(units, guid)
+        label = path_labels(units).get(guid, "") if unit is not None else _("a clause no longer in the text")
+    stopped = False
+    if request.method == "POST":
+        participant_session.acting(services.db.get(Participant, participant_id), document.slug)
+        follows.unfollow(services.db, participant_id, document.id, guid)
+        stopped = True
+    active = follows.following(services.db, document, services.db.get(Participant, participant_id), guid)
+    return render_template("participation/stop.html", document=document, label=label, stopped=stopped,
+                           active=active)

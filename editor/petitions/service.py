@@ -77,6 +77,8 @@ EARLIEST = date(1990, 1, 1)
 #: Committee members an obligation may be assigned to.
 MAX_MEMBERS = 3
 MAX_NOTES = 10_000
+#: The committee's published reason for a petition it did not (or only partly) incorporate.
+MAX_REASON = 2_000
 MAX_DUE_DAYS = 3650
 
 _FIELD_LIMITS = {"title": 500, "petitioners": 500, "url": 500, "final_text_refs": 500, "proposal": 100_000}
@@ -865,6 +867,23 @@ def record_hearing(db, petition: Petition, held_on: date, member_ids, notes: str
         db.add(HearingMember(hearing_id=hearing.id, user_id=member.id))
     db.flush()
     return hearing
+
+
+def set_outcome_reason(petition: Petition, reason: str) -> tuple[str, str]:
+    """Publish (or, with an empty text, withdraw) the committee's reason for not incorporating the
+    petition, or for incorporating only part of it. Returns (before, after); the caller commits
+    and audits. Raises PetitionError with nothing changed."""
+    if not isinstance(reason, str):
+        raise PetitionError(_("The reason must be text."))
+    text = "\n".join(line.rstrip() for line in reason.replace("\r\n", "\n").replace("\r", "\n").split("\n")).strip()
+    if any(ord(c) < 32 and c not in "\n\t" for c in text) or "\x7f" in text:
+        raise PetitionError(_("The reason contains control characters; write plain text."))
+    if len(text) > MAX_REASON:
+        raise PetitionError(_("The reason is %(length)d characters long; the limit is %(limit)d.",
+                              length=len(text), limit=MAX_REASON))
+    before = petition.outcome_reason or ""
+    petition.outcome_reason = text
+    return before, text
 
 
 # --- what the pages show ----------------------------------------------------------------------

@@ -24,7 +24,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from akoma_ntoso import iter_units
 
-from .. import clock, permissions
+from .. import audit, clock, permissions
 from ..access import staff_document
 from ..inputs import whole_number
 from ..livetext import read_live
@@ -39,6 +39,7 @@ from .service import (
     MAX_IMPORT_BYTES,
     MAX_MEMBERS,
     MAX_NOTES,
+    MAX_REASON,
     MAX_SIGNATURES,
     PetitionError,
     PetitionImportError,
@@ -50,6 +51,7 @@ from .service import (
     get_petition,
     hearings_of,
     import_petitions,
+    is_not_incorporated,
     link_references,
     notify_crossings,
     obligation_members,
@@ -59,6 +61,7 @@ from .service import (
     record_hearing,
     save_threshold,
     set_obligation_done,
+    set_outcome_reason,
     signature_history,
     thresholds_reached,
     unit_name,
@@ -114,6 +117,13 @@ class HearingForm(FlaskForm):
     held_on = DateField(_l("Date"), validators=[DataRequired(message=_l("Give the date of the hearing."))])
     members = MultiCheckboxField(_l("Committee members present"), choices=[], validate_choice=False)
     notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=MAX_NOTES)])
+
+
+class ReasonForm(FlaskForm):
+    """The committee's published reason for not incorporating a petition (or only part of it)."""
+
+    # Its length is checked by the service, after line breaks are normalised (a browser sends CRLF).
+    reason = TextAreaField(_l("The committee's published reason"), validators=[Optional()])
 
 
 class BlankForm(FlaskForm):
@@ -257,7 +267,7 @@ def thresholds(slug: str):
 
 
 def _petition_page(document: Document, petition, status: int = 200, problem: str | None = None,
-                   hearing_form: HearingForm | None = None):
+                   hearing_form: HearingForm | None = None, reason_form: ReasonForm | None = None):
     services = current_services()
     db = services.db
     history = signature_history(db, petition)
@@ -285,12 +295,18 @@ def _petition_page(document: Document, petition, status: int = 200, problem: str
             "relation": relation_label(link.relation),
         })
     thresholds = {t.id: t for t in ensure_thresholds(db, document)}
+    reason_failed = reason_form is not None and bool(problem)
+    if reason_form is None:
+        reason_form = ReasonForm(formdata=None, reason=petition.outcome_reason or "")
+    present = any(item["unit"] is not None for item in links)
+    not_incorporated = not present and (bool(links) or is_not_incorporated(petition.final_text_refs or ""))
     return render_template(
         "petitions/petition.html", document=document, petition=petition, history=history,
         sparkline=_sparkline(history), reached=thresholds_reached(db, petition), obligations=obligations,
         obligation_members=members, obligation_forms=obligation_forms, thresholds=thresholds,
         hearings=hearings_of(db, petition), hearing_form=hearing_form, links=links, problem=problem,
-        today=_today(), relations=RELATIONS,
+        today=_today(), relations=RELATIONS, reason_form=reason_form, max_reason=MAX_REASON,
+        not_incorporated=not_incorporated, reason_failed=reason_failed,
     ), status
 
 
@@ -313,6 +329,14 @@ def _sparkline(history, width: int = 240, height: int = 48) -> dict | None:
 def petition(slug: str, petition_id: int):
     document = _staff_document(slug)
     return _petition_page(document, _petition_or_404(document, petition_id))
+
+
+def _form_problem(form: FlaskForm) -> str:
+    """What is wrong with a form that did not validate, for the page (its CSRF token: unreadable)."""
+    errors = [str(e) for name, errs in form.errors.items() if name != "csrf_token" for e in errs]
+    if "csrf_token" in form.errors and not errors:
+        errors = [_("The form could not be read; nothing was changed.")]
+    return " ".join(errors)
 
 
 @bp.route("/d/<slug>/petitions/<int:petition_id>/manage/obligations/<int:obligation_id>", methods=["POST"])
@@ -353,10 +377,7 @@ def hearing(slug: str, petition_id: int):
     form = HearingForm()
     form.members.choices = _member_choices()
     if not form.validate_on_submit():
-        errors = [str(e) for name, errs in form.errors.items() if name != "csrf_token" for e in errs]
-        if "csrf_token" in form.errors and not errors:
-            errors = [_("The form could not be read; nothing was changed.")]
-        return _petition_page(document, petition, 400, " ".join(errors), hearing_form=form)
+        return _petition_page(document, petition, 400, _form_problem(form), hearing_form=form)
     try:
         record_hearing(db, petition, form.held_on.data, form.members.data or [], form.notes.data or "", current_user)
         db.commit()
@@ -365,6 +386,33 @@ def hearing(slug: str, petition_id: int):
         return _petition_page(document, petition, 400, str(exc), hearing_form=form)
     flash(_("Hearing recorded."), "info")
     return redirect(url_for("petitions.petition", slug=slug, petition_id=petition.id) + "#hearings")
+
+
+@bp.route("/d/<slug>/petitions/<int:petition_id>/manage/reason", methods=["POST"])
+def outcome_reason(slug: str, petition_id: int):
+    """Publish, change or withdraw (empty) the committee's reason for not incorporating the petition
+    (or only part of it): shown on its public page and the results page; audited with both texts."""
+    document = _staff_document(slug)
+    petition = _petition_or_404(document, petition_id)
+    db = current_services().db
+    form = ReasonForm()
+    if not form.validate_on_submit():
+        return _petition_page(document, petition, 400, _form_problem(form), reason_form=form)
+    try:
+        before, after = set_outcome_reason(petition, form.reason.data or "")
+    except PetitionError as exc:
+        db.rollback()
+        return _petition_page(document, petition, 400, str(exc), reason_form=form)
+    if before == after:
+        flash(_("The reason was already this text; nothing was changed."), "info")
+        return redirect(url_for("petitions.petition", slug=slug, petition_id=petition.id) + "#reason")
+    db.commit()
+    audit.record(current_services().engine, "petition.outcome_reason", actor=audit.actor_of(current_user, document),
+                 document=document.slug, target=f"petition:{petition.id}",
+                 detail={"before": before, "after": after})
+    flash(_("The reason is published on the petition's public page.") if after
+          else _("The reason was withdrawn from the petition's public page."), "info")
+    return redirect(url_for("petitions.petition", slug=slug, petition_id=petition.id) + "#reason")
 
 
 @bp.route("/d/<slug>/petitions/<int:petition_id>/manage/links", methods=["POST"])

@@ -3,8 +3,10 @@ petitioner's review outcome (editor.review), and the adopted amendments that lat
 clauses (editor.amendments); and the results table of every petition that crossed a threshold,
 like the case study's table of its successful petitions, kept live.
 
-Only what is public already is shown: a review's outcome and date, never the petitioner's
-comment (petitioners are not asked whether to publish it) nor their name or address.
+Only what is public is shown: a review's outcome and date, its comment only when the petitioner
+chose to publish it (`PetitionReview.publish_comment`), never the reviewer's name or address; and
+the committee's published reason (`Petition.outcome_reason`) for a petition it did not (or only
+partly) incorporate.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from akoma_ntoso import Unit, iter_units
 from .. import clock
 from ..amendments.models import Amendment, AmendmentChange
 from ..models import Document
+from ..petitions.models import Petition
 from ..petitions.service import is_not_incorporated
 from ..provenance.summaries import PetitionSummary, Provenance
 from ..review.service import dashboard
@@ -36,6 +39,7 @@ class ReviewOutcome:
     decision: str | None  # "approve" or "object" (None: no review yet)
     reviewed_at: datetime | None
     asked_again_at: datetime | None  # the wording changed after the review: they were asked again
+    comment: str | None = None  # the review's comment, only when the petitioner chose to publish it
 
     @property
     def verdict(self) -> str | None:
@@ -62,6 +66,13 @@ class LaterAmendment:
 class Accountability:
     review: ReviewOutcome | None  # None: the petition is not linked to the text (nothing to review)
     amendments: list[LaterAmendment]
+    status: str = "pending"  # one of STATUSES (see `status_of`)
+    reason: str = ""  # the committee's published reason ("" until it publishes one)
+
+    @property
+    def not_incorporated(self) -> bool:
+        """Its source says it was not incorporated, or none of its clauses is in the text any more."""
+        return self.status in ("not_incorporated", "removed")
 
 
 def review_outcomes(services, document: Document, units: Iterable[Unit]) -> dict[int, ReviewOutcome]:
@@ -73,6 +84,8 @@ def review_outcomes(services, document: Document, units: Iterable[Unit]) -> dict
             decision=row.review.decision if row.review is not None else None,
             reviewed_at=clock.as_utc(row.review.created_at) if row.review is not None else None,
             asked_again_at=clock.as_utc(row.request.created_at) if row.request is not None else None,
+            comment=(row.review.comment if row.review is not None and row.review.publish_comment
+                     and row.review.comment else None),
         )
         for row in board.rows
     }
@@ -122,8 +135,12 @@ def petition_accountability(services, document: Document, petition_id: int, guid
     units = tuple(units)
     guids = set(guids)
     outcome = review_outcomes(services, document, units).get(petition_id) if guids else None
+    petition = services.db.get(Petition, petition_id)
+    present = {u.guid for u in iter_units(units)} & guids
+    status = _status(petition.final_text_refs if petition is not None else "", len(present), len(guids))
     return Accountability(review=outcome,
-                          amendments=later_amendments(_adopted_changes(services.db, document), guids, units))
+                          amendments=later_amendments(_adopted_changes(services.db, document), guids, units),
+                          status=status, reason=(petition.outcome_reason or "").strip() if petition else "")
 
 
 # --- the results table --------------------------------------------------------------------------
@@ -138,6 +155,7 @@ class Result:
     status: str  # one of STATUSES
     review: ReviewOutcome | None
     amendments: list[LaterAmendment]
+    reason: str = ""  # the committee's published reason ("" until it publishes one)
 
     @property
     def highest(self) -> tuple[int, str, datetime] | None:
@@ -148,11 +166,15 @@ class Result:
 def status_of(summary: PetitionSummary, present: int, linked: int) -> str:
     """incorporated (some linked clause is in the text), removed (linked clauses, none left),
     not_incorporated (its source says so: "X"), or pending (not linked yet)."""
+    return _status(summary.petition.final_text_refs, present, linked)
+
+
+def _status(final_text_refs: str | None, present: int, linked: int) -> str:
     if present:
         return "incorporated"
     if linked:
         return "removed"
-    if is_not_incorporated(summary.petition.final_text_refs or ""):
+    if is_not_incorporated(final_text_refs or ""):
         return "not_incorporated"
     return "pending"
 
@@ -175,6 +197,7 @@ def results(services, document: Document, provenance: Provenance, units: Iterabl
         guids = list(dict.fromkeys(linked.get(summary.id, [])))
         present = sorted((by_guid[g] for g in guids if g in by_guid), key=lambda u: order[u.guid])
         found.append(Result(summary=summary, clauses=present, status=status_of(summary, len(present), len(guids)),
-                            review=outcomes.get(summary.id), amendments=later_amendments(changes, guids, units)))
+                            review=outcomes.get(summary.id), amendments=later_amendments(changes, guids, units),
+                            reason=(summary.petition.outcome_reason or "").strip()))
     found.sort(key=lambda r: (-r.summary.signatures, r.summary.title))
     return found

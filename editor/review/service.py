@@ -331,9 +331,11 @@ def review_scope(services, document: Document, petition: Petition, units: Sequen
 
 
 def submit_review(services, document: Document, link: ReviewLink, decision: str, comment: str, seen: str,
-                  *, now: datetime | None = None) -> PetitionReview:
+                  *, publish_comment: bool = False, now: datetime | None = None) -> PetitionReview:
     """Record the petitioner's approval or objection of the wording they saw (`seen`: the scope's
-    fingerprint). Commits; raises ReviewError with nothing changed."""
+    fingerprint). `publish_comment`: the petitioner lets the public read their comment on the
+    petition's page (kept only when there is a comment). Commits; raises ReviewError with nothing
+    changed."""
     db = services.db
     now = now or clock.now()
     if decision not in DECISIONS:
@@ -357,14 +359,15 @@ def submit_review(services, document: Document, link: ReviewLink, decision: str,
     stage = current_stage(db, document)
     review = PetitionReview(document_id=document.id, petition_id=petition.id, link_id=link.id, decision=decision,
                             comment=comment, snapshot=json.dumps(snapshot, ensure_ascii=False),
-                            stage_key=stage.key, created_at=now)
+                            stage_key=stage.key, created_at=now,
+                            publish_comment=bool(publish_comment) and bool(comment))
     db.add(review)
     db.flush()
     config = _config(services)
     enqueue_event(db, config, "review.submitted", {
         "document": document.slug, "petition": {"id": petition.id, "title": petition.title},
-        "decision": decision, "comment": comment, "units": [u.guid for u in scope.units],
-        "review": review.id, "at": now.isoformat()})
+        "decision": decision, "comment": comment, "publish_comment": review.publish_comment,
+        "units": [u.guid for u in scope.units], "review": review.id, "at": now.isoformat()})
     if decision == "object":
         _notify_committee(db, document, _objection_message(document, petition, link, comment),
                           dashboard_path(document, petition.id))

@@ -137,9 +137,11 @@ def submit(token: str):
     link, document, petition = _link_or_404(token, petition_id)
     decision = request.form.get("decision", "")
     comment = request.form.get("comment", "")
-    form = {"decision": decision, "comment": comment}
+    publish = request.form.get("publish_comment", "") == "1"
+    form = {"decision": decision, "comment": comment, "publish_comment": publish}
     try:
-        review = submit_review(current_services(), document, link, decision, comment, request.form.get("seen", ""))
+        review = submit_review(current_services(), document, link, decision, comment, request.form.get("seen", ""),
+                               publish_comment=publish)
     except ReviewError as exc:
         current_services().db.rollback()
         return _render_petitioner(link, document, petition, exc.status, problem=str(exc), form=form)
@@ -159,6 +161,8 @@ def _thank(review) -> None:
     else:
         flash(_("Thank you: your objection and your comment have been recorded; the drafting committee will "
                 "read them."), "success")
+    if review.publish_comment:
+        flash(_("Your comment is now shown on the petition's public page."), "success")
 
 
 def _scope_json(scope, link) -> dict:
@@ -179,6 +183,7 @@ def _scope_json(scope, link) -> dict:
             "reviewed_redline": str(u.reviewed_diff) if u.reviewed_diff is not None else None,
         } for u in scope.units],
         "review": ({"decision": latest.decision, "comment": latest.comment,
+                    "publish_comment": bool(latest.publish_comment),
                     "at": clock.as_utc(latest.created_at).isoformat()} if latest is not None else None),
         "rereview_requested": scope.request is not None,
         "can_review": scope.open,
@@ -216,14 +221,19 @@ def api_submit(token: str):
     for key, value in fields.items():
         if not isinstance(value, str):
             return _problem(_("%(field)s must be a string.", field=key), 400)
+    publish = body.get("publish_comment", False)
+    if not isinstance(publish, bool):
+        return _problem(_("%(field)s must be true or false.", field="publish_comment"), 400)
     services = current_services()
     try:
-        review = submit_review(services, document, link, fields["decision"], fields["comment"], fields["seen"])
+        review = submit_review(services, document, link, fields["decision"], fields["comment"], fields["seen"],
+                               publish_comment=publish)
     except ReviewError as exc:
         services.db.rollback()
         return _problem(str(exc), exc.status)
     wake(current_app)
     return jsonify({"review": {"id": review.id, "decision": review.decision, "comment": review.comment,
+                               "publish_comment": review.publish_comment,
                                "at": clock.as_utc(review.created_at).isoformat()}}), 201
 
 
@@ -472,6 +482,13 @@ OPENAPI_PATHS = {
                      "properties": {"petition": {"type": "integer"},
                                     "decision": {"type": "string", "enum": ["approve", "object"]},
                                     "comment": {"type": "string", "maxLength": MAX_COMMENT},
+                                    "publish_comment": {
+                                        "type": "boolean", "default": False,
+                                        "description": "show the comment, with the decision and its date, on the "
+                                                       "petition's public page and the results page (the "
+                                                       "petition's petitioners are named there already; the "
+                                                       "reviewer's name and e-mail address never are); "
+                                                       "ignored without a comment"},
                                     "seen": {"type": "string", "description": "`seen` from the GET"}}}}}},
                  "responses": {"201": {"description": "recorded", **_JSON},
                                "400": {"description": "bad input; nothing recorded"},
