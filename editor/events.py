@@ -121,6 +121,15 @@ class StageChanged(Event):
 
 
 @dataclass(frozen=True)
+class VersionSaved(Event):
+    """A version of the text was saved on its own (by hand), numbered `number`. A version saved by
+    a stage transition comes with that StageChanged instead."""
+
+    number: int = 0
+    name: ClassVar[str] = "version-saved"
+
+
+@dataclass(frozen=True)
 class AccountChanged(Event):
     """An administrator changed an account: its role, a document role, deactivated it, or signed
     it out everywhere. Not tied to a document."""
@@ -176,7 +185,7 @@ class AmendmentAdopted(Event):
 
 
 EVENTS: dict[str, type[Event]] = {kind.name: kind for kind in (
-    TextChanged, StageChanged, AccountChanged, CommentsChanged, PublicCommentsChanged, LinksChanged,
+    TextChanged, StageChanged, VersionSaved, AccountChanged, CommentsChanged, PublicCommentsChanged, LinksChanged,
     AmendmentChanged, AmendmentAdopted)}
 
 

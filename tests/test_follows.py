@@ -174,6 +174,26 @@ def test_a_follower_of_the_document_gets_its_stage_change_with_the_comparison(si
     assert len(updates(app, "lector@example.net", later=timedelta(days=1))) == 1
 
 
+def test_a_version_saved_by_hand_reaches_the_documents_followers_not_a_clauses(site):
+    app = site
+    reader = participant(app, "lector@example.net", "Lector", next_path=f"/d/{PUBLISHED}/process")
+    clause_only = participant(app, "clausula@example.net", "Cláusula")
+    assert follow(reader, "").status_code == 303
+    assert follow(clause_only).status_code == 303
+    committee = staff(app, "ana")
+    versions = _page(committee, f"/d/{PUBLISHED}/versions")
+    saved = committee.post(f"/d/{PUBLISHED}/versions", data={"name": "antes de la consulta",
+                                                             "csrf_token": _csrf(versions)})
+    assert saved.status_code == 302
+    assert app.extensions["constituent"].events.drain()
+    told = updates(app, "lector@example.net")
+    assert len(told) == 1
+    text = told[0].get_content()
+    assert re.search(r"Version \d+ of the text was saved", text), text
+    assert re.search(re.escape(f"{SITE}/d/{PUBLISHED}/compare?from=") + r"\d+", text), text
+    assert updates(app, "clausula@example.net", later=timedelta(days=1)) == []
+
+
 # --- stopping ------------------------------------------------------------------------------------------------
 
 

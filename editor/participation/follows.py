@@ -15,8 +15,9 @@
   interval ends (`next_attempt_at`). The outbox's own deliverer sends it then: nothing else has to
   run on a timer. `notified_at` is when the latest message was (or will be) due.
 * Handlers (editor.participation.handlers) call `tell_followers` after TextChanged,
-  AmendmentAdopted and StageChanged. A StageChanged without a new transition (the stages were only
-  configured) tells nobody: each message remembers which transitions and versions it told.
+  AmendmentAdopted, StageChanged and VersionSaved (a version saved by hand). A StageChanged without
+  a new transition (the stages were only configured) tells nobody: each message remembers which
+  transitions and versions it told.
 """
 
 from __future__ import annotations
@@ -180,15 +181,16 @@ def _ancestry(units: tuple[Unit, ...]) -> dict[str, list[str]]:
 
 
 def tell_followers(services, document: Document, *, units: Iterable[str] = (), stage: bool = False,
-                   now: datetime | None = None) -> int:
+                   version: bool = False, now: datetime | None = None) -> int:
     """Gather what changed into each follower's message: `units` whose wording changed (followers
     of them or of a clause they are inside), and, with `stage`, the document's stage transitions
-    and versions its followers have not been told of. Commits. Returns how many followers."""
+    and versions its followers have not been told of (with `version`, a version saved on its own,
+    even without a new stage). Commits. Returns how many followers."""
     with _LOCK:
-        return _tell(services, document, set(units), stage, now or clock.now())
+        return _tell(services, document, set(units), stage, now or clock.now(), version)
 
 
-def _tell(services, document: Document, changed: set[str], stage: bool, now: datetime) -> int:
+def _tell(services, document: Document, changed: set[str], stage: bool, now: datetime, version: bool = False) -> int:
     db = services.db
     follows = list(db.scalars(select(Follow).where(Follow.document_id == document.id)))
     if not follows:
@@ -200,7 +202,7 @@ def _tell(services, document: Document, changed: set[str], stage: bool, now: dat
         for f in follows:
             if f.unit_guid and f.unit_guid in touched:
                 news[f.participant_id]["units"].add(f.unit_guid)
-    if stage:
+    if stage or version:
         whole = [f for f in follows if not f.unit_guid]
         if whole:
             transitions = list(db.scalars(select(StageTransition).where(StageTransition.document_id == document.id)))
@@ -211,7 +213,7 @@ def _tell(services, document: Document, changed: set[str], stage: bool, now: dat
                 told = _told(db, f.participant_id, document)
                 fresh_stages = {t.id for t in transitions if clock.as_utc(t.at) > since} - told["stages"]
                 fresh_versions = {n for n, at in versions if clock.as_utc(at) > since} - told["versions"]
-                if fresh_stages:  # a version alone (saved by hand) waits for the next stage change
+                if fresh_stages or (version and fresh_versions):
                     news[f.participant_id]["stages"] |= fresh_stages
                     news[f.participant_id]["versions"] |= fresh_versions
     if not news:
@@ -328,10 +330,10 @@ def render(services, document: Document, participant: Participant, payload: dict
                 + _("Stop following it: %(link)s", link=_url(
                     "participation.stop", token=stop_token(secret, participant.id, document.id, guid))))
         stage_ids = payload.get("stages") or []
-        if stage_ids:
+        if stage_ids or payload.get("versions"):
             names = {s.key: stage_name(s) for s in stages_of(db, document)}
             transitions = list(db.scalars(select(StageTransition).where(StageTransition.id.in_(stage_ids))
-                                          .order_by(StageTransition.sequence)))
+                                          .order_by(StageTransition.sequence))) if stage_ids else []
             frozen = [t.version_id for t in transitions if t.version_id is not None]
             version_of = dict(db.execute(select(Version.id, Version.number).where(Version.id.in_(frozen))).all())
             for t in transitions:

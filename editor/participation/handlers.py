@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from .. import permissions
 from ..documents import get_document
-from ..events import AmendmentAdopted, EventBus, PublicCommentsChanged, StageChanged, TextChanged
+from ..events import AmendmentAdopted, EventBus, PublicCommentsChanged, StageChanged, TextChanged, VersionSaved
 from .follows import tell_followers
 
 EVENT = "public-comments"
@@ -41,3 +41,10 @@ def subscribe(events: EventBus, services) -> None:
     events.subscribe(TextChanged, wording_changed, label="participation.follow.text", merge_within=MERGE_WITHIN)
     events.subscribe(AmendmentAdopted, wording_changed, label="participation.follow.amendment")
     events.subscribe(StageChanged, stage_changed, label="participation.follow.stage")
+
+    def version_saved(event: VersionSaved) -> None:
+        document = get_document(services.db, event.document)
+        if document is not None:
+            tell_followers(services, document, version=True)
+
+    events.subscribe(VersionSaved, version_saved, label="participation.follow.version")

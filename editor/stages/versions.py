@@ -18,6 +18,7 @@ from sqlalchemy.orm import defer
 from akoma_ntoso import Unit, read_units
 
 from ..akn_export import build_akn
+from ..events import VersionSaved
 from ..inputs import whole_number
 from ..livetext import LiveText, read_live
 from ..models import Document, User
@@ -75,6 +76,8 @@ def freeze(services, document: Document, user: User | None, name: str = "", stag
     version.akn = build_akn(services, document, meta, units, version=version)
     if commit:
         db.commit()
+        # Saved on its own (a transition's version is told by its StageChanged, after its commit).
+        services.events.publish(VersionSaved(document.slug, version.number))
     return version
 
 
