@@ -122,7 +122,7 @@ def form_context(survey: Survey) -> dict[str, Any]:
         if not sections or sections[-1][0] != title:
             sections.append((title, []))
         sections[-1][1].append((row, question))
-    places = places_of(db, survey) if any(q.kind == "place" for _, q in questions) else {}
+    places = places_of(rows) if any(q.kind == "place" for _, q in questions) else {}
     wordings = {q.key: q.wording(_language()) for _, q in questions}
     return {"sections": sections, "places": places, "language": _language(), "count": len(questions),
             "wordings": wordings}

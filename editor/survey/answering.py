@@ -193,7 +193,7 @@ def clean_answers(db, survey: Survey, raw: Mapping[str, Any], required: bool = T
             borough = _free_text(place.get("borough")) or ""
             neighbourhood = _free_text(place.get("neighbourhood")) or ""
             if borough or neighbourhood:
-                places = places_of(db, survey)
+                places = places_of(rows)
                 if borough not in places:
                     problems[question.key] = "is not one of the boroughs"
                     continue

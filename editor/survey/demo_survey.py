@@ -9,28 +9,25 @@ weights, phrasing and air-quality spike in March–April 2016, spread over the f
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta, timezone
+from datetime import datetime, time, timezone
 
 from ..models import Document
 from .models import Survey
 from .questionnaire import create_questionnaire, demo_definition, demo_places, publish, stored_questions
 from .service import (
-    _LOCAL,
     BOROUGH_WEIGHTS,
     CHALLENGES,
-    CONTINGENCY,
-    CONTINGENCY_PEAK,
     CRISIS,
     CRISIS_BOOST,
     MAX_RESPONDENTS,
     SELF,
-    SURVEY_END,
     SURVEY_START,
     WEIGHTS,
     RespondentRow,
     SurveyError,
     _Synth,
     _week_weights,
+    when_and_where,
     write_rows,
 )
 
@@ -69,17 +66,9 @@ def _rows(index: dict[str, int], respondents: int, seed: int):
     boroughs = list(places)
     borough_weights = [BOROUGH_WEIGHTS.get(b, 300) for b in boroughs]
     weeks = _week_weights(rng)
-    week_dates, week_values = [w for w, _ in weeks], [v for _, v in weeks]
     channels, channel_weights = list(CHANNEL_WEIGHTS), list(CHANNEL_WEIGHTS.values())
     for n in range(1, respondents + 1):
-        week = rng.choices(week_dates, week_values)[0]
-        day = min(week + timedelta(days=rng.randrange(7)), SURVEY_END)
-        local = datetime.combine(day, time(rng.randrange(8, 18), rng.randrange(60), rng.randrange(60)), _LOCAL)
-        moment = local.astimezone(timezone.utc)
-        in_crisis = CONTINGENCY[0] <= day <= CONTINGENCY[1]
-        peak = CONTINGENCY_PEAK[0] <= day <= CONTINGENCY_PEAK[1]
-        borough = rng.choices(boroughs, borough_weights)[0]
-        colonia = rng.choice(places[borough])
+        moment, in_crisis, peak, borough, colonia = when_and_where(rng, weeks, boroughs, borough_weights, places)
         answers: list[tuple[str, str]] = [("place", f"{colonia}, {borough}")]
         if rng.random() < 0.92:
             answers.append(("age", synth.pick(AGES)))

@@ -29,8 +29,9 @@ import csv
 import io
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -482,10 +483,10 @@ def _pair(value: object) -> tuple[str, str]:
     return (str(value[0]), str(value[1])) if isinstance(value, list) and len(value) == 2 else ("", "")
 
 
-def places_of(db, survey: Survey) -> dict[str, list[str]]:
-    """The boroughs and neighbourhoods a place question offers: the questionnaire's own, else the
-    project's sample list."""
-    for row in stored_questions(db, survey):
+def places_of(rows: Sequence[SurveyQuestion]) -> dict[str, list[str]]:
+    """The boroughs and neighbourhoods a questionnaire's place question offers (`rows`: its stored
+    questions, which the caller has already read): its own list, else the project's sample list."""
+    for row in rows:
         if row.kind == "place":
             spec = json.loads(row.options) if row.options else {}
             if spec.get("places"):
@@ -520,11 +521,17 @@ def demo_definition() -> Definition:
 
 
 def demo_places() -> dict[str, list[str]]:
-    """The project's sample list of boroughs and neighbourhoods (editor/survey/data/places-demo.csv)."""
+    """The project's sample list of boroughs and neighbourhoods (editor/survey/data/places-demo.csv),
+    as a fresh dict (the file is read once per process: every questionnaire page and answer asks)."""
+    return {borough: list(names) for borough, names in _read_demo_places()}
+
+
+@lru_cache(maxsize=1)
+def _read_demo_places() -> tuple[tuple[str, tuple[str, ...]], ...]:
     out: dict[str, list[str]] = {}
     with DEMO_PLACES.open(encoding="utf-8", newline="") as stream:
         for row in csv.reader(stream):
             if len(row) >= 2 and row[0].strip() and not row[0].startswith("#"):
                 out.setdefault(row[0].strip(), []).append(row[1].strip())
-    return out
+    return tuple((borough, tuple(names)) for borough, names in out.items())
 

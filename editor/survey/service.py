@@ -37,6 +37,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
+from typing import NamedTuple
 
 from sqlalchemy import delete, insert, select, update
 
@@ -913,6 +914,27 @@ def _week_weights(rng: random.Random) -> list[tuple[date, float]]:
     return weeks
 
 
+class WhenAndWhere(NamedTuple):
+    moment: datetime  # aware, UTC
+    in_crisis: bool  # during the air-quality contingency
+    peak: bool  # in its worst weeks
+    borough: str
+    neighbourhood: str
+
+
+def when_and_where(rng: random.Random, weeks: list[tuple[date, float]], boroughs: list[str],
+                   borough_weights: Sequence[float], places: dict[str, list[str]]) -> WhenAndWhere:
+    """One synthetic respondent's moment (a week by its weight, a day in it, 8:00 to 17:59 in
+    Mexico City; weeks are counted by the UTC date) and place (a borough by its weight, one of its
+    neighbourhoods), drawn always in this order so that a seed gives the same survey."""
+    week = rng.choices([w for w, _ in weeks], [v for _, v in weeks])[0]
+    day = min(week + timedelta(days=rng.randrange(7)), SURVEY_END)
+    local = datetime.combine(day, time(rng.randrange(8, 18), rng.randrange(60), rng.randrange(60)), _LOCAL)
+    borough = rng.choices(boroughs, borough_weights)[0]
+    return WhenAndWhere(local.astimezone(timezone.utc), CONTINGENCY[0] <= day <= CONTINGENCY[1],
+                        CONTINGENCY_PEAK[0] <= day <= CONTINGENCY_PEAK[1], borough, rng.choice(places[borough]))
+
+
 def synthetic_rows(respondents: int = 26_000, seed: int = 2016) -> tuple[str, list[QuestionSpec], list[RespondentRow]]:
     """(title, the 32 real questions, synthetic respondents): deterministic for a seed."""
     if not 1 <= respondents <= MAX_RESPONDENTS:
@@ -928,19 +950,9 @@ def synthetic_rows(respondents: int = 26_000, seed: int = 2016) -> tuple[str, li
     synth = _Synth(seed)
     rng = synth.rng
     weeks = _week_weights(rng)
-    week_dates, week_values = [w for w, _ in weeks], [v for _, v in weeks]
-    last_day = SURVEY_END
     rows: list[RespondentRow] = []
     for n in range(1, respondents + 1):
-        week = rng.choices(week_dates, week_values)[0]
-        day = min(week + timedelta(days=rng.randrange(7)), last_day)
-        # 8:00 to 17:59 in Mexico City: the same date in UTC, by which weeks are counted.
-        local = datetime.combine(day, time(rng.randrange(8, 18), rng.randrange(60), rng.randrange(60)), _LOCAL)
-        moment = local.astimezone(timezone.utc)
-        in_crisis = CONTINGENCY[0] <= day <= CONTINGENCY[1]
-        peak = CONTINGENCY_PEAK[0] <= day <= CONTINGENCY_PEAK[1]
-        borough = rng.choices(boroughs, borough_weights)[0]
-        colonia = rng.choice(places[borough])
+        moment, in_crisis, peak, borough, colonia = when_and_where(rng, weeks, boroughs, borough_weights, places)
         age = int(rng.triangular(15, 80, 24))
         answers: dict[int, str] = {
             1: "Ciudad de México", 2: borough, 3: colonia,
