@@ -19,17 +19,22 @@ from .numbering import (
 )
 from .units import (
     ALLOWED_CHILDREN,
+    ATTACHMENT,
+    CROSS_HEADING,
     EID_ABBREVIATIONS,
+    TABLE,
     TEXT_BLOCKS,
     TOP_LEVEL_KINDS,
     UNIT_KINDS,
     UNNUMBERED,
+    Table,
     Unit,
     ancestors,
     eid_num,
     find_unit,
     iter_units,
     read_units,
+    unit_blocks,
 )
 
 __all__ = [
@@ -38,6 +43,11 @@ __all__ = [
     "Finding",
     "build",
     "ALLOWED_CHILDREN",
+    "ATTACHMENT",
+    "CROSS_HEADING",
+    "TABLE",
+    "Table",
+    "unit_blocks",
     "EID_ABBREVIATIONS",
     "LANGUAGES",
     "NAMESPACE",

@@ -13,7 +13,9 @@ elements onto the live model's eight kinds, and reports every part it does not c
 
 from __future__ import annotations
 
+import copy
 import re
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -24,8 +26,10 @@ from lxml import etree
 
 from .builder import Built, Draft, Finding, build
 from .errors import AkomaNtosoError
+from .inline import Mark, Marked, fill_element, note_elements, runs_from_akn, to_akn_tag
+from .numbering import STYLED, TRANSITIONAL_ARTICLES, format_label
 from .safexml import parse_xml
-from .units import ALLOWED_CHILDREN, Unit
+from .units import ALLOWED_CHILDREN, ATTACHMENT, CROSS_HEADING, UNNUMBERED, Block, Table, Unit, iter_units, read_units, unit_blocks
 
 AKN_NS = "http://docs.oasis-open.org/legaldocml/ns/akn/3.0"
 AKN2_NS = "http://www.akomantoso.org/2.0"
@@ -199,7 +203,8 @@ def export_akn(
     """
     uri = frbr_uri(work, expression)
     preamble = [u for u in units if u.kind == "preamble"]
-    body_units = [u for u in units if u.kind != "preamble"]
+    attachments = [u for u in units if u.kind == ATTACHMENT]
+    body_units = [u for u in units if u.kind not in ("preamble", ATTACHMENT)]
     if not body_units:
         raise AknError("the document has no titles, chapters or articles yet; there is nothing to export")
     today = (generated or date.today()).isoformat()
@@ -214,11 +219,17 @@ def export_akn(
         _sub(_sub(preface, "p"), "docTitle").text = work.title
     if preamble and preamble[0].text:
         element = _sub(document, "preamble")
-        for line in preamble[0].text.split("\n"):
-            _sub(element, "p").text = line
+        if preamble[0].guid:
+            element.set("GUID", preamble[0].guid)
+        _export_blocks(element, preamble[0])  # its paragraphs and tables
     body = _sub(document, "body")
     for unit in body_units:
         _export_unit(body, unit, wids or {}, refers or {})
+    if attachments:
+        identification = document.find(f"{_E}meta/{_E}identification")
+        container = _sub(document, "attachments")
+        for unit in attachments:
+            _export_attachment(container, unit, uri, identification, wids or {}, refers or {})
     return root
 
 
@@ -313,10 +324,47 @@ def _meta(
     return meta
 
 
-def _export_unit(
-    parent: etree._Element, unit: Unit, wids: Mapping[str, str], refers: Mapping[str, Sequence[str]]
+def _export_attachment(
+    parent: etree._Element,
+    unit: Unit,
+    uri: FrbrUri,
+    identification: etree._Element | None,
+    wids: Mapping[str, str],
+    refers: Mapping[str, Sequence[str]],
 ) -> None:
-    element = _sub(parent, unit.kind, eId=unit.eid)
+    """A schedule: `<attachment>` with its number and heading, holding a `<doc name="schedule">`
+    whose `<mainBody>` has the schedule's paragraphs, tables and units; the doc's identification
+    is the act's, with the attachment as the FRBR component (`…/!att_1`)."""
+    element = _sub(parent, "attachment", eId=unit.eid)
+    _identify(element, unit, wids, refers)
+    if unit.label:
+        _sub(element, "num").text = unit.label
+    if unit.heading:
+        _set_text(_sub(element, "heading"), unit.heading)
+    doc = _sub(element, "doc", name="schedule")
+    meta = _sub(doc, "meta")
+    if identification is not None:
+        own = copy.deepcopy(identification)
+        for level, this in (("FRBRWork", uri.work_uri(work_component=False)),
+                            ("FRBRExpression", uri.expression_uri(work_component=False)),
+                            ("FRBRManifestation", uri.expression_uri(work_component=False))):
+            found = own.find(f"{_E}{level}/{_E}FRBRthis")
+            if found is not None:
+                suffix = ".xml" if level == "FRBRManifestation" else ""
+                found.set("value", f"{this}/!{unit.eid}{suffix}")
+        meta.append(own)
+    main = _sub(doc, "mainBody")
+    if not unit.blocks and not unit.text and not unit.children:
+        _sub(main, "p")  # the schema wants something in a mainBody
+    _export_blocks(main, unit)
+    for child in unit.children:
+        _export_unit(main, child, wids, refers)
+
+
+def _identify(
+    element: etree._Element, unit: Unit, wids: Mapping[str, str], refers: Mapping[str, Sequence[str]]
+) -> None:
+    """A unit's wId (its first eId, when it differs), GUID and refersTo."""
     wid = wids.get(unit.guid)
     if wid and wid != unit.eid:
         element.set("wId", wid)
@@ -324,26 +372,74 @@ def _export_unit(
         element.set("GUID", unit.guid)
         if refers.get(unit.guid):
             element.set("refersTo", " ".join("#" + eid for eid in refers[unit.guid]))
+
+
+def _export_cross_heading(
+    parent: etree._Element, unit: Unit, wids: Mapping[str, str], refers: Mapping[str, Sequence[str]]
+) -> None:
+    """A cross-heading as `<hcontainer name="crossheading">` with its heading: the body's type
+    does not take `<crossHeading>`, and the hcontainer reads the same everywhere."""
+    element = _sub(parent, "hcontainer", eId=unit.eid, name="crossheading")
+    _identify(element, unit, wids, refers)
+    _set_text(_sub(element, "heading"), unit.heading)
+
+
+def _export_blocks(container: etree._Element, unit: Unit) -> None:
+    """A unit's paragraphs (`<p>`) and tables (`<table>` of `<tr>` of `<td><p>`) in order."""
+    tables = 0
+    for block in unit_blocks(unit):
+        if isinstance(block, Table):
+            if not block.rows:
+                continue  # an emptied table: the schema wants a row
+            tables += 1
+            table = _sub(container, "table", eId=f"{unit.eid}__table_{tables}")
+            for row in block.rows:
+                tr = _sub(table, "tr")
+                for cell in row or ("",):
+                    _sub(_sub(tr, "td"), "p").text = cell
+        else:
+            _set_text(_sub(container, "p"), block)
+
+
+def _export_unit(
+    parent: etree._Element, unit: Unit, wids: Mapping[str, str], refers: Mapping[str, Sequence[str]]
+) -> None:
+    if unit.kind == CROSS_HEADING:
+        _export_cross_heading(parent, unit, wids, refers)
+        return
+    element = _sub(parent, unit.kind, eId=unit.eid)
+    _identify(element, unit, wids, refers)
     if unit.label:
         _sub(element, "num").text = unit.label
     if unit.heading:
-        _sub(element, "heading").text = unit.heading
-    paragraphs = unit.text.split("\n") if unit.text else []
+        _set_text(_sub(element, "heading"), unit.heading)
+    paragraphs = unit_blocks(unit)
     if unit.children:
         if paragraphs:
-            intro = _sub(element, "intro")
-            for text in paragraphs:
-                _sub(intro, "p").text = text
+            _export_blocks(_sub(element, "intro"), unit)
         for child in unit.children:
             _export_unit(element, child, wids, refers)
     elif paragraphs:
-        content = _sub(element, "content")
-        for text in paragraphs:
-            _sub(content, "p").text = text
+        _export_blocks(_sub(element, "content"), unit)
 
 
 def _sub(parent: etree._Element, tag: str, **attributes: str) -> etree._Element:
     return etree.SubElement(parent, _E + tag, attributes)
+
+
+def _set_text(element: etree._Element, text: str) -> None:
+    """A block's text with its inline markup (`<i>`, `<b>`, `<term>`, `<def>`, `<ref href>`)."""
+    runs = getattr(text, "runs", None)
+    if runs is None:
+        element.text = text
+        return
+
+    def tag_of(mark: Mark) -> tuple[str, dict[str, str]] | None:
+        spec = to_akn_tag(mark)
+        return None if spec is None else (_E + spec[0], spec[1])
+
+    fill_element(element, runs, tag_of)
+    note_elements(element, _E + "authorialNote")
 
 
 # ---------------------------------------------------------------------------------- import
@@ -367,12 +463,15 @@ _CHAPTER_LIKE = ("chapter", "subpart", "subtitle", "subchapter", "subdivision")
 _ARTICLE_LIKE = ("article", "section", "rule", "clause")
 #: Containers that hold a law's schedules or annexes (`<hcontainer name="schedules">`).
 _SCHEDULES = ("schedules", "schedule", "annex", "annexes", "appendix", "appendices", "attachments", "anexo", "anexos")
+#: Of those, the ones that group several schedules.
+_SCHEDULE_GROUPS = ("schedules", "annexes", "appendices", "attachments", "anexos")
 _LOWER_LIKE = (
     "paragraph", "subparagraph", "point", "indent", "subsection", "subclause", "subrule",
     "alinea", "proviso", "level", "sublist", "list",
 )
 # FRBRlanguage codes seen in the wild for the two languages Constituent labels.
-_LANGUAGE_CODES = {"spa": "spa", "esp": "spa", "es": "spa", "eng": "eng", "en": "eng"}
+_LANGUAGE_CODES = {"spa": "spa", "esp": "spa", "es": "spa", "eng": "eng", "en": "eng",
+                   "por": "por", "pt": "por", "fra": "fra", "fre": "fra", "fr": "fra"}
 _REFUSED_TYPES = {
     "debate": "a debate record",
     "debateReport": "a debate report",
@@ -387,7 +486,7 @@ _REFUSED_TYPES = {
 # Words that label a number in <num>: "Artículo 16", "Art. 1.", "SEC. 2.", "PART 1".
 _NUM_WORDS = re.compile(
     r"^(?:transitional article|art[íi]culos?|articolo|article|arts?|sec(?:tion|ci[óo]n)?|t[íi]tulo|titolo|title|"
-    r"cap[íi]tulo|capo|chapter|part[e]?|libro|book|schedule|rule|clause|par[áa]grafo|"
+    r"cap[íi]tulo|capo|chapter|part[e]?|libro|book|schedule|anexo|annex|appendix|rule|clause|par[áa]grafo|"
     r"paragraph|apartado|numeral|fracci[óo]n|inciso|point)\b\.?\s*",
     re.I,
 )
@@ -430,20 +529,56 @@ def import_akn(data: bytes) -> Imported:
     if preamble is not None:
         texts = [t for t in _blocks(preamble, findings, "/preamble") if t]
         if texts:
-            drafts.append(Draft("preamble", paragraphs=texts, where="/preamble"))
+            drafts.append(Draft("preamble", paragraphs=texts, where="/preamble", guid=preamble.get("GUID")))
     body = document.find("body")
     if body is None:
         raise AknError(f"the {doctype} has no <body>")
     reader = _BodyReader(findings)
     drafts.extend(reader.read_top(body))
-    for part in ("coverPage", "conclusions", "attachments", "components"):
+    attachments = document.find("attachments")
+    if attachments is not None:
+        for index, attachment in enumerate(_elements(attachments)):
+            reader.read_attachment(attachment, f"/{doctype}/attachments/{attachment.tag!s}[{index + 1}]")
+    drafts.extend(reader.attachments)
+    for part in ("coverPage", "conclusions", "components"):
         if document.find(part) is not None:
             findings.append(Finding(f"/{doctype}/{part}", f"<{part}> is not imported"))
     if not any(d.kind != "preamble" for d in drafts):
         raise AknError(f"the {doctype}'s body holds no units that can be imported")
-    built = build(drafts, language=language, title=title, findings=findings)
+    built = build(drafts, language=language, title=title, findings=findings, labels=_source_labels(drafts, language))
+    _resolve_refs(built, body)
     return Imported(built=built, doctype="act" if doctype == "act" else "bill", title=title,
                     language=language, work=work)
+
+
+def _resolve_refs(built: Built, source: etree._Element) -> None:
+    """Point every `<ref href="#eId">` at the unit of this document it names, by GUID, so it
+    follows the unit through renumbering; a ref to anything else keeps its href (an external
+    link, kept as written). The eId is looked for among the source's own eIds of units with a
+    GUID (a file Constituent exported), the units' eIds as built, then the source's eIds."""
+    refs = [ref for ref in built.body.iter("ref") if (ref.get("href") or "").startswith("#")]
+    if not refs:
+        return
+    targets: dict[str, str] = {}
+    for guid, eid in built.source_eids.items():
+        targets.setdefault(eid, guid)
+    for unit in iter_units(built.units):
+        if unit.guid:
+            targets[unit.eid] = unit.guid
+    known = {unit.guid for unit in iter_units(built.units)}
+    for element in source.iter():
+        own, named = (element.get("GUID") or "").lower(), element.get("eId")
+        if named and own in known:
+            targets[named] = own
+    for ref in refs:
+        target = targets.get(str(ref.get("href"))[1:])
+        if target:
+            ref.attrib.clear()
+            ref.set("guid", target)
+        else:
+            built.findings.append(Finding("/body", f"a reference to {ref.get('href')!r} names nothing in "
+                                          "this document; it is kept as a link to that address"))
+    built.units = read_units(built.body, built.meta)
 
 
 def _refuse_other_types(root: etree._Element) -> None:
@@ -557,6 +692,8 @@ class _BodyReader:
 
     def __init__(self, findings: list[Finding]) -> None:
         self.findings = findings
+        #: The schedules found so far: the model keeps them after everything else in the body.
+        self.attachments: list[Draft] = []
 
     def read_top(self, body: etree._Element) -> list[Draft]:
         return self.read_containers(body, "/body", depth=0)
@@ -574,11 +711,14 @@ class _BodyReader:
             elif tag == "transitional" and depth == 0:
                 self.read_transitional(child, here, drafts)
             elif tag == "hcontainer" and child.get("name") in ("crossheading", "crossHeading"):
-                self.findings.append(Finding(here, f"cross-heading {_text(child.find('heading'))!r} "
-                                             "is not kept; its units are imported"))
+                drafts.append(self.cross_heading(child, here))
                 drafts.extend(self.read_containers(child, here, depth))
             elif tag in _TITLE_LIKE + _CHAPTER_LIKE:
-                kind = "title" if depth == 0 and tag in _TITLE_LIKE else "chapter"
+                # By depth, not by name: the outermost level is the model's titles, the next its
+                # chapters ("CHAPTER 1" holding "PART 1"s is a title holding chapters; the source's
+                # own labels are kept, see _source_labels).
+                holds_containers = any(c.tag in _TITLE_LIKE + _CHAPTER_LIKE for c in _elements(child))
+                kind = "title" if depth == 0 and (tag in _TITLE_LIKE or holds_containers) else "chapter"
                 if depth >= 2 or (depth == 1 and kind == "title"):
                     self.findings.append(Finding(here, f"<{tag}> nested too deep for the model; "
                                                  "its units are imported into the enclosing unit"))
@@ -589,7 +729,9 @@ class _BodyReader:
                 drafts.append(draft)
             elif tag == "hcontainer" or tag in _LOWER_LIKE:
                 self.read_loose(child, here, depth, drafts)
-            elif tag in ("crossHeading", "componentRef"):
+            elif tag == "crossHeading":
+                drafts.append(self.cross_heading(child, here))
+            elif tag == "componentRef":
                 self.findings.append(Finding(here, f"<{tag}> outside an article is not imported"))
             else:
                 self.findings.append(Finding(here, f"<{tag}> is not imported"))
@@ -602,9 +744,7 @@ class _BodyReader:
         level, becomes an article with them as its sub-units, so no words are lost."""
         tag, label = str(element.tag), element.get("name") or str(element.tag)
         if label.lower() in _SCHEDULES:
-            words = len(_text(element).split())
-            self.findings.append(Finding(where, f"<{tag}> ({label}) is not imported ({words} words): the model has no "
-                                         "schedules or annexes yet, and they are not articles"))
+            self.read_attachment(element, where)
             return
         above_articles = _ARTICLE_LIKE + _TITLE_LIKE + _CHAPTER_LIKE + ("hcontainer",)
         if any(child.tag in above_articles for child in _elements(element)):
@@ -616,6 +756,80 @@ class _BodyReader:
             return
         self.findings.append(Finding(where, f"<{tag}> ({label}) outside an article is imported as an article"))
         drafts.append(self.read_article(element, where))
+
+    def cross_heading(self, element: etree._Element, where: str) -> Draft:
+        """A cross-heading: `<crossHeading>` text, or an `<hcontainer name="crossheading">`'s
+        number and heading (its units, if it wraps any, are read after it by the caller)."""
+        if element.tag == "crossHeading":
+            heading = _text(element)
+        else:
+            heading = " ".join(filter(None, (_text(element.find("num")), _text(element.find("heading")))))
+        return Draft(CROSS_HEADING, heading=heading, guid=element.get("GUID"), where=where, eid=_work_id(element))
+
+    def read_attachment(self, element: etree._Element, where: str) -> None:
+        """A schedule or annex: an `<attachment>` (its document's main body holds the text), or a
+        UK-style `<hcontainer name="schedule">`; a container of several (`name="schedules"`) is
+        opened. Each becomes an `attachment` unit, kept after the body's other units."""
+        name = (element.get("name") or "").lower()
+        if element.tag == "hcontainer" and name in _SCHEDULE_GROUPS:
+            for index, child in enumerate(_elements(element)):
+                here = f"{where}/{child.tag!s}[{index + 1}]"
+                if child.tag == "hcontainer" or child.tag == "attachment":
+                    self.read_attachment(child, here)
+                elif child.tag not in ("num", "heading", "subheading"):
+                    self.findings.append(Finding(here, f"<{child.tag!s}> among the schedules is not imported"))
+            return
+        draft = Draft(ATTACHMENT, num=_bare_num(element), num_text=_num_text(element), heading=_heading_of(element),
+                      guid=element.get("GUID"), where=where, eid=_work_id(element))
+        content: etree._Element | None = element
+        if element.tag == "attachment":
+            document = next((c for c in _elements(element) if c.tag not in ("num", "heading", "subheading")), None)
+            if document is None or document.tag in ("interstitial", "toc", "documentRef"):
+                what = f"<{document.tag!s}>" if document is not None else "nothing"
+                self.findings.append(Finding(where, f"the attachment holds {what}, not a document; only its "
+                                             "number and heading are imported"))
+                content = None
+            else:
+                content = next((document.find(part) for part in ("mainBody", "body", "judgmentBody",
+                                "debateBody", "amendmentBody", "collectionBody", "portionBody")
+                                if document.find(part) is not None), None)
+                if not draft.heading:
+                    draft.heading = _preface_title(document)
+        if content is not None:
+            self.fill_attachment(draft, content, where)
+        self.attachments.append(draft)
+
+    def fill_attachment(self, draft: Draft, element: etree._Element, where: str) -> None:
+        """The text and units of a schedule: blocks as its paragraphs and tables, units as its
+        units; a part or chapter in it becomes a cross-heading followed by its units."""
+        for index, child in enumerate(_elements(element)):
+            tag, name = str(child.tag), (child.get("name") or "").lower()
+            here = f"{where}/{tag}[{index + 1}]"
+            if tag in ("num", "heading", "subheading"):
+                continue
+            if tag == "crossHeading" or (tag == "hcontainer" and name == "crossheading"):
+                draft.children.append(self.cross_heading(child, here))
+                if tag == "hcontainer":
+                    self.fill_attachment(draft, child, here)
+            elif tag in _TITLE_LIKE + _CHAPTER_LIKE:
+                draft.children.append(self.cross_heading(child, here))
+                self.findings.append(Finding(here, f"<{tag}> inside a schedule is kept as a cross-heading "
+                                             "followed by its units"))
+                self.fill_attachment(draft, child, here)
+            elif tag in _ARTICLE_LIKE:
+                draft.children.append(self.read_article(child, here))
+            elif tag in _LOWER_LIKE or tag == "hcontainer":
+                kind = tag if tag in ALLOWED_CHILDREN[ATTACHMENT] and tag != "article" else "paragraph"
+                sub = Draft(kind, num=_bare_num(child), num_text=_num_text(child), heading=_heading_of(child),
+                            guid=child.get("GUID"), where=here, eid=_work_id(child))
+                self.fill(sub, child, here)
+                draft.children.append(sub)
+            elif tag in ("intro", "content", "wrapUp"):
+                self.add_text(draft, _blocks(child, self.findings, here), here, wrap_up=tag == "wrapUp")
+            elif tag == "table":
+                self.add_text(draft, [table for table in [_table(child)] if table is not None], here)
+            else:
+                self.add_text(draft, _blocks(child, self.findings, here) if len(child) else [_text(child)], here)
 
     def read_transitional(self, element: etree._Element, where: str, drafts: list[Draft]) -> None:
         """A group of transitional provisions (its units become transitory articles), or one
@@ -633,17 +847,19 @@ class _BodyReader:
         drafts[-1].children.append(self.read_article(element, where))
 
     def container_draft(self, element: etree._Element, kind: str, where: str) -> Draft:
-        draft = Draft(kind, num=_bare_num(element), heading=_text(element.find("heading")),
+        draft = Draft(kind, num=_bare_num(element), num_text=_num_text(element), heading=_heading_of(element),
                       guid=element.get("GUID"), where=where, eid=_work_id(element))
         for block in ("intro", "wrapUp", "content"):
             found = element.find(block)
             if found is not None:
                 draft.paragraphs.extend(t for t in _blocks(found, self.findings, where) if t)
+        draft.source_tag = str(element.tag)
         return draft
 
     def read_article(self, element: etree._Element, where: str) -> Draft:
-        draft = Draft("article", num=_bare_num(element), heading=_text(element.find("heading")),
+        draft = Draft("article", num=_bare_num(element), num_text=_num_text(element), heading=_heading_of(element),
                       guid=element.get("GUID"), where=where, eid=_work_id(element))
+        draft.source_tag = str(element.tag)
         self.fill(draft, element, where)
         return draft
 
@@ -670,18 +886,23 @@ class _BodyReader:
                     continue
                 # The schema's own name when the model allows it here, else the next level down.
                 kind = tag if tag in allowed else allowed[0]
-                sub = Draft(kind, num=_bare_num(child), heading=_text(child.find("heading")),
+                sub = Draft(kind, num=_bare_num(child), num_text=_num_text(child), heading=_heading_of(child),
                             guid=child.get("GUID"), where=here, eid=_work_id(child))
                 self.fill(sub, child, here)
                 draft.children.append(sub)
             else:
                 self.add_text(draft, _blocks(child, self.findings, here) if len(child) else [_text(child)], here)
 
-    def add_text(self, draft: Draft, texts: Iterable[str], where: str, wrap_up: bool = False) -> None:
+    def add_text(self, draft: Draft, texts: Iterable[Block], where: str, wrap_up: bool = False) -> None:
         texts = [t for t in texts if t]
         if not texts:
             return
-        if draft.children:
+        if draft.children and draft.children[-1].kind == CROSS_HEADING:
+            # Text under a cross-heading (a schedule's part): an unnumbered unit of its own.
+            allowed = [k for k in ALLOWED_CHILDREN[draft.kind] if k != CROSS_HEADING]
+            kind = "paragraph" if "paragraph" in allowed else allowed[0]
+            draft.children.append(Draft(kind, num=UNNUMBERED, paragraphs=list(texts), where=where))
+        elif draft.children:
             target = draft.children[-1]
             while target.children:
                 target = target.children[-1]
@@ -693,22 +914,46 @@ class _BodyReader:
             draft.paragraphs.extend(texts)
 
 
-def _blocks(container: etree._Element, findings: list[Finding], where: str) -> list[str]:
-    """The text of each block (p, tblock, table row…) inside a content-like element."""
-    texts: list[str] = []
+def _blocks(container: etree._Element, findings: list[Finding], where: str) -> list[Block]:
+    """The text of each block (p, tblock…) inside a content-like element; tables as `Table`s."""
+    texts: list[Block] = []
+    if (container.text or "").strip() or any((child.tail or "").strip() for child in _elements(container)):
+        # Text of its own around inline elements ("The <term>City Manager</term> may…"): one block.
+        return [_inline_text(container)]
     for child in _elements(container):
         if child.tag == "table" or child.tag == "tr":
-            rows = child.iter("tr")
-            for row in rows:
-                texts.append(" | ".join(_text(cell) for cell in row if isinstance(cell.tag, str)))
-            findings.append(Finding(where, "a table is kept as one paragraph per row"))
+            table = _table(child)
+            if table is not None:
+                texts.append(table)
         elif child.tag in ("p", "num", "heading", "subheading", "docTitle", "longTitle", "formula") and not any(
             grand.tag in ("p", "table", "blockList", "ul", "ol", "tblock") for grand in _elements(child)
         ):
-            texts.append(_text(child))
+            texts.append(_inline_text(child))
         else:
-            texts.extend(_blocks(child, findings, where) or [_text(child)])
+            texts.extend(_blocks(child, findings, where) or [_inline_text(child)])
     return texts
+
+
+def _heading_of(element: etree._Element) -> str:
+    """A unit's heading, with its inline markup."""
+    found = element.find("heading")
+    return "" if found is None else _inline_text(found)
+
+
+def _inline_text(element: etree._Element) -> str:
+    """`_text`, carrying the element's inline markup (`Marked`) when it has some."""
+    runs = runs_from_akn(element)
+    if not any(run.marks for run in runs):
+        return _text(element)
+    return Marked.of(runs)
+
+
+def _table(element: etree._Element) -> Table | None:
+    """A `<table>` (or a stray `<tr>`) as rows of cell texts (header cells as other cells; a
+    cell's paragraphs joined by spaces); None when it has no cells."""
+    rows = [tuple(_text(cell) for cell in row if isinstance(cell.tag, str)) for row in element.iter("tr")]
+    rows = [row for row in rows if row]
+    return Table(tuple(rows)) if rows else None
 
 
 def _text(element: etree._Element | None) -> str:
@@ -740,6 +985,51 @@ def _work_id(element: etree._Element) -> str | None:
     """The name a unit had first in its source: its wId when it has one (a file we exported after
     renumbering), else its eId; kept as the unit's wId."""
     return element.get("wId") or element.get("eId")
+
+
+def _num_text(element: etree._Element) -> str | None:
+    found = element.find("num")
+    return _text(found) or None if found is not None else None
+
+
+#: The kinds whose label names them ("TITLE", "Artículo"), unlike lower units' bare numbers.
+_NAMED_KINDS = ("title", "chapter", "article", ATTACHMENT)
+
+
+def _bare_form(template: str) -> str:
+    return re.sub(r"[\sºª°.:]", "", template)
+
+
+def _source_labels(drafts: Sequence[Draft], language: str) -> dict[str, str]:
+    """The labels the source gives each kind of unit, where they are not the model's: "PART 1",
+    "SEC. 2." → {"title": "PART {}", "article": "SEC. {}."}. Per kind (transitory articles
+    apart), the form most of its numbers take. A number with no word ("1", "1.") names a title,
+    chapter or article of an English source by its element ("Part 1", "Section 1"); in another
+    language it keeps the model's label. Lower units keep their form ("({})")."""
+    forms: dict[str, Counter[str]] = {}
+
+    def walk(children: Sequence[Draft], parent: str | None) -> None:
+        for draft in children:
+            slot = TRANSITIONAL_ARTICLES if draft.kind == "article" and parent == "transitional" else draft.kind
+            if draft.num_text and draft.num and draft.num in draft.num_text and slot in STYLED:
+                form = draft.num_text.replace(draft.num, "{}", 1)
+                if slot in _NAMED_KINDS and not re.search(r"[^\W\d_]", form.replace("{}", "")):
+                    named = language == "eng" and draft.source_tag and draft.source_tag not in ("hcontainer",)
+                    form = f"{str(draft.source_tag).capitalize()} {{}}" if named else format_label(slot, "{}", language)
+                forms.setdefault(slot, Counter())[form] += 1
+            walk(draft.children, draft.kind)
+
+    walk(drafts, None)
+    labels: dict[str, str] = {}
+    for slot, counted in forms.items():
+        template, _ = counted.most_common(1)[0]
+        if template.strip() == "{}" or len(template) > 40 or template.count("{}") != 1:
+            continue
+        # Only another word, not the ordinal marks or stops a number wears ("Artículo 1º." is
+        # the model's "Artículo 1": "º" does not belong after 10).
+        if _bare_form(template) != _bare_form(format_label(slot, "{}", language)):
+            labels[slot] = template
+    return labels
 
 
 def _bare_num(element: etree._Element) -> str | None:

@@ -173,8 +173,8 @@ def citation(path: Sequence[Unit], language: str) -> str:
     words = _words(language)
     units = list(path)
     articles = [i for i, u in enumerate(units) if u.kind == "article"]
-    if articles:
-        units = units[articles[0]:]
+    if articles:  # a schedule's articles count within it: "ANEXO 1, Artículo 2"
+        units = [u for u in units[:articles[0]] if u.kind == "attachment"] + units[articles[0]:]
     elif len(units) > 1 and units[-1].kind == "chapter":
         units = units[-2:]  # TÍTULO PRIMERO, CAPÍTULO I
     parts = []
@@ -183,6 +183,8 @@ def citation(path: Sequence[Unit], language: str) -> str:
             parts.append(words["preamble"])
         elif unit.kind == "transitional":
             parts.append(unit.heading or words["transitional"])
+        elif unit.kind == "crossHeading":
+            parts.append(unit.heading)
         elif unit.num:
             template = words["parts"].get(unit.kind)
             parts.append(template.format(unit.num) if template and parts else unit.label or unit.num)

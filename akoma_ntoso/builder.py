@@ -21,19 +21,33 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from lxml import etree
 
 from .errors import DocumentStructureError, NumberingError
 from .guids import is_valid_guid, new_guid
+from .inline import Run, fill_element, normalized
 from .numbering import LANGUAGES, STYLED, STYLES, TRANSITIONAL_ARTICLES, default_style, format_number, parse_number
-from .units import ALLOWED_CHILDREN, TOP_LEVEL_KINDS, TRANSITIONAL, UNIT_KINDS, UNNUMBERED, Unit, read_units
+from .units import (
+    ALLOWED_CHILDREN,
+    ATTACHMENT,
+    CROSS_HEADING,
+    TABLE,
+    TOP_LEVEL_KINDS,
+    TRANSITIONAL,
+    UNIT_KINDS,
+    UNNUMBERED,
+    Block,
+    Table,
+    Unit,
+    read_units,
+)
 
 # Characters XML 1.0 cannot hold; sources (PDF extractions above all) do contain them.
 # The browser editor's schema gives these kinds a heading block always (possibly empty).
-_HEADED = ("title", "chapter", "article")
+_HEADED = ("title", "chapter", "article", ATTACHMENT, CROSS_HEADING)
 
 # No legal text has a thousand units of one kind under one parent.
 _PLAUSIBLE = 999
@@ -47,17 +61,20 @@ class Draft:
 
     `num` is the bare number as written ("16", "A", "I", "a", "PRIMERO", "ÚNICO", "16 Bis"),
     None when the source gives none; `where` says where in the source it was found ("line 898",
-    an XPath), for messages.
+    an XPath), for messages. `paragraphs` are the unit's text blocks: paragraphs (str) and
+    tables (`Table`). A cross-heading (`crossHeading`) is a draft with only a heading.
     """
 
     kind: str
     num: str | None = None
     heading: str = ""
-    paragraphs: list[str] = field(default_factory=list)
+    paragraphs: list[Block] = field(default_factory=list)
     children: list[Draft] = field(default_factory=list)
     guid: str | None = None
     where: str = ""
     eid: str | None = None  # the source's own eId (Akoma Ntoso), kept as the unit's wId
+    num_text: str | None = None  # the source's number as printed ("SEC. 2.", "PART 1"): its label
+    source_tag: str | None = None  # the source's element ("section", "part"), which names it when its number has no word
 
 
 @dataclass(frozen=True)
@@ -87,8 +104,12 @@ def build(
     language: str = "spa",
     title: str = "",
     findings: Sequence[Finding] = (),
+    labels: Mapping[str, str] | None = None,
 ) -> Built:
     """Build the live body for `drafts` (top-level units in document order).
+
+    `labels` are the document's own labels per kind (meta's `labels`: "CHAPTER {}" for the
+    outermost level of an act whose chapters hold parts), kept in the meta built.
 
     Raises `DocumentStructureError` when the drafts nest in a way the model forbids (naming the
     draft's `where`) and `NumberingError` for an unknown language.
@@ -105,6 +126,8 @@ def build(
     overrides = {k: s for k, s in styles.items() if s != default_style(k, language)}
     if overrides:
         meta["numbering"] = dict(sorted(overrides.items()))
+    if labels:
+        meta["labels"] = dict(sorted(labels.items()))
     units = read_units(body, meta)
     return Built(body=body, meta=meta, units=units, findings=report, source_eids=builder.source_eids)
 
@@ -118,7 +141,9 @@ def _check_nesting(drafts: Sequence[Draft]) -> None:
             )
         if draft.kind == "preamble" and index > 0:
             raise DocumentStructureError(f"{_at(draft)}the preamble must come first")
-        if draft.kind != TRANSITIONAL and any(d.kind == TRANSITIONAL for d in drafts[:index]):
+        if draft.kind != ATTACHMENT and any(d.kind == ATTACHMENT for d in drafts[:index]):
+            raise DocumentStructureError(f"{_at(draft)}{_a(draft.kind)} cannot follow the schedules")
+        if draft.kind not in (TRANSITIONAL, ATTACHMENT) and any(d.kind == TRANSITIONAL for d in drafts[:index]):
             raise DocumentStructureError(f"{_at(draft)}{_a(draft.kind)} cannot follow the transitional provisions")
     stack = list(drafts)
     while stack:
@@ -188,13 +213,16 @@ class _BodyBuilder:
         element.set("guid", guid)
         if draft.eid:
             self.source_eids[guid] = draft.eid
-        pin = self.pin_for(draft, counters, _slot(draft.kind, parent_kind))
+        pin = self.pin_for(draft, counters, _slot(draft.kind, parent_kind), parent_kind)
         if pin:
             element.set("pin", pin)
         if draft.heading.strip() or draft.kind in _HEADED:
-            etree.SubElement(element, "heading").text = _clean(draft.heading)
-        for paragraph in draft.paragraphs:
-            etree.SubElement(element, "p").text = _clean(paragraph)
+            _write_text(etree.SubElement(element, "heading"), draft.heading)
+        for paragraph in draft.paragraphs if draft.kind != CROSS_HEADING else ():
+            if isinstance(paragraph, Table):
+                _add_table(element, paragraph)
+            else:
+                _write_text(etree.SubElement(element, "p"), paragraph)
         self.add_all(element, draft.children, draft.kind)
 
     def guid_for(self, draft: Draft) -> str:
@@ -209,18 +237,21 @@ class _BodyBuilder:
         self.guids.add(guid)
         return guid
 
-    def pin_for(self, draft: Draft, counters: dict[str, int], slot: str) -> str | None:
+    def pin_for(
+        self, draft: Draft, counters: dict[str, int], slot: str, parent_kind: str | None = None
+    ) -> str | None:
         """The pin that keeps the source's number, or None when position gives that number.
         `slot` is the style slot: the kind, or TRANSITIONAL_ARTICLES for a transitory article."""
         kind = draft.kind
-        if kind in ("preamble", TRANSITIONAL):
+        if kind in ("preamble", TRANSITIONAL, CROSS_HEADING):
             return None
         if draft.num is None or draft.num == UNNUMBERED:
             return UNNUMBERED
         num = _clean(draft.num)
         if not num:
             return UNNUMBERED
-        across = kind == "article" and slot == kind  # the body's articles count across the document
+        # The body's articles count across the document (a schedule's within it).
+        across = kind == "article" and slot == kind and parent_kind != ATTACHMENT
         position = (self.articles if across else counters.get(kind, 0)) + 1
         style = self.styles[slot]
         try:
@@ -238,9 +269,27 @@ class _BodyBuilder:
         return num
 
 
+def _add_table(parent: etree._Element, table: Table) -> None:
+    element = etree.SubElement(parent, TABLE)
+    for row in table.rows:
+        tr = etree.SubElement(element, "tr")
+        for cell in row:
+            etree.SubElement(tr, "td").text = _clean(cell)
+
+
 def _slot(kind: str, parent_kind: str | None) -> str:
     """The style slot a unit is numbered in: its kind, or the transitory articles' own."""
     return TRANSITIONAL_ARTICLES if kind == "article" and parent_kind == TRANSITIONAL else kind
+
+
+def _write_text(block: etree._Element, text: str) -> None:
+    """A block's text, `_clean`ed, with its inline markup when the importer kept some (`Marked`)."""
+    runs = getattr(text, "runs", None)
+    if runs is None:
+        block.text = _clean(text)
+        return
+    runs = normalized(Run(_NOT_XML.sub("", unicodedata.normalize("NFC", r.text)), r.marks) for r in runs)
+    fill_element(block, runs)
 
 
 def _clean(text: str) -> str:

@@ -55,13 +55,15 @@ from __future__ import annotations
 import itertools
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from .errors import NumberingError
 from .numbering import NUMBERED_KINDS, format_label, parse_number
-from .units import Unit
+
+if TYPE_CHECKING:  # annotations only: units reads inline markup, which resolves citations
+    from .units import Unit
 
 #: A reading of a reference: `(kind, num)` steps, outermost first.
 Path = tuple[tuple[str, str], ...]
@@ -125,6 +127,12 @@ def resolve_references(text: str, units: Sequence[Unit]) -> list[Resolution]:
     """Find every reference in `text` and resolve it against `units`, in order."""
     tree = _Tree(units)
     return [tree.resolve(citation) for citation in parse_citations(text)]
+
+
+def resolver(units: Sequence[Unit]) -> Callable[[str], list[Resolution]]:
+    """`resolve_references` over one unit tree, for many texts: the tree is indexed once."""
+    tree = _Tree(units)
+    return lambda text: [tree.resolve(citation) for citation in parse_citations(text)]
 
 
 # --- reading references ------------------------------------------------------------------
@@ -522,7 +530,9 @@ class _Tree:
         self.everything: list[Unit] = []
         for unit, ancestors in _walk(self.units, ()):
             self.ancestors[id(unit)] = ancestors
-            self.everything.append(unit)
+            # "Artículo 1" names the body's article, not a schedule's (they count within it).
+            if unit.kind != "attachment" and not any(a.kind == "attachment" for a in ancestors):
+                self.everything.append(unit)
         english = ("Article ", "TITLE ", "CHAPTER ")  # labels of English documents
         is_english = any(unit.label.startswith(english) for unit in self.everything)
         self.language = "eng" if is_english else "spa"
@@ -609,6 +619,8 @@ class _Tree:
         return f"in {self.describe(ancestors[-1])}" if ancestors else unit.eid
 
     def part_name(self, unit: Unit) -> str:
+        if unit.kind not in _NAMES[self.language]:  # a schedule ("ANEXO 1"), a transitional group
+            return unit.label or unit.eid
         if not unit.num:
             return f"an unnumbered {_NAMES[self.language][unit.kind][0]}"
         return unit.label if unit.kind in _LABELLED else self.name(unit.kind, unit.num)

@@ -8,8 +8,10 @@ titles, chapters, articles, apartados, numerales, fracciones and incisos in the 
 way they do in a pasted law. The paragraph styled "Title" (or the file's title property) is the
 document's title.
 
-What the model cannot hold yet is reported, never dropped silently: a table becomes one
-paragraph per row, cells separated by " | ", and emphasis (bold, italic, underline) is not kept.
+A Word table becomes a table of the unit it stands in (rows of cells, each cell's text); one whose
+rows the plain-text conventions read as units or headings stays one paragraph per row, cells
+separated by " | ", and says so. Bold and italic words keep their marks (`b`, `i`); what the model
+cannot hold is reported, never dropped silently: underlining is kept as plain text.
 Findings name Word paragraphs ("paragraph 12"), counted from the start of the document body.
 """
 
@@ -21,10 +23,14 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from lxml import etree
+
 from .builder import Built, Finding
 from .errors import AkomaNtosoError
+from .inline import Run, Runs, fill_element, has_marks, make_mark, merged, normalized, plain
 from .numbering import format_number
 from .text_import import import_text
+from .units import TABLE, read_units
 
 #: A .docx is a zip: what its parts may add up to once uncompressed (a zip bomb is refused).
 MAX_UNCOMPRESSED_BYTES = 64 * 1024 * 1024
@@ -43,9 +49,11 @@ class DocxError(AkomaNtosoError):
 @dataclass
 class _Paragraph:
     text: str
-    emphasis: bool = False
+    emphasis: bool = False  # underlined words, which the model does not keep
+    runs: Runs = ()  # the text with its bold and italic words, when it has some
     table_rows: int = 0  # > 0: the first row of a table of that many rows
     is_title: bool = False  # styled "Title": the document's title
+    cells: tuple[str, ...] = ()  # a table row's cells (its text is them joined by " | ")
 
 
 def import_docx(data: bytes, *, language: str | None = None, title: str | None = None) -> Built:
@@ -66,10 +74,80 @@ def import_docx(data: bytes, *, language: str | None = None, title: str | None =
     # One Word paragraph per text paragraph, separated by blank lines: line 2k-1 is paragraph k.
     text = "\n\n".join(p.text for p in paragraphs)
     built = import_text(text, language=language, title=found_title)
+    kept = _restore_tables(built.body, paragraphs)
+    marked = _restore_emphasis(built.body, paragraphs)
+    units = read_units(built.body, built.meta) if kept or marked else built.units
     findings = [Finding(_paragraphs(f.where), _paragraphs(f.message)) for f in built.findings]
-    findings.extend(_docx_findings(paragraphs))
+    findings.extend(_docx_findings(paragraphs, kept))
     findings.sort(key=lambda f: int(m[1]) if (m := re.match(r"paragraphs? (\d+)", f.where)) else 0)  # in reading order
-    return Built(body=built.body, meta=built.meta, units=built.units, findings=findings)
+    return Built(body=built.body, meta=built.meta, units=units, findings=findings)
+
+
+def _restore_emphasis(body: etree._Element, paragraphs: list[_Paragraph]) -> int:
+    """Give the headings and paragraphs the text import made of bold or italic Word paragraphs their
+    marks back: a block whose text ends a marked paragraph's (the conventions may have taken its
+    number, "Artículo 3.-", off the front) takes that paragraph's runs from there. How many did."""
+    marked = [p for p in paragraphs if p.runs]
+    done = 0
+    for block in body.iter("p", "heading"):
+        text = block.text or ""
+        if not text or len(block):
+            continue
+        source = next((p for p in marked if p.text == text), None) or next(
+            (p for p in marked if p.text.endswith(text)), None)
+        if source is None:
+            continue
+        fill_element(block, _tail(source.runs, len(source.text) - len(text)))
+        done += 1
+    return done
+
+
+def _tail(runs: Runs, start: int) -> Runs:
+    """The runs from character `start` on."""
+    out: list[Run] = []
+    for run in runs:
+        if start >= len(run.text):
+            start -= len(run.text)
+            continue
+        out.append(Run(run.text[start:], run.marks))
+        start = 0
+    return merged(out)
+
+
+def _restore_tables(body: etree._Element, paragraphs: list[_Paragraph]) -> set[int]:
+    """Turn the paragraphs the plain-text import made of each Word table's rows back into a
+    `<table>`, where they are still consecutive paragraphs of one unit; the indexes (from 0) of
+    the tables' first rows that became tables."""
+    kept: set[int] = set()
+    units = [element for element in body.iter() if element.find("p") is not None]
+    for index, block in enumerate(paragraphs):
+        if not block.table_rows:
+            continue
+        rows = paragraphs[index:index + block.table_rows]
+        wanted = [" ".join(row.text.split()) for row in rows]
+        # The plain-text import already reads consecutive " | " rows as a table (text_import._tables_in).
+        cells = [[" ".join(cell.split()) for cell in row.cells or ("",)] for row in rows]
+        if any([[td.text or "" for td in tr] for tr in table] == cells for table in body.iter(TABLE)):
+            kept.add(index)
+            continue
+        for unit in units:
+            children = list(unit)
+            texts = [child.text or "" if child.tag == "p" else None for child in children]
+            for start in range(len(children) - len(rows) + 1):
+                if texts[start:start + len(rows)] == wanted:
+                    table = etree.Element(TABLE)
+                    for row in rows:
+                        tr = etree.SubElement(table, "tr")
+                        for cell in row.cells or ("",):
+                            etree.SubElement(tr, "td").text = " ".join(cell.split())
+                    children[start].addprevious(table)
+                    for child in children[start:start + len(rows)]:
+                        unit.remove(child)
+                    kept.add(index)
+                    break
+            if index in kept:
+                break
+    return kept
 
 
 def _open(data: bytes):
@@ -100,8 +178,12 @@ def _blocks(document, numbering: _Numbering) -> Iterator[_Paragraph]:
             text = " ".join(paragraph.text.split())
             label = numbering.label(paragraph)
             style = (paragraph.style.name if paragraph.style is not None else "") or ""
+            runs = normalized([Run(f"{label} " if label else ""), *(
+                Run(run.text, tuple(make_mark(name) for name, on in (("b", run.bold), ("i", run.italic)) if on))
+                for run in paragraph.runs)])
             block = _Paragraph(f"{label} {text}".strip(),  # a heading may be Word's number alone
-                               emphasis=any(run.bold or run.italic or run.underline for run in paragraph.runs),
+                               emphasis=any(run.underline for run in paragraph.runs),
+                               runs=runs if has_marks(runs) and plain(runs) == f"{label} {text}".strip() else (),
                                is_title=style.lower() in ("title", "título", "titulo"))
             if block.text:
                 yield block
@@ -113,7 +195,7 @@ def _blocks(document, numbering: _Numbering) -> Iterator[_Paragraph]:
                     text = " ".join(cell.text.split())
                     if not cells or cells[-1] != text:
                         cells.append(text)
-                yield _Paragraph(" | ".join(cells), table_rows=len(rows) if index == 0 else 0)
+                yield _Paragraph(" | ".join(cells), table_rows=len(rows) if index == 0 else 0, cells=tuple(cells))
 
 
 class _Numbering:
@@ -195,14 +277,15 @@ def _paragraphs(text: str) -> str:
     return re.sub(r"\bline(s?) (\d+(?:[–-]\d+)?(?:(?:, | and )\d+(?:[–-]\d+)?)*)", numbers, text)
 
 
-def _docx_findings(paragraphs: list[_Paragraph]) -> list[Finding]:
+def _docx_findings(paragraphs: list[_Paragraph], tables: set[int] | None = None) -> list[Finding]:
+    """What the Word file holds that is not kept as it was; `tables` are the tables that were."""
     findings = []
     for index, block in enumerate(paragraphs, start=1):
-        if block.table_rows:
+        if block.table_rows and index - 1 not in (tables or set()):
             findings.append(Finding(f"paragraph {index}", f"a table of {block.table_rows} rows is kept as one paragraph "
-                                    "per row, its cells separated by “ | ”: the model has no tables yet"))
+                                    "per row, its cells separated by “ | ”: its rows were read as units or headings"))
     emphasised = [index for index, block in enumerate(paragraphs, start=1) if block.emphasis]
     if emphasised:
-        findings.append(Finding(f"paragraph {emphasised[0]}", f"bold, italic or underlined words in {len(emphasised)} "
-                                "paragraph(s) are kept as plain text: the model has no emphasis yet"))
+        findings.append(Finding(f"paragraph {emphasised[0]}", f"underlined words in {len(emphasised)} "
+                                "paragraph(s) are kept as plain text: the model has bold and italics, not underlining"))
     return findings

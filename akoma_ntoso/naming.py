@@ -28,14 +28,16 @@ def component(kind: str, num: str, language: str) -> str:
 def unit_name(units: Sequence[Unit], unit: Unit, language: str = "spa") -> str:
     """A unit named in full as drafters cite it: "Artículo 16, apartado A, numeral 3"."""
     chain = (*(ancestors(units, unit.guid) or ()), unit)
+    # A schedule's articles count within it: "ANEXO 1, Artículo 2".
+    schedule = [u for u in chain[:1] if u.kind == "attachment" and u is not unit and u.label]
     articles = [i for i, u in enumerate(chain) if u.kind == "article"]
     if articles:
-        chain = chain[articles[-1]:]
+        chain = (*schedule, *chain[articles[-1]:])
     parts = []
     for u in chain:
         if u.kind == "preamble":
             continue
-        if u.kind in ("title", "chapter", "article"):
+        if u.kind in ("title", "chapter", "article", "attachment"):
             parts.append(u.label or u.eid)
         elif u.num:
             parts.append(component(u.kind, u.num, language))

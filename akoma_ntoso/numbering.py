@@ -8,6 +8,7 @@ into the integer.
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from collections.abc import Mapping
@@ -20,7 +21,7 @@ NumberStyle = Literal[
 ]
 STYLES: Final[tuple[str, ...]] = get_args(NumberStyle)
 
-Language = Literal["spa", "eng"]
+Language = Literal["spa", "eng", "por", "fra"]
 LANGUAGES: Final[tuple[str, ...]] = get_args(Language)
 
 #: The kinds of unit that carry a number, outermost first (the preamble has none).
@@ -39,8 +40,13 @@ NUMBERED_KINDS: Final[tuple[str, ...]] = (
 #: in meta's `numbering`). The group itself carries no number.
 TRANSITIONAL_ARTICLES: Final = "transitional"
 
-#: Every key of a style table: the numbered kinds, then the transitory articles' slot.
-STYLED: Final[tuple[str, ...]] = (*NUMBERED_KINDS, TRANSITIONAL_ARTICLES)
+#: A schedule or annex (`attachment` unit): numbered apart, after the transitional provisions,
+#: "ANEXO 1" / "Schedule 1". Outside NUMBERED_KINDS, which are the body's hierarchy.
+ATTACHMENTS: Final = "attachment"
+
+#: Every key of a style table: the numbered kinds, then the transitory articles' slot, then
+#: schedules.
+STYLED: Final[tuple[str, ...]] = (*NUMBERED_KINDS, TRANSITIONAL_ARTICLES, ATTACHMENTS)
 
 _DEFAULT_STYLES: Final[Mapping[str, str]] = {
     TRANSITIONAL_ARTICLES: "ordinal-es",
@@ -51,10 +57,22 @@ _DEFAULT_STYLES: Final[Mapping[str, str]] = {
     "subparagraph": "arabic",
     "point": "upper-roman",
     "indent": "lower-alpha",
+    ATTACHMENTS: "arabic",
 }
 
 # English titles are numbered "TITLE 1": Spanish ordinal words make no sense there.
 _ENGLISH_DEFAULT_STYLES: Final[Mapping[str, str]] = {**_DEFAULT_STYLES, "title": "arabic", TRANSITIONAL_ARTICLES: "arabic"}
+
+# Portuguese and French laws number titles in roman numerals ("TÍTULO I", "TITRE II") and
+# transitory provisions in digits; a Portuguese article's paragraphs are "§ 1", its incisos "I -";
+# a French article's parts "I.", its items "1°".
+_LANGUAGE_DEFAULT_STYLES: Final[Mapping[str, Mapping[str, str]]] = {
+    "spa": _DEFAULT_STYLES,
+    "eng": _ENGLISH_DEFAULT_STYLES,
+    "por": {**_DEFAULT_STYLES, "title": "upper-roman", TRANSITIONAL_ARTICLES: "arabic", "paragraph": "arabic"},
+    "fra": {**_DEFAULT_STYLES, "title": "upper-roman", TRANSITIONAL_ARTICLES: "arabic", "paragraph": "upper-roman",
+            "point": "arabic"},
+}
 
 _SHORT_LABELS: Final[Mapping[str, str]] = {
     "paragraph": "{}.",
@@ -69,6 +87,7 @@ _LABELS: Final[Mapping[str, Mapping[str, str]]] = {
         "chapter": "CAPÍTULO {}",
         "article": "Artículo {}",
         TRANSITIONAL_ARTICLES: "Artículo {} transitorio",
+        ATTACHMENTS: "ANEXO {}",
         **_SHORT_LABELS,
     },
     "eng": {
@@ -76,7 +95,27 @@ _LABELS: Final[Mapping[str, Mapping[str, str]]] = {
         "chapter": "CHAPTER {}",
         "article": "Article {}",
         TRANSITIONAL_ARTICLES: "Transitional article {}",
+        ATTACHMENTS: "Schedule {}",
         **_SHORT_LABELS,
+    },
+    "por": {
+        "title": "TÍTULO {}",
+        "chapter": "CAPÍTULO {}",
+        "article": "Art. {}",
+        TRANSITIONAL_ARTICLES: "Art. {} (transitório)",
+        ATTACHMENTS: "ANEXO {}",
+        **_SHORT_LABELS,
+        "paragraph": "§ {}",
+        "point": "{} -",
+    },
+    "fra": {
+        "title": "TITRE {}",
+        "chapter": "CHAPITRE {}",
+        "article": "Article {}",
+        TRANSITIONAL_ARTICLES: "Article {} (transitoire)",
+        ATTACHMENTS: "ANNEXE {}",
+        **_SHORT_LABELS,
+        "subparagraph": "{}°",
     },
 }
 
@@ -84,7 +123,7 @@ _LABELS: Final[Mapping[str, Mapping[str, str]]] = {
 def default_style(kind: str, language: str = "spa") -> str:
     """The style a `kind` of unit is numbered in when the document's meta does not override it."""
     _check_language(language)
-    defaults = _ENGLISH_DEFAULT_STYLES if language == "eng" else _DEFAULT_STYLES
+    defaults = _LANGUAGE_DEFAULT_STYLES[language]
     try:
         return defaults[kind]
     except KeyError:
@@ -107,9 +146,15 @@ def resolve_styles(language: str, overrides: Mapping[str, str] | None = None) ->
     return styles
 
 
-def format_label(kind: str, num: str, language: str = "spa") -> str:
-    """The label a reader sees for a unit numbered `num`: "TÍTULO PRIMERO", "Artículo 16 Bis"."""
+def format_label(kind: str, num: str, language: str = "spa", labels: Mapping[str, str] | None = None) -> str:
+    """The label a reader sees for a unit numbered `num`: "TÍTULO PRIMERO", "Artículo 16 Bis".
+
+    `labels` (meta's `labels`, see `label_templates`) replaces the language's label of a kind with
+    the document's own: an imported act keeps "PART 1", "SEC. 2." or "Section 3" as its source
+    names them."""
     _check_language(language)
+    if labels and kind in labels:
+        return labels[kind].replace("{}", num, 1)
     try:
         template = _LABELS[language][kind]
     except KeyError:
@@ -117,6 +162,34 @@ def format_label(kind: str, num: str, language: str = "spa") -> str:
             f"a {kind!r} has no label; labelled kinds are {', '.join(STYLED)}"
         ) from None
     return template.format(num)
+
+
+def meta_mapping(value: object, key: str, example: str) -> Mapping[str, str]:
+    """A meta entry that maps unit kinds to strings (`numbering`, `labels`), given as a JSON string
+    or a mapping; `example` shows the shape in the error."""
+    if value is None or value == "":
+        return {}
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError as error:
+            raise NumberingError(f"meta '{key}' is not valid JSON: {error}") from None
+    if not isinstance(value, Mapping) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+        raise NumberingError(f"meta '{key}' must map unit kinds to text, e.g. {example}")
+    return value
+
+
+def label_templates(value: object) -> dict[str, str]:
+    """Meta's `labels` checked: each labelled kind to a template with one "{}" where the number
+    goes, e.g. {"title": "PART {}", "article": "SEC. {}."}."""
+    templates: dict[str, str] = {}
+    for kind, template in meta_mapping(value, "labels", '{"article": "Section {}"}').items():
+        if kind not in STYLED:
+            raise NumberingError(f"a label given for {kind!r}, which is not numbered; numbered kinds are {', '.join(STYLED)}")
+        if template.count("{}") != 1 or len(template) > 40:
+            raise NumberingError(f"the label of {kind!r} must be a short text with one {{}} for the number, not {template!r}")
+        templates[kind] = template
+    return templates
 
 
 def format_number(style: str, number: int) -> str:

@@ -15,15 +15,17 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from html import escape
 
-from .units import Unit
+from .units import ATTACHMENT, CROSS_HEADING, Block, Table, Unit, unit_blocks
 
-_LEVELS = {"preamble": 2, "title": 2, "chapter": 3, "article": 4, "transitional": 2}
+_LEVELS = {"preamble": 2, "title": 2, "chapter": 3, "article": 4, "transitional": 2, ATTACHMENT: 2,
+           CROSS_HEADING: 4}
 # Titles, chapters, the preamble and groups of transitional provisions are reached through the
 # table of contents; the units of the text proper (articles and below) carry a permalink.
-_NOT_LINKED = ("title", "chapter", "preamble", "transitional")
-_PREAMBLE = {"spa": "PREÁMBULO", "eng": "PREAMBLE"}
+_NOT_LINKED = ("title", "chapter", "preamble", "transitional", ATTACHMENT)
+_PREAMBLE = {"spa": "PREÁMBULO", "eng": "PREAMBLE", "por": "PREÂMBULO", "fra": "PRÉAMBULE"}
 #: The line that opens a group of transitional provisions without a heading of its own.
-_TRANSITIONAL = {"spa": "TRANSITORIOS", "eng": "TRANSITIONAL PROVISIONS"}
+_TRANSITIONAL = {"spa": "TRANSITORIOS", "eng": "TRANSITIONAL PROVISIONS", "por": "DISPOSIÇÕES TRANSITÓRIAS",
+                 "fra": "DISPOSITIONS TRANSITOIRES"}
 
 
 def render_units(
@@ -48,7 +50,7 @@ def render_units(
 
 def render_document(units: Sequence[Unit], title: str, language: str = "spa") -> str:
     """A standalone, accessible HTML page of the whole text (the `html` export)."""
-    lang = "en" if language == "eng" else "es"
+    lang = {"eng": "en", "por": "pt", "fra": "fr"}.get(language, "es")
     english = language == "eng"
     contents = render_units(
         units,
@@ -83,7 +85,11 @@ def _render_unit(
     """One unit and its sub-units; `names` name the unnumbered groups (preamble, transitional)
     that have no heading of their own."""
     level = _LEVELS.get(unit.kind, 5)
-    lines = [line for line in unit.text.split("\n") if line]
+    if unit.kind == CROSS_HEADING:  # a heading line between units, not a section of its own
+        out.append(f'<h{level} class="cross-heading" id="{escape(unit.eid)}" data-guid="{escape(unit.guid)}">'
+                   f"{inline_html(unit.heading)}</h{level}>")
+        return
+    lines = [line for line in _lines(unit) if line]
     linkable = unit.kind not in _NOT_LINKED
     permalink = (
         f' <a class="permalink" href="{escape(link(unit))}" '
@@ -106,7 +112,7 @@ def _render_unit(
         if unit.label:
             out.append(f'<span class="num">{escape(unit.label)}</span> ')
         if unit.heading:
-            out.append(f'<span class="heading">{escape(unit.heading)}</span>')
+            out.append(f'<span class="heading">{inline_html(unit.heading)}</span>')
         if unit.kind in names and not unit.heading:
             out.append(escape(names[unit.kind]))
         if link_in_heading:
@@ -115,12 +121,64 @@ def _render_unit(
     for index, line in enumerate(lines):
         last = index == len(lines) - 1
         tail = permalink if last and linkable and not link_in_heading else ""
-        out.append(f"<p>{escape(line)}{tail}</p>")
+        if isinstance(line, Table):
+            out.append(_table_html(line) + (f"<p>{tail.strip()}</p>" if tail else ""))
+            continue
+        out.append(f"<p>{inline_html(line)}{tail}</p>")
     if linkable and not has_heading and not lines:
         out.append(f"<p>{permalink.strip()}</p>")
     for child in unit.children:
         _render_unit(out, child, link, permalink_label, names, annotate)
     out.append("</section>")
+
+
+def _table_html(table: Table) -> str:
+    rows = "".join("<tr>" + "".join(f"<td>{inline_html(cell)}</td>" for cell in row) + "</tr>" for row in table.rows)
+    return f'<table class="unit-table"><tbody>{rows}</tbody></table>'
+
+
+def _lines(unit: Unit) -> list[Block]:
+    """A unit's text as lines: each paragraph (with its inline markup), and its tables whole."""
+    lines: list[Block] = []
+    for block in unit_blocks(unit):
+        if not isinstance(block, str):
+            lines.append(block)  # a table, rendered as one
+        elif hasattr(block, "runs"):
+            lines.append(block)
+        else:
+            lines.extend(block.split("\n"))
+    return lines
+
+
+def inline_html(text: str) -> str:
+    """Escaped HTML for a block's text with its inline markup: a cross-reference links to its
+    unit's current eId anchor (its title names the unit), a term is `<dfn>` where defined."""
+    runs = getattr(text, "runs", None)
+    if runs is None:
+        return escape(text)
+    out: list[str] = []
+    for run in runs:
+        html = escape(run.text)
+        for mark in reversed(run.marks):
+            if mark.name == "ref":
+                eid, href = mark.get("eid"), mark.get("href")
+                if eid:
+                    html = (f'<a class="ref" href="#{escape(eid)}" data-guid="{escape(mark.get("guid"))}" '
+                            f'title="{escape(mark.get("label"))}">{html}</a>')
+                elif href:
+                    html = f'<cite class="ref" title="{escape(href)}">{html}</cite>'
+            elif mark.name == "def":
+                html = f"<dfn>{html}</dfn>"
+            elif mark.name == "term":
+                html = f'<span class="term">{html}</span>'
+            elif mark.name in ("b", "i"):
+                html = f"<{mark.name}>{html}</{mark.name}>"
+            elif mark.name == "note":  # the call, then the note itself (read after the call)
+                note = escape(mark.get("text"))
+                html = (f'<sup class="note-call">{html}</sup>'
+                        f'<small class="note" role="note"> [{html} {note}]</small>')
+        out.append(html)
+    return "".join(out)
 
 
 def _text_unit(blocks: list[str], unit: Unit, language: str) -> None:
@@ -130,6 +188,12 @@ def _text_unit(blocks: list[str], unit: Unit, language: str) -> None:
         blocks.extend(lines)
     elif unit.kind == "transitional":
         blocks.append(unit.heading or _TRANSITIONAL.get(language, _TRANSITIONAL["spa"]))
+        blocks.extend(lines)
+    elif unit.kind == CROSS_HEADING:
+        blocks.append(unit.heading)
+    elif unit.kind == ATTACHMENT:
+        # "ANEXO 1" + heading line, as a title; a table's rows are lines, cells joined by " | ".
+        blocks.append((unit.label or unit.heading) + (f"\n{unit.heading}" if unit.label and unit.heading else ""))
         blocks.extend(lines)
     elif unit.kind == "article" and unit.eid.startswith("transitional_"):
         # A transitory article opens with its ordinal, as the law prints it: "PRIMERO.- La …".
@@ -165,4 +229,8 @@ EXPORT_STYLE = (
     ".permalink{color:#666;text-decoration:none;margin-left:.35em}"
     ".permalink:focus,.permalink:hover{color:#0645ad;text-decoration:underline}"
     ":target{background:#fff7d6}"
+    ".unit-table{border-collapse:collapse;margin:.75rem 0}"
+    ".unit-table td{border:1px solid #999;padding:.25rem .5rem;vertical-align:top}"
+    ".cross-heading{text-align:center;font-style:italic;font-weight:normal}"
+    ".unit-attachment{margin-top:3rem}"
 )

@@ -18,6 +18,19 @@ English (`eng`) texts: `PREAMBLE`; `TITLE 1` / `PART 1`; `CHAPTER 1` / `CHAPTER 
 subparagraphs, `(i)` points, `(A)` indents, and the labels the editor shows (`A.`, `1.`, `a.`,
 `I.`, `a)`), so that `render.render_text` output imports back to the same units.
 
+Portuguese (`por`): `PREÂMBULO`; `TÍTULO I`, `CAPÍTULO I`; `Art. 1º` / `Artigo 1.º` with its text on
+the same line (never a heading), `Art. 5º-A`; `§ 1º` paragraphs and `Parágrafo único.`, incisos
+`I -`, alíneas `a)`, itens `1.`; `ATO DAS DISPOSIÇÕES CONSTITUCIONAIS TRANSITÓRIAS` opens the
+transitory articles, numbered `Art. 1º` again. French (`fra`): `PRÉAMBULE`; `TITRE PREMIER` /
+`TITRE Ier` / `TITRE II`, `CHAPITRE Ier`; `Article 1er`, `Article premier`, `Art. 5. -`; `I. –`
+paragraphs, `1°` items, `a)`; `DISPOSITIONS TRANSITOIRES`. In both, a line ending with a full stop
+after an article's number is its first paragraph, never its heading.
+
+In any language, a text that names no article at all but numbers its sections `1. Definitions`,
+`2. Application`… (at least two, in order, each a heading) reads those lines as its articles, and
+says so in a finding. The language is detected from the unit markers and common words when not
+given (`language=`), Spanish when nothing tells.
+
 A numbered marker goes under the nearest open unit that may hold it (`ALLOWED_CHILDREN`). A
 marker that reads two ways (`I.`: apartado I after `H.`, or fracción I) takes the reading the
 next marker continues (`I.` then `II.`), else the one that continues an open sequence, else the
@@ -31,13 +44,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Final
 
 from .builder import Built, Draft, Finding, build
 from .errors import NothingToImport, NumberingError
 from .numbering import format_number, parse_number
-from .units import ALLOWED_CHILDREN, TOP_LEVEL_KINDS, UNIT_KINDS
+from .units import ALLOWED_CHILDREN, ATTACHMENT, TOP_LEVEL_KINDS, UNIT_KINDS, UNNUMBERED, Block, Table
 
 
 @dataclass
@@ -52,23 +65,26 @@ class ParsedText:
     language: str
     title: str
     findings: list[Finding]
+    labels: dict[str, str] = field(default_factory=dict)  # the text's own labels (meta's `labels`)
 
 
 def import_text(text: str, *, language: str | None = None, title: str | None = None) -> Built:
     """Read the plain `text` of a constitution or ordinance into a live document.
 
-    `language` ("spa" or "eng") is detected when not given; `title` is taken from the text's
+    `language` ("spa", "eng", "por" or "fra") is detected when not given; `title` is taken from the text's
     opening when not given. Raises `DocumentStructureError` (from `build`) only for a unit tree
     the model forbids, which the parser does not produce.
     """
     parsed = parse_text(text, language=language, title=title)
     if not any(draft.kind != "preamble" for draft in parsed.drafts):
-        examples = "“TÍTULO PRIMERO”, “CAPÍTULO I”, “Artículo 1”" if parsed.language == "spa" else \
-            "“PART 1”, “CHAPTER 1”, “Section 1”, “Article 1”"
+        examples = {"spa": "“TÍTULO PRIMERO”, “CAPÍTULO I”, “Artículo 1”",
+                    "por": "“TÍTULO I”, “CAPÍTULO I”, “Art. 1º”",
+                    "fra": "“TITRE PREMIER”, “CHAPITRE Ier”, “Article 1er”"}.get(
+            parsed.language, "“PART 1”, “CHAPTER 1”, “Section 1”, “Article 1”, “1. Definitions”")
         raise NothingToImport(f"no title, chapter or article was recognised in the text (lines such as {examples} "
                               "open them): nothing was imported")
     return build(
-        parsed.drafts, language=parsed.language, title=parsed.title, findings=parsed.findings
+        parsed.drafts, language=parsed.language, title=parsed.title, findings=parsed.findings, labels=parsed.labels
     )
 
 
@@ -83,9 +99,31 @@ def parse_text(text: str, *, language: str | None = None, title: str | None = No
     conventions = _CONVENTIONS[language]
     lines = _lines(text)
     findings: list[Finding] = []
+    sections = _bare_sections(lines, conventions)
+    if sections:
+        conventions = replace(conventions, sections=frozenset(line.text for line in sections))
+        findings.append(Finding(f"line {sections[0].number}", (
+            f"the text names no article ({conventions.names['article']} 1…): its {_count(len(sections), 'line')} "
+            f"of the form “1. Heading”, numbered 1 to {len(sections)} in order "
+            f"({_quote(sections[0].text, 40)}…), were read as its articles, each line's text the heading")))
+
+    labels: dict[str, str] = {}
+    inverted = _inverted_containers(lines, conventions)
+    if inverted:
+        conventions = replace(conventions, swapped=True)
+        (outer, first_outer), (inner, first_inner) = inverted
+        labels = {"title": f"{outer} {{}}", "chapter": f"{inner} {{}}"}
+        findings.append(Finding(f"line {first_outer.number}", (
+            f"the text's {outer.lower()}s hold its {inner.lower()}s (line {first_inner.number}): its "
+            f"{outer.lower()}s are the outer level (titles, for the model) and its {inner.lower()}s the level "
+            "inside them (chapters), labelled as the text names them")))
+
+    labels.update({kind: label for kind, label in _own_words(lines, conventions).items() if kind not in labels})
 
     start = _body_start(lines, conventions)
     opening, rest = lines[:start], lines[start:]
+    annex = _schedule_start(rest, conventions)
+    rest, schedules = rest[:annex], rest[annex:]
     end = _transitional_start(rest, conventions)
     body, transitional = rest[:end], rest[end:]
 
@@ -101,24 +139,34 @@ def parse_text(text: str, *, language: str | None = None, title: str | None = No
     findings.extend(parser.findings)
     if transitional:
         drafts.extend(_transitional_groups(transitional, conventions, findings))
-    return ParsedText(drafts=drafts, language=language, title=title, findings=findings)
+    if schedules:
+        drafts.extend(_schedules(schedules, conventions, findings))
+    _tables_in(drafts)
+    return ParsedText(drafts=drafts, language=language, title=title, findings=findings, labels=labels)
 
 
 def detect_language(text: str) -> str:
-    """The text's language, "spa" or "eng": whose unit markers, then common words, it uses more."""
-    scores = {"spa": 0, "eng": 0}
+    """The text's language ("spa", "eng", "por" or "fra"): whose unit markers, then common words,
+    it uses most; Spanish when nothing tells them apart."""
+    scores = dict.fromkeys(_CONVENTIONS, 0)
     for line in _lines(text):
         for language, conventions in _CONVENTIONS.items():
             if conventions.structural(line.text) or conventions.preamble.match(line.text):
                 scores[language] += 10
-        words = re.findall(r"[a-záéíóúñ]+", line.text.lower())
-        scores["spa"] += sum(word in _SPANISH_WORDS for word in words)
-        scores["eng"] += sum(word in _ENGLISH_WORDS for word in words)
-    return "eng" if scores["eng"] > scores["spa"] else "spa"
+        words = re.findall(r"[^\W\d_]+", line.text.lower())
+        for language, common in _COMMON_WORDS.items():
+            scores[language] += sum(word in common for word in words)
+    best = max(scores.values())
+    return next(language for language in _CONVENTIONS if scores[language] == best)
 
 
-_SPANISH_WORDS: Final = frozenset({"de", "la", "el", "los", "las", "que", "y", "en", "del", "por"})
-_ENGLISH_WORDS: Final = frozenset({"the", "of", "and", "to", "in", "shall", "be", "or", "by"})
+#: Frequent words of each language that the others rarely use.
+_COMMON_WORDS: Final = {
+    "spa": frozenset({"el", "los", "las", "y", "del", "por", "con", "su", "se", "una"}),
+    "eng": frozenset({"the", "of", "and", "to", "in", "shall", "be", "or", "by", "any"}),
+    "por": frozenset({"da", "do", "dos", "das", "e", "em", "os", "ao", "à", "não", "uma", "é"}),
+    "fra": frozenset({"le", "les", "des", "du", "et", "est", "au", "aux", "une", "sur", "dans"}),
+}
 
 
 # --------------------------------------------------------------------------------------------
@@ -151,6 +199,7 @@ class _Structural:
     kind: str
     num: str
     rest: str  # text after the number on the same line ("" when none)
+    sentence: bool = False  # the rest follows the number without a separator: text, never a heading
 
 
 @dataclass(frozen=True)
@@ -251,18 +300,40 @@ class _Conventions:
     numbered_patterns: tuple[_NumberedPattern, ...]
     names: dict[str, str]
     ordinal_words: bool
+    #: Lines "1. Heading" read as sections (articles), in a text that names no article at all.
+    sections: frozenset[str] = frozenset()
+    #: A paragraph the language names instead of numbering ("Parágrafo único."), kept as its pin.
+    sole_paragraph: re.Pattern[str] | None = None
+    #: Containers read the other way round: a text whose chapters hold parts ("CHAPTER 1" … "PART 1")
+    #: has chapters as its outer level (titles, for the model) and parts inside them.
+    swapped: bool = False
+    #: Whether a line ending in a full stop right after an article's number may be its heading
+    #: (Spanish and English compilations print "Artículo 9\nCiudad solidaria."); Portuguese and
+    #: French articles open with their text.
+    period_headings: bool = True
 
     def structural(self, text: str) -> _Structural | None:
         """The title, chapter or article this line opens, or None."""
-        for kind, pattern in (("title", self.title), ("chapter", self.chapter)):
+        if text in self.sections:
+            match = _BARE_SECTION.match(text)
+            assert match is not None  # `sections` holds only lines it matched
+            return _Structural("article", match["num"], match["rest"])
+        outer, inner = ("chapter", "title") if self.swapped else ("title", "chapter")
+        for kind, pattern in ((outer, self.title), (inner, self.chapter)):
             match = pattern.match(text)
             if match:
-                found = _container_number(match["rest"], self.ordinal_words)
+                rest = _FIRST_FR.sub("I", match["rest"], count=1) if self.language == "fra" else match["rest"]
+                found = _container_number(rest, self.ordinal_words)
                 if found:
                     return _Structural(kind, found[0], found[1])
         match = self.article.match(text)
         if match:
-            num = match["num"] + (f" {match['suffix'].strip(' -')}" if match["suffix"] else "")
+            bare = "1" if match["num"].lower() == "premier" else match["num"]
+            joint = "-" if self.language == "por" else " "  # "Art. 5º-A", "Artículo 16 Bis"
+            num = bare + (f"{joint}{match['suffix'].strip(' -')}" if match["suffix"] else "")
+            sentence = match.groupdict().get("text")
+            if sentence:
+                return _Structural("article", num, sentence.strip(), sentence=True)
             return _Structural("article", num, (match["rest"] or "").strip())
         return None
 
@@ -305,6 +376,11 @@ class _Conventions:
             return f"{name} ({num})"
         return f"{name} {num}{')' if kind == 'indent' else ''}"
 
+
+#: French ordinals for the first title or chapter: "TITRE PREMIER", "CHAPITRE Ier", "Chapitre 1er".
+_FIRST_FR: Final = re.compile(r"^(?:PREMIER|[Pp]remier|I(?:er|ER)|1(?:er|ER))\b")
+#: "1. Definitions": a section with no article word, numbered and headed on one line.
+_BARE_SECTION: Final = re.compile(r"(?P<num>\d{1,3})\.\s+(?P<rest>\S.*)$")
 
 # Several hundred units of one kind under one parent is no numbering: "ii" is no apartado.
 _PLAUSIBLE: Final = 99
@@ -399,6 +475,77 @@ _CONVENTIONS: Final[dict[str, _Conventions]] = {
         },
         ordinal_words=False,
     ),
+    # Portuguese (Brazil, Portugal): "Art. 1º A República…", "Artigo 12.º", "§ 1º", "I - …" incisos,
+    # "a)" alíneas, "1." itens; "TÍTULO I", "CAPÍTULO II"; "Parágrafo único." is an unnumbered §.
+    "por": _Conventions(
+        language="por",
+        preamble=re.compile(r"(?:PRE[ÂA]MBULO|Pre[âa]mbulo)\.?$"),
+        transitional=re.compile(
+            r"(?:ATO DAS )?DISPOSI[ÇC][ÕO]ES (?:CONSTITUCIONAIS )?TRANSIT[ÓO]RIAS"
+            r"|Disposi[çc][õo]es (?:constitucionais )?transit[óo]rias|Disposi[çc][õo]es finais e transit[óo]rias"
+        ),
+        title=re.compile(r"(?:T[ÍI]TULO|T[íi]tulo)\s+(?P<rest>.+)$"),
+        chapter=re.compile(r"(?:CAP[ÍI]TULO|Cap[íi]tulo)\s+(?P<rest>.+)$"),
+        article=re.compile(
+            r"(?:ART(?:IGO)?\.?|Art(?:igo)?\.?)\s+(?P<num>\d{1,4})(?:\.?\s?(?:º|°|o)|\.(?=\s|$))?"
+            r"(?P<suffix>-[A-Z](?![A-Za-z]))?"
+            rf"(?:\s*{_SEPARATOR}\s*(?P<rest>.*)|\s+(?P<text>.+))?\s*$"
+        ),
+        numbered_patterns=(
+            _numbered(r"§\s*(?P<num>\d{1,3})(?:\.?\s?(?:º|°|o))?\.?", "§", ("paragraph", "arabic")),
+            _numbered(r"(?P<num>[IVXLCDM]+)\s*[-–—]", "-", ("point", "upper-roman")),
+            _numbered(r"(?P<num>[a-z]{1,2})\)", ")", ("indent", "lower-alpha")),
+            _numbered(r"(?P<num>\d{1,3})\.", ".", ("subparagraph", "arabic")),
+        ),
+        names={
+            "preamble": "the preamble",
+            "title": "TÍTULO",
+            "chapter": "CAPÍTULO",
+            "article": "Art.",
+            "paragraph": "§",
+            "subparagraph": "item",
+            "point": "inciso",
+            "indent": "alínea",
+        },
+        ordinal_words=False,
+        period_headings=False,
+        sole_paragraph=re.compile(r"(?P<num>Par[áa]grafo [úu]nico|PAR[ÁA]GRAFO [ÚU]NICO|§ [úu]nico)\s*[.:\-–—]*\s*(?P<rest>.*)$"),
+    ),
+    # French: "Article 1er", "Article premier", "Art. 2", "TITRE PREMIER", "TITRE Ier", "CHAPITRE II";
+    # "I. – …" paragraphs, "1°" items, "a)" sub-items.
+    "fra": _Conventions(
+        language="fra",
+        preamble=re.compile(r"(?:PR[ÉE]AMBULE|Pr[ée]ambule)\.?$"),
+        transitional=re.compile(
+            r"(?:DISPOSITIONS TRANSITOIRES|Dispositions transitoires|DISPOSITIONS FINALES ET TRANSITOIRES"
+            r"|Dispositions finales et transitoires)\b"
+        ),
+        title=re.compile(r"(?:TITRE|Titre)\s+(?P<rest>.+)$"),
+        chapter=re.compile(r"(?:CHAPITRE|Chapitre)\s+(?P<rest>.+)$"),
+        article=re.compile(
+            r"(?:ARTICLE|Article|Art\.)\s+(?P<num>\d{1,4}|premier|PREMIER)(?:er|ER)?"
+            rf"(?P<suffix>(?:\s*-\s*|\s+){_ARTICLE_SUFFIX}(?=[\s.-]|$))?"
+            rf"\s*(?:{_SEPARATOR}\s*(?P<rest>.*))?$"
+        ),
+        numbered_patterns=(
+            _numbered(r"(?P<num>[IVXLCDM]+)\.(?:\s*[-–—])?", ".", ("paragraph", "upper-roman")),
+            _numbered(r"(?P<num>\d{1,3})\s?°", "°", ("subparagraph", "arabic")),
+            _numbered(r"(?P<num>[a-z]{1,2})\)", ")", ("indent", "lower-alpha")),
+            _numbered(r"(?P<num>\d{1,3})\.", ".", ("point", "arabic")),
+        ),
+        names={
+            "preamble": "the preamble",
+            "title": "TITRE",
+            "chapter": "CHAPITRE",
+            "article": "Article",
+            "paragraph": "paragraphe",
+            "subparagraph": "alinéa",
+            "point": "point",
+            "indent": "sous-point",
+        },
+        ordinal_words=False,
+        period_headings=False,
+    ),
 }
 
 
@@ -418,12 +565,128 @@ def _is_heading_like(text: str, *, limit: int = _HEADING_LIMIT, period: bool = F
 # Opening, transitory articles and the title
 
 
+def _inverted_containers(lines: Sequence[_Line], conventions: _Conventions) -> tuple[tuple[str, _Line], tuple[str, _Line]] | None:
+    """When the text's first container is a chapter-word one ("CHAPTER 1") and a title-word one
+    ("PART 1") comes after it, inside it: ((the chapter word, its first line), (the title word, its
+    first line)), the words as the text writes them. None for the usual order."""
+    first_chapter: _Line | None = None
+    for line in lines:
+        marker = conventions.structural(line.text)
+        if marker is None or marker.kind == "article":
+            continue
+        if marker.kind == "title":
+            if first_chapter is None:
+                return None  # a title-word container comes first: the usual order
+            outer = conventions.chapter.match(first_chapter.text)
+            inner = conventions.title.match(line.text)
+            assert outer is not None and inner is not None
+            outer_word = first_chapter.text[: outer.start("rest")].strip()
+            return (outer_word, first_chapter), (line.text[: inner.start("rest")].strip(), line)
+        first_chapter = first_chapter or line
+    return None
+
+
+#: Words an English text may name its units with, other than the model's labels ("TITLE 1",
+#: "Article 1"): kept as the document's own labels.
+_OWN_WORDS: Final = {"title": ("PART", "Part"), "article": ("SECTION", "Section")}
+
+
+def _own_words(lines: Sequence[_Line], conventions: _Conventions) -> dict[str, str]:
+    """The labels of an English text that calls its titles "PART" or its articles "Section", as
+    its first such line writes the word: {"title": "PART {}", "article": "Section {}"}."""
+    if conventions.language != "eng":
+        return {}
+    found: dict[str, str] = {}
+    for line in lines:
+        marker = conventions.structural(line.text)
+        if marker is None or marker.kind not in _OWN_WORDS or marker.kind in found:
+            continue
+        word = line.text.split(" ", 1)[0]
+        found[marker.kind] = f"{word} {{}}" if word in _OWN_WORDS[marker.kind] else ""
+    return {kind: label for kind, label in found.items() if label}
+
+
+def _bare_sections(lines: Sequence[_Line], conventions: _Conventions) -> list[_Line]:
+    """In a text that names no article, its "1. Heading" lines numbered 1, 2, 3… in order (at
+    least two): the sections of a by-law written without the word. Nothing in any other text."""
+    if any((marker := conventions.structural(line.text)) and marker.kind == "article" for line in lines):
+        return []
+    found: list[_Line] = []
+    for line in lines:
+        match = _BARE_SECTION.match(line.text)
+        if match and int(match["num"]) == len(found) + 1 and _is_heading_like(match["rest"]):
+            found.append(line)
+    return found if len(found) >= 2 else []
+
+
 def _body_start(lines: Sequence[_Line], conventions: _Conventions) -> int:
     """Index of the first line of the constitution proper: the preamble or the first unit."""
     for index, line in enumerate(lines):
         if conventions.preamble.match(line.text) or conventions.structural(line.text):
             return index
     return len(lines)
+
+
+#: A line opening a schedule or annex, alone on its line: "ANEXO 1", "ANEXO ÚNICO", "Schedule 2",
+#: "ANNEXE I" (after the body and its transitional provisions, as the law prints them).
+_SCHEDULE: Final = re.compile(
+    r"(?P<word>ANEXO|Anexo|SCHEDULE|Schedule|ANNEXE|Annexe)(?:\s+(?P<num>\d{1,3}|[IVXLC]+|[A-Z]|[ÚU]NICO|[Úú]nico))?\.?$")
+
+
+def _tables_in(drafts: Sequence[Draft]) -> None:
+    """Consecutive paragraphs of a unit that are rows of cells ("Consumo | Tarifa"), at least two
+    with the same number of cells (two or more), become a table: the way plain text (and this
+    product's text export) writes one."""
+    for draft in drafts:
+        blocks: list[Block] = []
+        run: list[tuple[str, ...]] = []
+        for block in [*draft.paragraphs, None]:  # None closes the last run
+            cells = tuple(cell.strip() for cell in block.split(" | ")) if isinstance(block, str) else ()
+            if len(cells) >= 2 and (not run or len(run[0]) == len(cells)):
+                run.append(cells)
+                continue
+            if len(run) >= 2:
+                blocks.append(Table(tuple(run)))
+            else:
+                blocks.extend(" | ".join(row) for row in run)
+            run = [cells] if len(cells) >= 2 else []
+            if not run and block is not None:
+                blocks.append(block)
+        draft.paragraphs = blocks
+        _tables_in(draft.children)
+
+
+def _schedule_start(lines: Sequence[_Line], conventions: _Conventions) -> int:
+    """Index of the first schedule's line ("ANEXO 1"), once some unit came before it."""
+    seen_unit = False
+    for index, line in enumerate(lines):
+        if _SCHEDULE.match(line.text) and seen_unit:
+            return index
+        seen_unit = seen_unit or conventions.structural(line.text) is not None
+    return len(lines)
+
+
+def _schedules(lines: Sequence[_Line], conventions: _Conventions, findings: list[Finding]) -> list[Draft]:
+    """The schedules: each opened by its line ("ANEXO 1"), then its heading line when that reads as
+    one, then its paragraphs and units (articles, numbered items) read as the body's are; a table's
+    rows ("a | b") stay lines, as plain text has no tables."""
+    starts = [index for index, line in enumerate(lines) if _SCHEDULE.match(line.text)]
+    drafts: list[Draft] = []
+    for number, start in enumerate(starts):
+        end = starts[number + 1] if number + 1 < len(starts) else len(lines)
+        match = _SCHEDULE.match(lines[start].text)
+        assert match is not None
+        draft = Draft(ATTACHMENT, num=match["num"] or UNNUMBERED, where=f"line {lines[start].number}")
+        content = list(lines[start + 1:end])
+        if content and not conventions.is_marker(content[0].text) and _is_heading_like(
+                content[0].text, limit=_CONTAINER_HEADING_LIMIT, period=True):
+            draft.heading = content.pop(0).text
+        parser = _BodyParser(conventions)
+        parser.root = parser.stack[0] = _Open(draft, ATTACHMENT, lines[start].text, None, draft.children)
+        parser.parse(content)
+        findings.extend(parser.findings)
+        drafts.append(draft)
+    return drafts
 
 
 def _transitional_start(lines: Sequence[_Line], conventions: _Conventions) -> int:
@@ -487,7 +750,7 @@ def _transitional_groups(
             family = None
             continue
         group = groups[-1]
-        opened = _transitory_opening(line.text, family, len(group.children) + 1)
+        opened = _transitory_opening(line.text, family, len(group.children) + 1, conventions)
         if opened is not None:
             family, num, rest = opened
             group.children.append(Draft("article", num=num, paragraphs=[rest] if rest else [],
@@ -500,7 +763,8 @@ def _transitional_groups(
         if not group.children:
             findings.append(Finding(group.where, f"{_quote(group.heading)} opens transitional provisions, but no "
                                     "provision follows (PRIMERO.- …, 1. …): its text is kept as the group's"))
-        nested = [d for d in group.children if any(conventions.numbered(p) for p in d.paragraphs[1:])]
+        nested = [d for d in group.children
+                  if any(isinstance(p, str) and conventions.numbered(p) for p in d.paragraphs[1:])]
         if nested:
             findings.append(Finding(nested[0].where, f"{_count(len(nested), 'transitory article')} with numbered "
                                     "lists (I., 1., a) …): their items are kept as paragraphs"))
@@ -511,10 +775,15 @@ def _transitional_groups(
 _CLOSING: Final = re.compile(r"^(?:dad[oa]s? en\b|given (?:at|under|in)\b|done at\b)", re.IGNORECASE)
 
 
-def _transitory_opening(text: str, family: str | None, expected: int) -> tuple[str, str, str] | None:
+def _transitory_opening(text: str, family: str | None, expected: int,
+                        conventions: _Conventions) -> tuple[str, str, str] | None:
     """(family, number, the rest of the line) when `text` opens a transitory article. Once a
     text has numbered its provisions in words, "1. …" is a paragraph inside one, and the other
-    way round; digits must also come in order (a numbered paragraph is not the next provision)."""
+    way round; digits must also come in order (a numbered paragraph is not the next provision).
+    An article marker of the text's language ("Art. 1º …", "Article 2") opens one too."""
+    marker = conventions.structural(text)
+    if marker is not None and marker.kind == "article" and family in (None, "digit"):
+        return "digit", marker.num, marker.rest
     match = re.match(rf"(?P<num>{_ORDINAL_WORD}(?: {_ORDINAL_WORD})?)\s*[.\-–—:]+\s*(?P<rest>.*)$", text)
     if match and family in (None, "word"):
         word = match["num"]
@@ -589,7 +858,8 @@ class _Open:
     def last_text(self) -> str:
         if self.draft is None:
             return ""
-        return self.draft.paragraphs[-1] if self.draft.paragraphs else self.draft.heading
+        last = self.draft.paragraphs[-1] if self.draft.paragraphs else self.draft.heading
+        return last if isinstance(last, str) else ""  # a table is no lead-in
 
 
 @dataclass(frozen=True)
@@ -643,10 +913,11 @@ class _BodyParser:
         if not self.read_headings:
             return
         long = [line for line in self.read_headings if len(line.text) > _LONG_HEADING]
+        stop = ("a final full stop only when no blank line separates it from the number"
+                if self.conventions.period_headings else "not even a final full stop")
         message = (f"{_count(len(self.read_headings), 'article heading')} read from the line right after the "
                    f"article's number, as the rule goes: a phrase of at most {_HEADING_LIMIT} characters with no "
-                   "closing punctuation (a final full stop only when no blank line separates it from the number) is "
-                   "the heading, anything else the article's first paragraph")
+                   f"closing punctuation ({stop}) is the heading, anything else the article's first paragraph")
         if long:
             message += (f"; {len(long)} of them read like a first sentence rather than a heading, check "
                         f"{_line_ranges(long, self.read_headings) if len(long) > 1 else f'line {long[0].number}'}")
@@ -673,6 +944,10 @@ class _BodyParser:
         if structural:
             self.in_preamble = False
             return self.read_structural(structural, line, lines, index)
+        sole = conventions.sole_paragraph.match(text) if conventions.sole_paragraph and not self.in_preamble else None
+        if sole:
+            self.read_sole_paragraph(sole["num"].split()[-1].lower(), sole["rest"], line)
+            return index + 1
         numbered = None if self.in_preamble else conventions.numbered(text)
         if numbered:
             self.read_numbered(numbered, line, lines, index)
@@ -703,11 +978,16 @@ class _BodyParser:
         container = next(
             (open_ for open_ in reversed(self.stack) if open_.may_hold(marker.kind)), self.root
         )
+        if not container.may_hold(marker.kind):  # a title or chapter inside a schedule
+            self.report(line, f"{_quote(line.text)} opens {_a(self.conventions.names[marker.kind])} inside "
+                              f"{self.root.label}, which holds no such unit; it was kept as text")
+            self.read_paragraph(line.text, line)
+            return index + 1
         draft = Draft(marker.kind, marker.num, where=f"line {line.number}")
         self.open_unit(container, draft)
         following = lines[index + 1] if index + 1 < len(lines) else None
         if marker.rest:
-            if marker.kind != "article" or _is_heading_like(marker.rest):
+            if not marker.sentence and (marker.kind != "article" or _is_heading_like(marker.rest)):
                 draft.heading = marker.rest
             else:
                 draft.paragraphs.append(marker.rest)
@@ -715,7 +995,8 @@ class _BodyParser:
         if following is None or self.conventions.is_marker(following.text):
             return index + 1
         if marker.kind == "article":
-            is_heading = _is_heading_like(following.text, period=not following.after_blank)
+            is_heading = _is_heading_like(
+                following.text, period=self.conventions.period_headings and not following.after_blank)
         else:
             is_heading = _is_heading_like(
                 following.text, limit=_CONTAINER_HEADING_LIMIT, period=True
@@ -757,6 +1038,16 @@ class _BodyParser:
                 draft.paragraphs.append(marker.rest)
         placement.container.last[(reading.kind, reading.style)] = reading.value
         self.open_unit(placement.container, draft)
+
+    def read_sole_paragraph(self, num: str, rest: str, line: _Line) -> None:
+        """"Parágrafo único. …": the article's only paragraph, pinned to the word the law gives it."""
+        container = next((open_ for open_ in reversed(self.stack) if open_.may_hold("paragraph")), None)
+        if container is None or container.draft is None:
+            self.read_paragraph(line.text, line)
+            return
+        self.trailing = None  # the list before it ends here; the paragraph is the article's own
+        self.open_unit(container, Draft("paragraph", num, paragraphs=[rest] if rest else [],
+                                        where=f"line {line.number}"))
 
     def place(self, marker: _Numbered, following: _Numbered | None) -> _Placement | None:
         """Where the marker goes: a reading that continues an open sequence, else the innermost.

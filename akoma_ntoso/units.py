@@ -8,7 +8,6 @@ a reader sees, its label and its Akoma Ntoso `eId` under the Naming Convention.
 
 from __future__ import annotations
 
-import json
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
@@ -17,34 +16,60 @@ from typing import Final
 
 from lxml import etree
 
-from .errors import DocumentStructureError, NumberingError
-from .numbering import NUMBERED_KINDS, TRANSITIONAL_ARTICLES, format_label, format_number, resolve_styles
+from .errors import DocumentStructureError
+from .inline import MARK_ORDER, MARKS, Marked, refresh_refs_in, runs_from_element
+from .numbering import (
+    NUMBERED_KINDS,
+    TRANSITIONAL_ARTICLES,
+    format_label,
+    format_number,
+    label_templates,
+    meta_mapping,
+    resolve_styles,
+)
 
 #: A group of transitional provisions ("TRANSITORIOS"): after the body's last title, chapter or
 #: article, holding transitory articles that count apart (PRIMERO, SEGUNDO…). Unnumbered itself.
 TRANSITIONAL: Final = "transitional"
 
+#: A schedule or annex ("ANEXO 1", "Schedule 1"): after the transitional provisions, numbered apart,
+#: with its own heading, text and units (its articles count within it).
+ATTACHMENT: Final = "attachment"
+
+#: A cross-heading: a heading line between units ("Disposiciones generales"), no number, no text
+#: of its own; it stands among the units of the body, a title, a chapter, a transitional group or
+#: a schedule. A unit element (it has a GUID) whose only block is its heading.
+CROSS_HEADING: Final = "crossHeading"
+
 #: Every kind of unit element, outermost first (a transitional group after the numbered kinds).
-UNIT_KINDS: Final[tuple[str, ...]] = ("preamble", *NUMBERED_KINDS, TRANSITIONAL)
+UNIT_KINDS: Final[tuple[str, ...]] = ("preamble", *NUMBERED_KINDS, TRANSITIONAL, ATTACHMENT, CROSS_HEADING)
 
 #: Elements that hold text (one text node each) rather than units.
 TEXT_BLOCKS: Final[tuple[str, ...]] = ("heading", "p")
 
+#: A table among a unit's paragraphs: `<table>` of `<tr>` rows of `<td>` cells, each cell a text
+#: block (one text node).
+TABLE: Final = "table"
+
 #: What the body itself may hold (a preamble only as its first unit, transitional groups only
-#: after every title, chapter and article).
-TOP_LEVEL_KINDS: Final[tuple[str, ...]] = ("preamble", "title", "chapter", "article", TRANSITIONAL)
+#: after every title, chapter and article, schedules last).
+TOP_LEVEL_KINDS: Final[tuple[str, ...]] = (
+    "preamble", "title", "chapter", "article", CROSS_HEADING, TRANSITIONAL, ATTACHMENT,
+)
 
 #: The unit kinds each kind may contain.
 ALLOWED_CHILDREN: Final[Mapping[str, tuple[str, ...]]] = {
     "preamble": (),
-    "title": ("chapter", "article"),
-    "chapter": ("article",),
+    "title": ("chapter", "article", CROSS_HEADING),
+    "chapter": ("article", CROSS_HEADING),
     "article": ("paragraph", "subparagraph", "point", "indent"),
     "paragraph": ("subparagraph", "point", "indent"),
     "subparagraph": ("point", "indent"),
     "point": ("indent",),
     "indent": (),
-    TRANSITIONAL: ("article",),
+    TRANSITIONAL: ("article", CROSS_HEADING),
+    ATTACHMENT: ("article", "paragraph", "subparagraph", "point", "indent", CROSS_HEADING),
+    CROSS_HEADING: (),
 }
 
 #: The Naming Convention's abbreviation of each kind in an eId.
@@ -58,6 +83,8 @@ EID_ABBREVIATIONS: Final[Mapping[str, str]] = {
     "point": "point",
     "indent": "indent",
     TRANSITIONAL: "transitional",
+    ATTACHMENT: "att",
+    CROSS_HEADING: "crossHeading",
 }
 
 _UNIT_ATTRIBUTES: Final = frozenset({"guid", "pin"})
@@ -68,14 +95,31 @@ UNNUMBERED: Final = "-"
 
 
 @dataclass(frozen=True)
+class Table:
+    """A table among a unit's paragraphs: rows of cells, each cell's text."""
+
+    rows: tuple[tuple[str, ...], ...]
+
+    @property
+    def text(self) -> str:
+        """The table as lines of text, one per row, cells joined by " | "."""
+        return "\n".join(" | ".join(row) for row in self.rows)
+
+
+#: One block of a unit's text: a paragraph (its text) or a table.
+Block = str | Table
+
+
+@dataclass(frozen=True)
 class Unit:
     """One hierarchical unit of the text (an article, an apartado, a fracción…) as a reader sees it.
 
     `num` is the number as displayed ("16 Bis", "A", "I", "PRIMERO"; "" for the preamble),
     `label` the full label ("Artículo 16 Bis", "A.", "TÍTULO PRIMERO"; "" for the preamble),
     `eid` the Akoma Ntoso eId, `heading` the unit's heading ("" if none), `text` the unit's own
-    paragraphs joined by newlines (not its sub-units' text), `pinned` whether `num` is a
-    number typed by the drafters rather than derived from position.
+    paragraphs joined by newlines (not its sub-units' text; a table is one line per row, cells
+    joined by " | "), `pinned` whether `num` is a number typed by the drafters rather than derived
+    from position, `blocks` the unit's paragraphs and tables in order (see `unit_blocks`).
     """
 
     guid: str
@@ -87,6 +131,15 @@ class Unit:
     text: str
     children: tuple[Unit, ...] = ()
     pinned: bool = False
+    blocks: tuple[Block, ...] = ()
+
+
+def unit_blocks(unit: Unit) -> tuple[Block, ...]:
+    """A unit's paragraphs and tables in order: its `blocks`, or for a unit made without them (an
+    amendment's wording) its text's lines as paragraphs."""
+    if unit.blocks:
+        return unit.blocks
+    return tuple(unit.text.split("\n")) if unit.text else ()
 
 
 def read_units(body: etree._Element, meta: Mapping[str, object]) -> tuple[Unit, ...]:
@@ -102,7 +155,10 @@ def read_units(body: etree._Element, meta: Mapping[str, object]) -> tuple[Unit, 
         raise DocumentStructureError(f"the document root must be <body>, not <{body.tag!s}>")
     language = str(meta.get("language") or "spa")
     styles = resolve_styles(language, _numbering_overrides(meta.get("numbering")))
-    return _Reader(language, styles).read_body(body)
+    units = _Reader(language, styles, label_templates(meta.get("labels"))).read_body(body)
+    if body.find(".//ref") is not None:
+        units = refresh_refs_in(units)  # cross-references name their targets' current numbers
+    return units
 
 
 def iter_units(units: Iterable[Unit]) -> Iterator[Unit]:
@@ -144,28 +200,21 @@ def eid_num(num: str) -> str:
 
 
 def _numbering_overrides(value: object) -> Mapping[str, str]:
-    if value is None or value == "":
-        return {}
-    if isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except json.JSONDecodeError as error:
-            raise NumberingError(f"meta 'numbering' is not valid JSON: {error}") from None
-    if not isinstance(value, Mapping) or not all(
-        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
-    ):
-        raise NumberingError(
-            'meta \'numbering\' must map unit kinds to styles, e.g. {"paragraph": "upper-alpha"}'
-        )
-    return value
+    return meta_mapping(value, "numbering", '{"paragraph": "upper-alpha"}')
+
+
+# Where each top-level kind may stand: the preamble first, then the body's units, then the
+# transitional provisions, then the schedules.
+_PLACE: Final[Mapping[str, int]] = {"preamble": 0, TRANSITIONAL: 2, ATTACHMENT: 3}
 
 
 class _Reader:
     """One pass over the body in document order, holding the counters that outlive a parent."""
 
-    def __init__(self, language: str, styles: Mapping[str, str]) -> None:
+    def __init__(self, language: str, styles: Mapping[str, str], labels: Mapping[str, str] | None = None) -> None:
         self.language = language
         self.styles = styles
+        self.labels = labels or {}  # the document's own labels (meta's `labels`)
         self.articles = 0  # articles are numbered across the whole document
         self.eids: set[str] = set()
 
@@ -179,9 +228,10 @@ class _Reader:
                 raise DocumentStructureError(
                     f"the preamble must be the first unit of the body, found one at {where}", path
                 )
-            if units and units[-1].kind == TRANSITIONAL and child.tag != TRANSITIONAL:
+            if units and _PLACE.get(str(child.tag), 1) < _PLACE.get(units[-1].kind, 1):
+                closing = "schedules" if units[-1].kind == ATTACHMENT else "transitional provisions"
                 raise DocumentStructureError(
-                    f"<{child.tag!s}> at {where} comes after transitional provisions; they close the body",
+                    f"<{child.tag!s}> at {where} comes after {closing}; they close the body",
                     path,
                 )
             if child.tag not in TOP_LEVEL_KINDS:
@@ -206,10 +256,13 @@ class _Reader:
         kind = str(element.tag)
         _check_unit_attributes(element, where, path)
         transitory = kind == "article" and parent_kind == TRANSITIONAL
-        num, eid_number, pinned = self.number(element, kind, where, path, counters, transitory)
-        eid = self.unique_eid(_local_eid(kind, eid_number, parent_eid, transitory))
+        # A schedule's articles count within it, as transitory articles do within their group.
+        apart = transitory or (kind == "article" and parent_kind == ATTACHMENT)
+        num, eid_number, pinned = self.number(element, kind, where, path, counters, transitory, apart)
+        eid = self.unique_eid(_local_eid(kind, eid_number, parent_eid, apart))
 
-        heading, paragraphs, children = "", [], []
+        heading, children = "", []
+        blocks: list[Block] = []
         child_counters: dict[str, int] = {}
         stage = 0  # 0: before the heading, 1: in the paragraphs, 2: in the sub-units
         _forbid_loose_text(element, where, path)
@@ -224,27 +277,32 @@ class _Reader:
                         child_path,
                     )
                 heading, stage = _text_of(child, child_where, child_path), 1
-            elif tag == "p":
+            elif tag in ("p", TABLE) and kind != CROSS_HEADING:
                 if stage > 1:
                     raise DocumentStructureError(
-                        f"<p> at {child_where} comes after a sub-unit; a {kind}'s paragraphs "
+                        f"<{tag}> at {child_where} comes after a sub-unit; a {kind}'s paragraphs "
                         "come before its sub-units",
                         child_path,
                     )
-                paragraphs.append(_text_of(child, child_where, child_path))
+                if tag == TABLE:
+                    blocks.append(_table_of(child, child_where, child_path))
+                else:
+                    blocks.append(_text_of(child, child_where, child_path))
                 stage = 1
             elif tag in ALLOWED_CHILDREN[kind]:
                 children.append(self.read_unit(child, child_where, child_path, eid, child_counters, kind))
                 stage = 2
             else:
-                allowed = ", ".join(("heading", "p", *ALLOWED_CHILDREN[kind]))
+                blocks_allowed = ("heading",) if kind == CROSS_HEADING else ("heading", "p", TABLE)
+                allowed = ", ".join((*blocks_allowed, *ALLOWED_CHILDREN[kind]))
                 what = "unit" if tag in UNIT_KINDS else "element"
                 raise DocumentStructureError(
                     f"unexpected {what} <{tag!s}> at {child_where}: a {kind} holds only {allowed}",
                     child_path,
                 )
 
-        label = format_label(TRANSITIONAL_ARTICLES if transitory else kind, num, self.language) if num else ""
+        label = format_label(TRANSITIONAL_ARTICLES if transitory else kind, num, self.language,
+                             self.labels) if num else ""
         return Unit(
             guid=element.get("guid", ""),
             kind=kind,
@@ -252,9 +310,10 @@ class _Reader:
             label=label,
             eid=eid,
             heading=heading,
-            text="\n".join(paragraphs),
+            text="\n".join(block if isinstance(block, str) else block.text for block in blocks),
             children=tuple(children),
             pinned=pinned,
+            blocks=tuple(blocks),
         )
 
     def number(
@@ -265,24 +324,26 @@ class _Reader:
         path: tuple[int, ...],
         counters: dict[str, int],
         transitory: bool = False,
+        apart: bool = False,
     ) -> tuple[str, str, bool]:
         """The displayed number, the number its eId uses, and whether it is pinned. A
-        `transitory` article counts among its group's articles only."""
+        `transitory` article counts among its group's articles only, an article `apart` (in a
+        schedule) among its schedule's."""
         pin = (element.get("pin") or "").strip()
-        if kind in ("preamble", TRANSITIONAL):
+        if kind in ("preamble", TRANSITIONAL, CROSS_HEADING):
             if pin:
                 raise DocumentStructureError(
                     f"the {kind} at {where} has no number and cannot be pinned", path
                 )
-            if kind == TRANSITIONAL:  # named by position: transitional_1, transitional_2…
-                return "", str(_advance(counters, TRANSITIONAL)), False
+            if kind in (TRANSITIONAL, CROSS_HEADING):  # named by position: transitional_1…
+                return "", str(_advance(counters, kind)), False
             return "", "", False
         if pin == UNNUMBERED:
             unnumbered = counters[f"nn:{kind}"] = counters.get(f"nn:{kind}", 0) + 1
             return "", f"nn_{unnumbered}", True
         if pin:
             return pin, pin, True  # a pinned unit does not advance its kind's counter
-        if kind == "article" and not transitory:
+        if kind == "article" and not apart:
             self.articles += 1
             position = self.articles
         else:
@@ -306,13 +367,13 @@ def _advance(counters: dict[str, int], kind: str) -> int:
     return counters[kind]
 
 
-def _local_eid(kind: str, number: str, parent_eid: str | None, transitory: bool = False) -> str:
+def _local_eid(kind: str, number: str, parent_eid: str | None, apart: bool = False) -> str:
     if kind == "preamble":
         return "preamble"
     local = f"{EID_ABBREVIATIONS[kind]}_{eid_num(number)}"
     # Articles are numbered across the document, so their title or chapter is not named;
-    # transitory articles count within their group, which is.
-    if parent_eid is None or (kind == "article" and not transitory):
+    # transitory articles count within their group, and a schedule's within it: those are.
+    if parent_eid is None or (kind == "article" and not apart):
         return local
     return f"{parent_eid}__{local}"
 
@@ -346,6 +407,28 @@ def _forbid_loose_text(element: etree._Element, where: str, path: tuple[int, ...
         )
 
 
+def _table_of(table: etree._Element, where: str, path: tuple[int, ...]) -> Table:
+    """A `<table>`: `<tr>` rows of `<td>` cells, each cell a text block; nothing else inside."""
+    if len(table.attrib):
+        raise DocumentStructureError(f"<table> at {where} has attributes; a table carries none", path)
+    _forbid_loose_text(table, where, path)
+    rows: list[tuple[str, ...]] = []
+    for index, (row, row_where) in enumerate(_element_children(table, where)):
+        row_path = (*path, index)
+        if row.tag != "tr" or len(row.attrib):
+            raise DocumentStructureError(f"<{row.tag!s}> at {row_where}: a table holds only <tr> rows", row_path)
+        _forbid_loose_text(row, row_where, row_path)
+        cells = []
+        for cell_index, (cell, cell_where) in enumerate(_element_children(row, row_where)):
+            if cell.tag != "td":
+                raise DocumentStructureError(
+                    f"<{cell.tag!s}> at {cell_where}: a table row holds only <td> cells", (*row_path, cell_index)
+                )
+            cells.append(_text_of(cell, cell_where, (*row_path, cell_index)))
+        rows.append(tuple(cells))
+    return Table(tuple(rows))
+
+
 def _text_of(block: etree._Element, where: str, path: tuple[int, ...]) -> str:
     if len(block.attrib):
         names = ", ".join(sorted(str(name) for name in block.attrib))
@@ -353,8 +436,15 @@ def _text_of(block: etree._Element, where: str, path: tuple[int, ...]) -> str:
             f"<{block.tag!s}> at {where} has attribute(s) {names}; text blocks carry none",
             path,
         )
-    if any(isinstance(child.tag, str) for child in block):
-        raise DocumentStructureError(
-            f"<{block.tag!s}> at {where} contains elements; it may hold only text", path
-        )
+    inline = [child for child in block.iter() if child is not block and isinstance(child.tag, str)]
+    if inline:
+        # Inline marks (docs/document-model.md, "Inline markup"): the text is read plain, its
+        # runs ride along for the readers that show markup (export, reading view).
+        for child in inline:
+            if child.tag not in MARKS:
+                raise DocumentStructureError(
+                    f"<{block.tag!s}> at {where} contains <{child.tag!s}>; it may hold only text and "
+                    f"the inline marks {', '.join(MARK_ORDER)}", path
+                )
+        return Marked.of(runs_from_element(block))
     return "".join(str(text) for text in block.itertext())

@@ -20,7 +20,7 @@ there on first use).
 
 Run:  .venv/bin/python bench/run.py [--quick] [--only 2,7] [--extra]
       --quick   smaller scale (a few minutes here): fewer edits, clients and seconds
-      --extra   also the older figure scripts (akn_cdmx, survey_bench, provenance_page, versions_cdmx)
+      --extra   also the older figure scripts (akn_cdmx, akn_fidelity, survey_bench, provenance_page, versions_cdmx)
 """
 
 from __future__ import annotations
@@ -51,7 +51,8 @@ SCENARIOS = [
     (9, "live_room", "live_room.py", [], ["--editors", "10", "--viewers", "100", "--seconds", "8", "--probes", "100"]),
 ]
 EXTRA = [
-    ("akn_cdmx.py", []), ("survey_bench.py", ["--runs", "1"]), ("provenance_page.py", []), ("versions_cdmx.py", []),
+    ("akn_cdmx.py", []), ("akn_fidelity.py", []), ("survey_bench.py", ["--runs", "1"]), ("provenance_page.py", []),
+    ("versions_cdmx.py", []),
 ]
 
 

@@ -13,6 +13,11 @@ from typing import Iterable, cast
 from lxml import etree
 from pycrdt import XmlElement, XmlFragment, XmlText
 
+from akoma_ntoso.inline import Run, fill_element, runs_from_delta, runs_from_element, yjs_attributes
+
+#: The elements that hold text (and inline marks) rather than elements.
+TEXT_BLOCKS = ("heading", "p")
+
 # Characters XML 1.0 cannot carry; a peer may still type them, they are dropped from the copy.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
@@ -33,11 +38,18 @@ def _copy_children(source: XmlFragment | XmlElement, target: etree._Element) -> 
     last: etree._Element | None = None
     for child in source.children:
         if isinstance(child, XmlText):
-            text = _clean(str(child))
-            if last is None:
-                target.text = (target.text or "") + text
-            else:
-                last.tail = (last.tail or "") + text
+            delta = child.diff()
+            if any(attributes for _, attributes in delta):
+                # Formatted ranges (inline marks) become inline child elements, never pseudo-tags.
+                runs = [Run(_clean(run.text), run.marks) for run in runs_from_delta(delta)]
+                holder = etree.Element("holder")
+                fill_element(holder, runs)
+                _append_text(target, last, holder.text or "")
+                for inline in list(holder):
+                    target.append(inline)
+                    last = inline
+                continue
+            _append_text(target, last, _clean("".join(t for t, _ in delta if isinstance(t, str))))
             continue
         child = cast(XmlElement, child)  # not text: an element (a fragment is only ever the root)
         tag = child.tag or ""
@@ -52,6 +64,13 @@ def _copy_children(source: XmlFragment | XmlElement, target: etree._Element) -> 
         last = element
 
 
+def _append_text(target: etree._Element, last: etree._Element | None, text: str) -> None:
+    if last is None:
+        target.text = (target.text or "") + text
+    else:
+        last.tail = (last.tail or "") + text
+
+
 def element_at(fragment: XmlFragment, path: Iterable[int]) -> XmlElement:
     """The element reached by following element-child indexes (text children not counted)."""
     node: XmlFragment | XmlElement = fragment
@@ -64,7 +83,17 @@ def element_at(fragment: XmlFragment, path: Iterable[int]) -> XmlElement:
 
 
 def etree_to_fragment(source: etree._Element, fragment: XmlFragment | XmlElement) -> None:
-    """Append the children of an lxml element (tags, attributes, text) to a live fragment."""
+    """Append the children of an lxml element (tags, attributes, text) to a live fragment.
+
+    A text block (`heading`, `p`) with inline children (`<i>`, `<ref guid>`…) becomes one
+    XmlText whose ranges carry them as formatting attributes (docs/document-model.md)."""
+    if source.tag in TEXT_BLOCKS and any(isinstance(child.tag, str) for child in source):
+        text = fragment.children.append(XmlText())
+        position = 0
+        for run in runs_from_element(source):
+            text.insert(position, run.text, yjs_attributes(run.marks))
+            position += len(run.text.encode("utf-8"))  # pycrdt counts UTF-8 bytes
+        return
     if source.text:
         fragment.children.append(XmlText(source.text))
     for child in source:

@@ -41,7 +41,8 @@ def create_document(
     """Create the SQL row and the first CRDT state of a new document, atomically enough:
     the text is stored first, so a row never points at a missing text.
 
-    `extra_meta` adds to the live meta map: `numbering` (per-kind styles) and `frbr` (the work's
+    `extra_meta` adds to the live meta map: `numbering` (per-kind styles), `labels` (per-kind
+    labels an imported act names its units with) and `frbr` (the work's
     FRBR data an import brings); mappings are stored as JSON text. `unit_names` are the units'
     names in an imported file, by GUID, remembered as their first names (see `record_unit_names`).
     """

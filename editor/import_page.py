@@ -36,6 +36,13 @@ class ImportForm(FlaskForm):
     )
     doctype = SelectField(_l("Type"), choices=[SelectChoice("bill", _l("Bill (a draft)")), SelectChoice("act", _l("Act (in force)"))],
                           default="bill")
+    language = SelectField(
+        _l("Language of the text"),
+        choices=[SelectChoice("", _l("Detect from the text")), SelectChoice("spa", _l("Spanish")),
+                 SelectChoice("eng", _l("English")), SelectChoice("por", _l("Portuguese")),
+                 SelectChoice("fra", _l("French"))],
+        default="",
+    )
     publish = BooleanField(_l("Readable by the public at once"))
 
 
@@ -52,6 +59,8 @@ def _count(kind: str, n: int) -> str:
         "indent": ngettext("%(num)d inciso", "%(num)d incisos", n),
         "transitional": ngettext("%(num)d group of transitional provisions", "%(num)d groups of transitional provisions", n),
         "transitory article": ngettext("%(num)d transitory article", "%(num)d transitory articles", n),
+        "attachment": ngettext("%(num)d schedule", "%(num)d schedules", n),
+        "crossHeading": ngettext("%(num)d cross-heading", "%(num)d cross-headings", n),
     }
     return forms[kind]
 
@@ -73,7 +82,7 @@ def import_page():
         try:
             result = import_document(
                 current_services(), data, fmt, slug=form.slug.data or None, title=form.title.data or None,
-                doctype=form.doctype.data, published=form.publish.data,
+                doctype=form.doctype.data, published=form.publish.data, language=form.language.data or None,
             )
         except (AkomaNtosoError, DocumentError) as exc:
             current_services().db.rollback()

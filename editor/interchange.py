@@ -14,12 +14,13 @@ from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
 
-from akoma_ntoso import UNIT_KINDS, Built, Finding, iter_units
+from akoma_ntoso import LANGUAGES, UNIT_KINDS, Built, Finding, iter_units, read_units
 from akoma_ntoso.akn import (
     DOCTYPES,
     MEDIA_TYPE,
     import_akn,
 )
+from akoma_ntoso.inline import link_body
 from akoma_ntoso.render import render_document, render_text
 from akoma_ntoso.safexml import MAX_XML_BYTES
 from akoma_ntoso.text_import import import_text
@@ -41,6 +42,10 @@ MEDIA_TYPES = {"akn": MEDIA_TYPE, "html": "text/html; charset=utf-8", "text": "t
 EXTENSIONS = {"akn": "xml", "html": "html", "text": "txt"}
 
 
+#: The languages whose plain-text conventions the text and Word importers know.
+TEXT_LANGUAGES: tuple[str, ...] = LANGUAGES
+
+
 @dataclass(frozen=True)
 class Reading:
     """What an importer read: the legal units, the document type, and FRBR data if the file had any."""
@@ -49,8 +54,8 @@ class Reading:
     frbr: dict[str, str] = field(default_factory=dict)
 
 
-def _read_akn(data: bytes, title: str | None) -> Reading:
-    imported = import_akn(data)
+def _read_akn(data: bytes, title: str | None, language: str | None = None) -> Reading:
+    imported = import_akn(data)  # the file names its own language (FRBRlanguage)
     frbr: dict[str, str] = {}
     if imported.work:
         frbr = {"place": imported.work.place, "date": imported.work.date, "number": imported.work.number}
@@ -59,18 +64,18 @@ def _read_akn(data: bytes, title: str | None) -> Reading:
     return Reading(imported.built, imported.doctype, frbr)
 
 
-def _read_docx(data: bytes, title: str | None) -> Reading:
+def _read_docx(data: bytes, title: str | None, language: str | None = None) -> Reading:
     from akoma_ntoso.docx_import import import_docx  # python-docx loads only for Word files
 
-    return Reading(import_docx(data, title=title), "bill")
+    return Reading(import_docx(data, title=title, language=language), "bill")
 
 
-def _read_text(data: bytes, title: str | None) -> Reading:
+def _read_text(data: bytes, title: str | None, language: str | None = None) -> Reading:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InterchangeError(f"the file is not UTF-8 text (byte {exc.start} cannot be read)") from None
-    return Reading(import_text(text, title=title), "bill")
+    return Reading(import_text(text, title=title, language=language), "bill")
 
 
 @dataclass(frozen=True)
@@ -82,7 +87,7 @@ class Importer:
     key: str
     label: str
     suffixes: tuple[str, ...]
-    read: Callable[[bytes, str | None], Reading]
+    read: Callable[[bytes, str | None, str | None], Reading]  # (data, title, language or None: detected)
 
 
 #: Every importer, by format name; the first is the default for a file no suffix names.
@@ -131,18 +136,28 @@ def import_document(
     title: str | None = None,
     doctype: str | None = None,
     published: bool = False,
+    language: str | None = None,
 ) -> ImportResult:
-    """Create a live document from an AKN file or plain text; nothing is created on error."""
+    """Create a live document from an AKN file or plain text; nothing is created on error.
+
+    `language` (spa, eng, por, fra) tells a text or Word draft's conventions; detected when None.
+    An Akoma Ntoso file names its own."""
     if fmt not in IMPORTERS:
         raise InterchangeError(f"unknown import format {fmt!r}; expected {' or '.join(IMPORTERS)}")
+    if language is not None and language not in TEXT_LANGUAGES:
+        raise InterchangeError(f"unknown language {language!r}; expected one of {', '.join(TEXT_LANGUAGES)}")
     if len(data) > MAX_IMPORT_BYTES:
         raise InterchangeError(
             f"the file is {len(data) / 1048576:.1f} MB; imports are limited to {MAX_IMPORT_BYTES // 1048576} MB"
         )
     if doctype is not None and doctype not in DOCTYPES:
         raise InterchangeError(f"unknown document type {doctype!r}; expected act or bill")
-    reading = IMPORTERS[fmt].read(data, title)
+    reading = IMPORTERS[fmt].read(data, title, language)
     built, kind, frbr = reading.built, reading.doctype, reading.frbr
+    # Citations of the document's own units ("véase el artículo 16") become cross-references that
+    # follow their unit through renumbering (docs/document-model.md, "Inline markup").
+    if link_body(built.body, built.units):
+        built.units = read_units(built.body, built.meta)
     title = (title or built.meta.get("title") or "").strip()
     if not title:
         raise InterchangeError("the document has no title: give one")
@@ -150,7 +165,7 @@ def import_document(
         raise InterchangeError(f"the title is not valid text: {surrogate} is a byte that is not UTF-8 "
                                "or half of a surrogate pair")
     slug = slug or _free_slug(services.db, title)
-    extra = {key: built.meta[key] for key in ("numbering",) if built.meta.get(key)}
+    extra = {key: built.meta[key] for key in ("numbering", "labels") if built.meta.get(key)}
     if frbr:
         extra["frbr"] = frbr
     document = create_document(

@@ -194,6 +194,7 @@ def test_default_styles_follow_the_document_model():
         "point": "upper-roman",
         "indent": "lower-alpha",
         "transitional": "ordinal-es",  # transitory articles: PRIMERO, SEGUNDO…
+        "attachment": "arabic",  # schedules: ANEXO 1, ANEXO 2…
     }
 
 
@@ -219,10 +220,10 @@ def test_overrides_naming_unknown_kinds_or_styles_are_refused():
 
 
 def test_unsupported_language_is_named():
-    with pytest.raises(NumberingError, match="'fra'"):
-        format_label("article", "1", "fra")
-    with pytest.raises(NumberingError, match="'fra'"):
-        resolve_styles("fra")
+    with pytest.raises(NumberingError, match="'ita'"):
+        format_label("article", "1", "ita")
+    with pytest.raises(NumberingError, match="'ita'"):
+        resolve_styles("ita")
 
 
 def test_preamble_has_no_label_or_style():

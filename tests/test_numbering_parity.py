@@ -11,6 +11,7 @@ from conftest import ROOT, require
 from lxml import etree
 
 from akoma_ntoso import (
+    LANGUAGES,
     NUMBERED_KINDS,
     STYLES,
     UNNUMBERED,
@@ -26,9 +27,10 @@ SCRIPT = """
 import('./src/numbering.js').then(m => {
   const styles = %s, kinds = %s, out = {numbers: {}, labels: {}}
   for (const s of styles) out.numbers[s] = Array.from({length: 99}, (_, i) => m.formatNumber(i + 1, s))
-  for (const lang of ['spa', 'eng']) for (const k of kinds) for (const n of ['1', '16 Bis', 'IV', 'a', 'PRIMERO'])
+  for (const lang of %s) for (const k of kinds) for (const n of ['1', '16 Bis', 'IV', 'a', 'PRIMERO'])
     out.labels[lang + '|' + k + '|' + n] = m.formatLabel(k, n, lang)
   out.defaults = m.DEFAULT_STYLES
+  out.styles = Object.fromEntries(%s.map(lang => [lang, m.stylesFor(lang)]))
   out.transitional = m.numberUnits([{kind: 'article'}, {kind: 'transitional', children: [{kind: 'article'},
     {kind: 'article', children: [{kind: 'paragraph'}]}]}, {kind: 'transitional', children: [{kind: 'article'}]}])
     .map(e => e.label)
@@ -39,10 +41,15 @@ import('./src/numbering.js').then(m => {
 """
 
 
+def _script(kinds) -> str:
+    languages = json.dumps(list(LANGUAGES))
+    return SCRIPT % (json.dumps(list(STYLES)), json.dumps(list(kinds)), languages, languages)
+
+
 def test_browser_and_server_format_numbers_and_labels_identically():
     require(shutil.which("node") is not None, "node is not installed")
     kinds = [*NUMBERED_KINDS, "transitional"]  # and the transitory articles' labels
-    script = SCRIPT % (json.dumps(list(STYLES)), json.dumps(kinds))
+    script = _script(kinds)
     result = subprocess.run(["node", "--input-type=module", "-e", script], cwd=ROOT / "web",
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
@@ -55,11 +62,14 @@ def test_browser_and_server_format_numbers_and_labels_identically():
         assert label == format_label(kind, num, lang), key
     # and an unconfigured Spanish document uses the same style per kind in both
     assert browser["defaults"] == resolve_styles("spa")
+    assert set(LANGUAGES) == {"spa", "eng", "por", "fra"}
+    for language in LANGUAGES:  # as does a document in any language
+        assert browser["styles"][language] == resolve_styles(language), language
 
 
 def test_unnumbered_units_show_no_label_and_do_not_count_in_the_browser_either():
     require(shutil.which("node") is not None, "node is not installed")
-    script = SCRIPT % (json.dumps(list(STYLES)), json.dumps(list(NUMBERED_KINDS)))
+    script = _script(NUMBERED_KINDS)
     result = subprocess.run(["node", "--input-type=module", "-e", script], cwd=ROOT / "web",
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
@@ -76,7 +86,7 @@ def test_transitory_articles_count_within_their_group_in_the_browser_too():
     """Transitory articles are PRIMERO, SEGUNDO… in each group of transitional provisions, apart
     from the body's articles, in the editor as on the public pages."""
     require(shutil.which("node") is not None, "node is not installed")
-    script = SCRIPT % (json.dumps(list(STYLES)), json.dumps(list(NUMBERED_KINDS)))
+    script = _script(NUMBERED_KINDS)
     result = subprocess.run(["node", "--input-type=module", "-e", script], cwd=ROOT / "web",
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr

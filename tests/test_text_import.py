@@ -501,10 +501,12 @@ def test_an_english_text_uses_sections_and_bracketed_numbers():
     assert built.meta["numbering"]["subparagraph"] == "lower-alpha"
     assert [u.label for u in of_kind(built, "title")] == ["TITLE 1", "TITLE 2"]
     assert [u.label for u in of_kind(built, "chapter")] == ["CHAPTER I"]
+    # The text calls its articles "Section": so does the document (meta's `labels`).
+    assert built.meta["labels"] == {"article": "Section {}"}
     assert [(u.label, u.heading) for u in of_kind(built, "article")] == [
-        ("Article 1", "Name and territory"),
-        ("Article 2", "Languages"),
-        ("Article 3", "Equality"),
+        ("Section 1", "Name and territory"),
+        ("Section 2", "Languages"),
+        ("Section 3", "Equality"),
     ]
     section = unit(built, "art_1")
     assert [c.num for c in section.children] == ["1", "2"]

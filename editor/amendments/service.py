@@ -341,17 +341,19 @@ class Proposal:
 
 def insertable_kinds(located: Located, position: str) -> tuple[str, ...]:
     """The kinds of unit that may go `position` the unit (docs/document-model.md)."""
+    # A cross-heading has no text to amend in; the editor adds those.
     if position == "inside":
-        return ALLOWED_CHILDREN[located.unit.kind]
+        return tuple(k for k in ALLOWED_CHILDREN[located.unit.kind] if k != "crossHeading")
     if position == "before" and located.unit.kind == "preamble":
         return ()  # the preamble is always first
     if located.parent is None:
-        # Groups of transitional provisions close the body: beside one only another group goes,
-        # beside the body's units only their kinds (a first group is added in the editor).
-        if located.unit.kind == "transitional":
-            return ("transitional",)
-        return tuple(k for k in TOP_LEVEL_KINDS if k not in ("preamble", "transitional"))
-    return ALLOWED_CHILDREN[located.parent.kind]
+        # Groups of transitional provisions, then schedules, close the body: beside one only
+        # another of its kind goes, beside the body's units only their kinds (a first group or
+        # schedule is added in the editor).
+        if located.unit.kind in ("transitional", "attachment"):
+            return (located.unit.kind,)
+        return tuple(k for k in TOP_LEVEL_KINDS if k not in ("preamble", "transitional", "attachment", "crossHeading"))
+    return tuple(k for k in ALLOWED_CHILDREN[located.parent.kind] if k != "crossHeading")
 
 
 def parse_proposal(db, document: Document, units: Sequence[Unit], data: Mapping, author: User) -> Proposal:

@@ -81,7 +81,8 @@ def amendment_state_label(state: str) -> str:
 def unit_kind_label(kind: str) -> str:
     return {"title": _("Title"), "chapter": _("Chapter"), "article": _("Article"), "paragraph": _("Paragraph"),
             "subparagraph": _("Subparagraph"), "point": _("Point"), "indent": _("Indent"),
-            "preamble": _("Preamble"), "transitional": _("Transitional provisions")}.get(kind, kind)
+            "preamble": _("Preamble"), "transitional": _("Transitional provisions"), "attachment": _("Schedule"),
+            "crossHeading": _("Cross-heading")}.get(kind, kind)
 
 
 def position_label(position: str) -> str:

@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import defer
 
-from akoma_ntoso import Unit, read_units
+from akoma_ntoso import Table, Unit, read_units
 
 from ..akn_export import build_akn
 from ..events import VersionSaved
@@ -41,15 +41,22 @@ class Text:
 
 
 def unit_to_json(unit: Unit) -> dict:
-    return {"guid": unit.guid, "kind": unit.kind, "num": unit.num, "label": unit.label, "eid": unit.eid,
+    data = {"guid": unit.guid, "kind": unit.kind, "num": unit.num, "label": unit.label, "eid": unit.eid,
             "heading": unit.heading, "text": unit.text, "pinned": unit.pinned,
             "children": [unit_to_json(c) for c in unit.children]}
+    if any(isinstance(block, Table) for block in unit.blocks):  # its tables, with its paragraphs in order
+        data["blocks"] = [{"table": [list(row) for row in block.rows]} if isinstance(block, Table) else str(block)
+                          for block in unit.blocks]
+    return data
 
 
 def unit_from_json(data: dict) -> Unit:
+    # Without tables a unit's blocks are its text's paragraphs, as `read_units` gives them.
+    blocks = tuple(Table(tuple(tuple(row) for row in block["table"])) if isinstance(block, dict) else block
+                   for block in data["blocks"]) if "blocks" in data else tuple(data["text"].split("\n")) if data["text"] else ()
     return Unit(guid=data["guid"], kind=data["kind"], num=data["num"], label=data["label"], eid=data["eid"],
                 heading=data["heading"], text=data["text"], pinned=data.get("pinned", False),
-                children=tuple(unit_from_json(c) for c in data.get("children", ())))
+                children=tuple(unit_from_json(c) for c in data.get("children", ())), blocks=blocks)
 
 
 def snapshot_json(meta: dict, units: tuple[Unit, ...]) -> str:

@@ -114,3 +114,37 @@ test('Mod-Enter in the middle of a p moves the rest, children included', () => {
   assert.deepEqual(guids(st).slice(0, 1), [G(1)])
   assert.equal(guids(st)[2], G(2))
 })
+
+test('a schedule goes at the very end, transitional provisions before the schedules, a cross-heading between units', () => {
+  let st = cursorIn(make(), 'texto dos')
+  st = run(st, insertUnit('attachment'))
+  st = cursorIn(st, 'texto uno')
+  st = run(st, insertUnit('transitional'))
+  st = cursorIn(st, 'texto tres')
+  st = run(st, insertUnit('crossHeading'))
+  const top = []
+  st.doc.forEach(n => top.push(n.type.name))
+  assert.deepEqual(top, ['article', 'article', 'article', 'crossHeading', 'transitional', 'attachment'])
+  st.doc.check() // every node's content is valid for the schema
+  const ch = st.doc.child(3)
+  assert.equal(ch.childCount, 1) // a cross-heading is its heading alone
+  // Mod-Enter in a cross-heading's heading makes another valid cross-heading
+  let pos = null
+  st.doc.forEach((n, at) => { if (n.type.name === 'crossHeading') pos = at + 2 })
+  st = st.apply(st.tr.insertText('Generalidades', pos))
+  st = st.apply(st.tr.setSelection(TextSelection.create(st.doc, pos + 5)))
+  st = run(st, splitUnit)
+  st.doc.check()
+})
+
+test('a table is content of a unit and its cells are text blocks', () => {
+  const cell = (t) => s.nodes.td.create(null, t ? s.text(t) : null)
+  const table = s.nodes.table.create(null, [s.nodes.tr.create(null, [cell('Metro'), cell('5 pesos')])])
+  const doc = s.nodes.doc.create(null, [unit('article', G(1), h('Tarifas'), p('Son:'), table, p('Después.'))])
+  doc.check()
+  assert.ok(s.nodes.td.isTextblock)
+  let st = EditorState.create({ doc })
+  st = cursorIn(st, '5 pesos', 1)
+  st = st.apply(st.tr.insertText('7'))
+  assert.equal(st.doc.child(0).child(2).child(0).child(1).textContent, '57 pesos')
+})

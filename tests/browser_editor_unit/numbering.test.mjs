@@ -59,3 +59,20 @@ test('english labels and overrides', () => {
   assert.deepEqual(numberUnits(tree, { language: 'spa', numbering: '{"paragraph": "lower-roman", "chapter": "arabic"}' }).map(e => e.label),
     ['TÍTULO PRIMERO', 'CAPÍTULO 1', 'Artículo 1', 'i.'])
 })
+
+test('schedules are numbered apart, their articles count within them; cross-headings have no number', () => {
+  const out = numberUnits([
+    { kind: 'crossHeading' },
+    art(null),
+    { kind: 'chapter', children: [{ kind: 'crossHeading' }, art(null)] },
+    { kind: 'transitional', children: [art(null)] },
+    { kind: 'attachment', children: [{ kind: 'paragraph' }, art(null), { kind: 'crossHeading' }, art(null)] },
+    { kind: 'attachment', pin: null, children: [art(null)] }
+  ], { language: 'spa' })
+  assert.deepEqual(out.map(e => e.label), [
+    '', 'Artículo 1', 'CAPÍTULO I', '', 'Artículo 2', '', 'Artículo PRIMERO transitorio',
+    'ANEXO 1', 'A.', 'Artículo 1', '', 'Artículo 2', 'ANEXO 2', 'Artículo 1'
+  ])
+  const english = numberUnits([art(null), { kind: 'attachment' }, { kind: 'attachment', pin: '3A' }], { language: 'eng' })
+  assert.deepEqual(english.map(e => e.label), ['Article 1', 'Schedule 1', 'Schedule 3A'])
+})

@@ -201,7 +201,7 @@ export function splitUnit (state, dispatch) {
   const index = $from.index(d - 1)
   if (!parent.canReplaceWith(index + 1, index + 1, unit.type)) return false
   const kind = unit.type.name
-  const needsP = kind !== 'title' && kind !== 'chapter'
+  const needsP = kind !== 'title' && kind !== 'chapter' && kind !== 'crossHeading' // a cross-heading is its heading alone
   let blocks
   let deleteFrom = $from.pos
   let deleteTo = $to.pos
@@ -247,7 +247,8 @@ function newUnitNode (schema, kind) {
   }
   const blocks = []
   if (HEADING_REQUIRED.has(kind)) blocks.push(schema.nodes.heading.create())
-  if (kind !== 'title' && kind !== 'chapter') blocks.push(schema.nodes.p.create())
+  // A cross-heading is its heading alone; a schedule starts with its heading and a paragraph.
+  if (kind !== 'title' && kind !== 'chapter' && kind !== 'crossHeading') blocks.push(schema.nodes.p.create())
   return schema.nodes[kind].create({ guid: null, pin: null }, blocks)
 }
 
@@ -260,10 +261,15 @@ export function insertUnit (kind) {
     if (!type) return false
     const $from = state.selection.$from
     let insertPos = null
-    if (kind === 'transitional') { // transitional provisions close the body: always at its end
+    if (kind === 'transitional' || kind === 'attachment') {
+      // Transitional provisions, then schedules, close the body: a group goes after the last
+      // group (before any schedule), a schedule at the very end.
       const doc = state.doc
-      if (!doc.canReplaceWith(doc.childCount, doc.childCount, type)) return false
-      insertPos = doc.content.size
+      let index = doc.childCount
+      if (kind === 'transitional') while (index > 0 && doc.child(index - 1).type.name === 'attachment') index--
+      if (!doc.canReplaceWith(index, index, type)) return false
+      insertPos = 0
+      for (let i = 0; i < index; i++) insertPos += doc.child(i).nodeSize
     }
     for (let d = $from.depth; d >= 0 && insertPos === null; d--) {
       const node = $from.node(d)

@@ -16,7 +16,8 @@ const es = {
   outlineEmpty: 'El documento está vacío.',
   kinds: {
     title: 'Título', chapter: 'Capítulo', article: 'Artículo', paragraph: 'Apartado',
-    subparagraph: 'Numeral', point: 'Fracción', indent: 'Inciso', transitional: 'Transitorios'
+    subparagraph: 'Numeral', point: 'Fracción', indent: 'Inciso', transitional: 'Transitorios',
+    attachment: 'Anexo', crossHeading: 'Encabezado intermedio'
   },
   insert: 'Insertar',
   insertKind: k => 'Insertar ' + k.toLowerCase(),
@@ -32,6 +33,18 @@ const es = {
   dragHandle: 'Arrastrar para mover la unidad',
   structure: 'Estructura',
   edit: 'Editar',
+  textGroup: 'Texto',
+  bold: 'Negrita', boldLabel: 'Negrita (Ctrl+B)',
+  italic: 'Cursiva', italicLabel: 'Cursiva (Ctrl+I)',
+  linkRefs: 'Vincular referencias',
+  linkRefsLabel: 'Vincular referencias: enlazar las citas de artículos de este documento y actualizar el número de las referencias',
+  refsWorking: 'Vinculando referencias…',
+  refsDone: (linked, updated) => 'Referencias vinculadas: ' + linked + '; actualizadas: ' + updated + '.',
+  refsFailed: 'No se pudieron vincular las referencias.',
+  refTo: label => 'Remite a ' + label,
+  refStale: label => 'Remite a ' + label + ', pero su texto cita otro número: use «Vincular referencias» para actualizarlo',
+  refMissing: 'La unidad a la que remite esta referencia ya no existe',
+  refExternal: href => 'Remite fuera de este documento: ' + href,
   prov: {
     title: 'Por qué existe esta cláusula',
     hint: 'Ponga el cursor en una cláusula para ver las peticiones, temas y eventos que la motivaron.',
@@ -199,7 +212,8 @@ const en = {
   outlineEmpty: 'The document is empty.',
   kinds: {
     title: 'Title', chapter: 'Chapter', article: 'Article', paragraph: 'Paragraph',
-    subparagraph: 'Subparagraph', point: 'Point', indent: 'Indent', transitional: 'Transitional provisions'
+    subparagraph: 'Subparagraph', point: 'Point', indent: 'Indent', transitional: 'Transitional provisions',
+    attachment: 'Schedule', crossHeading: 'Cross-heading'
   },
   insert: 'Insert',
   insertKind: k => 'Insert ' + k.toLowerCase(),
@@ -215,6 +229,18 @@ const en = {
   dragHandle: 'Drag to move the unit',
   structure: 'Structure',
   edit: 'Edit',
+  textGroup: 'Text',
+  bold: 'Bold', boldLabel: 'Bold (Ctrl+B)',
+  italic: 'Italic', italicLabel: 'Italic (Ctrl+I)',
+  linkRefs: 'Link references',
+  linkRefsLabel: "Link references: link the text's citations of this document's articles and update the numbers of its references",
+  refsWorking: 'Linking references…',
+  refsDone: (linked, updated) => 'References linked: ' + linked + '; updated: ' + updated + '.',
+  refsFailed: 'The references could not be linked.',
+  refTo: label => 'Refers to ' + label,
+  refStale: label => 'Refers to ' + label + ', but its words cite another number: use “Link references” to update them',
+  refMissing: 'The unit this reference points to no longer exists',
+  refExternal: href => 'Refers outside this document: ' + href,
   prov: {
     title: 'Why this clause exists',
     hint: 'Put the cursor in a clause to see the petitions, themes and events behind it.',

@@ -4,7 +4,7 @@ import { Awareness } from 'y-protocols/awareness'
 import { EditorState, Plugin, PluginKey } from 'prosemirror-state'
 import { EditorView } from 'prosemirror-view'
 import { keymap } from 'prosemirror-keymap'
-import { baseKeymap, chainCommands, createParagraphNear, splitBlock } from 'prosemirror-commands'
+import { baseKeymap, chainCommands, createParagraphNear, splitBlock, toggleMark } from 'prosemirror-commands'
 import { dropCursor } from 'prosemirror-dropcursor'
 import { gapCursor } from 'prosemirror-gapcursor'
 import { ySyncPlugin, yCursorPlugin, yUndoPlugin, yUndoPluginKey, undo, redo } from 'y-prosemirror'
@@ -12,6 +12,7 @@ import { schema } from './schema.js'
 import { LiveProvider } from './provider.js'
 import { guidPlugin } from './guid.js'
 import { labelsPlugin, labelsPluginKey } from './labels.js'
+import { refsPlugin } from './refs.js'
 import { labelledUnits } from './units.js'
 import { splitUnit, sinkUnit, liftUnit, moveUnitUp, moveUnitDown, deleteUnit, ownUndoStep } from './commands.js'
 import { Outline } from './outline.js'
@@ -91,7 +92,9 @@ export function mount (root) {
     if (typeof language !== 'string' || !language) language = uiLang === 'en' ? 'eng' : 'spa'
     let numbering = meta.get('numbering')
     if (numbering instanceof Y.Map) numbering = numbering.toJSON()
-    return { language, numbering: numbering || null, preambleLabel: t.preamble }
+    let labels = meta.get('labels')
+    if (labels instanceof Y.Map) labels = labels.toJSON()
+    return { language, numbering: numbering || null, labels: labels || null, preambleLabel: t.preamble }
   }
 
   const provider = new LiveProvider(slug, ydoc, { awareness, readOnly: role === 'viewer', autoConnect: false })
@@ -111,7 +114,12 @@ export function mount (root) {
   }
   let lastUnitKey = null
   let following = false // the provenance panel follows the cursor once the user has pointed somewhere
-  const follow = (info) => { if (panel) panel.setUnit(info ? { guid: info.guid, label: info.label } : null) }
+  const follow = (info) => {
+    if (panel) panel.setUnit(info ? { guid: info.guid, label: info.label } : null)
+    // The unit the reader points at, for the page around the editor (the read-only notice's
+    // "propose an amendment" link, web/static/workspace.js).
+    root.dispatchEvent(new CustomEvent('constituent:unit', { detail: info ? { guid: info.guid, label: info.label } : null }))
+  }
   const structureSignature = (doc) => labelledUnits(doc, getOpts()).map(u => (u.node.attrs.guid || '') + ':' + u.label).join(',')
 
   let touched = false // the local user has put the cursor somewhere: report where
@@ -158,6 +166,8 @@ export function mount (root) {
       'Alt-ArrowUp': step(moveUnitUp),
       'Alt-ArrowDown': step(moveUnitDown),
       'Mod-Shift-Backspace': step(deleteUnit),
+      'Mod-b': toggleMark(schema.marks.b),
+      'Mod-i': toggleMark(schema.marks.i),
       Enter: chainCommands(createParagraphNear, splitBlock)
     }),
     keymap(baseKeymap),
@@ -165,6 +175,7 @@ export function mount (root) {
     gapCursor(),
     guidPlugin(),
     labelsPlugin(getOpts, t),
+    refsPlugin(getOpts, t),
     dragHandlePlugin(t),
     ...(comments ? comments.plugins() : []),
     ...(publicComments ? publicComments.plugins() : []),
@@ -219,11 +230,25 @@ export function mount (root) {
     }
   }
 
+  // "Link references": the server links the text's citations of its own units and updates the
+  // words of references whose unit was renumbered; the change reaches this editor live.
+  const linkReferences = async () => {
+    const response = await fetch('/api/v1/documents/' + encodeURIComponent(slug) + '/references', {
+      method: 'POST',
+      credentials: 'same-origin',
+      headers: { 'Content-Type': 'application/json', 'X-CSRFToken': ds.csrf || '', Accept: 'application/json' },
+      body: '{}'
+    })
+    if (!response.ok) return t.refsFailed
+    const done = await response.json()
+    return t.refsDone(done.linked, done.updated)
+  }
+
   const showToolbar = () => {
     if (!toolbarEl) return
     if (role === 'editor') {
       toolbarEl.hidden = false
-      if (!toolbar) toolbar = new Toolbar(toolbarEl, view, t, step)
+      if (!toolbar) toolbar = new Toolbar(toolbarEl, view, t, step, { linkReferences })
     } else {
       toolbarEl.hidden = true
       toolbarEl.replaceChildren()

@@ -6,7 +6,10 @@ export const UNIT_KINDS = ['title', 'chapter', 'article', 'paragraph', 'subparag
 // Not a unit kind: the style slot of the articles inside a `transitional` group (transitory
 // articles: PRIMERO, SEGUNDO…), counted apart from the body's articles.
 export const TRANSITIONAL_ARTICLES = 'transitional'
-const STYLED = [...UNIT_KINDS, TRANSITIONAL_ARTICLES]
+// A schedule or annex (`attachment` unit): numbered apart, after the transitional provisions
+// ("ANEXO 1", "Schedule 1"); its articles count within it. A cross-heading has no number.
+export const ATTACHMENTS = 'attachment'
+const STYLED = [...UNIT_KINDS, TRANSITIONAL_ARTICLES, ATTACHMENTS]
 
 export const DEFAULT_STYLES = {
   transitional: 'ordinal-es',
@@ -16,7 +19,8 @@ export const DEFAULT_STYLES = {
   paragraph: 'upper-alpha',
   subparagraph: 'arabic',
   point: 'upper-roman',
-  indent: 'lower-alpha'
+  indent: 'lower-alpha',
+  attachment: 'arabic'
 }
 
 const STYLES = new Set(['arabic', 'upper-alpha', 'lower-alpha', 'upper-roman', 'lower-roman', 'ordinal-es'])
@@ -85,20 +89,25 @@ export function formatNumber (n, style) {
   }
 }
 
-// Accepts the meta "numbering" value: JSON string, plain object, or null.
-export function parseStyles (numbering) {
-  let obj = numbering
+// A meta entry mapping kinds to text (JSON string, plain object or null): the kinds whose value
+// `accept` takes.
+function kindMap (value, accept) {
+  let obj = value
   if (typeof obj === 'string') {
     try { obj = JSON.parse(obj) } catch (e) { obj = null }
   }
   const out = {}
   if (obj && typeof obj === 'object') {
     for (const kind of STYLED) {
-      const v = obj[kind]
-      if (typeof v === 'string' && STYLES.has(v)) out[kind] = v
+      if (typeof obj[kind] === 'string' && accept(obj[kind])) out[kind] = obj[kind]
     }
   }
   return out
+}
+
+// Accepts the meta "numbering" value: JSON string, plain object, or null.
+export function parseStyles (numbering) {
+  return kindMap(numbering, v => STYLES.has(v))
 }
 
 export function isEnglish (language) {
@@ -108,26 +117,50 @@ export function isEnglish (language) {
 // The pin that marks an unnumbered unit: no number shown, no counter advanced.
 export const UNNUMBERED = '-'
 
+// The document's language as the numbering knows it: spa (the default), eng, por or fra.
+export function languageOf (language) {
+  if (isEnglish(language)) return 'eng'
+  if (typeof language === 'string' && /^(por|pt)(\b|[-_]|$)/i.test(language)) return 'por'
+  if (typeof language === 'string' && /^(fra|fre|fr)(\b|[-_]|$)/i.test(language)) return 'fra'
+  return 'spa'
+}
+
+// Per language, what differs from DEFAULT_STYLES (akoma_ntoso/numbering.py says why).
+const LANGUAGE_STYLES = {
+  spa: {},
+  eng: { title: 'arabic', transitional: 'arabic' },
+  por: { title: 'upper-roman', transitional: 'arabic', paragraph: 'arabic' },
+  fra: { title: 'upper-roman', transitional: 'arabic', paragraph: 'upper-roman', point: 'arabic' }
+}
+
 export function stylesFor (language, overrides) {
-  const styles = Object.assign({}, DEFAULT_STYLES)
-  if (isEnglish(language)) { styles.title = 'arabic'; styles.transitional = 'arabic' }
+  const styles = Object.assign({}, DEFAULT_STYLES, LANGUAGE_STYLES[languageOf(language)])
   return Object.assign(styles, overrides || {})
 }
 
-// The label shown for a unit with number `num` (already formatted or pinned).
-export function formatLabel (kind, num, language) {
-  const en = isEnglish(language)
-  switch (kind) {
-    case 'title': return (en ? 'TITLE ' : 'TÍTULO ') + num
-    case 'chapter': return (en ? 'CHAPTER ' : 'CAPÍTULO ') + num
-    case 'article': return (en ? 'Article ' : 'Artículo ') + num
-    case TRANSITIONAL_ARTICLES: return en ? 'Transitional article ' + num : 'Artículo ' + num + ' transitorio'
-    case 'paragraph':
-    case 'subparagraph':
-    case 'point': return num + '.'
-    case 'indent': return num + ')'
-    default: return ''
-  }
+// Label templates per language ("{}" is the number), as akoma_ntoso/numbering.py has them.
+const SHORT_LABELS = { paragraph: '{}.', subparagraph: '{}.', point: '{}.', indent: '{})' }
+const LABELS = {
+  spa: { title: 'TÍTULO {}', chapter: 'CAPÍTULO {}', article: 'Artículo {}', [TRANSITIONAL_ARTICLES]: 'Artículo {} transitorio', ...SHORT_LABELS },
+  eng: { title: 'TITLE {}', chapter: 'CHAPTER {}', article: 'Article {}', [TRANSITIONAL_ARTICLES]: 'Transitional article {}', ...SHORT_LABELS },
+  por: { title: 'TÍTULO {}', chapter: 'CAPÍTULO {}', article: 'Art. {}', [TRANSITIONAL_ARTICLES]: 'Art. {} (transitório)', ...SHORT_LABELS, paragraph: '§ {}', point: '{} -' },
+  fra: { title: 'TITRE {}', chapter: 'CHAPITRE {}', article: 'Article {}', [TRANSITIONAL_ARTICLES]: 'Article {} (transitoire)', ...SHORT_LABELS, subparagraph: '{}°' }
+}
+
+// Schedules' labels, as akoma_ntoso/numbering.py has them.
+const ATTACHMENT_LABELS = { spa: 'ANEXO {}', eng: 'Schedule {}', por: 'ANEXO {}', fra: 'ANNEXE {}' }
+for (const [lang, template] of Object.entries(ATTACHMENT_LABELS)) LABELS[lang][ATTACHMENTS] = template
+
+// The label shown for a unit with number `num` (already formatted or pinned); `labels` (meta's
+// `labels`, from parseLabels) gives the document's own label of a kind ("PART {}", "SEC. {}.").
+export function formatLabel (kind, num, language, labels) {
+  const template = (labels && labels[kind]) || LABELS[languageOf(language)][kind]
+  return template ? template.replace('{}', num) : ''
+}
+
+// Accepts meta's "labels" value (JSON string, plain object or null): kind → template with one "{}".
+export function parseLabels (labels) {
+  return kindMap(labels, v => v.split('{}').length === 2 && v.length <= 40)
 }
 
 /**
@@ -141,6 +174,7 @@ export function formatLabel (kind, num, language) {
 export function numberUnits (roots, opts = {}) {
   const language = opts.language || 'spa'
   const styles = stylesFor(language, parseStyles(opts.numbering))
+  const labels = parseLabels(opts.labels)
   const out = []
   let articleCounter = 0
   const walk = (nodes, parentKind, depth) => {
@@ -148,7 +182,7 @@ export function numberUnits (roots, opts = {}) {
     for (const node of nodes) {
       const kind = node.kind
       let num = ''
-      if (UNIT_KINDS.includes(kind)) {
+      if (UNIT_KINDS.includes(kind) || kind === ATTACHMENTS) {
         const pin = typeof node.pin === 'string' ? node.pin.trim() : ''
         if (pin === UNNUMBERED) {
           num = '' // a unit the source leaves unnumbered (docs/document-model.md)
@@ -157,6 +191,9 @@ export function numberUnits (roots, opts = {}) {
         } else if (kind === 'article' && parentKind === 'transitional') {
           counters.article = (counters.article || 0) + 1 // transitory articles count within their group
           num = formatNumber(counters.article, styles.transitional)
+        } else if (kind === 'article' && parentKind === ATTACHMENTS) {
+          counters.article = (counters.article || 0) + 1 // a schedule's articles count within it
+          num = formatNumber(counters.article, styles.article)
         } else if (kind === 'article') {
           articleCounter += 1
           num = formatNumber(articleCounter, styles.article)
@@ -166,7 +203,7 @@ export function numberUnits (roots, opts = {}) {
         }
       }
       const labelled = kind === 'article' && parentKind === 'transitional' ? TRANSITIONAL_ARTICLES : kind
-      const entry = { kind, num, label: num ? formatLabel(labelled, num, language) : '', depth }
+      const entry = { kind, num, label: num ? formatLabel(labelled, num, language, labels) : '', depth }
       out.push(entry)
       if (node.children && node.children.length) walk(node.children, kind, depth + 1)
     }

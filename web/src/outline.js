@@ -2,7 +2,7 @@
 import { TextSelection } from 'prosemirror-state'
 import { labelledUnits, firstTextPos } from './units.js'
 
-const OUTLINE_KINDS = new Set(['preamble', 'title', 'chapter', 'article'])
+const OUTLINE_KINDS = new Set(['preamble', 'title', 'chapter', 'article', 'attachment'])
 
 function headingText (node) {
   const first = node.firstChild

@@ -1,11 +1,13 @@
 // Editing toolbar (#toolbar): real buttons with accessible names.
 import { undoCommand, redoCommand } from 'y-prosemirror'
+import { toggleMark } from 'prosemirror-commands'
+import { schema } from './schema.js'
 import { insertUnit, moveUnitUp, moveUnitDown, sinkUnit, liftUnit, deleteUnit, setPin, currentUnit } from './commands.js'
 
-const INSERT_KINDS = ['title', 'chapter', 'article', 'paragraph', 'subparagraph', 'point', 'indent', 'transitional']
+const INSERT_KINDS = ['title', 'chapter', 'article', 'paragraph', 'subparagraph', 'point', 'indent', 'crossHeading', 'transitional', 'attachment']
 
 export class Toolbar {
-  constructor (el, view, t, wrap = (c) => c) {
+  constructor (el, view, t, wrap = (c) => c, actions = {}) {
     this.wrap = wrap
     this.el = el
     this.view = view
@@ -42,6 +44,25 @@ export class Toolbar {
       this.button('redo', '↷ ' + t.redo, t.redoLabel, redoCommand)
     )
     groups.push(history)
+    // Inline markup and cross-references (docs/document-model.md, "Inline markup").
+    const text = this.group(t.textGroup)
+    text.append(
+      this.button('bold', t.bold, t.boldLabel, toggleMark(schema.marks.b)),
+      this.button('italic', t.italic, t.italicLabel, toggleMark(schema.marks.i))
+    )
+    if (actions.linkReferences) {
+      this.note = document.createElement('span')
+      this.note.className = 'toolbar-note'
+      this.note.setAttribute('role', 'status')
+      text.append(this.button('link-references', t.linkRefs, t.linkRefsLabel, (state, dispatch) => {
+        if (dispatch) {
+          this.note.textContent = t.refsWorking
+          actions.linkReferences().then(said => { this.note.textContent = said }, () => { this.note.textContent = t.refsFailed })
+        }
+        return true
+      }), this.note)
+    }
+    groups.push(text)
     el.replaceChildren(...groups)
     // Toolbar pattern: one tab stop, arrow keys move between buttons.
     this.buttons.forEach(({ b }, i) => { b.tabIndex = i === 0 ? 0 : -1 })

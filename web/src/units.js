@@ -33,7 +33,8 @@ const labelCache = new WeakMap()
 
 // Returns array aligned with collectUnits(doc): [{node, pos, depth, num, label}]
 export function labelledUnits (doc, opts) {
-  const key = (opts.language || '') + '|' + (typeof opts.numbering === 'string' ? opts.numbering : JSON.stringify(opts.numbering || null))
+  const text = value => typeof value === 'string' ? value : JSON.stringify(value || null)
+  const key = (opts.language || '') + '|' + text(opts.numbering) + '|' + text(opts.labels)
   const cached = labelCache.get(doc)
   if (cached && cached.key === key) return cached.list
   const units = collectUnits(doc)
