@@ -7,11 +7,13 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from flask import abort, redirect, request, url_for
+from flask_babel import gettext
 from flask_login import current_user
 
 from . import permissions
 from .documents import get_document
 from .models import Document
+from .problems import Problem
 from .services import current_services
 
 
@@ -30,4 +32,17 @@ def staff_document(slug: str, may: Callable[[object, Document], bool]) -> Docume
         abort(redirect(url_for("accounts.login", next=request.full_path if request.query_string else request.path)))
     if not may(current_user, document):
         abort(403)
+    return document
+
+
+def api_document(slug: str, may: Callable[[object, Document], bool], refused: str | None = None) -> Document:
+    """The same for a JSON endpoint, as problems: 404 where the document is invisible, 401 for the
+    public, 403 (`refused`, or the usual reason) for roles `may(user, document)` refuses."""
+    document = get_document(current_services().db, slug)
+    if document is None or not permissions.can_read(current_user, document):
+        raise Problem(404, gettext("There is no document %(slug)r available to you.", slug=slug))
+    if not current_user.is_authenticated:
+        raise Problem(401, gettext("Sign in first."))
+    if not may(current_user, document):
+        raise Problem(403, refused or gettext("Your role may not do this in the document's current stage."))
     return document

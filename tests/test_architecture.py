@@ -4,7 +4,7 @@
   inside a function.
 * No circle: no module imports a module that imports it back, directly or through others,
   counting the imports inside functions too (they hide a circle from Python, not from a reader).
-* A feature package (amendments, comments, petitions, provenance, review, stages, survey) uses another feature's
+* A feature package (amendments, comments, petitions, provenance, review, revision, stages, survey) uses another feature's
   domain modules (models, services), never its web layer (views, api, command line) or its event
   handlers: those belong to the feature, and are wired by the app factory.
 * No import inside a function body without a comment saying why (on its line or the line above):
@@ -19,7 +19,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("editor", "crdt", "akoma_ntoso")
-FEATURES = {"amendments", "comments", "participation", "petitions", "process", "provenance", "review", "stages", "survey"}
+FEATURES = {"amendments", "comments", "participation", "petitions", "process", "provenance", "review", "revision",
+            "stages", "survey"}
 #: A feature's modules that no other feature may import.
 PRIVATE = ("api", "views", "cli", "handlers")
 

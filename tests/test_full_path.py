@@ -214,7 +214,8 @@ def test_the_sample_constitution_goes_from_drafting_to_publication(demo):
     approved = next(v for v in versions if v["stage"] == "approved")
     diff = _ok(requests.get(f"{base}/diff", params={"from": consultation["number"], "to": approved["number"]},
                             timeout=10))
-    assert diff["counts"] == {"added": 0, "removed": 0, "moved": 0, "renumbered": 0, "changed": 1}
+    assert diff["counts"] == {"added": 0, "removed": 0, "moved": 0, "renumbered": 0, "changed": 1,
+                              "split": 0, "merged": 0}
     (change,) = diff["units"]
     assert change["guid"] == amended
     inserted = " ".join(text for op, text in change["redline"]["text"] if op == "+")

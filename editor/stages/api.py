@@ -200,7 +200,8 @@ OPENAPI_PATHS = {
                 body={"type": "object", "properties": {"name": {"type": "string"}}}, responses=_WRITE),
     },
     "/api/v1/documents/{slug}/diff": _path(
-        "Structural diff by GUID and word redlines between two versions, or a version and the live text",
+        "Structural diff (by GUID, else by content and position: added, removed, moved, renumbered, changed, "
+        "split, merged) and word redlines between two versions, or a version and the live text",
         query=("from", "to")),
     "/api/v1/documents/{slug}/units/{key}/history": _path(
         "One unit's wording in every version and live, with who changed it and which amendment did",
