@@ -14,6 +14,7 @@ from akoma_ntoso.render import render_units
 from . import cache, clock, permissions
 from .access import visible_document
 from .accounts import palette_colour
+from .inputs import whole_number
 from .livetext import read_live
 from .models import Document
 from .participation.session import current_participant
@@ -23,6 +24,7 @@ from .provenance.summaries import link_counts
 from .provenance.views import unit_why
 from .security import local_path
 from .services import current_services
+from .stages.addresses import former_holder, misplaced_pins
 from .stages.history import amendment_numbers, unit_history
 from .stages.versions import live_text
 
@@ -121,11 +123,25 @@ def unit(slug: str, eid: str):
 
 def _unit_page(document: Document, slug: str, eid: str):
     live = read_live(cache.reader(current_services()), slug)
+    db = current_services().db
+    if "version" in request.args:  # what the eId named in that version, at its address today
+        number = whole_number(request.args["version"], maximum=999_999_999)
+        former = former_holder(db, document, eid, live.units, version=number) if number is not None else None
+        if former is None:
+            abort(404)
+        return redirect(url_for("public.unit", slug=slug, eid=former[1].eid), 301)
     found = find_unit(live.units, eid)
-    if found is None:
-        abort(404)
+    if found is None:  # an old address (renumbered or moved): the unit it named, where it is now
+        former = former_holder(db, document, eid, live.units)
+        if former is None:
+            abort(404)
+        return redirect(url_for("public.unit", slug=slug, eid=former[1].eid), 301)
     if found.eid != eid:  # reached by GUID: send people to the readable permalink
         return redirect(url_for("public.unit", slug=slug, eid=found.eid))
+    # The current unit wins; where the address named another unit in a version, the page says so.
+    formerly = former_holder(db, document, eid, live.units, other_than=found.guid)
+    may_write = permissions.can_write_text(current_user, document)
+    misplaced = [m for m in misplaced_pins(live.units) if m.unit.guid == found.guid] if may_write else []
 
     provenance, why = unit_why(document, live, found)
     history = unit_history(current_services(), document, found.guid,
@@ -135,7 +151,8 @@ def _unit_page(document: Document, slug: str, eid: str):
     return render_template(
         "unit.html", document=document, unit=found, ancestors=ancestors(live.units, found.guid),
         why=why, provenance=provenance, counts=link_counts(current_services().db, document),
-        history=history, amendment_numbers=amendments, **unit_section(document, found, live.units),
+        history=history, amendment_numbers=amendments, formerly=formerly, can_revert=may_write,
+        misplaced=misplaced, **unit_section(document, found, live.units),
     )
 
 

@@ -8,10 +8,9 @@ from akoma_ntoso import AkomaNtosoError
 
 from ..cli_support import command_app, printable, read_bounded
 from ..documents import get_document
-from ..livetext import read_live
 from ..models import Document
 from ..services import services_of
-from .service import MAX_IMPORT_BYTES, PetitionImportError, import_petitions, parse_moment
+from .service import MAX_IMPORT_BYTES, PetitionImportError, import_petitions, parse_moment, reference_text
 
 
 @click.group("petitions")
@@ -24,11 +23,16 @@ def petitions() -> None:
 @click.option("--document", "slug", help="the document the petitions are about (needed when there are several)")
 @click.option("--format", "fmt", type=click.Choice(["csv", "json"]), help="default: from the file name (.json = json)")
 @click.option("--at", "at", help="when counts without a date of their own were counted (ISO date-time, UTC); default now")
-def import_(file: str, slug: str | None, fmt: str | None, at: str | None) -> None:
+@click.option("--against", "against", metavar="N|live",
+              help="the text whose numbering the references are read against: a version number, or live; "
+                   "default the latest frozen version (the live text while there is none)")
+def import_(file: str, slug: str | None, fmt: str | None, at: str | None, against: str | None) -> None:
     """Import petitions and signature counts (CSV or JSON) and link them to the text they name.
 
     Thresholds crossed create their event and obligation and notify the committee; references
-    in a final_text_refs column are resolved against the live text. Nothing is written on error.
+    in a final_text_refs column are resolved against the numbering of the latest frozen version
+    (or --against N, or --against live): "Art. 16" links the unit that was Artículo 16 there.
+    Nothing is written on error.
     """
     from sqlalchemy import select
 
@@ -56,11 +60,14 @@ def import_(file: str, slug: str | None, fmt: str | None, at: str | None) -> Non
         if document is None:
             raise click.ClickException(f"there is no document {slug!r}")
         try:
-            units = read_live(services, slug).units
+            text = reference_text(services, document, against)
         except AkomaNtosoError as exc:
             raise click.ClickException(f"the live text of {slug!r} cannot be read: {exc}") from None
+        except PetitionImportError as exc:
+            raise click.ClickException(f"--against: {exc}; nothing was imported") from None
         try:
-            result = import_petitions(db, document, data, fmt, at=moment, units=units)
+            result = import_petitions(db, document, data, fmt, at=moment, units=text.units, version=text.version,
+                                      live_units=text.live_units)
         except PetitionImportError as exc:
             raise click.ClickException(f"{exc}; nothing was imported") from None
         _print(result)
@@ -78,7 +85,8 @@ def _print(result) -> None:
         click.echo(f"  - {printable(crossing.petition.title)}: {crossing.threshold.signatures:,} on "
                    f"{crossing.event.occurred_at.date().isoformat()} → {crossing.obligation.action.replace('_', ' ')}, due "
                    f"{crossing.obligation.due_on.isoformat()}" + (f" ({members})" if members else ""))
-    click.echo(f"links made: {result.links_made}")
+    click.echo(f"links made: {result.links_made} (references read against "
+               + (f"version {result.version})" if result.version else "the live text)"))
     imprecise = [(report, item) for report in result.links for item in report.imprecise]
     unresolved = [(report, item) for report in result.links for item in report.unresolved]
     not_incorporated = [report for report in result.links if report.not_incorporated]
@@ -86,7 +94,7 @@ def _print(result) -> None:
         for item in report.linked:
             if item.created and not item.imprecise:
                 click.echo(f"  + {printable(report.petition.title)}: {printable(item.reference)} → {item.name} "
-                           f"({item.unit.eid})")
+                           f"({item.unit.eid})" + (f", today {item.now}" if item.now else ""))
     if imprecise:
         click.echo(f"imprecise references (only the enclosing unit linked): {len(imprecise)}")
         for report, item in imprecise:

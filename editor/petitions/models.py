@@ -53,6 +53,9 @@ class Petition(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
     #: The committee's published reason, when the petition was not (or only partly) incorporated.
     outcome_reason: Mapped[str] = mapped_column(Text, default="", server_default=sql_text("''"))
+    #: The version whose numbering its references were last resolved against ("Art. 16" is the
+    #: unit that was Artículo 16 in that version); None: the live text's, or never resolved.
+    references_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class SignatureCount(Base):

@@ -13,8 +13,13 @@ checks every row before writing anything, records what is new, and then:
   the threshold's days, assigned to the committee members with the fewest open obligations)
   and one `Notification` per petition and import for every active committee member and
   administrator;
-* when the live units are given, `link_references` links the petition to the units its
-  references name (`akoma_ntoso.citations`), and reports what it cannot resolve.
+* when units are given, `link_references` links the petition to the units its references name
+  (`akoma_ntoso.citations`), and reports what it cannot resolve. The references are read
+  against the numbering of a text the importer chooses (`reference_text`: by default the latest
+  frozen version, or the live text): "Art. 16" is the unit that was Artículo 16 in that version,
+  whatever its number today. The link stores that unit's GUID, and the petition remembers the
+  version (`Petition.references_version`) so that its pages can say where a number has shifted
+  since ("Artículo 16 en la versión 2, hoy Artículo 17": `shifted_links`).
 
 Importing the same data again adds nothing. Error messages of the domain functions are plain
 English for the people importing (like the rest of the domain layer); notifications are written
@@ -52,6 +57,7 @@ from ..provenance.labels import action_label
 from ..provenance.links import create_link, links_of_source
 from ..provenance.models import ProvenanceLink
 from ..provenance.text import fold
+from ..stages.versions import get_version, live_text, version_text, versions_of
 from .models import (
     ACTIONS,
     DEFAULT_THRESHOLDS,
@@ -408,6 +414,8 @@ class PetitionImport:
     #: one report per petition whose references were read (only when units were given)
     links: list[LinkReport] = field(default_factory=list)
     ignored_columns: list[str] = field(default_factory=list)
+    #: the version whose numbering the references were read against (None: the live text's)
+    version: int | None = None
 
     @property
     def links_made(self) -> int:
@@ -421,6 +429,8 @@ def import_petitions(
     fmt: str,
     at: datetime | None = None,
     units: Sequence[Unit] | None = None,
+    version: int | None = None,
+    live_units: Sequence[Unit] | None = None,
 ) -> PetitionImport:
     """Import petitions and signature counts from a CSV or JSON export into `document`.
 
@@ -429,7 +439,8 @@ def import_petitions(
     names the row and the column) nothing has changed. On success the import is committed.
     With `units` (the live text's, `read_live(services, slug).units`) the references of new
     petitions, of petitions whose references changed and of petitions with no link yet are
-    linked (`link_references`).
+    linked (`link_references`). `units` may be a frozen version's (`version`, its number; see
+    `reference_text`), the links then going to those units in `live_units`.
     """
     if fmt not in FORMATS:
         raise PetitionImportError(f"unknown format {fmt!r}; expected csv or json")
@@ -471,7 +482,7 @@ def import_petitions(
                     f"{where}: {shown(row.title, 120)} already has {stored[moment]:,} signatures counted at "
                     f"{moment.isoformat()}; this file gives {number:,} for the same time")
 
-    result = PetitionImport(ignored_columns=ignored)
+    result = PetitionImport(ignored_columns=ignored, version=version if live_units is not None else None)
     try:
         thresholds = ensure_thresholds(db, document)
         touched: list[tuple[_Row, Petition, bool, bool]] = []
@@ -517,7 +528,8 @@ def import_petitions(
             linked = {link.source_id for link in _petition_links(db, document)}
             for petition in petitions_touched:
                 create = id(petition) in relink or petition.id not in linked
-                result.links.append(link_references(db, document, units, petition, create=create))
+                result.links.append(link_references(db, document, units, petition, create=create, version=version,
+                                                    live_units=live_units))
         db.commit()
     except IntegrityError:
         db.rollback()
@@ -1052,6 +1064,8 @@ class LinkedReference:
     #: for an imprecise reference: what could not be told apart (the resolver's words)
     problem: str | None = None
     note: str = ""
+    #: when resolved against a version: the unit's name in the live text where it differs ("Artículo 17")
+    now: str = ""
 
 
 @dataclass(frozen=True)
@@ -1116,8 +1130,11 @@ def _places(units: Sequence[Unit], outer: Unit, matches: list[Unit], language: s
 
 def link_references(
     db, document: Document, units: Sequence[Unit], petition: Petition, *, create: bool = True,
+    version: int | None = None, live_units: Sequence[Unit] | None = None,
 ) -> LinkReport:
-    """Link `petition` to the units its `final_text_refs` name in the live `units`.
+    """Link `petition` to the units its `final_text_refs` name in `units`: the live text's, or
+    version `version`'s (then the links go to the same units, by GUID, in `live_units`; a unit
+    no longer in the live text is reported unresolved, and the petition remembers the version).
 
     Each resolved unit is linked with relation "incorporates" and origin "import" (a unit
     already linked to the petition is left as the committee has it). "X" links nothing and is
@@ -1130,6 +1147,11 @@ def link_references(
     """
     references = (petition.final_text_refs or "").strip()
     report = LinkReport(petition=petition, references=references)
+    if version is None or live_units is None:
+        version, live_units = None, units
+    live_by_guid = {u.guid: u for u in iter_units(live_units)}
+    if create:
+        petition.references_version = version
     if not references:
         return report
     if is_not_incorporated(references):
@@ -1172,10 +1194,90 @@ def link_references(
         if unit.guid in seen:
             continue
         seen.add(unit.guid)
+        now = ""
+        if version is not None:
+            live_unit = live_by_guid.get(unit.guid)
+            if live_unit is None:
+                report.unresolved.append(UnresolvedReference(
+                    citation.text, f"{name} of version {version} is no longer in the text"))
+                continue
+            now = unit_name(live_units, live_unit, language)
+            note += f" (versión {version})" if language == "spa" else f" (version {version})"
+            now = "" if now == name else now
+            unit = live_unit
         created = False
         if create and unit.guid not in already:
-            _link, created = create_link(db, document, units, unit.guid, "petition", petition.id,
+            _link, created = create_link(db, document, live_units, unit.guid, "petition", petition.id,
                                          relation="incorporates", note=note[:2000], origin="import")
             already.add(unit.guid)
-        report.linked.append(LinkedReference(citation.text, unit, name, created, imprecise, problem, note))
+        report.linked.append(LinkedReference(citation.text, unit, name, created, imprecise, problem, note, now))
     return report
+
+
+# --- which text references are read against -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReferenceText:
+    """The text petition references are resolved against: a frozen version's units, or the live text's."""
+
+    units: tuple[Unit, ...]
+    version: int | None  # None: the live text
+    live_units: tuple[Unit, ...]
+
+
+def reference_text(services, document: Document, against: str | None = None) -> ReferenceText:
+    """The text to read references against: `against` "live", a version number ("2" or "v2"), or
+    None for the default, the latest frozen version (the live text while there is none).
+    Raises PetitionImportError for a version the document does not have."""
+    db = services.db
+    live = live_text(services, document).units
+    spec = (against or "").strip().lower()
+    if spec == "live":
+        return ReferenceText(live, None, live)
+    if not spec:
+        versions = versions_of(db, document, light=True)
+        if not versions:
+            return ReferenceText(live, None, live)
+        number: int | None = versions[-1].number
+    else:
+        number = whole_number(spec[1:] if spec.startswith("v") else spec, maximum=999_999_999)
+    version = get_version(db, document, number) if number is not None else None
+    if version is None:
+        raise PetitionImportError(f"{document.slug} has no version {against}: give a version number or live")
+    return ReferenceText(version_text(version).units, version.number, live)
+
+
+@dataclass(frozen=True)
+class ShiftedLink:
+    """A linked unit whose number differs today from the one it had in the version its petition's
+    references were read against."""
+
+    version: int
+    then: str  # "Artículo 16, apartado A"
+    now: str  # "Artículo 17, apartado A"
+
+
+def shifted_links(db, document: Document, petition: Petition, live_units: Sequence[Unit],
+                  links: Iterable[ProvenanceLink]) -> dict[int, ShiftedLink]:
+    """By link id: the petition's imported links whose unit has another number today than in the
+    version its references were resolved against."""
+    number = petition.references_version
+    if number is None:
+        return {}
+    version = get_version(db, document, number)
+    if version is None:
+        return {}
+    then_units = version_text(version).units
+    then_by_guid = {u.guid: u for u in iter_units(then_units)}
+    live_by_guid = {u.guid: u for u in iter_units(live_units)}
+    language = _language(document)
+    shifted = {}
+    for link in links:
+        then, now = then_by_guid.get(link.unit_guid), live_by_guid.get(link.unit_guid)
+        if link.origin != "import" or then is None or now is None:
+            continue
+        then_name, now_name = unit_name(then_units, then, language), unit_name(live_units, now, language)
+        if then_name != now_name:
+            shifted[link.id] = ShiftedLink(number, then_name, now_name)
+    return shifted

@@ -33,6 +33,7 @@ from ..provenance.labels import action_label, relation_label
 from ..provenance.links import links_of_source
 from ..provenance.models import RELATIONS
 from ..services import current_services
+from ..stages.versions import versions_of
 from .models import ACTIONS, Obligation
 from .service import (
     MAX_DUE_DAYS,
@@ -59,9 +60,11 @@ from .service import (
     parse_moment,
     petition_statuses,
     record_hearing,
+    reference_text,
     save_threshold,
     set_obligation_done,
     set_outcome_reason,
+    shifted_links,
     signature_history,
     thresholds_reached,
     unit_name,
@@ -91,6 +94,17 @@ class UploadForm(FlaskForm):
         _l("Counted at (UTC), for counts without a date of their own"),
         validators=[Optional(), Length(max=40)],
     )
+    #: The text whose numbering the references are read against (choices: the versions and "live").
+    against = SelectField(_l("Read the petitions' references against"), choices=[], default="")
+
+
+def _against_choices(form: UploadForm, document: Document) -> None:
+    """The versions, latest first (the default), then the live text."""
+    versions = versions_of(current_services().db, document, light=True)
+    form.against.choices = [SelectChoice(str(v.number), _("Version %(n)d · %(name)s", n=v.number, name=v.name))
+                            for v in reversed(versions)] + [SelectChoice("live", _("The live text (today's numbers)"))]
+    if not form.against.data:
+        form.against.data = str(versions[-1].number) if versions else "live"
 
 
 class ThresholdForm(FlaskForm):
@@ -172,6 +186,7 @@ def _manage_page(document: Document, form: UploadForm, status: int = 200, proble
     db = current_services().db
     thresholds = ensure_thresholds(db, document)
     db.commit()
+    _against_choices(form, document)
     statuses = petition_statuses(db, document)
     return render_template(
         "petitions/manage.html", document=document, form=form, statuses=statuses, thresholds=thresholds,
@@ -185,6 +200,7 @@ def manage(slug: str):
     form = UploadForm()
     if request.method == "GET":
         return _manage_page(document, form)
+    _against_choices(form, document)
     if not form.validate_on_submit():
         return _manage_page(document, form, 400, problem=_("The form could not be read; nothing was imported."))
     upload = form.file.data
@@ -205,9 +221,10 @@ def manage(slug: str):
         except ValueError as exc:
             return _manage_page(document, form, 400, problem=_("Counted at: %(problem)s", problem=str(exc)))
     services = current_services()
-    units = read_live(services, slug).units
     try:
-        result = import_petitions(services.db, document, data, fmt, at=at, units=units)
+        against = reference_text(services, document, form.against.data)
+        result = import_petitions(services.db, document, data, fmt, at=at, units=against.units,
+                                  version=against.version, live_units=against.live_units)
     except PetitionImportError as exc:
         services.db.rollback()
         return _manage_page(document, UploadForm(formdata=None), 400, problem=str(exc))
@@ -286,13 +303,16 @@ def _petition_page(document: Document, petition, status: int = 200, problem: str
     by_guid = {u.guid: u for u in iter_units(units)}
     language = "eng" if document.language == "eng" else "spa"
     links = []
-    for link in links_of_source(db, document, "petition", petition.id):
+    own = links_of_source(db, document, "petition", petition.id)
+    shifted = shifted_links(db, document, petition, units, own)  # numbers moved since the version read against
+    for link in own:
         unit = by_guid.get(link.unit_guid)
         links.append({
             "link": link,
             "unit": unit,
             "name": unit_name(units, unit, language) if unit else None,
             "relation": relation_label(link.relation),
+            "shifted": shifted.get(link.id),
         })
     thresholds = {t.id: t for t in ensure_thresholds(db, document)}
     reason_failed = reason_form is not None and bool(problem)
@@ -423,7 +443,14 @@ def relink(slug: str, petition_id: int):
     if not BlankForm().validate_on_submit():
         return _petition_page(document, petition, 400, _("The form could not be read; nothing was changed."))
     services = current_services()
-    report = link_references(services.db, document, read_live(services, slug).units, petition)
+    # Against the text the petition's references were last read against (a version stays that
+    # version: its numbers do not move), else the live text.
+    try:
+        against = reference_text(services, document, str(petition.references_version or "live"))
+    except PetitionImportError:  # that version is gone: the live text
+        against = reference_text(services, document, "live")
+    report = link_references(services.db, document, against.units, petition, version=against.version,
+                             live_units=against.live_units)
     services.db.commit()
     flash(ngettext("%(num)d link made from the petition's references.",
                    "%(num)d links made from the petition's references.", report.created), "info")

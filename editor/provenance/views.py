@@ -29,6 +29,7 @@ from ..livetext import read_live
 from ..participation.calendar import event_page, split_calendar, zone_named
 from ..participation.session import current_participant
 from ..petitions.models import Hearing, SignatureCount, Threshold
+from ..petitions.service import shifted_links
 from ..process.accountability import petition_accountability
 from ..redline import redline_html, similarity, word_diff
 from ..security import spreadsheet_safe
@@ -193,6 +194,10 @@ def petition(slug: str, petition_id: int):
         if unit is not None and proposal:
             changes = word_diff(proposal, wording(unit))
             outcome["diff"] = {"html": redline_html(changes), "kept": similarity(changes)}
+    # Where a linked unit's number moved since the version the petition's references were read against.
+    shifted = shifted_links(db, document, summary.petition, live.units, [o["item"].link for o in outcomes])
+    for outcome in outcomes:
+        outcome["shifted"] = shifted.get(outcome["item"].link.id)
     accountability = petition_accountability(current_services(), document, petition_id,
                                              [o["item"].link.unit_guid for o in outcomes], live.units)
     return render_template(

@@ -15,10 +15,12 @@ from ..access import visible_document
 from ..amendments.models import Amendment
 from ..events import StageChanged
 from ..inputs import whole_number
+from ..livetext import read_live
 from ..models import ROLES, Document, User
 from ..provenance.links import path_labels
 from ..redline import redline_html
 from ..services import current_services
+from .addresses import misplaced_pins
 from .current import DEFAULT_NAMES, MODE_NAMES, PRESETS, StageError, current_stage, next_stage, stage_name, stages_of, transitions_of
 from .diff import STATUSES, compare
 from .history import amendment_numbers
@@ -42,7 +44,8 @@ def when_exactly(value) -> str:
 def status_label(status: str) -> str:
     return {
         "added": gettext("added"), "removed": gettext("removed"), "moved": gettext("moved"),
-        "renumbered": gettext("renumbered"), "changed": gettext("changed"),
+        "renumbered": gettext("renumbered"), "changed": gettext("changed"), "split": gettext("split"),
+        "merged": gettext("merged"),
     }.get(status, status)
 
 
@@ -78,7 +81,11 @@ def overview(slug: str):
         can_advance=permissions.can_advance_stage(current_user, document),
         can_freeze=permissions.can_freeze_version(current_user, document),
         can_configure=permissions.can_configure_stages(current_user, document),
+        can_revise=permissions.can_load_revision(current_user, document),
         stage_names={s.key: stage_name(s) for s in stages},
+        # Pinned numbers that no longer fit where their units stand: for those who write the text.
+        misplaced=misplaced_pins(read_live(current_services(), slug).units)
+        if permissions.can_write_text(current_user, document) else [],
     )
 
 
@@ -147,10 +154,16 @@ def compare_page(slug: str):
     renumbered_only = [] if only == "renumbered" else [c for c in changes if c.statuses == ["renumbered"]]
     changes = [c for c in changes if c not in renumbered_only]
     labels = {"old": path_labels(old.units), "new": path_labels(new.units)}
+
+    def parts_of(change) -> str:
+        """The other side's units of a split (the new ones) or a merge (the old ones), as readers name them."""
+        side = labels["new"] if "split" in change.statuses else labels["old"]
+        return ", ".join(side.get(u.guid) or u.label for u in change.parts)
+
     return render_template(
         "stages/compare.html", document=document, versions=versions, old=old, new=new, labels=labels,
         comparison=comparison, changes=changes, renumbered_only=renumbered_only, counts=comparison.counts(),
-        statuses=STATUSES,
+        statuses=STATUSES, parts_of=parts_of,
         spec_from=spec_from, spec_to=spec_to, only=only if only in STATUSES else "", error=None,
     )
 
