@@ -9,20 +9,23 @@ from sqlalchemy import select
 
 from akoma_ntoso import AkomaNtosoError, Unit, find_unit
 
-from . import cache, permissions
+from . import cache, permissions, references
 from . import search as search_feature
 from .amendments import api as amendments_api
 from .comments import api as comments_api
 from .documents import DocumentError, get_document
-from .interchange import EXTENSIONS, IMPORTERS, MEDIA_TYPES, export_document, format_for, import_document
+from .interchange import EXTENSIONS, IMPORTERS, MEDIA_TYPES, TEXT_LANGUAGES, export_document, format_for, import_document
 from .livetext import read_live
 from .models import Document
+from .petitions import api as petitions_api
 from .problems import problem as _problem
 from .provenance import api as links_api
 from .provenance.views import unit_provenance
 from .review import views as review_views
+from .revision import api as revision_api
 from .services import current_services
 from .stages import api as stages_api
+from .stages import unit_views as unit_history_views
 from .survey import collect
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -147,8 +150,9 @@ def _exported(slug: str, fmt: str, version: str | None):
 def create():
     """Import an Akoma Ntoso file or plain text as a new live document (editors only).
 
-    multipart/form-data: `file` (or `text` for pasted text), `format` (akn|text), optional
-    `slug`, `title`, `type` (act|bill), `publish` (1); CSRF token in `csrf_token` or the
+    multipart/form-data: `file` (or `text` for pasted text), `format` (text|akn|docx), optional
+    `slug`, `title`, `type` (act|bill), `publish` (1), `language` (spa|eng|por|fra: a text or Word
+    draft's conventions, detected when absent); CSRF token in `csrf_token` or the
     X-CSRFToken header.
     """
     if not current_user.is_authenticated:
@@ -170,6 +174,7 @@ def create():
             title=form.get("title") or None,
             doctype=form.get("type") or None,
             published=form.get("publish") in ("1", "true", "on"),
+            language=form.get("language") or None,
         )
     except (AkomaNtosoError, DocumentError) as exc:
         current_services().db.rollback()
@@ -185,6 +190,30 @@ def create():
     response.status_code = 201
     response.headers["Location"] = url_for("api.document", slug=document.slug)
     return response
+
+
+@bp.post("/documents/<slug>/references")
+def link_references(slug: str):
+    """Link the live text's citations of its own units ("véase el artículo 16") and bring the
+    words of its cross-references up to date with their units' current numbers (those who may
+    write the text now). JSON body (optional): `link`, `update` (booleans, both true by default).
+    Answers how many citations were linked and how many references' words were updated."""
+    document = _visible(slug)
+    if not current_user.is_authenticated:
+        return _problem(401, "sign in to change the text")
+    if not permissions.can_write_text(current_user, document):
+        return _problem(403, "you may not change the text of this document now")
+    options = request.get_json(silent=True) if request.data else {}
+    if not isinstance(options, dict) or any(
+        not isinstance(options.get(key, True), bool) for key in ("link", "update")
+    ):
+        return _problem(400, "send a JSON object whose 'link' and 'update' are true or false")
+    link, update = options.get("link", True), options.get("update", True)
+    result = current_services().texts.change(
+        slug, lambda doc: references.link_references(doc, link=link, update=update),
+        origin=f"references:{current_user.id}",
+    )
+    return jsonify({"linked": result.linked, "updated": result.updated})
 
 
 @bp.get("/openapi.json")
@@ -240,6 +269,7 @@ OPENAPI = {
                         "slug": {"type": "string"}, "title": {"type": "string"},
                         "type": {"type": "string", "enum": ["act", "bill"]},
                         "publish": {"type": "string"},
+                        "language": {"type": "string", "enum": list(TEXT_LANGUAGES)},
                     },
                 }}}},
                 "responses": {"201": {"description": "created, with the import report in findings"},
@@ -261,6 +291,21 @@ OPENAPI = {
             ("html", "The live text as a standalone accessible HTML page", "text/html", None),
             ("text", "The live text as plain text with its labels", "text/plain", None),
         )},
+        "/api/v1/documents/{slug}/references": {
+            "post": {
+                "summary": "Link the live text's citations of its own units and update the words of its references",
+                "parameters": [{"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}],
+                "requestBody": {"required": False, "content": {"application/json": {"schema": {
+                    "type": "object",
+                    "properties": {"link": {"type": "boolean"}, "update": {"type": "boolean"}},
+                }}}},
+                "responses": {"200": {"description": "how many citations were linked and references updated"},
+                              "400": {"description": "link or update is not true or false"},
+                              "401": {"description": "not signed in"},
+                              "403": {"description": "may not change the text now"},
+                              "404": {"description": "no such document"}},
+            }
+        },
         "/api/v1/documents/{slug}/units/{key}": {
             "get": {
                 "summary": "One unit by eId or GUID: its text and provenance",
@@ -294,5 +339,6 @@ def _provenance_paths() -> dict:
 
 # Each feature describes its own paths; this document gathers them.
 OPENAPI["paths"].update(_provenance_paths())
-for _feature in (stages_api, comments_api, review_views, amendments_api, search_feature, collect):
+for _feature in (stages_api, comments_api, review_views, amendments_api, search_feature, collect, revision_api,
+                 unit_history_views, petitions_api):
     OPENAPI["paths"].update(_feature.OPENAPI_PATHS)

@@ -45,6 +45,7 @@ from .participation.event_views import bp as events_calendar_bp
 from .participation.moderation_views import bp as moderation_bp
 from .participation.views import bp as participation_bp
 from .petitions import models as _petition_models  # noqa: F401 - registers its tables
+from .petitions.api import bp as petitions_api_bp
 from .petitions.views import bp as petitions_bp
 from .process.views import bp as process_bp
 from .provenance import handlers as provenance_handlers
@@ -56,6 +57,8 @@ from .report import bp as report_bp
 from .review import handlers as review_handlers
 from .review import models as _review_models  # noqa: F401 - registers its tables
 from .review.views import bp as review_bp
+from .revision.api import bp as revision_api_bp
+from .revision.views import bp as revision_bp
 from .schema import prepare as prepare_schema
 from .search import install as install_search
 from .security import install as install_security
@@ -63,6 +66,8 @@ from .services import Services, services_of
 from .stages import handlers as stages_handlers
 from .stages import models as _stage_models  # noqa: F401 - registers its tables
 from .stages.api import bp as stages_api_bp
+from .stages.unit_views import api as unit_history_api_bp
+from .stages.unit_views import bp as unit_history_bp
 from .stages.views import bp as stages_bp
 from .survey import models as _survey_models  # noqa: F401 - registers its tables
 from .survey.answer_views import bp as answering_bp
@@ -70,6 +75,7 @@ from .survey.collect import bp as collect_bp
 from .survey.paper_views import bp as paper_bp
 from .survey.questionnaire_views import bp as questionnaires_bp
 from .survey.views import bp as survey_bp
+from .workspace import bp as workspace_bp
 
 WEB = Path(__file__).resolve().parent.parent / "web"
 
@@ -170,6 +176,11 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(amendments_api_bp)
 
     app.register_blueprint(opendata_bp)
+    app.register_blueprint(revision_bp)  # loading a revised draft into a document, matched unit by unit
+    app.register_blueprint(revision_api_bp)
+    app.register_blueprint(unit_history_bp)  # a unit's history and its revert to a version
+    app.register_blueprint(unit_history_api_bp)
+    app.register_blueprint(petitions_api_bp)  # importing petitions from programs
 
     install_search(app)  # full-text search: /search and /api/v1/search (editor.search)
 
@@ -178,6 +189,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(participation_bp)  # residents sign in, comment, support and report
     app.register_blueprint(moderation_bp)  # the moderators' queue and the public comments' settings
     app.register_blueprint(events_calendar_bp)  # citizen events: registration, conclusions, moderation, iCal
+    app.register_blueprint(workspace_bp)  # the editor as the hub: places, saving versions, why read-only
 
     install_outbox(app, engine)  # delivery thread: only in a process serving through a real server
 

@@ -17,11 +17,12 @@ from .app import create_app
 from .cli_support import command_app, read_bounded
 from .demo import DEMO_PASSWORD, seed
 from .events import AccountChanged
-from .interchange import IMPORTERS, MAX_IMPORT_BYTES, export_document, format_for, import_document
+from .interchange import IMPORTERS, MAX_IMPORT_BYTES, TEXT_LANGUAGES, export_document, format_for, import_document
 from .live import make_token
 from .models import ROLES, User
 from .outbox_cli import outbox
 from .petitions.cli import petitions
+from .revision.cli import revise
 from .schema import SchemaError, alembic_config, check, current, downgrade, head, stamp, upgrade
 from .services import services_of
 from .survey.cli import survey
@@ -115,14 +116,17 @@ def demo(host: str, port: int) -> None:
 @click.option("--title", help="title (default: the one the file gives)")
 @click.option("--type", "doctype", type=click.Choice(["act", "bill"]), help="default: the file's, or bill for text")
 @click.option("--publish", is_flag=True, help="make it readable by the public at once")
-def import_(file: str, fmt: str | None, slug: str | None, title: str | None, doctype: str | None, publish: bool) -> None:
+@click.option("--language", type=click.Choice(list(TEXT_LANGUAGES)),
+              help="the conventions of a text or Word draft (default: detected from the text)")
+def import_(file: str, fmt: str | None, slug: str | None, title: str | None, doctype: str | None, publish: bool,
+            language: str | None) -> None:
     """Create a live document from an Akoma Ntoso file, a Word draft (.docx) or the plain text of a law."""
     fmt = fmt or format_for(file)
     data = read_bounded(file, MAX_IMPORT_BYTES)
     with command_app() as app:
         try:
             result = import_document(services_of(app), data, fmt, slug=slug, title=title, doctype=doctype,
-                                     published=publish)
+                                     published=publish, language=language)
         except (AkomaNtosoError, ValueError) as exc:
             raise click.ClickException(str(exc)) from None
     click.echo(f"imported {result.document.slug!r}: {result.document.title}")
@@ -389,6 +393,7 @@ def db_revision(message: str, autogenerate: bool, database: str | None) -> None:
 def _register_provenance_commands() -> None:
 
     main.add_command(petitions)
+    main.add_command(revise)
     main.add_command(survey)
 
     main.add_command(outbox)

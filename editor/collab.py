@@ -193,8 +193,10 @@ class SocketHooks(RoomHooks):
             return
         by_account: dict[int | None, set[str]] = {}
         for connection, guids in touched.items():
-            # An adopted amendment records who made its change itself (with the amendment).
-            if guids and connection is not None and not connection.startswith("amendment:"):
+            # An adopted amendment, a loaded revised draft and a reverted unit record who made
+            # their change themselves (with the amendment; editor.revision and
+            # editor.stages.revert publish their own TextChanged).
+            if guids and connection is not None and not connection.startswith(("amendment:", "revision:", "revert:")):
                 by_account.setdefault(self.accounts.get(connection), set()).update(guids)
         if by_account:
             # Its subscribers (who edited, petitioners' re-review) run on their own threads, off

@@ -59,6 +59,12 @@ def can_write_text(user: object, document: Document) -> bool:
     return stage.mode in ("edit", "consultation") and role in stage.editors
 
 
+def can_load_revision(user: object, document: Document) -> bool:
+    """Loading a revised draft as the live text (editor.revision): the committee's drafting work,
+    when the stage lets it write the text."""
+    return _role(user, document) in EDITING_ROLES and can_write_text(user, document)
+
+
 def can_create_documents(user: object) -> bool:
     """Importing or creating a document is drafting work: the committee and administrators."""
     return _role(user) in EDITING_ROLES

@@ -33,6 +33,7 @@ PAGES = [
     ("login", "/login", None),
     ("document", f"/d/{DEMO_SLUG}", None),
     ("unit", f"/d/{DEMO_SLUG}/art_1", None),
+    ("unit-history", f"/d/{DEMO_SLUG}/units/art_1/history", "ana"),  # with its revert buttons
     ("petition", None, None),
     ("search", "/search?q=agua", None),
     ("audit", "/audit", None),

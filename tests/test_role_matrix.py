@@ -210,6 +210,9 @@ CASES: list[Case] = [
     case("live.yjs", "GET", SIGNED_IN, doc="draft", label="unpublished draft"),
     # --- creating documents (permissions.can_create_documents)
     case("api.create", "POST", STAFF, form={"text": ""}),
+    # Linking references changes the live text: those who may write it in the stage.
+    case("api.link_references", "POST", COMMENTERS, doc="drafting", json={"link": "bogus"}),
+    case("api.link_references", "POST", NOBODY, json={"link": "bogus"}, label="outside an editing stage"),
     case("importing.import_page", "GET", STAFF),
     case("importing.import_page", "POST", STAFF, form={"text": ""}),
     # --- stages and versions
@@ -231,6 +234,20 @@ CASES: list[Case] = [
     case("stages.compare_page", "GET", EVERYONE, query={"from": "1", "to": "live"}),
     case("stages_api.diff", "GET", EVERYONE, query={"from": "1", "to": "live"}),
     case("stages_api.history", "GET", EVERYONE),
+    # A unit's history page, and its revert to a version (permissions.can_write_text: the stage's editors)
+    case("unit_history.page", "GET", EVERYONE),  # by eId: redirected to its GUID address
+    case("unit_history.revert", "POST", COMMENTERS, doc="drafting", form={"version": "bogus"}),  # nothing changed
+    case("unit_history.revert", "POST", NOBODY, form={"version": "bogus"}, label="assembly stage: the text is not edited"),
+    case("unit_history_api.revert_api", "POST", COMMENTERS, doc="drafting", json={"version": "bogus"}),  # 400
+    case("unit_history_api.revert_api", "POST", NOBODY, json={"version": "bogus"},
+         label="assembly stage: the text is not edited"),
+    case("unit_history_api.pins", "GET", EVERYONE),
+    # --- loading a revised draft (permissions.can_load_revision: the committee, where the stage lets it write)
+    case("revision.upload", "GET", STAFF, doc="drafting"),
+    case("revision.upload", "GET", NOBODY, label="assembly stage: the text is not edited"),
+    case("revision.upload", "POST", STAFF, doc="drafting", form={"text": "", "format": "text"}),  # empty: 400
+    case("revision.confirm", "POST", STAFF, doc="drafting", form={"token": "forged", "action": "load"}),  # 400
+    case("revision_api.revise", "POST", STAFF, doc="drafting", form={"text": "", "format": "text"}),  # empty: 400
     # --- amendments (assembly members in an amendments stage; the administrator presides)
     case("amendments.index", "GET", EVERYONE),
     case("amendments.detail", "GET", EVERYONE),
@@ -376,6 +393,7 @@ CASES: list[Case] = [
     case("petitions.relink", "POST", STAFF, form={}),  # the petition names no references: links nothing
     case("petitions.obligation", "POST", STAFF, form={"op": "bogus"}),
     case("petitions.outcome_reason", "POST", STAFF, form={"reason": "x" * 2001}),  # too long: 400, nothing changed
+    case("petitions_api.import_", "POST", STAFF, json={}),  # a JSON file with no petitions: 400, nothing imported
     # --- survey
     case("survey.overview_page", "GET", STAFF),
     case("survey.answers", "GET", STAFF),

@@ -307,7 +307,6 @@ def test_two_hundred_identical_submissions_from_one_address_are_rate_limited_and
 
 def test_a_kiosk_takes_two_respondents_in_a_row_and_the_second_cannot_reach_the_first(demo_live):
     require(os.path.exists(CHROMIUM), f"Chromium not installed at {CHROMIUM}")
-    from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import sync_playwright
 
     url = _demo_questionnaire_url(demo_live.url)
