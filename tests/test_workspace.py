@@ -88,6 +88,10 @@ def test_an_assembly_member_on_a_phone_proposes_an_amendment_from_the_read_only_
     page.get_by_text("Los animales son seres sintientes.").click()
     expect(propose).to_have_attribute("href", re.compile(re.escape(f"unit={ANIMALS}") + "$"))
     expect(page.locator("#propose-unit")).to_contain_text("Provision: Artículo 3")
+    # The history panel follows the same unit: its wording in every version (no revert here).
+    history = page.locator("#unit-history")
+    expect(history).to_have_text("History of Artículo 3")
+    expect(history).to_have_attribute("href", f"/d/{PUBLISHED}/units/{ANIMALS}/history")
     overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
     assert overflow <= 1, f"the editor scrolls sideways on a phone by {overflow}px"
 

@@ -1,5 +1,5 @@
 // The page around the live editor (edit.html): saving a named version without leaving it, and the
-// read-only notice's "propose an amendment" link following the unit the reader points at (the
+// history link and the read-only notice's "propose an amendment" link following the unit the reader points at (the
 // editor announces it with a `constituent:unit` event on #constituent-editor). Plain script, no
 // build step: without it the form saves through the versions page, and the link opens the
 // amendment form with no unit chosen.
@@ -74,11 +74,25 @@
     }
   }
 
+  // The history panel's link follows the unit pointed at: its wording in every version, and the
+  // revert buttons for those who may write the text.
+  function followUnitForHistory(root) {
+    var link = document.getElementById("unit-history");
+    if (!link) { return; }
+    root.addEventListener("constituent:unit", function (event) {
+      var unit = event.detail;
+      if (!unit || !unit.guid) { return; }
+      link.href = link.dataset.base.replace("__unit__", encodeURIComponent(unit.guid));
+      link.textContent = link.dataset.label.replace("{unit}", unit.label || unit.guid);
+      link.hidden = false;
+    });
+  }
+
   function start() {
     var root = document.getElementById("constituent-editor");
     var form = document.querySelector("form.save-version");
     if (form && window.fetch) { saveVersionInPlace(form); }
-    if (root) { followUnitForAmendments(root); }
+    if (root) { followUnitForAmendments(root); followUnitForHistory(root); }
   }
 
   if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", start); } else { start(); }
