@@ -126,6 +126,15 @@ def plain(runs: Iterable[Run]) -> str:
     return "".join(run.text for run in runs)
 
 
+def without_notes(text: str) -> str:
+    """A block's text without its notes' calls ("THE SCOTTISH ADMINISTRATION *" → "THE SCOTTISH
+    ADMINISTRATION"): for tables of contents and other one-line names."""
+    runs = getattr(text, "runs", None)
+    if runs is None:
+        return text
+    return " ".join(plain(run for run in runs if run.mark("note") is None).split())
+
+
 def has_marks(runs: Iterable[Run]) -> bool:
     return any(run.marks for run in runs)
 

@@ -11,6 +11,7 @@ from flask_wtf import CSRFProtect
 from werkzeug.routing import IntegerConverter
 
 from akoma_ntoso import AkomaNtosoError
+from akoma_ntoso.inline import without_notes
 from crdt.fanout import RedisFanout
 from crdt.room import RoomSettings
 from crdt.rooms import Rooms
@@ -87,6 +88,15 @@ class _BoundedInt(IntegerConverter):
     regex = r"\d{1,18}"
 
 
+
+#: A document's language (ISO 639-2, as meta has it) as an HTML `lang` (BCP 47).
+_HTML_LANG = {"eng": "en", "spa": "es", "por": "pt", "fra": "fr"}
+
+
+def text_lang(language: str | None) -> str:
+    """`{{ document.language|text_lang }}`: the `lang` of a document's text in a page."""
+    return _HTML_LANG.get(language or "", "es")
+
 def create_app(overrides: dict | None = None) -> Flask:
     app = Flask(
         __name__,
@@ -154,6 +164,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     limiter.init_app(app)
     Babel(app, locale_selector=lambda: _locale(app))
     app.jinja_env.globals["get_locale"] = get_locale
+    app.jinja_env.filters["text_lang"] = text_lang
+    app.jinja_env.filters["without_notes"] = without_notes
 
     login_manager.init_app(app)
 

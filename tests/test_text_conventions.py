@@ -192,6 +192,8 @@ def test_the_language_option_overrides_detection_and_an_unknown_language_is_refu
     akn = etree.fromstring(admin.get("/api/v1/documents/loi/akn").data)
     assert akn.find(".//a:FRBRExpression/a:FRBRlanguage", NS).get("language") == "fra"
     assert [a.findtext("a:num", namespaces=NS) for a in akn.findall(".//a:article", NS)] == ["Article 1", "Article 2"]
+    page = admin.get("/d/loi").get_data(as_text=True)
+    assert '<article class="legal-text" lang="fr">' in page  # read aloud as French, not Spanish
     refused = admin.post("/api/v1/documents", data={"text": short, "format": "text", "slug": "loi-2",
                                                     "title": "Loi", "language": "xx"}, headers=headers)
     assert refused.status_code == 400 and "unknown language 'xx'" in refused.get_json()["error"]
@@ -317,3 +319,28 @@ def test_a_texts_annexes_and_their_tables_are_read_after_its_transitory_articles
     assert len(root.findall(".//a:attachments/a:attachment", NS)) == 2
     assert [td.findtext("a:p", namespaces=NS) for td in root.findall(".//a:attachment//a:table//a:td", NS)] == [
         "Consumo", "Tarifa", "0 a 10 m3", "50 pesos"]
+
+
+def test_the_table_of_contents_names_a_unit_without_its_notes_call(app):
+    from test_fuzz_api import signed_in
+
+    from akoma_ntoso.akn import AKN_NS as NS_URI
+
+    admin, token = signed_in(app, "admin")
+    uri = "/akn/us/act/2011/1"
+    source = (f'<akomaNtoso xmlns="{NS_URI}"><act name="act"><meta><identification source="#x"><FRBRWork>'
+              f'<FRBRthis value="{uri}/!main"/><FRBRuri value="{uri}"/><FRBRdate date="2011" name="x"/>'
+              '<FRBRauthor href="#x"/><FRBRcountry value="us"/></FRBRWork><FRBRExpression>'
+              f'<FRBRthis value="{uri}/eng@/!main"/><FRBRuri value="{uri}/eng@"/><FRBRdate date="2011" name="x"/>'
+              '<FRBRauthor href="#x"/><FRBRlanguage language="eng"/></FRBRExpression><FRBRManifestation>'
+              f'<FRBRthis value="{uri}/eng@/!main"/><FRBRuri value="{uri}/eng@"/><FRBRdate date="2011" name="x"/>'
+              '<FRBRauthor href="#x"/></FRBRManifestation></identification></meta><body><section eId="sec_1">'
+              '<num>1.</num><heading>Short title<authorialNote eId="n_1" marker="†"><p>Cup Act.</p></authorialNote>'
+              '</heading><content><p>This Act is the Cup Act.</p></content></section></body></act></akomaNtoso>')
+    created = admin.post("/api/v1/documents", data={"text": source, "format": "akn", "slug": "cup", "title": "Cup Act"},
+                         headers={"X-CSRFToken": token, "Accept-Language": "en"})
+    assert created.status_code == 201, created.get_data(as_text=True)[:300]
+    page = admin.get("/d/cup").get_data(as_text=True)
+    toc = page.split('<nav class="toc"', 1)[1].split("</nav>", 1)[0]
+    assert "Section 1 · Short title</a>" in toc and "†" not in toc
+    assert '<sup class="note-call">†</sup>' in page and "Cup Act." in page  # the text keeps the note
