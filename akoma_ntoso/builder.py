@@ -79,10 +79,15 @@ class Draft:
 
 @dataclass(frozen=True)
 class Finding:
-    """Something an importer could not carry over as it was, said for the person importing."""
+    """Something an importer could not carry over as it was, said for the person importing.
+
+    `message` is English. A finding the interface can say in the reader's language also has a
+    `code` and its `args` (name, value pairs), rendered by `editor.import_findings`."""
 
     where: str
     message: str
+    code: str = ""
+    args: tuple[tuple[str, object], ...] = ()
 
 
 @dataclass

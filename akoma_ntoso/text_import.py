@@ -723,9 +723,13 @@ def _opening_finding(
             f"{_line_ranges(left, opening)} ({_count(len(left), 'paragraph')}) not imported: "
             "the text has no preamble, title, chapter or article marker to start from"
         )
+    args: dict[str, object] = {"runs": _runs(left, opening), "count": len(left)}
+    if first:
+        args.update(first=first.text[:40], first_line=first.number)
     if title_line:
         message += f"; line {title_line.number} “{title_line.text}” became the document title"
-    return Finding(f"line {left[0].number}", message)
+        args.update(title_line=title_line.number, title=title_line.text)
+    return Finding(f"line {left[0].number}", message, "text.opening", tuple(args.items()))
 
 
 def _transitional_groups(
@@ -743,7 +747,9 @@ def _transitional_groups(
             closing = lines[index:]
             findings.append(Finding(f"line {line.number}", f"{_line_ranges(closing, lines)} ({_count(len(closing), 'paragraph')}, "
                                     f"from {_quote(line.text, 40)}) not imported: the closing (where and when it was "
-                                    "given, the signatures) is no provision"))
+                                    "given, the signatures) is no provision", "text.closing",
+                                    (("runs", _runs(closing, lines)), ("count", len(closing)),
+                                     ("quote", _quote(line.text, 40)))))
             break
         if conventions.transitional_header(line.text):
             groups.append(Draft("transitional", heading=line.text, where=f"line {line.number}"))
@@ -767,7 +773,8 @@ def _transitional_groups(
                   if any(isinstance(p, str) and conventions.numbered(p) for p in d.paragraphs[1:])]
         if nested:
             findings.append(Finding(nested[0].where, f"{_count(len(nested), 'transitory article')} with numbered "
-                                    "lists (I., 1., a) …): their items are kept as paragraphs"))
+                                    "lists (I., 1., a) …): their items are kept as paragraphs", "text.transitory_lists",
+                                    (("count", len(nested)),)))
     return groups
 
 
@@ -803,8 +810,8 @@ def _is_transitory_article(text: str, conventions: _Conventions) -> bool:
     return bool(conventions.structural(text) or re.match(r"\d{1,3}\.\s", text))
 
 
-def _line_ranges(lines: Sequence[_Line], context: Sequence[_Line]) -> str:
-    """Runs of `lines` that are consecutive in `context`: "lines 1–25", "lines 1–3 and 5–9"."""
+def _runs(lines: Sequence[_Line], context: Sequence[_Line]) -> tuple[tuple[int, int], ...]:
+    """Runs of `lines` that are consecutive in `context`, as (first, last) line numbers."""
     position = {id(line): index for index, line in enumerate(context)}
     runs: list[list[_Line]] = []
     for line in lines:
@@ -812,10 +819,14 @@ def _line_ranges(lines: Sequence[_Line], context: Sequence[_Line]) -> str:
             runs[-1].append(line)
         else:
             runs.append([line])
-    parts = [
-        f"{run[0].number}" if len(run) == 1 else f"{run[0].number}–{run[-1].number}" for run in runs
-    ]
-    word = "line" if len(parts) == 1 and len(runs[0]) == 1 else "lines"
+    return tuple((run[0].number, run[-1].number) for run in runs)
+
+
+def _line_ranges(lines: Sequence[_Line], context: Sequence[_Line]) -> str:
+    """Runs of `lines` that are consecutive in `context`: "lines 1–25", "lines 1–3 and 5–9"."""
+    runs = _runs(lines, context)
+    parts = [f"{first}" if first == last else f"{first}–{last}" for first, last in runs]
+    word = "line" if len(runs) == 1 and runs[0][0] == runs[0][1] else "lines"
     return f"{word} {_join(parts)}"
 
 
@@ -921,15 +932,18 @@ class _BodyParser:
         if long:
             message += (f"; {len(long)} of them read like a first sentence rather than a heading, check "
                         f"{_line_ranges(long, self.read_headings) if len(long) > 1 else f'line {long[0].number}'}")
-        self.report(self.read_headings[0], message)
+        self.report(self.read_headings[0], message, "text.heading_rule", (
+            ("count", len(self.read_headings)), ("limit", _HEADING_LIMIT), ("period", self.conventions.period_headings),
+            ("long", len(long)), ("runs", _runs(long, self.read_headings) if len(long) > 1 else
+                                  tuple((line.number, line.number) for line in long))))
 
     @property
     def findings(self) -> list[Finding]:
         """What was reported, in the order of the source's lines."""
         return [finding for _, finding in sorted(self.reported, key=lambda pair: pair[0])]
 
-    def report(self, line: _Line, message: str) -> None:
-        self.reported.append((line.number, Finding(f"line {line.number}", message)))
+    def report(self, line: _Line, message: str, code: str = "", args: tuple[tuple[str, object], ...] = ()) -> None:
+        self.reported.append((line.number, Finding(f"line {line.number}", message, code, args)))
 
     def read(self, lines: Sequence[_Line], index: int) -> int:
         """Read the line at `index` (and a heading line after it); the index of the next line."""
@@ -1135,6 +1149,8 @@ class _BodyParser:
                         f"{_quote(line.text)} reads as a sub-heading over the units that follow, "
                         "but the model has no headings between sub-units; it was kept as a "
                         f"paragraph of {self.place_name(item)}",
+                        "text.sub_heading",
+                        (("quote", _quote(line.text)), ("place", self.place_name(item))),
                     )
             return
         lines, names = trailing.lines, self.conventions.names
@@ -1152,6 +1168,10 @@ class _BodyParser:
             f"most likely belong{'s' if len(lines) == 1 else ''} to that {names[holder.kind]} "
             f"itself, but the model puts a unit's own paragraphs before its sub-units; {kept} "
             f"of {item.label}",
+            "text.trailing",
+            (("count", len(lines)), ("quote", _quote(lines[0].text)), ("runs", _runs(lines, lines)),
+             ("item_kind", names[item.kind]), ("holder", self.place_name(holder)),
+             ("holder_kind", names[holder.kind]), ("item", item.label)),
         )
 
     # Findings that span the body ---------------------------------------------------------------
@@ -1181,6 +1201,9 @@ class _BodyParser:
             f"{self.place_name(innermost)} as if it were part of it, but the model allows no "
             f"{names[reading.kind]} inside {_a(names[innermost.kind])}; it was placed after it, "
             f"in {self.place_name(container)}",
+            "text.nesting",
+            (("label", self.conventions.label(reading.kind, reading.num)), ("after", self.place_name(innermost)),
+             ("kind", names[reading.kind]), ("inside", names[innermost.kind]), ("place", self.place_name(container))),
         )
 
     def report_notes(self) -> None:
@@ -1193,6 +1216,9 @@ class _BodyParser:
             f"(e.g. {_quote(self.notes[0].text, 70)}) not imported: they record the compilation's "
             f"history, not constitutional text (line{'s' if len(numbers) > 1 else ''} "
             f"{_join(numbers)})",
+            "text.reform_notes",
+            (("count", len(self.notes)), ("example", _quote(self.notes[0].text, 70)),
+             ("lines", tuple(line.number for line in self.notes))),
         )
 
     # The stack -----------------------------------------------------------------------------------

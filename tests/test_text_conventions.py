@@ -4,6 +4,8 @@ apart when detection would not."""
 
 from __future__ import annotations
 
+import re
+
 from lxml import etree
 
 from akoma_ntoso import iter_units
@@ -344,3 +346,28 @@ def test_the_table_of_contents_names_a_unit_without_its_notes_call(app):
     toc = page.split('<nav class="toc"', 1)[1].split("</nav>", 1)[0]
     assert "Section 1 · Short title</a>" in toc and "†" not in toc
     assert '<sup class="note-call">†</sup>' in page and "Cup Act." in page  # the text keeps the note
+
+
+def test_the_import_report_of_the_mexico_city_constitution_speaks_spanish_to_a_spanish_reader(app):
+    """Issue 22's 'messages in Spanish': every finding of the constitution's import, in Spanish."""
+    from conftest import SHARED_DATA, require
+    from lxml import html
+    from test_fuzz_api import signed_in
+
+    source = SHARED_DATA / "cdmx" / "constitucion-politica-cdmx.txt"
+    require(source.exists(), f"the Mexico City constitution is not at {source}")
+    admin, token = signed_in(app, "admin")
+    reports = {}
+    for language, slug in (("es", "cdmx-es"), ("en", "cdmx-en")):
+        page = admin.post("/import", data={"text": source.read_text(encoding="utf-8"), "format": "text", "slug": slug,
+                                           "doctype": "act", "csrf_token": token},
+                          headers={"Accept-Language": language, "X-CSRFToken": token})
+        assert page.status_code == 201, page.get_data(as_text=True)[:300]
+        reports[language] = [" ".join(li.text_content().split()) for li in
+                             html.fromstring(page.get_data(as_text=True)).xpath("//ul[@class='findings']/li")]
+    spanish, english = reports["es"], reports["en"]
+    assert len(spanish) == len(english) >= 20
+    english_words = re.compile(r"\b(the|not imported|was kept|were kept|line|lines|paragraphs?|comes?|reads)\b")
+    assert [finding for finding in spanish if english_words.search(finding)] == []
+    assert spanish[0].startswith("línea 1 No se importaron líneas 1–25 (13 párrafos) antes de «PREÁMBULO»")
+    assert english[0].startswith("line 1 lines 1–25 (13 paragraphs) before “PREÁMBULO” (line 29) not imported")
