@@ -951,7 +951,8 @@ def _inline_text(element: etree._Element) -> str:
 def _table(element: etree._Element) -> Table | None:
     """A `<table>` (or a stray `<tr>`) as rows of cell texts (header cells as other cells; a
     cell's paragraphs joined by spaces); None when it has no cells."""
-    rows = [tuple(_text(cell) for cell in row if isinstance(cell.tag, str)) for row in element.iter("tr")]
+    own = [tr for tr in element.iter("tr") if next(tr.iterancestors("table"), None) is element or element.tag == "tr"]
+    rows = [tuple(_text(cell) for cell in row if isinstance(cell.tag, str)) for row in own]  # a nested table is a cell's text
     rows = [row for row in rows if row]
     return Table(tuple(rows)) if rows else None
 

@@ -258,8 +258,9 @@ def runs_from_akn(element: etree._Element) -> Runs:
             if child.tag == "authorialNote":  # a note: its call marked with the note's text
                 blocks = [p for p in child if p.tag == "p"] or [child]
                 note = " ".join(" ".join("".join(block.itertext()).split()) for block in blocks).strip()
-                if note:
-                    runs.append(Run(child.get("marker") or NOTE_MARKER, (*marks, make_mark("note", {"text": note}))))
+                call = child.get("marker") or NOTE_MARKER
+                # A note with no text keeps its call (as the browser's empty note does), unmarked.
+                runs.append(Run(call, (*marks, make_mark("note", {"text": note}))) if note else Run(call, marks))
             elif isinstance(child.tag, str) and child.tag not in _SKIPPED:
                 if child.tag in _BREAKS:
                     runs.append(Run(" ", marks))

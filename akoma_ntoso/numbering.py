@@ -180,16 +180,20 @@ def meta_mapping(value: object, key: str, example: str) -> Mapping[str, str]:
 
 
 def label_templates(value: object) -> dict[str, str]:
-    """Meta's `labels` checked: each labelled kind to a template with one "{}" where the number
-    goes, e.g. {"title": "PART {}", "article": "SEC. {}."}."""
-    templates: dict[str, str] = {}
-    for kind, template in meta_mapping(value, "labels", '{"article": "Section {}"}').items():
-        if kind not in STYLED:
-            raise NumberingError(f"a label given for {kind!r}, which is not numbered; numbered kinds are {', '.join(STYLED)}")
-        if template.count("{}") != 1 or len(template) > 40:
-            raise NumberingError(f"the label of {kind!r} must be a short text with one {{}} for the number, not {template!r}")
-        templates[kind] = template
-    return templates
+    """Meta's `labels`: each labelled kind to a template with one "{}" where the number goes, e.g.
+    {"title": "PART {}", "article": "SEC. {}."}. Entries that are not such (an unknown kind, no or
+    two "{}", over 40 characters, not text) are left out, as the browser leaves them out: the kind
+    keeps its language's label. A value that is no mapping (bad JSON) gives no labels at all: a
+    peer's bad write must not make the document unreadable."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value) if value else {}
+        except json.JSONDecodeError:
+            return {}
+    if not isinstance(value, Mapping):
+        return {}
+    return {kind: template for kind, template in value.items()
+            if kind in STYLED and isinstance(template, str) and template.count("{}") == 1 and len(template) <= 40}
 
 
 def format_number(style: str, number: int) -> str:

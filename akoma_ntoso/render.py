@@ -24,6 +24,8 @@ _LEVELS = {"preamble": 2, "title": 2, "chapter": 3, "article": 4, "transitional"
 _NOT_LINKED = ("title", "chapter", "preamble", "transitional", ATTACHMENT)
 _PREAMBLE = {"spa": "PREÁMBULO", "eng": "PREAMBLE", "por": "PREÂMBULO", "fra": "PRÉAMBULE"}
 #: The line that opens a group of transitional provisions without a heading of its own.
+#: The word that opens a schedule in plain text, when the schedule has no number.
+_SCHEDULE_WORD = {"spa": "ANEXO", "eng": "SCHEDULE", "por": "ANEXO", "fra": "ANNEXE"}
 _TRANSITIONAL = {"spa": "TRANSITORIOS", "eng": "TRANSITIONAL PROVISIONS", "por": "DISPOSIÇÕES TRANSITÓRIAS",
                  "fra": "DISPOSITIONS TRANSITOIRES"}
 
@@ -193,7 +195,9 @@ def _text_unit(blocks: list[str], unit: Unit, language: str) -> None:
         blocks.append(unit.heading)
     elif unit.kind == ATTACHMENT:
         # "ANEXO 1" + heading line, as a title; a table's rows are lines, cells joined by " | ".
-        blocks.append((unit.label or unit.heading) + (f"\n{unit.heading}" if unit.label and unit.heading else ""))
+        # An unnumbered one is written with the bare word, which the text import reads back as a schedule.
+        label = unit.label or _SCHEDULE_WORD.get(language, _SCHEDULE_WORD["spa"])
+        blocks.append(label + (f"\n{unit.heading}" if unit.heading else ""))
         blocks.extend(lines)
     elif unit.kind == "article" and unit.eid.startswith("transitional_"):
         # A transitory article opens with its ordinal, as the law prints it: "PRIMERO.- La …".

@@ -13,7 +13,7 @@ from typing import Iterable, cast
 from lxml import etree
 from pycrdt import XmlElement, XmlFragment, XmlText
 
-from akoma_ntoso.inline import Run, fill_element, runs_from_delta, runs_from_element, yjs_attributes
+from akoma_ntoso.inline import Mark, Run, fill_element, runs_from_delta, runs_from_element, yjs_attributes
 
 #: The elements that hold text (and inline marks) rather than elements.
 TEXT_BLOCKS = ("heading", "p")
@@ -41,7 +41,9 @@ def _copy_children(source: XmlFragment | XmlElement, target: etree._Element) -> 
             delta = child.diff()
             if any(attributes for _, attributes in delta):
                 # Formatted ranges (inline marks) become inline child elements, never pseudo-tags.
-                runs = [Run(_clean(run.text), run.marks) for run in runs_from_delta(delta)]
+                # A peer may put anything in a mark's attributes: what XML cannot carry is dropped.
+                runs = [Run(_clean(run.text), tuple(Mark(m.name, tuple((k, _clean(v)) for k, v in m.attrs))
+                                                    for m in run.marks)) for run in runs_from_delta(delta)]
                 holder = etree.Element("holder")
                 fill_element(holder, runs)
                 _append_text(target, last, holder.text or "")

@@ -196,8 +196,13 @@ class SocketHooks(RoomHooks):
             # An adopted amendment, a loaded revised draft and a reverted unit record who made
             # their change themselves (with the amendment; editor.revision and
             # editor.stages.revert publish their own TextChanged).
-            if guids and connection is not None and not connection.startswith(("amendment:", "revision:", "revert:")):
-                by_account.setdefault(self.accounts.get(connection), set()).update(guids)
+            if not guids or connection is None or connection.startswith(("amendment:", "revision:", "revert:")):
+                continue
+            if connection.startswith("references:"):  # "Vincular referencias": the account that pressed it
+                account = connection.partition(":")[2]
+                by_account.setdefault(int(account) if account.isascii() and account.isdigit() else None, set()).update(guids)
+                continue
+            by_account.setdefault(self.accounts.get(connection), set()).update(guids)
         if by_account:
             # Its subscribers (who edited, petitioners' re-review) run on their own threads, off
             # the room worker's critical path, and merge a busy room's batches.

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lxml import etree
-from pycrdt import Doc, Map, XmlFragment
+from pycrdt import Array, Doc, Map, XmlFragment
 from sqlalchemy import Connection
 
 from akoma_ntoso import Unit, read_units
@@ -60,8 +60,13 @@ class Cut:
 
 
 def meta_of(doc: Doc) -> dict:
+    """The meta map as plain values (a browser may set a nested Y.Map, e.g. `labels`)."""
     meta = doc.get("meta", type=Map)
-    return {k: meta[k] for k in meta.keys()}
+    return {k: _plain(meta[k]) for k in meta.keys()}
+
+
+def _plain(value):
+    return value.to_py() if isinstance(value, (Map, Array)) else value
 
 
 def text_of(doc: Doc) -> LiveText:

@@ -129,13 +129,15 @@ def _unit_page(document: Document, slug: str, eid: str):
         former = former_holder(db, document, eid, live.units, version=number) if number is not None else None
         if former is None:
             abort(404)
-        return redirect(url_for("public.unit", slug=slug, eid=former[1].eid), 301)
+        # Permanent, so to the unit's GUID address, which never changes (it sends on to today's eId).
+        return redirect(url_for("public.unit", slug=slug, eid=former[1].guid), 301)
     found = find_unit(live.units, eid)
     if found is None:  # an old address (renumbered or moved): the unit it named, where it is now
         former = former_holder(db, document, eid, live.units)
         if former is None:
             abort(404)
-        return redirect(url_for("public.unit", slug=slug, eid=former[1].eid), 301)
+        # Not permanent: the address may name a unit again after the next renumbering.
+        return redirect(url_for("public.unit", slug=slug, eid=former[1].eid), 302)
     if found.eid != eid:  # reached by GUID: send people to the readable permalink
         return redirect(url_for("public.unit", slug=slug, eid=found.eid))
     # The current unit wins; where the address named another unit in a version, the page says so.

@@ -386,3 +386,25 @@ in <i>2011</i>.</p></authorialNote> and so on.</p></content></section></body></a
     html = render_document(first.built.units, "Cup Act", "eng")
     assert "America&#x27;s Cup Act of 2011." in html or "America's Cup Act of 2011." in html
     assert '<sup class="note-call">2</sup>' in html
+
+
+def test_a_peers_odd_marks_and_labels_do_not_make_the_document_unreadable():
+    """A peer may write a mark attribute with a control character, or `labels` as a nested Y.Map
+    with a bad entry: the server reads the text as the browser shows it, never a 500 or 503."""
+    from pycrdt import Map
+
+    from editor.livetext import text_of
+
+    doc = Doc()
+    meta, body = doc.get("meta", type=Map), doc.get("body", type=XmlFragment)
+    meta["title"], meta["language"] = "Ley", "spa"
+    meta["labels"] = Map({"article": "SEC. {}.", "sección": "x", "chapter": "{} {}"})
+    article = body.children.append(XmlElement("article", {"guid": _guid(1)}))
+    article.children.append(XmlElement("heading")).children.append(XmlText("Uno"))
+    text = article.children.append(XmlElement("p")).children.append(XmlText("Texto y nota"))
+    text.format(5, 6, {"note": {"text": "con\x01trol"}})
+    live = text_of(doc)
+    assert [u.label for u in live.units] == ["SEC. 1."]  # the good entry kept, the bad ones left out
+    exported = _akn(live.units)
+    assert validate(exported) == []
+    assert [n.findtext("a:p", namespaces=NS) for n in exported.findall(".//a:authorialNote", NS)] == ["control"]

@@ -347,3 +347,37 @@ def test_the_api_answers_the_matching_takes_corrections_and_loads(app, demo):
     vera = _signed_in(app, "vera")
     refused = vera.post(url, data={"text": revise(text)}, headers={"X-CSRFToken": _csrf(vera.get("/login").get_data(as_text=True))})
     assert refused.status_code == 403
+
+
+def _by_guid(units, guid):
+    return next(u for u in iter_units(units) if u.guid == guid)
+
+
+def test_a_revised_akn_draft_carrying_guids_keeps_a_unit_marked_new_apart_from_the_live_one(app, demo):
+    """An Akoma Ntoso export carries the units' GUIDs. Loaded back as a revised draft, a unit the
+    committee marks as new must not keep the live unit's GUID (its links and comments), and a
+    correction must never leave two units of the plan with one GUID."""
+    services, _text, before = demo
+    akn = export_document(services, SLUG, "akn").decode()
+    animals = _by_heading(before, "Protección a los animales")
+    ana = _signed_in(app, "ana")
+    token = _csrf(ana.get(f"/d/{SLUG}/revision").get_data(as_text=True))
+    url = f"/api/v1/documents/{SLUG}/revision"
+    shown = ana.post(url, data={"text": akn, "format": "akn"}, headers={"X-CSRFToken": token}).get_json()
+    index = next(u["index"] for u in shown["units"] if u["takes_over"] == animals.guid)
+    # A later article takes over the animals' article, which is marked new: one GUID each in the plan.
+    later = next(u for u in shown["units"][index + 1:] if u["kind"] == "article")
+    corrected = ana.post(url, data={"text": akn, "format": "akn",
+                                    "corrections": f'{{"{index}": "new", "{later["index"]}": "{animals.guid}"}}'},
+                         headers={"X-CSRFToken": token}).get_json()
+    guids = [u["guid"] for u in corrected["units"]]
+    assert len(guids) == len(set(guids))
+    assert corrected["units"][later["index"]]["guid"] == animals.guid
+    # Marked new and loaded: the article gets an identity of its own.
+    loaded = ana.post(url, data={"text": akn, "format": "akn", "apply": "1", "corrections": f'{{"{index}": "new"}}'},
+                      headers={"X-CSRFToken": token})
+    assert loaded.status_code == 200, loaded.get_data(as_text=True)
+    live = list(iter_units(read_live(services, SLUG).units))
+    assert len({u.guid for u in live}) == len(live)
+    now = next(u for u in live if u.heading == "Protección a los animales")
+    assert now.guid != animals.guid and animals.guid not in {u.guid for u in live}

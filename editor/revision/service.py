@@ -26,6 +26,7 @@ import json
 import os
 import secrets
 import time
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,7 +45,7 @@ from .. import audit
 from ..akn_export import InterchangeError
 from ..events import TextChanged
 from ..interchange import IMPORTERS, MAX_IMPORT_BYTES, TEXT_LANGUAGES
-from ..livetext import LiveText, text_of
+from ..livetext import LiveText, read_live, text_of
 from ..models import Document, User
 from ..provenance.links import path_labels
 from ..stages.diff import Comparison, compare
@@ -161,7 +162,17 @@ def plan_revision(live: LiveText, built: Built, corrections: Mapping[int, str] |
         taken[picked] = i
 
     body = copy.deepcopy(built.body)
-    final = {unit.guid: (chosen[i] or unit.guid) for i, unit in enumerate(new_units)}
+    # A unit that takes over no old one is new: it must not keep a live unit's GUID its file
+    # brought along (an Akoma Ntoso export carries them), nor one another unit takes over.
+    final: dict[str, str] = {}
+    for i, unit in enumerate(new_units):
+        picked = chosen[i]
+        if picked:
+            final[unit.guid] = picked
+        elif unit.guid in old_by_guid or unit.guid in taken:
+            final[unit.guid] = str(uuid.uuid4())
+        else:
+            final[unit.guid] = unit.guid
     for element in body.iter(*UNIT_KINDS):
         guid = element.get("guid")
         if guid in final:
@@ -199,6 +210,10 @@ def apply_revision(services, document: Document, user: User | None, plan: Plan, 
     """Make the planned text the live text, as one attributed change (see the module's docstring)."""
     origin = f"revision:{user.id if user is not None else 'cli'}"
     before = after = None
+    stale = _("The live text changed since this preview was made; load the revised text again.")
+    current = read_live(services, document.slug)
+    if fingerprint(current.meta, current.body) != plan.fingerprint:
+        raise RevisionError(stale)  # before any version is saved for a load that cannot happen
     if save_before:
         try:
             before = freeze(services, document, user, name=name or _("Before loading a revised draft")).number
@@ -219,16 +234,17 @@ def apply_revision(services, document: Document, user: User | None, plan: Plan, 
         return "applied"
 
     if services.texts.change(document.slug, run, origin=origin) == "stale":
-        raise RevisionError(_("The live text changed since this preview was made; load the revised text again."))
+        raise RevisionError(stale)
     touched = {c.guid for c in plan.comparison.changes if c.new is not None}
-    if save_after:
-        after = freeze(services, document, user, name=_("Revised draft loaded")).number
     counts = {k: v for k, v in plan.comparison.counts().items() if v}
+    # Recorded as soon as the text changed: a version saved after it (audited on its own) may fail.
     audit.record(services.engine, "text.revision", actor=actor, document=document.slug, target="",
                  detail={"units": len(plan.rows), "kept": sum(1 for r in plan.rows if r.old is not None),
-                         "changes": counts, "version_before": before, "version_after": after})
+                         "changes": counts, "version_before": before})
     if touched:
         services.events.publish(TextChanged(document.slug, {user.id if user is not None else None: frozenset(touched)}))
+    if save_after:
+        after = freeze(services, document, user, name=_("Revised draft loaded")).number
     return Applied(before, after, touched)
 
 

@@ -70,12 +70,17 @@ def _holder_in(snapshot: str, eid: str) -> tuple[str, str] | None:
 
 def former_holders(db, document: Document, eid: str, version: int | None = None) -> Iterator[FormerHolder]:
     """The units that had `eid` in the frozen versions, latest version first (only version
-    `version` when given), then the unit whose recorded first name it is."""
-    query = select(Version.number, Version.snapshot).where(Version.document_id == document.id)
+    `version` when given), then the unit whose recorded first name it is. The database picks the
+    versions whose snapshot mentions the eId (a miss reads no snapshot), and only those are parsed."""
+    key = '"eid":' + json.dumps(eid, ensure_ascii=False)  # snapshot_json writes no spaces
+    query = select(Version.number).where(Version.document_id == document.id,
+                                         Version.snapshot.contains(key, autoescape=True))
     if version is not None:
         query = query.where(Version.number == version)
-    for number, snapshot in db.execute(query.order_by(Version.number.desc())):
-        found = _holder_in(snapshot, eid)
+    for number in db.scalars(query.order_by(Version.number.desc())):
+        snapshot = db.scalar(select(Version.snapshot).where(Version.document_id == document.id,
+                                                            Version.number == number))
+        found = _holder_in(snapshot or "", eid)
         if found is not None:
             yield FormerHolder(found[0], eid, found[1], number)
     if version is None:

@@ -155,7 +155,7 @@ for (const [lang, template] of Object.entries(ATTACHMENT_LABELS)) LABELS[lang][A
 // `labels`, from parseLabels) gives the document's own label of a kind ("PART {}", "SEC. {}.").
 export function formatLabel (kind, num, language, labels) {
   const template = (labels && labels[kind]) || LABELS[languageOf(language)][kind]
-  return template ? template.replace('{}', num) : ''
+  return template ? template.replace('{}', () => num) : ''
 }
 
 // Accepts meta's "labels" value (JSON string, plain object or null): kind → template with one "{}".
