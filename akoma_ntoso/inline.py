@@ -351,6 +351,36 @@ def add_mark(runs: Iterable[Run], start: int, end: int, mark: Mark) -> Runs:
     return merged(out)
 
 
+def rewrite(runs: Iterable[Run], edits: Sequence[tuple[int, int, str | None, Mark]]) -> Runs:
+    """The runs with each edit (start, end, new words or None, mark) done in one pass: the mark
+    over [start, end) (replacing a mark of its name) and, with new words, those characters
+    replaced by them (they take the marks of the first character replaced). Edits are in order
+    and do not overlap. One pass keeps a paragraph of many references linear."""
+    out: list[Run] = []
+    position, index = 0, 0
+    for run in runs:
+        run_start, run_end = position, position + len(run.text)
+        cursor = run_start
+        while cursor < run_end:
+            while index < len(edits) and edits[index][1] <= cursor:
+                index += 1
+            edit = edits[index] if index < len(edits) else None
+            if edit is not None and edit[0] <= cursor:
+                start, end, words, mark = edit
+                stop = min(run_end, end)
+                marks = _ordered((*(m for m in run.marks if m.name != mark.name), mark))
+                if words is None:
+                    out.append(Run(run.text[cursor - run_start:stop - run_start], marks))
+                elif cursor == start:
+                    out.append(Run(words, marks))  # the rest of the replaced characters go
+            else:
+                stop = min(run_end, edit[0]) if edit is not None else run_end
+                out.append(Run(run.text[cursor - run_start:stop - run_start], run.marks))
+            cursor = stop
+        position = run_end
+    return merged(out)
+
+
 def replace_range(runs: Iterable[Run], start: int, end: int, text: str) -> Runs:
     """The runs with characters [start, end) replaced by `text`, which takes the marks of the
     first character replaced."""
@@ -494,21 +524,18 @@ def refresh_refs(runs: Runs, chain_of: Mapping[str, tuple[Unit, ...]]) -> Runs:
     """The runs with every cross-reference's words naming its target's current number and its
     mark carrying the target's current `eid` and `label` (a ref to a unit that is gone keeps its
     words and gets neither)."""
-    out = runs
-    for start, end, mark in reversed(list(spans(runs, "ref"))):
+    text = plain(runs)
+    edits: list[tuple[int, int, str | None, Mark]] = []
+    for start, end, mark in spans(runs, "ref"):
         guid = mark.get("guid")
         chain = chain_of.get(guid) if guid else None
         if chain is None:
             continue
-        target = chain[-1]
-        words = plain(out)[start:end]
+        words = text[start:end]
         new_words = current_words(words, chain)
-        if new_words != words:
-            out = replace_range(out, start, end, new_words)
-            end = start + len(new_words)
-        derived = Mark("ref", tuple(sorted((*mark.attrs, ("eid", target.eid), ("label", _describe(chain))))))
-        out = add_mark(out, start, end, derived)
-    return out
+        derived = Mark("ref", tuple(sorted((*mark.attrs, ("eid", chain[-1].eid), ("label", _describe(chain))))))
+        edits.append((start, end, new_words if new_words != words else None, derived))
+    return rewrite(runs, edits) if edits else runs
 
 
 def _describe(chain: tuple[Unit, ...]) -> str:
@@ -530,7 +557,7 @@ def link_runs(
         return runs
     resolve = units if callable(units) else resolver(units)
     linked = [(a, b) for a, b, _ in spans(runs, "ref")]
-    out = runs
+    edits: list[tuple[int, int, str | None, Mark]] = []
     for resolution in resolve(text):
         unit, citation = resolution.unit, resolution.citation
         if unit is None or not unit.guid or unit.guid == skip:
@@ -538,9 +565,9 @@ def link_runs(
         start, end = citation.start, citation.end
         if any(a < end and start < b for a, b in linked):
             continue
-        out = add_mark(out, start, end, make_mark("ref", {"guid": unit.guid}))
+        edits.append((start, end, None, make_mark("ref", {"guid": unit.guid})))
         linked.append((start, end))
-    return out
+    return rewrite(runs, sorted(edits, key=lambda edit: edit[0])) if edits else runs
 
 
 def refresh_refs_in(units: Sequence[Unit]) -> tuple[Unit, ...]:
