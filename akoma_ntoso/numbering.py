@@ -164,17 +164,24 @@ def format_label(kind: str, num: str, language: str = "spa", labels: Mapping[str
     return template.format(num)
 
 
-def meta_mapping(value: object, key: str, example: str) -> Mapping[str, str]:
+def meta_mapping(value: object, key: str, example: str, strict: bool = True) -> Mapping[str, str]:
     """A meta entry that maps unit kinds to strings (`numbering`, `labels`), given as a JSON string
-    or a mapping; `example` shows the shape in the error."""
+    or a mapping; `example` shows the shape in the error. Not `strict`: what is not such a map
+    gives nothing, and entries that are not text are left out, instead of an error."""
     if value is None or value == "":
         return {}
     if isinstance(value, str):
         try:
             value = json.loads(value)
         except json.JSONDecodeError as error:
+            if not strict:
+                return {}
             raise NumberingError(f"meta '{key}' is not valid JSON: {error}") from None
+    if isinstance(value, Mapping) and not strict:
+        return {k: v for k, v in value.items() if isinstance(k, str) and isinstance(v, str)}
     if not isinstance(value, Mapping) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+        if not strict:
+            return {}
         raise NumberingError(f"meta '{key}' must map unit kinds to text, e.g. {example}")
     return value
 
@@ -185,15 +192,8 @@ def label_templates(value: object) -> dict[str, str]:
     two "{}", over 40 characters, not text) are left out, as the browser leaves them out: the kind
     keeps its language's label. A value that is no mapping (bad JSON) gives no labels at all: a
     peer's bad write must not make the document unreadable."""
-    if isinstance(value, str):
-        try:
-            value = json.loads(value) if value else {}
-        except json.JSONDecodeError:
-            return {}
-    if not isinstance(value, Mapping):
-        return {}
-    return {kind: template for kind, template in value.items()
-            if kind in STYLED and isinstance(template, str) and template.count("{}") == 1 and len(template) <= 40}
+    return {kind: template for kind, template in meta_mapping(value, "labels", "", strict=False).items()
+            if kind in STYLED and template.count("{}") == 1 and len(template) <= 40}
 
 
 def format_number(style: str, number: int) -> str:
