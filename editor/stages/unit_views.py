@@ -17,6 +17,7 @@ from ..inputs import whole_number
 from ..livetext import read_live
 from ..models import Document
 from ..problems import Problem, handle_problems, request_json
+from ..provenance.links import path_labels
 from ..services import current_services
 from .addresses import misplaced_json, misplaced_pins
 from .history import amendment_numbers, unit_history
@@ -49,6 +50,7 @@ def page(slug: str, key: str):
     return render_template(
         "stages/unit_history.html", document=document, unit=unit, steps=steps, amendment_numbers=numbers,
         ancestors=ancestors(live.units, unit.guid) or (), same_wording=_same_wording,
+        unit_name=path_labels(live.units).get(unit.guid) or unit.label,  # "Artículo 1 1.", not "1."
         can_revert=permissions.can_write_text(current_user, document),
     )
 
