@@ -18,8 +18,10 @@ from ..db import Base, UTCDateTime
 
 #: What an amendment does to its target units.
 KINDS = ("substitution", "insertion", "deletion")
-#: The states of an amendment; `tabled` and `debate` are "open" (they can conflict).
-STATES = ("draft", "tabled", "debate", "adopted", "rejected", "withdrawn")
+#: The states of an amendment; `tabled` and `debate` are "open" (they can conflict). `fallen`: it
+#: can no longer be voted, because an earlier decision made it moot (the unit it rewords was deleted,
+#: a compromise replaced it): see service.fall.
+STATES = ("draft", "tabled", "debate", "adopted", "rejected", "withdrawn", "fallen")
 OPEN_STATES = ("tabled", "debate")
 #: Where an insertion puts the new unit, relative to its target (the anchor).
 POSITIONS = ("after", "before", "inside")

@@ -519,7 +519,7 @@ def _require_state(amendment: Amendment, states: Iterable[str], doing: str) -> N
 def state_label(state: str) -> str:
     return {
         "draft": _("a draft"), "tabled": _("tabled"), "debate": _("under debate"), "adopted": _("adopted"),
-        "rejected": _("rejected"), "withdrawn": _("withdrawn"),
+        "rejected": _("rejected"), "withdrawn": _("withdrawn"), "fallen": _("fallen"),
     }.get(state, state)
 
 
@@ -669,6 +669,15 @@ def table(services, document: Document, amendment: Amendment, user, config=None)
         db.commit()
     db.refresh(amendment)
     return amendment
+
+
+def fall(db, amendment: Amendment, by: User | None, at: datetime | None = None) -> None:
+    """Mark an open amendment fallen (an earlier decision made it moot), with its event; the caller
+    commits, in the same transaction as the decision that made it fall."""
+    now = at or clock.now()
+    previous = amendment.state
+    _move(db, amendment, OPEN_STATES, "fallen", decided_at=now)
+    _event(db, amendment, previous, "fallen", by, now)
 
 
 def withdraw(services, document: Document, amendment: Amendment, user) -> Amendment:
