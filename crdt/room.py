@@ -13,6 +13,7 @@ a crash could lose.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import queue
 import threading
@@ -29,8 +30,12 @@ from .fanout import AWARENESS, REMOTE, UPDATES
 from .presence import Identity, Presence
 from .protocol import AwarenessMessage, ProtocolError, SyncMessage, SyncStep, decode_state_vector, first_block
 from .store import UpdateStore
+from .suggestcheck import only_suggests
 
 log = logging.getLogger(__name__)
+
+#: Every change of any room's document takes the next number (see Room.generation).
+_GENERATIONS = itertools.count(1)
 
 
 class RoomHooks:
@@ -142,6 +147,13 @@ class Room:
         self.settings = settings or RoomSettings()
         self.presence = Presence()
         self._connections: dict[str, bool] = {}  # connection -> may write
+        #: A number that changes whenever the document does (unique across rooms and reloads): what
+        #: was computed from the document can be reused while it stays the same. Read in the worker.
+        self.generation = next(_GENERATIONS)
+        # Connections that may write suggestions only: their updates must leave the accepted text
+        # as it was (checked against `_shadow`, a copy of the document kept only while one is here).
+        self._suggesters: dict[str, str | None] = {}  # connection -> the author its suggestions name
+        self._shadow: Doc | None = None
         self._queue: queue.Queue[tuple[Any, ...]] = queue.Queue(self.settings.queue_limit)
         self._doc: Doc | None = None
         self._batch: _Batch | None = None
@@ -166,10 +178,13 @@ class Room:
     def connection_count(self) -> int:
         return len(self._connections)
 
-    def join(self, connection: str, can_write: bool, identity: Identity | None = None) -> None:
+    def join(self, connection: str, can_write: bool, identity: Identity | None = None,
+             suggest_only: bool = False, author: str | None = None) -> None:
         """Add a connection, or re-decide its right to write. `identity` is who the server says it
-        is in presence (None: keep what it was, or relay its awareness as sent)."""
-        self._put(("join", connection, can_write, identity))
+        is in presence (None: keep what it was, or relay its awareness as sent). `suggest_only`:
+        a writer whose updates may add suggestions but never change the accepted text; `author`
+        (its account id): the name its suggestions must carry (crdt.suggestcheck)."""
+        self._put(("join", connection, can_write, identity, suggest_only, author))
 
     def receive_nowait(self, connection: str, payload: object) -> None:
         """Like `receive`, but never waits (for an event loop): a full queue raises ProtocolError."""
@@ -379,6 +394,8 @@ class Room:
         self._log_length = loaded.log_length
         self._full_state = None
         self._deleted = None
+        self._shadow = None
+        self.generation = next(_GENERATIONS)
         self._subscription = self._doc.observe(self._on_transaction)
         self.hooks.on_load(self.name, self._doc)
         log.info("room %s: replica reloaded from the store (an unintegrable update was dropped)", self.name)
@@ -394,13 +411,19 @@ class Room:
             else:
                 self._handle_awareness(connection, message, batch)
         elif kind == "join":
-            _, connection, can_write, identity = item
+            _, connection, can_write, identity, suggest_only, author = item
             if can_write and connection in self._tainted:
                 can_write = False
                 self._refuse(batch, connection, "resync-required",
                              "this connection sent changes while it could not write, and they were refused: "
                              "reload to edit from the server's text")
             self._connections[connection] = can_write
+            if can_write and suggest_only:
+                self._suggesters[connection] = author
+            else:
+                self._suggesters.pop(connection, None)
+                if not self._suggesters:
+                    self._shadow = None
             if self.presence.admit(connection, identity):
                 self._followers_dirty = True
             step1 = protocol.sync_step1(doc.get_state())
@@ -413,6 +436,9 @@ class Room:
             self._connections.pop(connection, None)
             self._budgets.pop(connection, None)
             self._tainted.discard(connection)
+            self._suggesters.pop(connection, None)
+            if not self._suggesters:
+                self._shadow = None
             if self.presence.is_follower(connection):
                 self._followers_dirty = True
             gone = self.presence.drop(connection)
@@ -492,6 +518,13 @@ class Room:
             step1 = protocol.sync_step1(doc.get_state())
             batch.outbox.append(lambda: self.hooks.send(self.name, connection, step1))
             return
+        if connection in self._suggesters and not self._only_suggests(doc, message.data, self._suggesters[connection]):
+            # Whatever it sent later builds on this: refused for good, as a reader's write.
+            self.refused_clients.update(client for _s, client, _c in blocks)
+            self._refuse(batch, connection, "suggest-only",
+                         "you may only suggest changes in this stage: the accepted text was not changed; "
+                         "reload to continue from the server's text")
+            return
         self._origin = connection
         try:
             # The transaction's origin names the connection, so that observers can attribute it.
@@ -516,6 +549,25 @@ class Room:
                              "your last change refers to text the document does not have and was not saved; "
                              "reload to continue from the server's text")
                 self._reload = True
+
+    def _only_suggests(self, doc: Doc, update: bytes, author: str | None) -> bool:
+        """Whether `update` leaves the accepted text and meta as they are (it adds, changes or
+        removes suggestions only). Tried on a shadow copy of the document, caught up first
+        (crdt.suggestcheck)."""
+        shadow = self._shadow
+        try:
+            if shadow is None:
+                shadow = Doc()
+                shadow.apply_update(doc.get_update())
+            else:
+                shadow.apply_update(doc.get_update(shadow.get_state()))
+            if only_suggests(doc, shadow, update, author):
+                self._shadow = shadow
+                return True
+        except ValueError:
+            pass
+        self._shadow = None  # it holds the refused update: made again from the document next time
+        return False
 
     def _adds_nothing(self, update: bytes, doc: Doc) -> bool:
         """True if applying `update` would change nothing: no structs the document lacks, and no
@@ -607,6 +659,7 @@ class Room:
         if update != protocol.EMPTY_UPDATE:
             self._full_state = None
             self._deleted = None
+            self.generation = next(_GENERATIONS)
         if batch is None or update == protocol.EMPTY_UPDATE:
             return
         if self._remote:  # another process's update: already stored; only relay it here

@@ -11,12 +11,18 @@ import re
 from typing import Iterable, cast
 
 from lxml import etree
-from pycrdt import XmlElement, XmlFragment, XmlText
+from pycrdt import Map, XmlElement, XmlFragment, XmlText
 
 from akoma_ntoso.inline import Mark, Run, fill_element, runs_from_delta, runs_from_element, yjs_attributes
 
 #: The elements that hold text (and inline marks) rather than elements.
 TEXT_BLOCKS = ("heading", "p")
+#: Pending suggestions (editor/suggestions/marks.py, web/src/suggest.js): a suggested insertion or deletion
+#: is a range formatted `ins` / `del` ({"id", "by", "name", "at"}); a suggested new unit is an
+#: element with the attribute `suggestion` (its id). None of them is part of the accepted text.
+SUGGESTION_MARKS = ("ins", "del")
+SUGGESTION_ATTRIBUTE = "suggestion"
+_HASHED = re.compile(r"--[A-Za-z0-9+/=]{8}$")
 
 # Characters XML 1.0 cannot carry; a peer may still type them, they are dropped from the copy.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -27,22 +33,67 @@ def _clean(text: str) -> str:
     return _NOT_XML.sub("", text)
 
 
-def fragment_to_etree(fragment: XmlFragment | XmlElement, root_tag: str = "body") -> etree._Element:
-    """Copy a fragment into an lxml element named `root_tag` (attributes and text included)."""
+def fragment_to_etree(fragment: XmlFragment | XmlElement, root_tag: str = "body",
+                      accepted: bool = False) -> etree._Element:
+    """Copy a fragment into an lxml element named `root_tag` (attributes and text included).
+
+    `accepted`: the accepted text only, without pending suggestions (suggested insertions and
+    suggested units left out, suggested deletions kept as ordinary text): what the public,
+    exports and versions read. Without it, element paths match the fragment's (`element_at`)."""
     root = etree.Element(root_tag)
-    _copy_children(fragment, root)
+    _copy_children(fragment, root, accepted)
     return root
 
 
-def _copy_children(source: XmlFragment | XmlElement, target: etree._Element) -> None:
+def suggestion_mark(key: object) -> str | None:
+    """"ins" or "del" if a formatting attribute's key is a suggestion mark (None otherwise)."""
+    name = _HASHED.sub("", str(key))
+    return name if name in SUGGESTION_MARKS else None
+
+
+def accepted_delta(delta: list) -> list:
+    """An `XmlText.diff()` without suggested insertions, suggested deletions as plain text."""
+    out = []
+    for insert, attributes in delta:
+        if not attributes:
+            out.append((insert, attributes))
+            continue
+        kinds = {suggestion_mark(key) for key, value in attributes.items() if value is not None}
+        if "ins" in kinds:
+            continue
+        kept = {key: value for key, value in attributes.items() if suggestion_mark(key) is None}
+        out.append((insert, kept or None))
+    return out
+
+
+def is_suggested(element: XmlElement) -> bool:
+    """A unit someone suggested and nobody has accepted yet."""
+    return bool(element.attributes.get(SUGGESTION_ATTRIBUTE))
+
+
+def accepted_signature(doc) -> bytes:
+    """The accepted text and meta of a document, as bytes to compare (crdt.room's check that a
+    suggest-only connection's update leaves them as they were)."""
+    meta = doc.get("meta", type=Map)
+    body = fragment_to_etree(doc.get("body", type=XmlFragment), accepted=True)
+    return repr(sorted((str(k), repr(_plain(v))) for k, v in meta.items())).encode() + etree.tostring(body)
+
+
+def _plain(value):
+    return value.to_py() if hasattr(value, "to_py") else value
+
+
+def _copy_children(source: XmlFragment | XmlElement, target: etree._Element, accepted: bool = False) -> None:
     last: etree._Element | None = None
     for child in source.children:
         if isinstance(child, XmlText):
             delta = child.diff()
+            if accepted:
+                delta = accepted_delta(delta)
             if any(attributes for _, attributes in delta):
                 # Formatted ranges (inline marks) become inline child elements, never pseudo-tags.
                 # A peer may put anything in a mark's attributes: what XML cannot carry is dropped.
-                runs = [Run(_clean(run.text), tuple(Mark(m.name, tuple((k, _clean(v)) for k, v in m.attrs))
+                runs = [Run(_clean(run.text), tuple(Mark(m.name, tuple(sorted((k, _clean(v)) for k, v in m.attrs)))
                                                     for m in run.marks)) for run in runs_from_delta(delta)]
                 holder = etree.Element("holder")
                 fill_element(holder, runs)
@@ -54,15 +105,20 @@ def _copy_children(source: XmlFragment | XmlElement, target: etree._Element) -> 
             _append_text(target, last, _clean("".join(t for t, _ in delta if isinstance(t, str))))
             continue
         child = cast(XmlElement, child)  # not text: an element (a fragment is only ever the root)
+        if accepted and is_suggested(child):
+            continue
         tag = child.tag or ""
         if not _NAME.match(tag):
             tag = "invalid"  # a peer's bad element name must not break every reader
         element = etree.SubElement(target, tag)
+        # In name order: Yrs keeps attributes in a hash map, whose order differs between two copies
+        # of the same document (a fingerprint of the text must not).
         # pycrdt annotates XmlAttributesView.__iter__ as returning an Iterable, not an Iterator
-        for key, value in child.attributes:  # type: ignore[attr-defined]
+        pairs: list[tuple[str, object]] = list(child.attributes)  # type: ignore[call-overload]
+        for key, value in sorted(pairs, key=lambda pair: pair[0]):
             if _NAME.match(key) and ":" not in key:
                 element.set(key, _clean(str(value)))
-        _copy_children(child, element)
+        _copy_children(child, element, accepted)
         last = element
 
 

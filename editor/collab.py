@@ -24,7 +24,7 @@ from crdt.hub import PREFIX as LIVE_PREFIX
 from crdt.presence import Identity
 from crdt.protocol import ProtocolError
 from crdt.room import RoomClosed, RoomHooks
-from crdt.xmltree import element_at, fragment_to_etree
+from crdt.xmltree import SUGGESTION_ATTRIBUTE, element_at, fragment_to_etree, suggestion_mark
 
 from . import audit, permissions
 from .accounts import palette_colour
@@ -70,6 +70,9 @@ class SocketHooks(RoomHooks):
         #: (connection, slug) → who is behind it (the audit log's actor).
         self.peers: dict[tuple[str, str], Peer] = {}
         self._touched: dict[str, dict[str | None, set[str]]] = {}  # slug → connection → GUIDs changed
+        # slug → connection → GUIDs where it only made suggestions (editor.suggestions): named in
+        # the audit log, but nobody's edit of the unit until someone accepts them.
+        self._suggested: dict[str, dict[str | None, set[str]]] = {}
         self._reported: set[tuple[str, str]] = set()  # (connection, code) already logged
         self._structure_changed: dict[str, bool] = {}
         # pycrdt stops calling an observer once its type wrapper and subscription are collected:
@@ -95,7 +98,7 @@ class SocketHooks(RoomHooks):
                 self._reported.clear()
             self._reported.add(key)
             log.warning("document %s: refused a message from connection %s: %s (%s)", room, connection, code, message)
-        if code in ("read-only", "resync-required", "unintegrable"):
+        if code in ("read-only", "resync-required", "unintegrable", "suggest-only"):
             self.refused(room, connection, code)
         if connection.startswith(LIVE_PREFIX):
             if self.live is not None:
@@ -159,13 +162,16 @@ class SocketHooks(RoomHooks):
         for origin, update in updates:
             by_origin.setdefault(origin, []).append(update)
         touched = self._touched.get(room, {})
+        suggested = self._suggested.pop(room, {})
         entries = []
         for origin, payloads in by_origin.items():
             digest = hashlib.sha256(b"".join(payloads)).hexdigest()
             units = sorted(touched.get(origin, ()))
-            entries.append(("text.update", room, self._actor(room, origin), "",
-                            {"updates": len(payloads), "bytes": sum(map(len, payloads)), "sha256": digest,
-                             "units": units[:50], "more_units": max(0, len(units) - 50)}))
+            detail = {"updates": len(payloads), "bytes": sum(map(len, payloads)), "sha256": digest,
+                      "units": units[:50], "more_units": max(0, len(units) - 50)}
+            if suggested.get(origin):
+                detail["suggested_in"] = sorted(suggested[origin])[:50]
+            entries.append(("text.update", room, self._actor(room, origin), "", detail))
         return audit.transaction_guard(), lambda connection: audit.record_in(connection, entries)
 
     def on_load(self, room: str, doc: Doc) -> None:
@@ -182,6 +188,9 @@ class SocketHooks(RoomHooks):
                 # origin ("amendment:<id>"): the audit log names the units either touched.
                 # Another process's updates (REMOTE) were recorded where they were made.
                 if isinstance(origin, str) and not origin.startswith(REMOTE):
+                    if _only_suggests(event):
+                        _touched_units(event, self._suggested.setdefault(room, {}).setdefault(origin, set()))
+                        continue
                     guids = self._touched.setdefault(room, {}).setdefault(origin, set())
                     _touched_units(event, guids)
 
@@ -196,7 +205,9 @@ class SocketHooks(RoomHooks):
             # An adopted amendment, a loaded revised draft and a reverted unit record who made
             # their change themselves (with the amendment; editor.revision and
             # editor.stages.revert publish their own TextChanged).
-            if not guids or connection is None or connection.startswith(("amendment:", "revision:", "revert:")):
+            # An accepted or rejected suggestion (editor.suggestions) credits its author itself.
+            if not guids or connection is None or connection.startswith(
+                    ("amendment:", "revision:", "revert:", "suggestion:")):
                 continue
             if connection.startswith("references:"):  # "Vincular referencias": the account that pressed it
                 account = connection.partition(":")[2]
@@ -210,6 +221,7 @@ class SocketHooks(RoomHooks):
 
     def on_close(self, room: str) -> None:
         self._touched.pop(room, None)
+        self._suggested.pop(room, None)
         self._watches.pop(room, None)
         self._structure_changed.pop(room, None)
 
@@ -235,6 +247,45 @@ def _unit_guid(node) -> str | None:
                 return str(guid)
         node = node.parent
     return None
+
+
+def _in_suggested_unit(node) -> bool:
+    while node is not None and not isinstance(node, XmlFragment):
+        if isinstance(node, XmlElement) and node.attributes.get(SUGGESTION_ATTRIBUTE):
+            return True
+        node = node.parent
+    return False
+
+
+def _only_suggests(event) -> bool:
+    """Whether an XmlEvent only adds suggestions (web/src/suggest.js): text inserted marked `ins`,
+    text marked `del`, a new unit marked as suggested, or anything inside such a unit. It leaves
+    the accepted text as it was. (Deleting text is never counted as only suggesting.)"""
+    if _in_suggested_unit(event.target):
+        return True
+    if getattr(event, "keys", None):
+        return False
+    seen = False
+    for change in getattr(event, "delta", None) or ():
+        if not isinstance(change, dict) or "delete" in change:
+            return False
+        attributes = change.get("attributes") or {}
+        marks = {suggestion_mark(key): value for key, value in attributes.items()}
+        if "insert" in change:
+            inserted = change["insert"]
+            if isinstance(inserted, str):
+                if not marks.get("ins"):
+                    return False
+            elif not all(isinstance(item, XmlElement) and item.attributes.get(SUGGESTION_ATTRIBUTE)
+                         for item in inserted or ()):
+                return False
+            seen = True
+        elif attributes:
+            # Marking text deleted (or taking that mark off); taking `ins` off accepts text.
+            if None in marks or ("ins" in marks and not marks["ins"]):
+                return False
+            seen = True
+    return seen
 
 
 def _touched_units(event, guids: set[str]) -> None:
@@ -420,6 +471,7 @@ class CollabNamespace(Namespace):
         document = get_document(self.services.db, slug)
         role = permissions.role_in(current_user, document) if document else None
         acting = permissions.effective_role(current_user, document) if document else None
+        suggest = role == "editor" and document is not None and permissions.must_suggest(current_user, document)
         self.services.db.remove()
         account = current_user.id if current_user.is_authenticated else None
         if role is None:
@@ -432,7 +484,8 @@ class CollabNamespace(Namespace):
         self.hooks.peers[(request.sid, slug)] = Peer(account, acting or "public", request.remote_addr or "")
         for _attempt in range(3):
             try:
-                self.services.rooms.get(slug).join(request.sid, role == "editor", presence_identity(current_user))
+                self.services.rooms.get(slug).join(request.sid, role == "editor", presence_identity(current_user),
+                                                   suggest_only=suggest, author=str(account) if suggest else None)
                 break
             except RoomClosed:
                 continue
@@ -444,22 +497,26 @@ class CollabNamespace(Namespace):
         if current_user.is_authenticated:
             self.hooks.accounts[request.sid] = current_user.id
             self._session_tokens[request.sid] = current_user.session_token
-        return {"ok": True, "role": role}
+        # "suggest": this connection may only suggest (editor.suggestions); said only when so.
+        return {"ok": True, "role": role, **({"suggest": True} if suggest else {})}
 
     def _redecide(self, sid: str, slug: str, user, document, stage: str) -> None:
         """Re-decide one connection's right to write `document` and tell it its role (the editor
         switches between editing and following)."""
         role = permissions.role_in(user, document) if document is not None else None
+        suggest = role == "editor" and document is not None and permissions.must_suggest(user, document)
         peer = self.hooks.peers.get((sid, slug))
         if peer is not None and document is not None:
             peer.role = permissions.effective_role(user, document) or "public"
         room = self.services.rooms.peek(slug)
         if room is not None:
             try:
-                room.join(sid, role == "editor")
+                room.join(sid, role == "editor", suggest_only=suggest,
+                          author=str(user.id) if suggest and user is not None else None)
             except (RoomClosed, ProtocolError):
                 pass
-        self.emit_to(sid, "stage", {"document": slug, "stage": stage, "role": role or "viewer"})
+        self.emit_to(sid, "stage", {"document": slug, "stage": stage, "role": role or "viewer",
+                                    "suggest": suggest})
 
     def refresh_rights(self, slug: str, stage: str) -> None:
         """The document changed stage: re-decide this process's open connections' right to write

@@ -265,6 +265,7 @@ def yjs(slug: str):
     identity = presence_identity(user)
     request.environ[_ENVIRON_KEY] = dict(
         sock=sock, accept=accept, slug=slug, role=role, acting=acting or "public", account=account,
+        suggest=role == "editor" and permissions.must_suggest(user, document),
         session_token=user.session_token if account is not None else None, identity=identity,
         events=request.args.get("events") == "1", ip=request.remote_addr or "",
     )
@@ -318,7 +319,9 @@ class LiveMiddleware:
             services.collab.attach(conn.id, d["slug"], d["account"], d["session_token"], d["acting"], d["ip"])
             for _attempt in range(3):
                 try:
-                    services.rooms.get(d["slug"]).join(conn.id, d["role"] == "editor", d["identity"])
+                    services.rooms.get(d["slug"]).join(conn.id, d["role"] == "editor", d["identity"],
+                                                       suggest_only=d["suggest"],
+                                                       author=str(d["account"]) if d["suggest"] else None)
                     break
                 except RoomClosed:
                     continue
@@ -330,7 +333,8 @@ class LiveMiddleware:
             live.hub.close(conn.id, 1011, "internal error")
             return
         if d["events"]:
-            live.emit(conn.id, "joined", {"document": d["slug"], "role": d["role"]})
+            live.emit(conn.id, "joined", {"document": d["slug"], "role": d["role"],
+                                          **({"suggest": True} if d["suggest"] else {})})
         # Only now is the handshake answered: the client's first message comes after its join.
         live.hub.release(conn.id)
 

@@ -151,8 +151,31 @@ def can_see_amendment(user: object, document: Document, amendment) -> bool:
         amendment.author_id == account.id or any(s.user_id == account.id for s in amendment.sponsors))
 
 
+def must_suggest(user: object, document: Document) -> bool:
+    """Whether the user's changes to the live text can only be suggestions now (editor.suggestions):
+    the stage lets their role suggest but not write. Those who may write the text decide them."""
+    role = _role(user, document)
+    if role is None:
+        return False
+    stage = _stage(document)
+    return stage.mode in ("edit", "consultation") and role in stage.suggesters and role not in stage.editors
+
+
 def role_in(user: object, document: Document) -> str | None:
-    """"editor", "viewer", or None when the document is not visible at all (for the live text)."""
+    """"editor", "viewer", or None when the document is not visible at all (for the live text).
+    An editor who `must_suggest` joins the live text in suggest-only mode."""
     if not can_read(user, document):
         return None
-    return "editor" if can_write_text(user, document) else "viewer"
+    return "editor" if can_write_text(user, document) or must_suggest(user, document) else "viewer"
+
+
+def can_configure_assembly(user: object, document: Document) -> bool:
+    """The assembly's rules, its members' groups and seats, sittings, their voting lists and minutes:
+    administrators, in any stage (the rules are set before the assembly sits)."""
+    return _role(user, document) == "admin"
+
+
+def can_chair_sitting(user: object, document: Document) -> bool:
+    """Run a sitting (attendance, open an item, open and close its vote, close the sitting): the
+    presiding administrator, while the document takes amendments."""
+    return can_preside(user, document)

@@ -110,7 +110,8 @@ def edit(slug: str):
     else:
         name, colour = None, "#475569"
     return render_template("edit.html", document=document, role=role, user_name=name, user_colour=colour,
-                           can_comment=permissions.can_comment(current_user, document))
+                           can_comment=permissions.can_comment(current_user, document),
+                           suggest_only=role == "editor" and permissions.must_suggest(current_user, document))
 
 
 @bp.route("/d/<slug>/<eid>")

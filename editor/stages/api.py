@@ -66,7 +66,8 @@ def _version_json(slug: str, version: Version) -> dict:
 
 def _stage_json(stage) -> dict:
     return {"key": stage.key, "name": stage_name(stage), "mode": stage.mode,
-            "edit_roles": sorted(stage.editors), "advance_roles": sorted(stage.advancers)}
+            "edit_roles": sorted(stage.editors), "suggest_roles": sorted(stage.suggesters),
+            "advance_roles": sorted(stage.advancers)}
 
 
 @bp.get("/documents/<slug>/stages")

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.orm import aliased
 
 from akoma_ntoso import Unit, iter_units
 
@@ -64,6 +65,9 @@ class Edit:
     first_at: datetime
     last_at: datetime
     count: int
+    #: An accepted suggestion (editor.suggestions): `who` suggested it, this account accepted it.
+    accepted_by: str = ""
+    accepted_by_id: int | None = None
 
 
 @dataclass
@@ -84,12 +88,15 @@ def _find(units: Iterable[Unit], guid: str) -> Unit | None:
 
 
 def edits_of(db, document: Document, guid: str) -> list[Edit]:
+    decider = aliased(User)
     rows = db.execute(
-        select(UnitEdit, User.name).outerjoin(User, User.id == UnitEdit.user_id)
+        select(UnitEdit, User.name, decider.name).outerjoin(User, User.id == UnitEdit.user_id)
+        .outerjoin(decider, decider.id == UnitEdit.accepted_by_id)
         .where(UnitEdit.document_id == document.id, UnitEdit.guid == guid).order_by(UnitEdit.first_at))
     return [Edit(who=name or "", user_id=row.user_id, amendment_id=row.amendment_id,
-                 first_at=clock.as_utc(row.first_at), last_at=clock.as_utc(row.last_at), count=row.count)
-            for row, name in rows]
+                 first_at=clock.as_utc(row.first_at), last_at=clock.as_utc(row.last_at), count=row.count,
+                 accepted_by=accepter or "", accepted_by_id=row.accepted_by_id)
+            for row, name, accepter in rows]
 
 
 def unit_history(services, document: Document, guid: str, live: Text | None = None) -> list[HistoryStep]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import Boolean, Date, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .. import clock
@@ -44,10 +45,17 @@ class Stage(Base):
     #: follows the mode (open in a consultation, closed otherwise); the administrator may open
     #: or close a stage by hand.
     public_comments: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    #: Space-separated account roles whose changes to the live text are suggestions in this stage
+    #: (editor.suggestions): others accept or reject them. A role in `edit_roles` writes directly.
+    suggest_roles: Mapped[str] = mapped_column(String(200), default="", server_default=sql_text("''"))
 
     @property
     def editors(self) -> frozenset[str]:
         return frozenset(self.edit_roles.split())
+
+    @property
+    def suggesters(self) -> frozenset[str]:
+        return frozenset((self.suggest_roles or "").split())
 
     @property
     def advancers(self) -> frozenset[str]:
@@ -109,3 +117,6 @@ class UnitEdit(Base):
     first_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
     last_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
     count: Mapped[int] = mapped_column(Integer, default=1)
+    #: Set when the change is an accepted suggestion (editor.suggestions): then user_id is its
+    #: author and this who accepted it.
+    accepted_by_id: Mapped[int | None] = mapped_column(Integer, nullable=True)

@@ -53,10 +53,11 @@ class Reverted:
 
 
 def version_body(state: bytes) -> etree._Element:
-    """A version's body as a plain lxml tree, read from its CRDT state (marks included)."""
+    """A version's body as a plain lxml tree, read from its CRDT state (marks included; its
+    pending suggestions, never accepted, left out)."""
     doc: Doc = Doc()
     doc.apply_update(state)
-    return fragment_to_etree(doc.get("body", type=XmlFragment))
+    return fragment_to_etree(doc.get("body", type=XmlFragment), accepted=True)
 
 
 def _unit_element(body: etree._Element, guid: str) -> etree._Element | None:

@@ -18,6 +18,7 @@ from sqlalchemy.orm import defer
 from akoma_ntoso import Table, Unit, read_units
 
 from ..akn_export import build_akn
+from ..errors import say as _
 from ..events import VersionSaved
 from ..inputs import whole_number
 from ..livetext import LiveText, read_live
@@ -70,7 +71,7 @@ def freeze(services, document: Document, user: User | None, name: str = "", stag
     db = services.db
     name = name.strip()
     if len(name) > MAX_NAME:
-        raise StageError(f"a version name has at most {MAX_NAME} characters")
+        raise StageError(_("a version name has at most %(n)d characters", n=MAX_NAME))
     state, meta, body = live if live is not None else services.texts.cut(document.slug)
     units = read_units(body, meta)
     number = (db.scalar(select(func.max(Version.number)).where(Version.document_id == document.id)) or 0) + 1
@@ -120,8 +121,8 @@ def resolve(services, document: Document, spec: str | None) -> Text:
     number = spec[1:] if spec.startswith("v") else spec
     wanted = whole_number(number, maximum=999_999_999)
     if wanted is None:
-        raise StageError(f"{spec!r} is not a version: give a version number (3 or v3) or live")
+        raise StageError(_("%(spec)s is not a version: give a version number (3 or v3) or live", spec=repr(spec)))
     version = get_version(services.db, document, wanted)
     if version is None:
-        raise StageError(f"{document.slug} has no version {wanted}")
+        raise StageError(_("%(slug)s has no version %(n)d", slug=document.slug, n=wanted))
     return version_text(version)

@@ -227,6 +227,7 @@ def _rows_from_form(form) -> list[dict]:
             "name": form.get(f"name-{i}", ""),
             "mode": form.get(f"mode-{i}", ""),
             "edit_roles": form.getlist(f"edit-{i}"),
+            "suggest_roles": form.getlist(f"suggest-{i}"),
             "advance_roles": form.getlist(f"advance-{i}"),
             "planned_start": start,
             "planned_end": end,

@@ -14,6 +14,7 @@ from datetime import date, datetime
 
 from sqlalchemy import func, select
 
+from ..errors import say as _
 from ..models import ROLES, Document, User
 from ..roles import effective_role
 from .current import STAGE_KEY, StageError, current_stage, next_stage, stage_name, stages_of, stored_stages
@@ -34,11 +35,12 @@ def advance(services, document: Document, user: User, note: str = "", expect: st
     current = current_stage(db, document)
     target = next_stage(db, document)
     if target is None:
-        raise StageError(f"the document is in its last stage ({stage_name(current)}); there is no next stage")
+        raise StageError(_("the document is in its last stage (%(stage)s); there is no next stage", stage=stage_name(current)))
     if expect is not None and expect != target.key:
-        raise StageError(f"the document is no longer in the stage you saw; it is now in {stage_name(current)}")
+        raise StageError(_("the document is no longer in the stage you saw; it is now in %(stage)s",
+                           stage=stage_name(current)))
     if len(note) > 2000:
-        raise StageError("the note is longer than 2,000 characters")
+        raise StageError(_("the note is longer than 2,000 characters"))
     sequence = (db.scalar(select(func.max(StageTransition.sequence))
                           .where(StageTransition.document_id == document.id)) or 0) + 1
     transition = StageTransition(document_id=document.id, sequence=sequence, from_key=current.key,
@@ -56,7 +58,8 @@ def advance(services, document: Document, user: User, note: str = "", expect: st
 def configure(db, document: Document, rows: list[dict]) -> list[Stage]:
     """Replace the stages after the current one (and rename or re-role any stage).
 
-    `rows` is the whole list in order: `{key, name, mode, edit_roles, advance_roles}`, and
+    `rows` is the whole list in order: `{key, name, mode, edit_roles, advance_roles}` (and
+    `suggest_roles`: roles whose changes are suggestions, editor.suggestions), and
     optionally `planned_start` and `planned_end` (dates, or None: the public calendar). Stages
     already reached must keep their key and place; everything is checked before anything changes.
     """
@@ -65,26 +68,29 @@ def configure(db, document: Document, rows: list[dict]) -> list[Stage]:
     current = current_stage(db, document)
     reached = [s for s in stages if s.position <= current.position]
     if len(rows) < len(reached):
-        raise StageError("stages already reached cannot be removed")
+        raise StageError(_("stages already reached cannot be removed"))
     keys: set[str] = set()
     for index, row in enumerate(rows):
         key = str(row.get("key") or "").strip()
-        where = f"stage {index + 1}"
+        where = _("stage %(n)d", n=index + 1)
         if not STAGE_KEY.match(key):
-            raise StageError(f"{where}: the key {key!r} must be lower-case letters, digits or _ (starting with a letter)")
+            raise StageError(_("%(where)s: the key %(key)s must be lower-case letters, digits or _ (starting with a letter)",
+                                where=where, key=repr(key)))
         if key in keys:
-            raise StageError(f"{where}: the key {key!r} is used twice")
+            raise StageError(_("%(where)s: the key %(key)s is used twice", where=where, key=repr(key)))
         keys.add(key)
         if index < len(reached) and key != reached[index].key:
-            raise StageError(f"{where}: {stage_name(reached[index])} has been reached; it cannot be replaced or moved")
+            raise StageError(_("%(where)s: %(stage)s has been reached; it cannot be replaced or moved",
+                                where=where, stage=stage_name(reached[index])))
         if row.get("mode") not in STAGE_MODES:
-            raise StageError(f"{where}: unknown mode {row.get('mode')!r}; expected one of {', '.join(STAGE_MODES)}")
-        for field in ("edit_roles", "advance_roles"):
+            raise StageError(_("%(where)s: unknown mode %(mode)s; expected one of %(modes)s",
+                                where=where, mode=repr(row.get("mode")), modes=", ".join(STAGE_MODES)))
+        for field in ("edit_roles", "suggest_roles", "advance_roles"):
             for role in row.get(field) or ():
                 if role not in ROLES:
-                    raise StageError(f"{where}: unknown role {role!r}")
+                    raise StageError(_("%(where)s: unknown role %(role)s", where=where, role=repr(role)))
         if len(str(row.get("name") or "")) > 120:
-            raise StageError(f"{where}: the name is longer than 120 characters")
+            raise StageError(_("%(where)s: the name is longer than 120 characters", where=where))
         _check_planned(where, row.get("planned_start"), row.get("planned_end"))
     by_key = {s.key: s for s in stages}
     for stage in stages:
@@ -105,6 +111,7 @@ def configure(db, document: Document, rows: list[dict]) -> list[Stage]:
         stage.mode = row["mode"]
         stage.edit_roles = " ".join(sorted(set(row.get("edit_roles") or ())))
         stage.advance_roles = " ".join(sorted(set(row.get("advance_roles") or ())))
+        stage.suggest_roles = " ".join(sorted(set(row.get("suggest_roles") or ())))
         stage.planned_start, stage.planned_end = row.get("planned_start"), row.get("planned_end")
     db.commit()
     return stages_of(db, document)
@@ -115,6 +122,8 @@ def _check_planned(where: str, start: date | None, end: date | None) -> None:
     public reads them as the process's calendar."""
     for value in (start, end):
         if value is not None and (not isinstance(value, date) or isinstance(value, datetime)):
-            raise StageError(f"{where}: a planned date must be a day (YYYY-MM-DD), not {value!r}")
+            raise StageError(_("%(where)s: a planned date must be a day (YYYY-MM-DD), not %(value)s",
+                                where=where, value=repr(value)))
     if start is not None and end is not None and end < start:
-        raise StageError(f"{where}: the planned end ({end.isoformat()}) is before the planned start ({start.isoformat()})")
+        raise StageError(_("%(where)s: the planned end (%(end)s) is before the planned start (%(start)s)",
+                           where=where, end=end.isoformat(), start=start.isoformat()))

@@ -28,6 +28,9 @@ export function isUnitType (type) {
   return !!type && type.spec.unit === true
 }
 
+// The attributes of a suggested new unit (its suggestion's id, author's account id and name, time).
+const SUGGESTED_UNIT = { suggestion: { default: null }, suggestedBy: { default: null }, suggestedName: { default: null }, suggestedAt: { default: null } }
+
 function unitSpec (name) {
   const heading = HEADING_REQUIRED.has(name) ? 'heading' : 'heading?'
   const kids = CHILD_KINDS[name]
@@ -37,7 +40,8 @@ function unitSpec (name) {
     unit: true,
     defining: true,
     isolating: true,
-    attrs: { guid: { default: null }, pin: { default: null } },
+    // suggestion…: a new unit suggested in suggestion mode (web/src/suggest.js), until accepted.
+    attrs: { guid: { default: null }, pin: { default: null }, ...SUGGESTED_UNIT },
     parseDOM: [{
       tag: 'section[data-unit="' + name + '"]',
       getAttrs: dom => ({ guid: dom.getAttribute('data-guid') || null, pin: dom.getAttribute('data-pin') || null })
@@ -46,6 +50,13 @@ function unitSpec (name) {
       const attrs = { 'data-unit': name, class: 'unit unit-' + name }
       if (node.attrs.guid) attrs['data-guid'] = node.attrs.guid
       if (node.attrs.pin) attrs['data-pin'] = node.attrs.pin
+      if (node.attrs.suggestion) {
+        // Not law yet: its number is provisional (editor.css) until someone accepts it.
+        attrs.class += ' unit-suggested'
+        attrs['data-suggestion'] = node.attrs.suggestion
+        attrs['data-suggested-by'] = node.attrs.suggestedName || ''
+        attrs['data-provisional'] = 'true'
+      }
       return ['section', attrs, 0]
     }
   }
@@ -87,7 +98,7 @@ for (const name of UNIT_TYPES) {
   const spec = unitSpec(name)
   if (name === 'preamble') {
     spec.content = 'heading? (p | table)*'
-    spec.attrs = { guid: { default: null }, pin: { default: null } }
+    spec.attrs = { guid: { default: null }, pin: { default: null }, ...SUGGESTED_UNIT }
   }
   if (name === 'crossHeading') spec.content = 'heading'
   nodes[name] = spec
@@ -97,6 +108,21 @@ for (const name of UNIT_TYPES) {
 // each as a Yjs formatting attribute named like the mark whose value is the mark's attrs
 // ({"ref": {"guid": "…"}}, {"b": {}}); the server reads and writes exactly that shape.
 export const MARK_ORDER = ['ref', 'def', 'term', 'b', 'i', 'note']
+// Suggestions (web/src/suggest.js): suggested insertions and deletions, with who and when.
+// Not part of the accepted text; the server reads them as the formatting attributes `ins`/`del`.
+function suggestionMark (tag, kind) {
+  return {
+    attrs: { id: { default: null }, by: { default: null }, name: { default: null }, at: { default: null } },
+    inclusive: false,
+    parseDOM: [],
+    toDOM: mark => ['' + tag, {
+      class: 'suggestion suggestion-' + kind,
+      'data-suggestion': mark.attrs.id || '',
+      'data-by': mark.attrs.by || '',
+      title: (mark.attrs.name || '') + (mark.attrs.at ? ' · ' + mark.attrs.at.slice(0, 16).replace('T', ' ') : '')
+    }, 0]
+  }
+}
 const marks = {
   // A cross-reference to a unit of this document (by GUID), or to an address outside it (href).
   ref: {
@@ -138,7 +164,9 @@ const marks = {
     inclusive: false,
     parseDOM: [{ tag: 'sup.note-call', getAttrs: dom => ({ text: dom.getAttribute('data-note') || '' }) }],
     toDOM: mark => ['sup', { class: 'note-call', 'data-note': mark.attrs.text, title: mark.attrs.text }, 0]
-  }
+  },
+  ins: suggestionMark('ins', 'ins'),
+  del: suggestionMark('del', 'del')
 }
 
 export const schema = new Schema({ nodes, marks })

@@ -63,6 +63,21 @@ export class Toolbar {
       }), this.note)
     }
     groups.push(text)
+    // Suggestion mode (web/src/suggest.js): a toggle, or a fixed "on" for a suggest-only role.
+    if (actions.suggest) {
+      const s = actions.suggest
+      const mode = this.group(t.sug.title)
+      const b = this.button('suggest', t.sug.mode, t.sug.modeLabel, () => !s.locked)
+      b.setAttribute('aria-pressed', s.isOn() ? 'true' : 'false')
+      b.addEventListener('click', () => {
+        if (s.locked) return
+        s.set(!s.isOn())
+        b.setAttribute('aria-pressed', s.isOn() ? 'true' : 'false')
+      })
+      this.suggestButton = b
+      mode.append(b)
+      groups.push(mode)
+    }
     el.replaceChildren(...groups)
     // Toolbar pattern: one tab stop, arrow keys move between buttons.
     this.buttons.forEach(({ b }, i) => { b.tabIndex = i === 0 ? 0 : -1 })

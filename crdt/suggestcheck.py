@@ -1,0 +1,181 @@
+"""Does an update only suggest? The check crdt.room makes on a suggest-only connection's updates.
+
+The invariant: the document's accepted text (crdt.xmltree.fragment_to_etree(accepted=True): no
+suggested insertions, suggested deletions kept, no suggested units) and its meta are the same
+before and after the update. Comparing the whole document costs a quarter of a second on a
+constitution of 1,600 units, for every keystroke; so the update is applied to a shadow copy
+while its events are watched, and only the units it touched are compared, each found in the
+document before the update by the GUIDs of the units around it. Whatever cannot be located
+that way (a unit without a GUID, duplicated GUIDs, a change at the top of the body) falls back
+to comparing the whole document.
+"""
+
+from __future__ import annotations
+
+from lxml import etree
+from pycrdt import Doc, Map, XmlElement, XmlFragment, XmlText
+
+from .xmltree import SUGGESTION_ATTRIBUTE, accepted_delta, accepted_signature, fragment_to_etree, suggestion_mark
+
+#: Elements that are units (docs/document-model.md): they carry a GUID.
+UNIT_TAGS = frozenset({"preamble", "title", "chapter", "article", "paragraph", "subparagraph", "point", "indent",
+                       "transitional", "attachment", "crossHeading"})
+
+
+class _Unlocatable(Exception):
+    """A touched unit cannot be found by GUIDs: compare the whole document instead."""
+
+
+def _unit_of(node) -> XmlElement | None:
+    """The innermost unit around `node` (itself if it is one); None at the top of the body."""
+    while node is not None and not isinstance(node, XmlFragment):
+        if isinstance(node, XmlElement) and node.tag in UNIT_TAGS:
+            return node
+        node = node.parent
+    return None
+
+
+def _chain(unit: XmlElement) -> tuple[str, ...]:
+    """The GUIDs of the unit and the units around it, outermost first."""
+    guids: list[str] = []
+    node: XmlFragment | XmlElement | XmlText | None = unit
+    while node is not None and not isinstance(node, XmlFragment):
+        if isinstance(node, XmlElement) and node.tag in UNIT_TAGS:
+            guid = node.attributes.get("guid")
+            if not guid:
+                raise _Unlocatable()
+            guids.append(str(guid))
+        node = node.parent
+    return tuple(reversed(guids))
+
+
+def _find(body: XmlFragment, chain: tuple[str, ...]) -> XmlElement | None:
+    """The unit at `chain` in `body`, or None if it is not there."""
+    node: XmlFragment | XmlElement = body
+    for guid in chain:
+        found = [c for c in _units_under(node) if c.attributes.get("guid") == guid]
+        if len(found) > 1:
+            raise _Unlocatable()
+        if not found:
+            return None
+        node = found[0]
+    return node if isinstance(node, XmlElement) else None
+
+
+def _units_under(node: XmlFragment | XmlElement) -> list[XmlElement]:
+    return [c for c in node.children if isinstance(c, XmlElement) and c.tag in UNIT_TAGS]
+
+
+def _suggested(unit: XmlElement | None) -> bool:
+    node: XmlFragment | XmlElement | XmlText | None = unit
+    while node is not None and not isinstance(node, XmlFragment):
+        if isinstance(node, XmlElement) and node.attributes.get(SUGGESTION_ATTRIBUTE):
+            return True
+        node = node.parent
+    return False
+
+
+def _accepted(unit: XmlElement) -> list:
+    """The unit's accepted text, shallow: its attributes, its own blocks (heading, paragraphs,
+    tables) and the GUIDs of its accepted sub-units in order. A sub-unit changed inside is a
+    target of its own, compared on its own."""
+    out: list = [sorted((str(k), str(v)) for k, v in unit.attributes)]  # type: ignore[attr-defined]
+    for child in unit.children:
+        if isinstance(child, XmlElement) and child.tag in UNIT_TAGS:
+            if not child.attributes.get(SUGGESTION_ATTRIBUTE):
+                out.append(("unit", str(child.attributes.get("guid") or "")))
+        elif isinstance(child, XmlElement):
+            out.append((child.tag, etree.tostring(fragment_to_etree(child, str(child.tag), accepted=True)),
+                        sorted((str(k), str(v)) for k, v in child.attributes)))  # type: ignore[attr-defined]
+        elif isinstance(child, XmlText):
+            out.append(("text", _text(child)))
+    return out
+
+
+def _text(text) -> str:
+    return "".join(t for t, _a in accepted_delta(text.diff()) if isinstance(t, str))
+
+
+def _inserts_only_suggestions(event) -> bool:
+    """Whatever the event inserts is a suggested unit, or text with no accepted characters."""
+    for change in getattr(event, "delta", None) or ():
+        inserted = change.get("insert") if isinstance(change, dict) else None
+        if inserted is None or isinstance(inserted, str):
+            continue
+        for item in inserted:
+            if isinstance(item, XmlElement):
+                if not item.attributes.get(SUGGESTION_ATTRIBUTE):
+                    return False
+            elif isinstance(item, XmlText):
+                if _text(item):
+                    return False
+            else:
+                return False
+    return True
+
+
+def _named(event, author: str) -> bool:
+    """Every suggestion the event adds names `author` (a suggest-only connection cannot make
+    suggestions in someone else's name)."""
+    for change in getattr(event, "delta", None) or ():
+        if not isinstance(change, dict):
+            continue
+        for key, value in (change.get("attributes") or {}).items():
+            if suggestion_mark(key) and isinstance(value, dict) and str(value.get("by")) != author:
+                return False
+        inserted = change.get("insert")
+        for item in inserted if isinstance(inserted, list) else ():
+            if isinstance(item, XmlElement) and item.attributes.get(SUGGESTION_ATTRIBUTE) \
+                    and str(item.attributes.get("suggestedBy")) != author:
+                return False
+    keys = getattr(event, "keys", None) or {}
+    changed = keys.get("suggestedBy")
+    return not (isinstance(changed, dict) and changed.get("newValue") is not None
+                and str(changed.get("newValue")) != author)
+
+
+def only_suggests(before: Doc, shadow: Doc, update: bytes, author: str | None = None) -> bool:
+    """Whether `update` leaves the accepted text and meta of `before` as they are. `shadow` is a
+    copy of `before` (same state): the update is applied to it, never to `before`. With `author`
+    (an account id), the suggestions it adds must name that author."""
+    meta_changed: list[bool] = []
+    body = shadow.get("body", type=XmlFragment)
+    events: list = []
+    watching = body.observe_deep(lambda batch: events.extend(batch))
+    meta = shadow.get("meta", type=Map)
+    watching_meta = meta.observe_deep(lambda events: meta_changed.append(True))
+    try:
+        shadow.apply_update(update)
+    finally:
+        body.unobserve(watching)
+        meta.unobserve(watching_meta)
+    if meta_changed:
+        return False
+    if not events:
+        return True
+    if author is not None and not all(_named(event, author) for event in events):
+        return False
+    try:
+        units: dict[tuple[str, ...], XmlElement] = {}
+        for event in events:
+            target = event.target
+            unit = _unit_of(target)
+            if unit is not None and not _suggested(unit) and not _inserts_only_suggestions(event):
+                return False  # new accepted text (or a unit moved, i.e. copied): not a suggestion
+            if unit is None:
+                raise _Unlocatable()  # the top of the body changed: compare everything
+            units[_chain(unit)] = unit
+        old_body = before.get("body", type=XmlFragment)
+        for chain, unit in units.items():
+            old = _find(old_body, chain)
+            if _suggested(unit):
+                # Inside a suggested unit: fine, unless that unit was accepted text before.
+                if old is not None and not _suggested(old):
+                    return False
+                continue
+            if old is None or _suggested(old) or _accepted(old) != _accepted(unit):
+                return False
+        return True
+    except _Unlocatable:
+        return accepted_signature(before) == accepted_signature(shadow)
+

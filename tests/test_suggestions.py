@@ -1,0 +1,419 @@
+"""Suggestion mode (issue 22): suggested insertions, deletions and new units in the live text,
+decided on the server, and roles a stage lets only suggest (editor.suggestions, crdt.room).
+
+The suggestions here are written the way the web editor writes them (web/src/suggest.js):
+formatting attributes `ins` / `del` on text, attributes `suggestion`… on a new unit."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+
+import requests
+from conftest import PUBLISHED
+from lxml import etree
+from pycrdt import Map, XmlElement, XmlText
+from test_audit import _entries, _user_id
+from test_unit_history import _api, _element
+from test_yjs_interop import _wait, yjs_factory  # noqa: F401 - the real Yjs client's fixture
+
+from crdt.xmltree import fragment_to_etree
+from editor.stages.current import PRESETS
+
+WATER = "00000000-0000-4000-8000-000000000003"  # Artículo 1's subparagraph: "Toda persona tiene derecho al agua."
+ARTICLE_1 = "00000000-0000-4000-8000-000000000001"
+ANIMALS = "00000000-0000-4000-8000-000000000005"  # Artículo 3
+NEW_ARTICLE = "00000000-0000-4000-8000-0000000000cc"
+
+
+def _text(body, guid: str) -> XmlText:
+    unit = _element(body, guid)
+    p = next(c for c in unit.children if getattr(c, "tag", None) == "p")
+    return p.children[0]
+
+
+def _s(text: XmlText) -> str:
+    """The characters of a text (str() of a formatted XmlText writes its formatting as tags)."""
+    return "".join(t for t, _a in text.diff() if isinstance(t, str))
+
+
+def _plain(text: XmlText) -> str | None:
+    """The text if no range of it is formatted (a suggestion decided leaves none), else None."""
+    delta = text.diff()
+    return None if any(attributes for _t, attributes in delta) else "".join(t for t, _a in delta)
+
+
+def _mark(sid: str, account: int, name: str) -> dict:
+    return {"id": sid, "by": str(account), "name": name, "at": "2026-12-07T10:00:00Z"}
+
+
+def _b(text: str, before: str) -> int:
+    """pycrdt's offset (UTF-8 bytes) of `before` in `text`."""
+    return len(text[: text.index(before)].encode("utf-8"))
+
+
+def _suggest_in_water(client, account: int) -> None:
+    """Ana's two suggestions in Artículo 1: delete "Toda persona" → insert " potable" after "agua"."""
+    def change(body):
+        text = _text(body, WATER)
+        current = _s(text)
+        text.format(0, len("Toda persona".encode()), {"del": _mark("s-del", account, "Ana")})
+        text.insert(_b(current, "."), " potable", {"ins": _mark("s-ins", account, "Ana")})
+    client.edit(change)
+
+
+def _decide(server, session, decision: str, **which) -> requests.Response:
+    return session.post(f"{server.url}/api/v1/documents/{PUBLISHED}/suggestions/decide",
+                        json={"decision": decision, **which}, timeout=30)
+
+
+def _public_text(server) -> str:
+    return requests.get(f"{server.url}/api/v1/documents/{PUBLISHED}/text", timeout=10).text
+
+
+def test_suggestions_are_decided_on_the_server_attributed_to_their_author_and_accepted_by_the_decider(
+        server, client_factory):
+    ana, bruno = client_factory("ana"), client_factory("bruno")
+    ana_id, bruno_id = _user_id(server, "ana"), _user_id(server, "bruno")
+    _suggest_in_water(ana, ana_id)
+    # Bruno's replica gets both, with their author.
+    assert bruno.wait_for(lambda c: "potable" in _s(_text(c.body, WATER)))
+    runs = {t: a for t, a in _text(bruno.body, WATER).diff()}
+    assert runs["Toda persona"]["del"]["by"] == str(ana_id) and runs[" potable"]["ins"]["name"] == "Ana"
+    # Pending suggestions are not law: the public text has no insertion and keeps the deletion.
+    _wait(lambda: "Toda persona" in _public_text(server))
+    assert "potable" not in _public_text(server)
+
+    committee = _api(server, "bruno")
+    listed = committee.get(f"{server.url}/api/v1/documents/{PUBLISHED}/suggestions", timeout=10).json()["suggestions"]
+    assert {(s["id"], s["kind"], s["text"], s["unit"], s["author"]) for s in listed} == {
+        ("s-del", "delete", "Toda persona", WATER, ana_id), ("s-ins", "insert", " potable", WATER, ana_id)}
+    # Readers do not see the drafting side's suggestions; a viewer may not decide them.
+    assert requests.get(f"{server.url}/api/v1/documents/{PUBLISHED}/suggestions", timeout=10).status_code == 401
+    viewer = _api(server, "vera")
+    assert _decide(server, viewer, "accept", suggestion="s-ins").status_code == 403
+
+    accepted = _decide(server, committee, "accept", suggestion="s-ins")
+    assert accepted.status_code == 200, accepted.text
+    rejected = _decide(server, committee, "reject", suggestion="s-del")
+    assert rejected.status_code == 200, rejected.text
+    again = _decide(server, committee, "accept", suggestion="s-del")
+    assert again.status_code == 404
+
+    # The text: the insertion is ordinary text, the deletion left no trace; every replica agrees.
+    expected = "Toda persona tiene derecho al agua potable."
+    for client in (ana, bruno):
+        assert client.wait_for(lambda c: _plain(_text(c.body, WATER)) == expected), _text(client.body, WATER).diff()
+    assert "Toda persona tiene derecho al agua potable." in _public_text(server)
+
+    # The record keeps both decisions.
+    with sqlite3.connect(server.instance / "constituent.sqlite3") as db:
+        rows = db.execute("SELECT suggestion, kind, text, author_id, decided_by_id, decision, guid "
+                          "FROM suggestion_decision ORDER BY suggestion").fetchall()
+    assert rows == [("s-del", "delete", "Toda persona", ana_id, bruno_id, "rejected", WATER),
+                    ("s-ins", "insert", " potable", ana_id, bruno_id, "accepted", WATER)]
+
+    # The audit: each decision on its own, by Bruno, naming Ana; the change itself as a text.update.
+    done = {e["target"]: e for e in _entries(server.instance, "suggestion.accepted", PUBLISHED)}
+    assert done["s-ins"]["actor"] == f"user:{bruno_id}" and done["s-ins"]["detail"]["author"] == ana_id
+    assert done["s-ins"]["detail"]["text"] == " potable"
+    refused = {e["target"]: e for e in _entries(server.instance, "suggestion.rejected", PUBLISHED)}
+    assert refused["s-del"]["actor"] == f"user:{bruno_id}" and "s-ins" not in refused
+    updates = _entries(server.instance, "text.update", PUBLISHED)
+    assert any(e["actor"] == f"suggestion:{bruno_id}" for e in updates)
+
+    # Who changed the unit: Ana, through her accepted suggestion, and nobody else (making the
+    # suggestions, and rejecting one, changed nothing of the accepted text). A later edit of
+    # another unit by Bruno is recorded after everything before it.
+    def typed(body):
+        text = _text(body, ANIMALS)
+        text.insert(0, "Hoy ")
+    bruno.edit(typed)
+
+    def edits(guid: str):
+        with sqlite3.connect(server.instance / "constituent.sqlite3") as db:
+            return db.execute("SELECT user_id, accepted_by_id FROM unit_edit WHERE guid = ? ORDER BY id",
+                              (guid,)).fetchall()
+    assert _wait(lambda: edits(ANIMALS) == [(bruno_id, None)]), edits(ANIMALS)
+    assert edits(WATER) == [(ana_id, bruno_id)]
+    made = [e for e in updates if e["actor"] == f"user:{ana_id}"]
+    assert made and all(WATER not in e["detail"]["units"] for e in made)
+    assert any(WATER in e["detail"].get("suggested_in", ()) for e in made)
+
+    # The unit's history: the live wording has the accepted change only, Ana's, accepted by Bruno.
+    page = committee.get(f"{server.url}/d/{PUBLISHED}/units/{WATER}/history", timeout=10).text
+    assert "potable" in page
+    accepted_row = re.search(r'data-accepted-by="([^"]*)"[^>]*>(.*?)</span>', page, re.S)
+    assert accepted_row, page
+    assert "bruno" in accepted_row.group(1).lower() and "ana" in accepted_row.group(2).lower()
+
+
+def test_all_of_one_authors_suggestions_are_decided_at_once(server, client_factory):
+    ana, bruno = client_factory("ana"), client_factory("bruno")
+    ana_id = _user_id(server, "ana")
+    _suggest_in_water(ana, ana_id)
+    assert bruno.wait_for(lambda c: "potable" in _s(_text(c.body, WATER)))
+    committee = _api(server, "bruno")
+    answer = _decide(server, committee, "reject", author=ana_id)
+    assert answer.status_code == 200 and sorted(answer.json()["suggestions"]) == ["s-del", "s-ins"]
+    assert bruno.wait_for(lambda c: _plain(_text(c.body, WATER)) == "Toda persona tiene derecho al agua.")
+
+
+def test_suggestions_survive_concurrent_edits_around_them(server, client_factory):
+    ana, bruno = client_factory("ana"), client_factory("bruno")
+    ana_id = _user_id(server, "ana")
+
+    # Both edit the same sentence at once, without seeing the other's change first.
+    def ana_suggests(body):
+        text = _text(body, WATER)
+        text.insert(_b(_s(text), "derecho"), "siempre ", {"ins": _mark("s-c", ana_id, "Ana")})
+
+    def bruno_types(body):
+        text = _text(body, WATER)
+        text.insert(_b(_s(text), "."), " limpia")
+        text.insert(0, "Hoy: ")
+
+    with ana.lock, bruno.lock:  # neither applies the other's update in between
+        ana.edit(ana_suggests)
+        bruno.edit(bruno_types)
+    want = "Hoy: Toda persona tiene siempre derecho al agua limpia."
+    for client in (ana, bruno):
+        assert client.wait_for(lambda c: _s(_text(c.body, WATER)) == want), _s(_text(client.body, WATER))
+    runs = _text(bruno.body, WATER).diff()
+    assert ("siempre ", {"ins": _mark("s-c", ana_id, "Ana")}) in runs
+    committee = _api(server, "bruno")
+    assert _decide(server, committee, "accept", suggestion="s-c").status_code == 200
+    assert ana.wait_for(lambda c: _plain(_text(c.body, WATER)) == want)
+
+
+def _new_article(account: int) -> XmlElement:
+    return XmlElement("article", {"guid": NEW_ARTICLE, "suggestion": "s-unit", "suggestedBy": str(account),
+                                  "suggestedName": "Ana", "suggestedAt": "2026-12-07T10:00:00Z"},
+                      [XmlElement("heading", {}, [XmlText("Aire")]),
+                       XmlElement("p", {}, [XmlText("Toda persona tiene derecho a respirar aire limpio.")])])
+
+
+def _suggest_article(client, account: int) -> None:
+    def change(body):
+        title = body.children[0]
+        index = next(i for i, c in enumerate(title.children) if isinstance(c, XmlElement)
+                     and c.attributes.get("guid") == ANIMALS)
+        title.children.insert(index, _new_article(account))
+    client.edit(change)
+
+
+def test_a_suggested_article_is_not_law_until_accepted_and_rejecting_removes_it(server, client_factory):
+    ana, bruno = client_factory("ana"), client_factory("bruno")
+    ana_id = _user_id(server, "ana")
+    _suggest_article(ana, ana_id)
+    assert bruno.wait_for(lambda c: _element(c.body, NEW_ARTICLE) is not None)
+    # Not in the accepted text: the public text, its numbering and the export ignore it.
+    unit = requests.get(f"{server.url}/api/v1/documents/{PUBLISHED}/units/{NEW_ARTICLE}", timeout=10)
+    assert unit.status_code == 404
+    assert "respirar" not in _public_text(server)
+    akn = requests.get(f"{server.url}/api/v1/documents/{PUBLISHED}/akn", timeout=30)
+    assert akn.status_code == 200 and "respirar" not in akn.text
+    committee = _api(server, "bruno")
+    listed = committee.get(f"{server.url}/api/v1/documents/{PUBLISHED}/suggestions", timeout=10).json()["suggestions"]
+    assert [(s["kind"], s["unit"], s["author"]) for s in listed] == [("unit", NEW_ARTICLE, ana_id)]
+
+    assert _decide(server, committee, "accept", suggestion="s-unit").status_code == 200
+    assert bruno.wait_for(lambda c: "suggestion" not in dict(_element(c.body, NEW_ARTICLE).attributes))
+    assert "respirar" in _public_text(server)
+    # Accepted, it is numbered as an ordinary article: Artículo 3, before "Animales" (now 4).
+    unit = requests.get(f"{server.url}/api/v1/documents/{PUBLISHED}/units/{NEW_ARTICLE}", timeout=10)
+    assert unit.status_code == 200 and unit.json()["label"].endswith("3"), unit.text
+
+    # A second suggested article, rejected: gone from every replica, kept in the record.
+    def again(body):
+        title = body.children[0]
+        title.children.append(XmlElement("article", {"guid": "00000000-0000-4000-8000-0000000000dd",
+                                                     "suggestion": "s-unit-2", "suggestedBy": str(ana_id),
+                                                     "suggestedName": "Ana"},
+                                         [XmlElement("heading", {}, [XmlText("Ruido")])]))
+    ana.edit(again)
+    assert bruno.wait_for(lambda c: "Ruido" in c.xml())
+    assert _decide(server, committee, "reject", suggestion="s-unit-2").status_code == 200
+    assert ana.wait_for(lambda c: "Ruido" not in c.xml())
+    with sqlite3.connect(server.instance / "constituent.sqlite3") as db:
+        rows = db.execute("SELECT suggestion, kind, decision FROM suggestion_decision ORDER BY id").fetchall()
+    assert rows == [("s-unit", "unit", "accepted"), ("s-unit-2", "unit", "rejected")]
+
+
+# --- a role that may only suggest ----------------------------------------------------------------
+
+
+def configure_suggesting_legal(server) -> None:
+    """The administrator's stage form: in drafting, legal advisers only suggest."""
+    admin = server.login("admin")
+    page = admin.get(f"{server.url}/d/{PUBLISHED}/stages/configure", timeout=10)
+    assert page.status_code == 200 and 'name="suggest-0"' in page.text
+    token = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page.text).group(1)
+    form: list[tuple[str, str]] = [("csrf_token", token), ("count", str(len(PRESETS["constitution"])))]
+    for i, spec in enumerate(PRESETS["constitution"]):
+        form += [(f"key-{i}", spec.key), (f"name-{i}", ""), (f"mode-{i}", spec.mode)]
+        form += [(f"edit-{i}", role) for role in spec.edit_roles if not (i == 0 and role == "legal")]
+        form += [(f"advance-{i}", role) for role in spec.advance_roles]
+    form.append(("suggest-0", "legal"))
+    saved = admin.post(f"{server.url}/d/{PUBLISHED}/stages/configure", data=form, timeout=10, allow_redirects=False)
+    assert saved.status_code in (302, 303), saved.text
+    stages = requests.get(f"{server.url}/api/v1/documents/{PUBLISHED}/stages", timeout=10).json()
+    first = stages["stages"][0] if isinstance(stages, dict) else stages[0]
+    assert first["suggest_roles"] == ["legal"] and "legal" not in first["edit_roles"]
+
+
+def test_a_suggest_only_role_cannot_change_the_accepted_text_through_the_socket(server, client_factory,
+                                                                                  yjs_factory):  # noqa: F811
+    configure_suggesting_legal(server)
+    bruno = client_factory("bruno")
+
+    # The real Yjs client, with a legal adviser's session: joins as a writer, of suggestions only.
+    lucia = yjs_factory("lucia")
+    assert lucia.role == "editor"
+    lucia.call("insert", path=[0, 2, 1], index=0, text="NUNCA ")  # Artículo 2's paragraph  # a plain edit of the accepted text
+    assert _wait(lambda: any(e.get("code") == "suggest-only" for e in lucia.errors())), lucia.errors()
+    # Anything broadcast before a later edit reaches Bruno before it: one by Ana, as a barrier.
+    ana = client_factory("ana")
+
+    def barrier(body):
+        _text(body, ANIMALS).insert(0, "Hoy ")
+    ana.edit(barrier)
+    assert bruno.wait_for(lambda c: _s(_text(c.body, ANIMALS)).startswith("Hoy "))
+    assert "NUNCA" not in bruno.xml()
+    accepted_before = etree.tostring(fragment_to_etree(bruno.body, accepted=True))
+    assert "NUNCA" not in _public_text(server)
+    refused = _entries(server.instance, "text.refused", PUBLISHED)
+    assert any(e["detail"].get("why") == "suggest-only" for e in refused)
+
+    # The same adviser's suggestion goes through, and changes nothing of the accepted text.
+    lucia_id = _user_id(server, "lucia")
+    adviser = client_factory("lucia")
+
+    def suggest(body):
+        text = _text(body, WATER)
+        text.insert(_b(_s(text), "."), " potable", {"ins": _mark("s-legal", lucia_id, "Lucía")})
+        text.format(0, len(b"Toda"), {"del": _mark("s-legal", lucia_id, "Lucía")})
+    adviser.edit(suggest)
+    assert bruno.wait_for(lambda c: "potable" in _s(_text(c.body, WATER)))
+    assert not adviser.errors
+    assert etree.tostring(fragment_to_etree(bruno.body, accepted=True)) == accepted_before
+
+    # A suggested new article is a suggestion too; an unmarked one is refused.
+    _suggest_article(adviser, lucia_id)
+    assert bruno.wait_for(lambda c: _element(c.body, NEW_ARTICLE) is not None)
+    assert not adviser.errors
+
+    # Deciding is not theirs: accepting through the socket (removing the mark) is refused...
+    def accept_own(body):
+        text = _text(body, WATER)
+        text.format(_b(_s(text), " potable"), _b(_s(text), "."), {"ins": None})
+    adviser.edit(accept_own)
+    assert adviser.wait_for(lambda c: any(e.get("code") == "suggest-only" for e in c.errors))
+    # ... and through the API.
+    legal = _api(server, "lucia")
+    assert _decide(server, legal, "accept", suggestion="s-legal").status_code == 403
+    assert "potable" not in _public_text(server)
+    # A committee member decides.
+    committee = _api(server, "bruno")
+    assert _decide(server, committee, "accept", suggestion="s-legal").status_code == 200
+    assert _wait(lambda: "agua potable" in _public_text(server))
+
+
+# --- the check itself (crdt.suggestcheck), without a server ---------------------------------------
+
+
+def _doc_with(body_xml: str):
+    from lxml import etree
+    from pycrdt import Doc, XmlFragment
+
+    from crdt.xmltree import etree_to_fragment
+    doc = Doc()
+    etree_to_fragment(etree.fromstring(body_xml), doc.get("body", type=XmlFragment))
+    return doc
+
+
+CHECKED = ("<body><title guid='t'><heading>T</heading>"
+           "<article guid='a1'><heading>Uno</heading><p>Texto uno.</p></article>"
+           "<article guid='a2'><heading>Dos</heading><p>Texto dos.</p>"
+           "<paragraph guid='a2p'><p>Apartado.</p></paragraph></article></title></body>")
+
+
+def _units(body):
+    return [c for c in body.children[0].children if isinstance(c, XmlElement)][1:]
+
+
+def _p_of(unit) -> XmlText:
+    return next(c for c in unit.children if getattr(c, "tag", None) == "p").children[0]
+
+
+def _new(guid: str, suggested: bool) -> XmlElement:
+    attrs = {"guid": guid, **({"suggestion": "s1", "suggestedBy": "7"} if suggested else {})}
+    return XmlElement("article", attrs, [XmlElement("heading", {}, [XmlText("Nuevo")])])
+
+
+def _move_copy(body):
+    title = body.children[0]
+    index = next(i for i, c in enumerate(title.children) if isinstance(c, XmlElement) and c.attributes.get("guid") == "a1")
+    del title.children[index]
+    title.children.insert(index, XmlElement("article", {"guid": "a1"}, [XmlElement("heading", {}, [XmlText("Otro")])]))
+
+
+SUGGESTING = {
+    "a suggested insertion": (lambda d, b: _p_of(_units(b)[0]).insert(5, " nuevo", {"ins": {"id": "s1"}}), True),
+    "a suggested deletion": (lambda d, b: _p_of(_units(b)[0]).format(0, 5, {"del": {"id": "s1"}}), True),
+    "a suggested new article": (lambda d, b: b.children[0].children.insert(2, _new("n1", True)), True),
+    "a suggested sub-unit": (lambda d, b: _units(b)[1].children.append(XmlElement(
+        "paragraph", {"guid": "n2", "suggestion": "s2"}, [XmlElement("p", {}, [XmlText("Otro.")])])), True),
+    "plain typing": (lambda d, b: _p_of(_units(b)[0]).insert(0, "NUNCA "), False),
+    "plain deleting": (lambda d, b: _p_of(_units(b)[1]).__delitem__(slice(0, 5)), False),
+    "hiding accepted text as inserted": (lambda d, b: _p_of(_units(b)[0]).format(0, 5, {"ins": {"id": "s1"}}), False),
+    "typing in a sub-unit": (lambda d, b: _p_of(_element(b, "a2p")).insert(0, "X"), False),
+    "an unmarked new article": (lambda d, b: b.children[0].children.insert(2, _new("n1", False)), False),
+    "marking an accepted article as suggested": (lambda d, b: _units(b)[0].attributes.__setitem__("suggestion", "s"),
+                                                 False),
+    "removing an article": (lambda d, b: b.children[0].children.__delitem__(1), False),
+    "replacing an article by a copy": (lambda d, b: _move_copy(b), False),
+    "pinning a number": (lambda d, b: _units(b)[0].attributes.__setitem__("pin", "1 Bis"), False),
+    "changing the meta": (lambda d, b: d.get("meta", type=Map).__setitem__("language", "eng"), False),
+}
+
+
+def test_only_suggestions_leave_the_accepted_text_as_it_was():
+    from pycrdt import Doc, XmlFragment
+
+    from crdt.suggestcheck import only_suggests
+    for what, (change, allowed) in SUGGESTING.items():
+        document = _doc_with(CHECKED)
+        client = Doc()
+        client.apply_update(document.get_update())
+        before = client.get_state()
+        with client.transaction():
+            change(client, client.get("body", type=XmlFragment))
+        shadow = Doc()
+        shadow.apply_update(document.get_update())
+        assert only_suggests(document, shadow, client.get_update(before)) is allowed, what
+
+
+def test_a_suggest_only_connection_makes_suggestions_in_its_own_name_only():
+    from pycrdt import Doc, XmlFragment
+
+    from crdt.suggestcheck import only_suggests
+    named = {
+        "its own insertion": (lambda b: _p_of(_units(b)[0]).insert(5, " x", {"ins": {"id": "s", "by": "7"}}), True),
+        "an insertion in Ana's name": (lambda b: _p_of(_units(b)[0]).insert(5, " x", {"ins": {"id": "s", "by": "1"}}),
+                                       False),
+        "a deletion in Ana's name": (lambda b: _p_of(_units(b)[0]).format(0, 5, {"del": {"id": "s", "by": "1"}}), False),
+        "its own new article": (lambda b: b.children[0].children.insert(2, _new("n1", True)), True),
+        "a new article in Ana's name": (lambda b: b.children[0].children.insert(2, XmlElement(
+            "article", {"guid": "n1", "suggestion": "s", "suggestedBy": "1"}, [XmlElement("heading", {}, [])])), False),
+    }
+    for what, (change, allowed) in named.items():
+        document = _doc_with(CHECKED)
+        client = Doc()
+        client.apply_update(document.get_update())
+        before = client.get_state()
+        with client.transaction():
+            change(client.get("body", type=XmlFragment))
+        shadow = Doc()
+        shadow.apply_update(document.get_update())
+        assert only_suggests(document, shadow, client.get_update(before), author="7") is allowed, what
