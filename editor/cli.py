@@ -20,6 +20,7 @@ from .events import AccountChanged
 from .interchange import IMPORTERS, MAX_IMPORT_BYTES, TEXT_LANGUAGES, export_document, format_for, import_document
 from .live import make_token
 from .models import ROLES, User
+from .notifications.cli import notifications
 from .outbox_cli import outbox
 from .petitions.cli import petitions
 from .revision.cli import revise
@@ -397,6 +398,7 @@ def _register_provenance_commands() -> None:
     main.add_command(survey)
 
     main.add_command(outbox)
+    main.add_command(notifications)
 
 
 _register_provenance_commands()

@@ -10,6 +10,7 @@ from datetime import datetime
 
 from flask_login import UserMixin
 from sqlalchemy import Boolean, ForeignKey, String, Text
+from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from . import clock
@@ -41,6 +42,8 @@ class User(UserMixin, Base):
     session_token: Mapped[str] = mapped_column(String(64))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
+    #: The language of what is written to the account outside a request (e-mail): "es" or "en".
+    language: Mapped[str] = mapped_column(String(5), default="es", server_default="es")
 
     def get_id(self) -> str:
         return f"{self.id}:{self.session_token}"
@@ -80,18 +83,26 @@ class UnitName(Base):
 
 
 class Notification(Base):
-    """Something a user should know about (a petition crossed a threshold, an obligation is
-    due), shown to them until read."""
+    """Something a user should know about (a mention, a reply, a petition crossed a threshold, an
+    obligation is due, the stage changed), shown to them until read.
+
+    Its text is `key` (a catalogue msgid) with `args` (JSON), rendered in the reader's language
+    when it is shown (editor.notifications.texts); `message` is the text of older rows, written
+    once in the document's language, and the fallback when `key` is empty."""
 
     __tablename__ = "notification"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
     document_id: Mapped[int | None] = mapped_column(ForeignKey("document.id", ondelete="CASCADE"), nullable=True)
-    message: Mapped[str] = mapped_column(Text)
+    message: Mapped[str] = mapped_column(Text, default="")
     url: Mapped[str] = mapped_column(String(500), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    #: What it is about: mention, reply, threshold, obligation, stage, review ("" for older rows).
+    kind: Mapped[str] = mapped_column(String(20), default="", server_default=sql_text("''"))
+    key: Mapped[str] = mapped_column(Text, default="", server_default=sql_text("''"))
+    args: Mapped[str] = mapped_column(Text, default="{}", server_default="{}")
 
 
 class DocumentMember(Base):

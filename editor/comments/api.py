@@ -27,6 +27,7 @@ from ..documents import get_document
 from ..events import CommentsChanged
 from ..livetext import read_live
 from ..models import Document, User
+from ..notifications.service import comment_posted, commenters
 from ..problems import Problem, handle_problems, json_body
 from ..provenance.links import path_labels
 from ..services import current_services
@@ -115,6 +116,15 @@ def _catching_up(check):
     return check()
 
 
+def _notify(db, slug: str, document: Document, comment: Comment, thread: Comment, earlier: list[Comment]) -> dict:
+    """Tell the people the comment mentions, and (a reply) the thread's participants, as each chose
+    (editor.notifications); returns what the writer is told about their mentions. Not committed."""
+    units = read_live(current_services(), slug).units
+    label = path_labels(units).get(thread.unit_guid) or thread.unit_guid
+    author = db.get(User, current_user.id)
+    return comment_posted(db, document, comment, thread, author, label, earlier)
+
+
 def _announce(slug: str, document: Document, *guids: str | None) -> None:
     """Tell the open editors of the document that may comment, in every process (after the
     commit; see comments.handlers)."""
@@ -183,6 +193,8 @@ def _thread_json(comment: Comment, replies: list[Comment], context: _Context) ->
 
 
 def _threads_json(db, slug: str, threads: list[Comment]) -> list[dict]:
+    if not threads:  # nothing to place in the text: do not read it (a whole constitution costs)
+        return []
     ids = [t.id for t in threads]
     replies: dict[int, list[Comment]] = {i: [] for i in ids}
     if ids:
@@ -237,6 +249,14 @@ def listing(slug: str):
         "resolved": counts.get(False, 0),
         "comments": _threads_json(db, slug, threads),
     })
+
+
+@bp.get("/documents/<slug>/comments/people")
+def people(slug: str):
+    """Who may be mentioned (`@name`) in the document's comments: the accounts that may read them."""
+    document = _commentable(slug)
+    return jsonify({"people": [{"name": u.name, "me": u.id == current_user.id}
+                               for u in commenters(current_services().db, document)]})
 
 
 @bp.get("/documents/<slug>/comments/<int:comment_id>")
@@ -301,9 +321,11 @@ def create(slug: str):
     comment = Comment(document_id=document.id, unit_guid=unit.guid, body=body, anchor_start=start,
                       anchor_end=end, quote=quote, author_id=current_user.id)
     db.add(comment)
+    db.flush()
+    mentions = _notify(db, slug, document, comment, comment, [])
     db.commit()
     _announce(slug, document, unit.guid)
-    response = jsonify({"comment": _one(db, slug, comment)})
+    response = jsonify({"comment": _one(db, slug, comment), "mentions": mentions})
     response.status_code = 201
     return response
 
@@ -320,11 +342,15 @@ def reply(slug: str, comment_id: int):
     body = _text(json_body(), "body", MAX_BODY, "reply")
     answer = Comment(document_id=document.id, unit_guid=thread.unit_guid, parent_id=thread.id, body=body,
                      author_id=current_user.id)
+    earlier = [thread, *db.scalars(select(Comment).where(Comment.parent_id == thread.id).order_by(Comment.id))]
     db.add(answer)
+    db.flush()
+    mentions = _notify(db, slug, document, answer, thread, earlier)
     db.commit()
     _announce(slug, document, thread.unit_guid)
     thread_json = _one(db, slug, thread)
-    response = jsonify({"reply": next(r for r in thread_json["replies"] if r["id"] == answer.id), "comment": thread_json})
+    response = jsonify({"reply": next(r for r in thread_json["replies"] if r["id"] == answer.id), "comment": thread_json,
+                        "mentions": mentions})
     response.status_code = 201
     return response
 
@@ -423,7 +449,8 @@ OPENAPI_PATHS = {
               "description": "`resolved`: resolved threads too (by default only open ones)"}]),
         "post": _operation(
             "Comment on a unit, or on a range of its text",
-            {"201": {"description": "created: `comment`", **_JSON}}, [],
+            {"201": {"description": "created: `comment`; `mentions`: {notified, ambiguous, unknown, notice}: "
+                                    "whom its @names notified (editor.notifications)", **_JSON}}, [],
             {"required": True, "content": {"application/json": {"schema": {
                 "type": "object", "required": ["unit", "body"],
                 "properties": {
@@ -438,6 +465,10 @@ OPENAPI_PATHS = {
                                    "quote": {"type": "string", "minLength": 1, "maxLength": MAX_QUOTE,
                                              "description": "the text of the range, which must be in the unit"}}}}}}}}),
     },
+    "/api/v1/documents/{slug}/comments/people": {
+        "get": _operation("Who may be mentioned (@name) in the document's comments",
+                          {"200": {"description": "`people`: [{name, me}]", **_JSON}}, []),
+    },
     "/api/v1/documents/{slug}/comments/{comment_id}": {
         "get": _operation("One thread (a reply's id gives its thread)", {"200": {"description": "`comment`", **_JSON}}, [_ID]),
         "delete": _operation("Delete one's own comment or reply (a thread with its own replies)",
@@ -446,7 +477,8 @@ OPENAPI_PATHS = {
     },
     "/api/v1/documents/{slug}/comments/{comment_id}/replies": {
         "post": _operation("Reply to a thread (one level: not to a reply)",
-                           {"201": {"description": "created: `reply` and its `comment` thread", **_JSON}}, [_ID], _BODY_ONLY),
+                           {"201": {"description": "created: `reply` and its `comment` thread; `mentions` as for a "
+                                                  "new comment (the thread's participants are told too)", **_JSON}}, [_ID], _BODY_ONLY),
     },
     "/api/v1/documents/{slug}/comments/{comment_id}/resolve": {
         "post": _operation("Resolve a thread", {"200": {"description": "`comment`", **_JSON}}, [_ID],

@@ -40,7 +40,9 @@ from akoma_ntoso.naming import unit_name
 
 from .. import clock, permissions
 from ..livetext import read_live
-from ..models import Document, Notification, User
+from ..models import Document, User
+from ..notifications.service import notify_all
+from ..notifications.texts import N_
 from ..outbox import enqueue_email, enqueue_event, valid_email
 from ..petitions.models import Petition
 from ..petitions.service import committee_members
@@ -540,18 +542,18 @@ def check_changes(services, document: Document, now: datetime | None = None) -> 
     return notify_changed_units(services, document, guids, now=now)
 
 
-def _objection_message(document: Document, petition: Petition, link: ReviewLink, comment: str) -> str:
-    _ = _translator(_document_locale(document))
-    return _("“%(title)s”: %(name)s objected to the wording: %(comment)s",
-             title=petition.title, name=link.petitioner_name, comment=_shorten(comment, 300))
+def _objection_message(document: Document, petition: Petition, link: ReviewLink, comment: str) -> tuple[str, dict]:
+    """The committee's notification of an objection: a catalogue key and its arguments (rendered
+    in each reader's language when read, editor.notifications.texts)."""
+    return (N_("“%(title)s”: %(name)s objected to the wording: %(comment)s"),
+            {"title": petition.title, "name": link.petitioner_name, "comment": _shorten(comment, 300)})
 
 
-def _rereview_message(db, document: Document, petition: Petition, names: list[str]) -> str:
-    _ = _translator(_document_locale(document))
+def _rereview_message(db, document: Document, petition: Petition, names: list[str]) -> tuple[str, dict]:
     link = latest_link(db, petition.id)
     who = link.petitioner_name if link is not None else (petition.petitioners or petition.title)
-    return _("“%(title)s”: the wording %(name)s reviewed has changed (%(units)s); they were asked to review it "
-             "again.", title=petition.title, name=who, units="; ".join(names))
+    return (N_("“%(title)s”: the wording %(name)s reviewed has changed (%(units)s); they were asked to review it "
+               "again."), {"title": petition.title, "name": who, "units": "; ".join(names)})
 
 
 def _ask_petitioner(db, config, document: Document, petition: Petition, review: PetitionReview,
@@ -597,17 +599,13 @@ def _ask_petitioner(db, config, document: Document, petition: Petition, review: 
         "document": document.slug, "petition": petition.id, "review": review.id, "link": link.id})
 
 
-def _notify_committee(db, document: Document, message: str, url: str) -> None:
-
-    for user in committee_members(db):
-        db.add(Notification(user_id=user.id, document_id=document.id, message=message, url=url))
+def _notify_committee(db, document: Document, message: tuple[str, dict], url: str) -> None:
+    """Every committee member and administrator, as each chose (editor.notifications: kind "review")."""
+    key, args = message
+    notify_all(db, committee_members(db), document, "review", key, args, url)
 
 
 # --- messages in a given language, with or without a request ----------------------------------------
-
-
-def _document_locale(document: Document) -> str:
-    return "en" if document.language == "eng" else "es"
 
 
 _CATALOGS: dict[str, object] = {}

@@ -213,6 +213,9 @@ export class CommentsPanel extends Panel {
     this.following = false
     this.showResolved = false
     this.loaded = false
+    this.home = opts.base || ''
+    this.people = null // who may be mentioned, fetched with the first @
+    this.suggestFor = null // the text box whose @name is being completed
     this.build()
   }
 
@@ -248,9 +251,31 @@ export class CommentsPanel extends Panel {
     this.listHeading = el('h3', { id: 'cmt-list-h', tabindex: '-1', text: t.here })
     this.listEl = el('ul', { class: 'cmt-threads', 'aria-labelledby': 'cmt-list-h' })
     this.resolvedBox = el('input', { type: 'checkbox', id: 'cmt-show-resolved' })
+    this.suggest = el('ul', { class: 'cmt-suggest', id: 'cmt-suggest', role: 'listbox', 'aria-label': t.mentionList, hidden: true })
     this.assemble(this.all, this.unitEl, this.startEl, this.form, this.status,
       el('section', { class: 'cmt-section' }, this.listHeading, this.listEl),
-      el('p', { class: 'cmt-toggle' }, this.resolvedBox, ' ', el('label', { for: 'cmt-show-resolved', text: t.showResolved })))
+      el('p', { class: 'cmt-toggle' }, this.resolvedBox, ' ', el('label', { for: 'cmt-show-resolved', text: t.showResolved })),
+      el('p', { class: 'cmt-notify' }, el('a', {
+        href: this.home + '/notifications/preferences/' + encodeURIComponent(this.slug), text: t.notifySettings
+      })))
+
+    // Completing an @name from the people who may read the comments (arrows, Enter or Tab, Escape).
+    this.root.addEventListener('input', (e) => { if (e.target.matches('textarea')) this.complete(e.target) })
+    this.root.addEventListener('keydown', (e) => {
+      if (!this.suggestFor || e.target !== this.suggestFor || this.suggest.hidden) return
+      const n = this.suggestItems.length
+      if (e.key === 'ArrowDown' || e.key === 'ArrowUp') this.highlight((this.suggestIndex + (e.key === 'ArrowDown' ? 1 : n - 1)) % n)
+      else if ((e.key === 'Enter' && !e.ctrlKey && !e.metaKey) || e.key === 'Tab') this.choose(this.suggestIndex)
+      else if (e.key === 'Escape') this.closeSuggest()
+      else return
+      e.preventDefault()
+      e.stopImmediatePropagation()
+    })
+    this.root.addEventListener('mousedown', (e) => {
+      const option = e.target.closest && e.target.closest('.cmt-suggest-item')
+      if (option) { e.preventDefault(); this.choose(Number(option.dataset.index)) }
+    })
+    this.root.addEventListener('focusout', (e) => { if (e.target === this.suggestFor) this.closeSuggest() })
 
     this.root.addEventListener('submit', (e) => {
       e.preventDefault()
@@ -370,6 +395,12 @@ export class CommentsPanel extends Panel {
       this.root.dataset.state = 'ready'
       this.redraw()
       this.render()
+      if (!this.openedFromAddress) {
+        // A notification's link (/d/<slug>/edit?comment=<thread>) opens that thread once.
+        this.openedFromAddress = true
+        const wanted = Number(new URLSearchParams(window.location.search).get('comment'))
+        if (wanted && this.thread(wanted)) this.activate(wanted, { scroll: true })
+      }
     } catch (error) {
       if (!current()) return this.refreshing
       this.say(this.failure(error, this.t.loadFailed), true)
@@ -502,7 +533,7 @@ export class CommentsPanel extends Panel {
     } else {
       parts.push(el('p', { class: 'cmt-whole', text: t.wholeUnit(c.unit_label || t.unitGone) }))
     }
-    parts.push(el('p', { class: 'cmt-body', text: c.body }))
+    parts.push(el('p', { class: 'cmt-body' }, withMentions(c.body)))
     parts.push(el('p', { class: 'cmt-by', text: t.by(c.author || t.someone, this.date(c.created_at)) }))
     if (c.status === 'resolved') {
       parts.push(el('p', { class: 'cmt-state', text: t.resolvedBy(c.resolved_by || t.someone, this.date(c.resolved_at)) }))
@@ -512,7 +543,7 @@ export class CommentsPanel extends Panel {
     if (c.replies.length) {
       parts.push(el('ol', { class: 'cmt-replies', 'aria-label': t.repliesLabel(c.replies.length) }, c.replies.map(r =>
         el('li', { class: 'cmt-reply-item', dataset: { replyId: String(r.id) } },
-          el('p', { class: 'cmt-body', text: r.body }),
+          el('p', { class: 'cmt-body' }, withMentions(r.body)),
           el('p', { class: 'cmt-by', text: t.by(r.author || t.someone, this.date(r.created_at)) }),
           r.mine ? el('button', { type: 'button', class: 'cmt-delete', dataset: { action: 'delete', id: String(r.id), focusKey: 'del-' + r.id }, 'aria-label': t.deleteReply, text: t.delete }) : null))))
     }
@@ -537,6 +568,71 @@ export class CommentsPanel extends Panel {
     }, parts)
     if (c.id === this.active) item.setAttribute('aria-current', 'true')
     return item
+  }
+
+  // --- mentions ---
+
+  /** After publishing: what happened, and whom the @names notified (or could not). */
+  sayMentions (done, mentions) {
+    const notice = mentions && mentions.notice
+    const trouble = !!(mentions && ((mentions.ambiguous || []).length || (mentions.unknown || []).length))
+    this.say(notice ? done + ' ' + notice : done, trouble)
+  }
+
+  async complete (box) {
+    if (this.people === null) {
+      this.people = []
+      try {
+        const data = await this.api('/people')
+        this.people = (data && data.people) || []
+      } catch (_e) {
+        this.people = []
+      }
+    }
+    const at = mentionAt(box.value, box.selectionStart)
+    const items = at ? matchingPeople(this.people.filter(p => !p.me), at.query) : []
+    if (!items.length) { this.closeSuggest(); return }
+    this.suggestFor = box
+    this.suggestAt = at
+    this.suggestItems = items
+    this.suggest.replaceChildren(...items.map((p, i) => el('li', {
+      id: 'cmt-suggest-' + i, role: 'option', class: 'cmt-suggest-item', dataset: { index: String(i) }, text: p.name
+    })))
+    if (box.nextElementSibling !== this.suggest) box.after(this.suggest)
+    this.suggest.hidden = false
+    box.setAttribute('aria-autocomplete', 'list')
+    box.setAttribute('aria-controls', 'cmt-suggest')
+    box.setAttribute('aria-expanded', 'true')
+    this.highlight(0)
+  }
+
+  highlight (index) {
+    this.suggestIndex = index
+    this.suggest.querySelectorAll('[role=option]').forEach((li, i) => li.setAttribute('aria-selected', String(i === index)))
+    if (this.suggestFor) this.suggestFor.setAttribute('aria-activedescendant', 'cmt-suggest-' + index)
+  }
+
+  choose (index) {
+    const box = this.suggestFor
+    const person = this.suggestItems[index]
+    if (!box || !person) return
+    const text = mentionText(person.name)
+    const end = box.selectionStart
+    box.value = box.value.slice(0, this.suggestAt.start) + text + box.value.slice(end)
+    const caret = this.suggestAt.start + text.length
+    box.focus()
+    box.setSelectionRange(caret, caret)
+    this.closeSuggest()
+  }
+
+  closeSuggest () {
+    const box = this.suggestFor
+    if (box) {
+      box.setAttribute('aria-expanded', 'false')
+      box.removeAttribute('aria-activedescendant')
+    }
+    this.suggestFor = null
+    this.suggest.hidden = true
   }
 
   // --- actions ---
@@ -610,7 +706,7 @@ export class CommentsPanel extends Panel {
       this.textarea.value = ''
       this.pending = null
       this.form.hidden = true
-      this.say(t.published)
+      this.sayMentions(t.published, result.mentions)
       this.active = result.comment.id
       await this.refresh()
       this.activate(result.comment.id, { scroll: true, focus: true })
@@ -634,10 +730,10 @@ export class CommentsPanel extends Panel {
     const button = form.querySelector('button[type=submit]')
     button.disabled = true
     try {
-      await this.api('/' + form.dataset.id + '/replies', 'POST', { body })
+      const result = await this.api('/' + form.dataset.id + '/replies', 'POST', { body })
       box.value = ''
       box.removeAttribute('aria-invalid')
-      this.say(t.replied)
+      this.sayMentions(t.replied, result && result.mentions)
       await this.refresh()
     } catch (error) {
       this.say(this.failure(error), true)
@@ -693,4 +789,48 @@ function focusKeyOf (node) {
 function excerpt (text) {
   const s = String(text || '').replace(/\s+/g, ' ').trim()
   return s.length > 80 ? s.slice(0, 79) + '…' : s
+}
+
+// --- mentions -------------------------------------------------------------------------------------
+
+// `@"Whole Name"` or `@Name` (not inside an e-mail address), as the server reads them
+// (editor.notifications.service); trailing punctuation is not part of the name.
+const MENTION = /(?<![\p{L}\p{N}_@])@(?:"[^"\n]{1,120}"|[\p{L}\p{N}][\p{L}\p{N}_'’.-]*)/gu
+
+/** A comment's text as nodes, its @mentions highlighted. */
+export function withMentions (text) {
+  const nodes = []
+  let last = 0
+  for (const m of String(text || '').matchAll(MENTION)) {
+    const word = m[0].replace(/[.'’-]+$/, '')
+    if (m.index > last) nodes.push(text.slice(last, m.index))
+    nodes.push(el('span', { class: 'cmt-mention', text: word }))
+    last = m.index + word.length
+  }
+  if (last < String(text || '').length) nodes.push(text.slice(last))
+  return nodes
+}
+
+/** The @name being typed just before the caret of a text box (null if none): {start, query}. */
+export function mentionAt (value, caret) {
+  const before = value.slice(0, caret)
+  const m = /(?:^|[^\p{L}\p{N}_@])@("?)([^\s@"]{0,40}(?: [^\s@"]{0,40}){0,2})$/u.exec(before)
+  if (!m) return null
+  if (!m[1] && m[2].includes(' ')) return null // unquoted: one word
+  return { start: before.length - m[2].length - m[1].length - 1, query: m[2] }
+}
+
+function fold (s) {
+  return String(s || '').normalize('NFKD').replace(/\p{M}/gu, '').toLowerCase()
+}
+
+/** What to insert for a person: @Name, or @"Whole Name" when the name has spaces. */
+export function mentionText (name) {
+  return /\s/.test(name) ? '@"' + name + '" ' : '@' + name + ' '
+}
+
+/** Names that fit what was typed: by the start of any of their words, accents and case aside. */
+export function matchingPeople (people, query, limit = 8) {
+  const q = fold(query).trim()
+  return people.filter(p => !q || fold(p.name).split(/\s+/).some((w, i, ws) => ws.slice(i).join(' ').startsWith(q))).slice(0, limit)
 }
