@@ -499,9 +499,10 @@ def import_akn(data: bytes) -> Imported:
     findings: list[Finding] = []
     if namespace.startswith(AKN_NS + "/"):
         findings.append(Finding("/", f"namespace {namespace} is a draft of Akoma Ntoso 3.0; "
-                                     "read without schema validation"))
+                                     "read without schema validation", "akn.draft_namespace",
+                                (("namespace", namespace),)))
     elif namespace == AKN2_NS:
-        findings.append(Finding("/", "Akoma Ntoso 2.0 file; read without schema validation"))
+        findings.append(Finding("/", "Akoma Ntoso 2.0 file; read without schema validation", "akn.version_2"))
     elif namespace != AKN_NS:
         raise AknError(
             f"not an Akoma Ntoso document: the root is <{etree.QName(root).localname}> in "
@@ -542,7 +543,8 @@ def import_akn(data: bytes) -> Imported:
     drafts.extend(reader.attachments)
     for part in ("coverPage", "conclusions", "components"):
         if document.find(part) is not None:
-            findings.append(Finding(f"/{doctype}/{part}", f"<{part}> is not imported"))
+            findings.append(Finding(f"/{doctype}/{part}", f"<{part}> is not imported", "akn.not_imported",
+                                    (("tag", part),)))
     if not any(d.kind != "preamble" for d in drafts):
         raise AknError(f"the {doctype}'s body holds no units that can be imported")
     built = build(drafts, language=language, title=title, findings=findings, labels=_source_labels(drafts, language))
@@ -577,7 +579,8 @@ def _resolve_refs(built: Built, source: etree._Element) -> None:
             ref.set("guid", target)
         else:
             built.findings.append(Finding("/body", f"a reference to {ref.get('href')!r} names nothing in "
-                                          "this document; it is kept as a link to that address"))
+                                          "this document; it is kept as a link to that address", "akn.dangling_ref",
+                                          (("href", repr(ref.get("href"))),)))
     built.units = read_units(built.body, built.meta)
 
 
@@ -612,7 +615,8 @@ def _main_document(root: etree._Element, findings: list[Finding]) -> etree._Elem
                       if c is not candidate]
             if others:
                 findings.append(Finding("/documentCollection", "the collection's other documents "
-                                        f"({', '.join(others)}) are not imported"))
+                                        f"({', '.join(others)}) are not imported", "akn.collection",
+                                        (("others", ", ".join(others)),)))
             return candidate
         raise AknError("the document collection holds no act or bill")
     raise _not_hierarchical(str(document.tag))
@@ -631,7 +635,7 @@ def _read_meta(
 ) -> tuple[str, str, Work | None]:
     language, title, work = "spa", "", None
     if meta is None:
-        findings.append(Finding("/meta", "no <meta>: language taken as Spanish"))
+        findings.append(Finding("/meta", "no <meta>: language taken as Spanish", "akn.no_meta"))
         return language, title, work
     found = meta.find("identification/FRBRExpression/FRBRlanguage")
     code = (found.get("language") if found is not None else "") or "spa"
@@ -640,7 +644,8 @@ def _read_meta(
     else:
         language = "eng"
         findings.append(Finding("/meta", f"language {code!r} has no labels in Constituent; "
-                                "labels are shown in English, the text is unchanged"))
+                                "labels are shown in English, the text is unchanged", "akn.language",
+                                (("code", repr(code)),)))
     for alias in meta.iterfind("identification/FRBRWork/FRBRalias"):
         if alias.get("name") in ("title", "short", "shortTitle", "shortName") and not title:
             title = alias.get("value") or ""
@@ -655,7 +660,9 @@ def _read_meta(
             work = _work_from_parts(meta, doctype, title)
             kept = f"; the identity is taken from FRBRcountry, FRBRdate and FRBRnumber: /akn/{work.place}/" \
                    f"{work.doctype}/{work.date}/{work.number}" if work else ""
-            findings.append(Finding("/meta", f"the work URI {uri.get('value')!r} is not an FRBR URI{kept}"))
+            identity = f"/akn/{work.place}/{work.doctype}/{work.date}/{work.number}" if work else ""
+            findings.append(Finding("/meta", f"the work URI {uri.get('value')!r} is not an FRBR URI{kept}",
+                                    "akn.work_uri", (("uri", repr(uri.get("value"))), ("identity", identity))))
     return language, title, work
 
 
@@ -721,7 +728,8 @@ class _BodyReader:
                 kind = "title" if depth == 0 and (tag in _TITLE_LIKE or holds_containers) else "chapter"
                 if depth >= 2 or (depth == 1 and kind == "title"):
                     self.findings.append(Finding(here, f"<{tag}> nested too deep for the model; "
-                                                 "its units are imported into the enclosing unit"))
+                                                 "its units are imported into the enclosing unit", "akn.too_deep",
+                                                 (("tag", tag),)))
                     drafts.extend(self.read_containers(child, here, depth))
                     continue
                 draft = self.container_draft(child, kind, here)
@@ -732,9 +740,10 @@ class _BodyReader:
             elif tag == "crossHeading":
                 drafts.append(self.cross_heading(child, here))
             elif tag == "componentRef":
-                self.findings.append(Finding(here, f"<{tag}> outside an article is not imported"))
+                self.findings.append(Finding(here, f"<{tag}> outside an article is not imported",
+                                             "akn.outside_article", (("tag", tag),)))
             else:
-                self.findings.append(Finding(here, f"<{tag}> is not imported"))
+                self.findings.append(Finding(here, f"<{tag}> is not imported", "akn.not_imported", (("tag", tag),)))
         return drafts
 
     def read_loose(self, element: etree._Element, where: str, depth: int, drafts: list[Draft]) -> None:
@@ -751,10 +760,12 @@ class _BodyReader:
             heading = " ".join(filter(None, (_text(element.find("num")), _text(element.find("heading")))))
             self.findings.append(Finding(where, f"<{tag}> ({label}){f' {heading!r}' if heading else ''} is no unit of the "
                                          "model above the articles: its number and heading are not kept; its units are "
-                                         "imported"))
+                                         "imported", "akn.loose_container",
+                                         (("tag", tag), ("label", label), ("heading", repr(heading) if heading else ""))))
             drafts.extend(self.read_containers(element, where, depth))
             return
-        self.findings.append(Finding(where, f"<{tag}> ({label}) outside an article is imported as an article"))
+        self.findings.append(Finding(where, f"<{tag}> ({label}) outside an article is imported as an article",
+                                     "akn.loose_article", (("tag", tag), ("label", label))))
         drafts.append(self.read_article(element, where))
 
     def cross_heading(self, element: etree._Element, where: str) -> Draft:
@@ -777,7 +788,8 @@ class _BodyReader:
                 if child.tag == "hcontainer" or child.tag == "attachment":
                     self.read_attachment(child, here)
                 elif child.tag not in ("num", "heading", "subheading"):
-                    self.findings.append(Finding(here, f"<{child.tag!s}> among the schedules is not imported"))
+                    self.findings.append(Finding(here, f"<{child.tag!s}> among the schedules is not imported",
+                                                 "akn.among_schedules", (("tag", str(child.tag)),)))
             return
         draft = Draft(ATTACHMENT, num=_bare_num(element), num_text=_num_text(element), heading=_heading_of(element),
                       guid=element.get("GUID"), where=where, eid=_work_id(element))
@@ -787,7 +799,8 @@ class _BodyReader:
             if document is None or document.tag in ("interstitial", "toc", "documentRef"):
                 what = f"<{document.tag!s}>" if document is not None else "nothing"
                 self.findings.append(Finding(where, f"the attachment holds {what}, not a document; only its "
-                                             "number and heading are imported"))
+                                             "number and heading are imported", "akn.empty_attachment",
+                                             (("tag", str(document.tag) if document is not None else ""),)))
                 content = None
             else:
                 content = next((document.find(part) for part in ("mainBody", "body", "judgmentBody",
@@ -814,7 +827,7 @@ class _BodyReader:
             elif tag in _TITLE_LIKE + _CHAPTER_LIKE:
                 draft.children.append(self.cross_heading(child, here))
                 self.findings.append(Finding(here, f"<{tag}> inside a schedule is kept as a cross-heading "
-                                             "followed by its units"))
+                                             "followed by its units", "akn.schedule_container", (("tag", tag),)))
                 self.fill_attachment(draft, child, here)
             elif tag in _ARTICLE_LIKE:
                 draft.children.append(self.read_article(child, here))
@@ -881,7 +894,8 @@ class _BodyReader:
                 allowed = ALLOWED_CHILDREN[draft.kind]
                 if not allowed:
                     self.findings.append(Finding(here, f"<{tag}> is nested deeper than the model's "
-                                                 "incisos; its text is kept in the enclosing unit"))
+                                                 "incisos; its text is kept in the enclosing unit", "akn.below_incisos",
+                                                 (("tag", tag),)))
                     self.add_text(draft, [_text(child)], here)
                     continue
                 # The schema's own name when the model allows it here, else the next level down.
@@ -908,7 +922,8 @@ class _BodyReader:
                 target = target.children[-1]
             what = "closing text (wrapUp)" if wrap_up else "text after the sub-units"
             self.findings.append(Finding(where, f"{what} cannot follow sub-units in the model; "
-                                         f"it is kept as text of the last sub-unit"))
+                                         f"it is kept as text of the last sub-unit", "akn.text_after_subunits",
+                                         (("wrap_up", wrap_up),)))
             target.paragraphs.extend(texts)
         else:
             draft.paragraphs.extend(texts)

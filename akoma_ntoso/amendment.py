@@ -82,6 +82,17 @@ class Tally:
 
 
 @dataclass(frozen=True)
+class Related:
+    """Another amendment this one stands in relation to: it `amends` its proposal (a sub-amendment),
+    `replaces` it (a compromise), is a `reservation` (a reserved article) or a `part` (a split vote)
+    of it. `href` is its work URI."""
+
+    relation: str
+    number: int
+    href: str
+
+
+@dataclass(frozen=True)
 class AmendmentDocument:
     """Everything the `<amendment>` document says. `amended` and `amended_expression` identify
     the amended document; `date` is the amendment's own date (when it was tabled, or written)."""
@@ -98,6 +109,7 @@ class AmendmentDocument:
     history: tuple[StateStep, ...] = ()
     tally: Tally | None = None
     expression_date: str | None = None
+    related: tuple[Related, ...] = ()
 
 
 _WORDS = {
@@ -112,7 +124,10 @@ _WORDS = {
         "inside": "Se adiciona {kind} a {cit}, con el texto siguiente:",
         "repeal": "Se suprime {cit}.",
         "states": {"draft": "borrador", "tabled": "presentada", "debate": "en discusión", "adopted": "aprobada",
-                   "rejected": "rechazada", "withdrawn": "retirada"},
+                   "rejected": "rechazada", "withdrawn": "retirada", "fallen": "decaída"},
+        "related": {"amends": "Enmienda a la {ref}.", "replaces": "Enmienda transaccional; sustituye a la {ref}.",
+                    "reservation": "Artículo reservado del dictamen de la {ref}.",
+                    "part": "Parte de la {ref}, votada por separado."},
         "choices": {"for": "a favor", "against": "en contra", "abstain": "abstenciones"},
         "vote": "Votación",
         "kinds": {"title": "un título", "chapter": "un capítulo", "article": "un artículo",
@@ -139,7 +154,10 @@ _WORDS = {
         "inside": "The following {kind} is inserted in {cit}:",
         "repeal": "{Cit} is deleted.",
         "states": {"draft": "draft", "tabled": "tabled", "debate": "under debate", "adopted": "adopted",
-                   "rejected": "rejected", "withdrawn": "withdrawn"},
+                   "rejected": "rejected", "withdrawn": "withdrawn", "fallen": "fallen"},
+        "related": {"amends": "An amendment to {ref}.", "replaces": "A compromise amendment; it replaces {ref}.",
+                    "reservation": "An article reserved from the report of {ref}.",
+                    "part": "A part of {ref}, voted separately."},
         "choices": {"for": "for", "against": "against", "abstain": "abstentions"},
         "vote": "Vote",
         "kinds": {"title": "title", "chapter": "chapter", "article": "article", "paragraph": "paragraph",
@@ -275,6 +293,9 @@ def export_amendment(amendment: AmendmentDocument, generated: date | None = None
             _sub(voting, "count", eId=f"vote_1__count_{choice}", value=str(value), refersTo=f"#vote_{choice}")
     references = _sub(meta, "references", source="#" + _SOURCE)
     _sub(references, "activeRef", eId="amended", href=amended_work, showAs=amendment.amended.title or amended_work)
+    for related in amendment.related:
+        _sub(references, "activeRef", eId=f"{related.relation}_{related.number}", href=related.href,
+             showAs=amendment_title(related.number, language))
     _sub(references, "TLCOrganization", eId=_SOURCE, href="/ontology/organization/constituent", showAs="Constituent")
     for key, person in people.items():
         _sub(references, "TLCPerson", eId=f"person_{key}", href=f"/ontology/person/constituent/{key}",
@@ -308,6 +329,13 @@ def export_amendment(amendment: AmendmentDocument, generated: date | None = None
     _sub(heading, "p").text = words["proposed_by"].format(author=amendment.author.name)
     if amendment.cosponsors:
         _sub(heading, "p").text = words["cosponsored"].format(names=", ".join(p.name for p in amendment.cosponsors))
+    for related in amendment.related:
+        line = _sub(heading, "p")
+        before, _, after = words["related"][related.relation].format(ref="\x00").partition("\x00")
+        line.text = before
+        ref = _sub(line, "ref", href=related.href)
+        ref.text = amendment_title(related.number, language)
+        ref.tail = after
     reference = _sub(body, "amendmentReference")
     for mod in amendment.modifications:
         p = _sub(reference, "p")

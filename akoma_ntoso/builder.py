@@ -101,6 +101,9 @@ class Built:
     #: The source's eIds by the GUID of the unit built from them, where the source had its own
     #: (Akoma Ntoso): recorded as the units' first names, so exports carry them as wIds.
     source_eids: dict[str, str] = field(default_factory=dict)
+    #: The GUID of the unit built from each draft, by the draft's `where` ("line 12",
+    #: "/body/chapter[2]/article[3]"): where a finding's unit is found, to link the report to it.
+    places: dict[str, str] = field(default_factory=dict)
 
 
 def build(
@@ -134,7 +137,8 @@ def build(
     if labels:
         meta["labels"] = dict(sorted(labels.items()))
     units = read_units(body, meta)
-    return Built(body=body, meta=meta, units=units, findings=report, source_eids=builder.source_eids)
+    return Built(body=body, meta=meta, units=units, findings=report, source_eids=builder.source_eids,
+                 places=builder.places)
 
 
 def _check_nesting(drafts: Sequence[Draft]) -> None:
@@ -206,6 +210,7 @@ class _BodyBuilder:
         self.articles = 0
         self.guids: set[str] = set()
         self.source_eids: dict[str, str] = {}
+        self.places: dict[str, str] = {}
 
     def add_all(self, parent: etree._Element, drafts: Sequence[Draft], parent_kind: str | None = None) -> None:
         counters: dict[str, int] = {}
@@ -218,6 +223,8 @@ class _BodyBuilder:
         element.set("guid", guid)
         if draft.eid:
             self.source_eids[guid] = draft.eid
+        if draft.where:
+            self.places.setdefault(draft.where, guid)
         pin = self.pin_for(draft, counters, _slot(draft.kind, parent_kind), parent_kind)
         if pin:
             element.set("pin", pin)
@@ -235,7 +242,9 @@ class _BodyBuilder:
         if draft.guid and (not is_valid_guid(guid) or guid in self.guids):
             reason = "is used twice" if guid in self.guids else "is not a UUID"
             self.findings.append(
-                Finding(draft.where, f"the GUID {draft.guid!r} {reason}; the unit got a new one")
+                Finding(draft.where, f"the GUID {draft.guid!r} {reason}; the unit got a new one",
+                        "build.guid_twice" if guid in self.guids else "build.guid_invalid",
+                        (("guid", repr(draft.guid)),))
             )
             guid = ""
         guid = guid or new_guid()

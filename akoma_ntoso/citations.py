@@ -67,6 +67,8 @@ if TYPE_CHECKING:  # annotations only: units reads inline markup, which resolves
 
 #: A reading of a reference: `(kind, num)` steps, outermost first.
 Path = tuple[tuple[str, str], ...]
+#: A message as a code and its arguments (name, value pairs), said by the interface in the reader's language.
+Said = tuple[str, tuple[tuple[str, object], ...]]
 
 
 @dataclass(frozen=True)
@@ -101,6 +103,10 @@ class Resolution:
     unit: Unit | None
     problem: str | None
     note: str | None = None
+    #: `problem` and the parts of `note` as codes and arguments, for the interface to say them in the
+    #: reader's language (editor.petitions.messages): ("cite.missing", (("name", "Artículo 99"),)).
+    problem_code: Said | None = None
+    note_codes: tuple[Said, ...] = ()
 
 
 def parse_citations(text: str) -> list[Citation]:
@@ -519,6 +525,8 @@ class _Found:
     unit: Unit | None
     problem: str | None = None
     note: str | None = None
+    problem_code: Said | None = None
+    note_codes: tuple[Said, ...] = ()
 
 
 class _Tree:
@@ -539,7 +547,7 @@ class _Tree:
 
     def resolve(self, citation: Citation) -> Resolution:
         if not citation.path:
-            return Resolution(citation, None, "the citation names no unit")
+            return Resolution(citation, None, "the citation names no unit", problem_code=("cite.no_unit", ()))
         readings = (citation.path, *citation.alternatives)
         first = self.find(citation.path)
         for index, reading in enumerate(readings):
@@ -547,6 +555,7 @@ class _Tree:
             if found.unit is None:
                 continue
             notes = [found.note] if found.note else []
+            codes = list(found.note_codes)
             others: dict[int, Unit] = {}  # the other units the words can name, by identity
             for other in readings[index + 1 :]:
                 unit = self.find(other).unit
@@ -555,23 +564,28 @@ class _Tree:
             if others:
                 meanings = " or ".join(self.describe(unit) for unit in others.values())
                 notes.append(f"it could also mean {meanings}")
-            return Resolution(citation, found.unit, None, "; ".join(notes) or None)
-        return Resolution(citation, None, first.problem)
+                codes.append(("cite.also", (("meanings", tuple(self.describe(unit) for unit in others.values())),)))
+            return Resolution(citation, found.unit, None, "; ".join(notes) or None, note_codes=tuple(codes))
+        return Resolution(citation, None, first.problem, problem_code=first.problem_code)
 
     def find(self, path: Path) -> _Found:
         """The unit `path` names: its first step anywhere, each next one inside the last."""
         kind, num = path[0]
         matches = _numbered(self.everything, kind, num)
         if not matches:
-            return _Found(None, f"there is no {self.name(kind, num)}")
+            return _Found(None, f"there is no {self.name(kind, num)}",
+                          problem_code=("cite.missing", (("name", self.name(kind, num)),)))
         if len(matches) > 1:
             where = "; ".join(self.whereabouts(unit) for unit in matches)
             return _Found(
                 None,
                 f"{self.name(kind, num)} is ambiguous: there are {len(matches)} ({where}); "
                 "say which",
+                problem_code=("cite.ambiguous", (("name", self.name(kind, num)), ("count", len(matches)),
+                                                 ("places", tuple(self.whereabouts_code(u) for u in matches)))),
             )
         current, notes = matches[0], []
+        codes: list[Said] = []
         for kind, num in path[1:]:
             named = _numbered(current.children, kind, num)
             if named:
@@ -579,13 +593,18 @@ class _Tree:
                 continue
             deeper = _numbered(_descendants(current), kind, num)
             if not deeper:
-                return _Found(None, f"{self.describe(current)} has no {self.name(kind, num)}")
+                return _Found(None, f"{self.describe(current)} has no {self.name(kind, num)}",
+                              problem_code=("cite.no_child", (("unit", self.describe(current)),
+                                                              ("name", self.name(kind, num)),
+                                                              ("guid", current.guid))))
             if len(deeper) > 1:
                 return _Found(
                     None,
                     f"{self.describe(current)} has no {self.name(kind, num)} of its own, and "
                     f"{len(deeper)} of its parts have one ({self.places(deeper, current)}); "
                     "say which",
+                    problem_code=("cite.deeper", (("unit", self.describe(current)), ("name", self.name(kind, num)),
+                                                  ("count", len(deeper)), ("places", self.places(deeper, current)))),
                 )
             skipped = self.ancestors[id(deeper[0])][len(self.ancestors[id(current)]) + 1 :]
             # Naming an article's title or chapter is optional (articles are numbered across
@@ -595,8 +614,10 @@ class _Tree:
                     f"{self.describe(current)} has no {self.name(kind, num)} of its own; "
                     f"read as {self.describe(deeper[0])}"
                 )
+                codes.append(("cite.read_as", (("unit", self.describe(current)), ("name", self.name(kind, num)),
+                                               ("read", self.describe(deeper[0])))))
             current = deeper[0]
-        return _Found(current, None, "; ".join(notes) or None)
+        return _Found(current, None, "; ".join(notes) or None, note_codes=tuple(codes))
 
     def name(self, kind: str, num: str) -> str:
         """A unit as a message names it: "Artículo 12", "TÍTULO NOVENO", "apartado E"."""
@@ -617,6 +638,11 @@ class _Tree:
         """Where a unit sits: "in TÍTULO CUARTO", or its eId when it stands at the top."""
         ancestors = self.ancestors[id(unit)]
         return f"in {self.describe(ancestors[-1])}" if ancestors else unit.eid
+
+    def whereabouts_code(self, unit: Unit) -> tuple[str, str]:
+        """`whereabouts` for the interface: ("in", "TÍTULO CUARTO"), or ("eid", its eId) at the top."""
+        ancestors = self.ancestors[id(unit)]
+        return ("in", self.describe(ancestors[-1])) if ancestors else ("eid", unit.eid)
 
     def part_name(self, unit: Unit) -> str:
         if unit.kind not in _NAMES[self.language]:  # a schedule ("ANEXO 1"), a transitional group

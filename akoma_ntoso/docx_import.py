@@ -77,10 +77,12 @@ def import_docx(data: bytes, *, language: str | None = None, title: str | None =
     kept = _restore_tables(built.body, paragraphs)
     marked = _restore_emphasis(built.body, paragraphs)
     units = read_units(built.body, built.meta) if kept or marked else built.units
-    findings = [Finding(_paragraphs(f.where), _paragraphs(f.message)) for f in built.findings]
+    findings = [Finding(_paragraphs(f.where), _paragraphs(f.message), f.code, _paragraph_args(f.args))
+                for f in built.findings]
     findings.extend(_docx_findings(paragraphs, kept))
     findings.sort(key=lambda f: int(m[1]) if (m := re.match(r"paragraphs? (\d+)", f.where)) else 0)  # in reading order
-    return Built(body=built.body, meta=built.meta, units=units, findings=findings)
+    places = {_paragraphs(where): guid for where, guid in built.places.items()}
+    return Built(body=built.body, meta=built.meta, units=units, findings=findings, places=places)
 
 
 def _restore_emphasis(body: etree._Element, paragraphs: list[_Paragraph]) -> int:
@@ -277,15 +279,38 @@ def _paragraphs(text: str) -> str:
     return re.sub(r"\bline(s?) (\d+(?:[–-]\d+)?(?:(?:, | and )\d+(?:[–-]\d+)?)*)", numbers, text)
 
 
+#: The arguments of a text finding that hold line numbers: one, a list, or runs (first, last).
+_LINE_ARGS = ("first_line", "title_line", "line", "lines", "runs")
+
+
+def _paragraph_args(args: tuple[tuple[str, object], ...]) -> tuple[tuple[str, object], ...]:
+    """A coded text finding's arguments with its line numbers as Word paragraph numbers, and
+    `("counting", "paragraph")` so that the report says "paragraph 3", not "line 5"."""
+    if not args:
+        return args
+
+    def paragraph(value: object) -> object:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return (value + 1) // 2
+        if isinstance(value, (tuple, list)):
+            return tuple(paragraph(item) for item in value)
+        return value
+
+    return (*((name, paragraph(value) if name in _LINE_ARGS else value) for name, value in args),
+            ("counting", "paragraph"))
+
+
 def _docx_findings(paragraphs: list[_Paragraph], tables: set[int] | None = None) -> list[Finding]:
     """What the Word file holds that is not kept as it was; `tables` are the tables that were."""
     findings = []
     for index, block in enumerate(paragraphs, start=1):
         if block.table_rows and index - 1 not in (tables or set()):
             findings.append(Finding(f"paragraph {index}", f"a table of {block.table_rows} rows is kept as one paragraph "
-                                    "per row, its cells separated by “ | ”: its rows were read as units or headings"))
+                                    "per row, its cells separated by “ | ”: its rows were read as units or headings",
+                                    "docx.table", (("rows", block.table_rows),)))
     emphasised = [index for index, block in enumerate(paragraphs, start=1) if block.emphasis]
     if emphasised:
         findings.append(Finding(f"paragraph {emphasised[0]}", f"underlined words in {len(emphasised)} "
-                                "paragraph(s) are kept as plain text: the model has bold and italics, not underlining"))
+                                "paragraph(s) are kept as plain text: the model has bold and italics, not underlining",
+                                "docx.underline", (("count", len(emphasised)),)))
     return findings

@@ -105,7 +105,9 @@ def parse_text(text: str, *, language: str | None = None, title: str | None = No
         findings.append(Finding(f"line {sections[0].number}", (
             f"the text names no article ({conventions.names['article']} 1…): its {_count(len(sections), 'line')} "
             f"of the form “1. Heading”, numbered 1 to {len(sections)} in order "
-            f"({_quote(sections[0].text, 40)}…), were read as its articles, each line's text the heading")))
+            f"({_quote(sections[0].text, 40)}…), were read as its articles, each line's text the heading"),
+            "text.bare_sections", (("article", conventions.names["article"]), ("count", len(sections)),
+                                   ("quote", _quote(sections[0].text, 40)))))
 
     labels: dict[str, str] = {}
     inverted = _inverted_containers(lines, conventions)
@@ -116,7 +118,8 @@ def parse_text(text: str, *, language: str | None = None, title: str | None = No
         findings.append(Finding(f"line {first_outer.number}", (
             f"the text's {outer.lower()}s hold its {inner.lower()}s (line {first_inner.number}): its "
             f"{outer.lower()}s are the outer level (titles, for the model) and its {inner.lower()}s the level "
-            "inside them (chapters), labelled as the text names them")))
+            "inside them (chapters), labelled as the text names them"), "text.inverted",
+            (("outer", outer.lower()), ("inner", inner.lower()), ("line", first_inner.number))))
 
     labels.update({kind: label for kind, label in _own_words(lines, conventions).items() if kind not in labels})
 
@@ -768,7 +771,8 @@ def _transitional_groups(
     for group in groups:
         if not group.children:
             findings.append(Finding(group.where, f"{_quote(group.heading)} opens transitional provisions, but no "
-                                    "provision follows (PRIMERO.- …, 1. …): its text is kept as the group's"))
+                                    "provision follows (PRIMERO.- …, 1. …): its text is kept as the group's",
+                                    "text.empty_transitional", (("quote", _quote(group.heading)),)))
         nested = [d for d in group.children
                   if any(isinstance(p, str) and conventions.numbered(p) for p in d.paragraphs[1:])]
         if nested:

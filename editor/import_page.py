@@ -15,7 +15,7 @@ from akoma_ntoso import AkomaNtosoError
 
 from . import permissions
 from .documents import SLUG, DocumentError
-from .import_findings import describe
+from .import_findings import describe_all
 from .interchange import IMPORTERS, format_for, import_document
 from .services import current_services
 
@@ -90,5 +90,5 @@ def import_page():
             return render_template("import.html", form=form, problem=str(exc)), 400
         summary = [_count(kind, n) for kind, n in result.counts().items()]
         return render_template("import_report.html", document=result.document, summary=summary,
-                               findings=[describe(finding) for finding in result.findings]), 201
+                               findings=describe_all(result.built)), 201
     return render_template("import.html", form=form), (400 if form.errors else 200)

@@ -129,7 +129,7 @@ def test_references_are_read_against_the_chosen_version_and_shifts_are_shown(cdm
             (then["art_16__para_A__subpara_3"], "art_17__para_A__subpara_3", "Artículo 17, apartado A, numeral 3")]
         refused = ana.post(f"/api/v1/documents/{CDMX}/petitions/import?format=csv&against=9", data=csv,
                            headers={"X-CSRFToken": token, "Content-Type": "text/csv"})
-        assert refused.status_code == 400 and "no version" in refused.get_json()["error"]
+        assert refused.status_code == 400 and "no tiene versión 9" in refused.get_json()["error"]  # Spanish by default
         vera, vera_token = signed_in(app, "vera")
         assert vera.post(f"/api/v1/documents/{CDMX}/petitions/import?format=csv", data=csv,
                          headers={"X-CSRFToken": vera_token, "Content-Type": "text/csv"}).status_code == 403

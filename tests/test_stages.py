@@ -109,7 +109,7 @@ def test_each_stage_decides_who_writes_and_open_editors_learn_it_live(server, cl
 
     # A second request expecting the old next stage is refused instead of skipping a stage.
     again = _advance(_api(server, "bruno"), server, expect="legal_review")
-    assert again.status_code == 400 and "no longer" in again.json()["error"]
+    assert again.status_code == 400 and "ya no está" in again.json()["error"]  # requests ask for Spanish
 
 
 def test_versions_are_frozen_exported_and_compared(server, client_factory):
@@ -150,7 +150,7 @@ def test_versions_are_frozen_exported_and_compared(server, client_factory):
     assert requests.get(f"{server.url}/api/v1/documents/{PUBLISHED}/akn", params={"version": "9"},
                         timeout=10).status_code == 404
     bad = requests.get(f"{server.url}/api/v1/documents/{PUBLISHED}/diff", params={"from": "x1", "to": "live"}, timeout=10)
-    assert bad.status_code == 404 and "not a version" in bad.json()["error"]
+    assert bad.status_code == 404 and "no es una versión" in bad.json()["error"]  # requests ask for Spanish
 
     # The unit's history names who changed it after v1 (recorded off the live path, within a second).
     deadline = time.monotonic() + 10
@@ -204,11 +204,12 @@ def test_the_administrator_configures_stages_and_bad_configurations_change_nothi
     for i, s in enumerate(stages):
         form.update({f"key-{i}": s["key"], f"name-{i}": "", f"mode-{i}": s["mode"]})
     form["mode-2"] = "nonsense"
-    refused = admin.post(f"{server.url}/d/{PUBLISHED}/stages/configure", data=form, timeout=10)
+    english = {"Accept-Language": "en"}  # the refusals asserted below are English
+    refused = admin.post(f"{server.url}/d/{PUBLISHED}/stages/configure", data=form, headers=english, timeout=10)
     assert "unknown mode" in refused.text
     form["mode-2"] = "edit"
     form["key-0"] = "borrador"  # the current stage cannot be replaced
-    refused = admin.post(f"{server.url}/d/{PUBLISHED}/stages/configure", data=form, timeout=10)
+    refused = admin.post(f"{server.url}/d/{PUBLISHED}/stages/configure", data=form, headers=english, timeout=10)
     assert "cannot be replaced" in refused.text
     after = requests.get(f"{server.url}/api/v1/documents/{PUBLISHED}/stages", timeout=10).json()["stages"]
     assert after == stages

@@ -9,6 +9,8 @@ comments; what waits or was reported only moderators see. Every decision is in t
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
+
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -54,9 +56,32 @@ PUBLIC_STREAMS = ("published", "hidden")
 STAGE_CHOICES = {"default": None, "open": True, "closed": False}
 
 
-def _labels(slug: str) -> tuple[dict[str, str], dict[str, str]]:
-    units = read_live(current_services(), slug).units
-    return path_labels(units), {u.guid: u.eid for u in iter_units(units)}
+class _Lazy(Mapping):
+    """A unit → value mapping of the live text, read only when first looked up: a document with
+    no comments to place (the editor's panel opening on a whole constitution) reads nothing."""
+
+    def __init__(self, slug: str, which: int, shared: dict) -> None:
+        self.slug, self.which, self.shared = slug, which, shared
+
+    def _data(self) -> dict[str, str]:
+        if "pair" not in self.shared:
+            units = read_live(current_services(), self.slug).units
+            self.shared["pair"] = (path_labels(units), {u.guid: u.eid for u in iter_units(units)})
+        return self.shared["pair"][self.which]
+
+    def __getitem__(self, key: str) -> str:
+        return self._data()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data())
+
+    def __len__(self) -> int:
+        return len(self._data())
+
+
+def _labels(slug: str) -> tuple[Mapping[str, str], Mapping[str, str]]:
+    shared: dict = {}
+    return _Lazy(slug, 0, shared), _Lazy(slug, 1, shared)
 
 
 @bp.get("/d/<slug>/moderation")

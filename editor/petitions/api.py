@@ -57,7 +57,8 @@ def import_(slug: str):
              "linked": [{"reference": item.reference, "guid": item.unit.guid, "eid": item.unit.eid,
                          "name": item.name, "today": item.now or item.name, "created": item.created,
                          "imprecise": item.imprecise} for item in report.linked],
-             "unresolved": [{"reference": u.reference, "problem": u.problem} for u in report.unresolved]}
+             "unresolved": [{"reference": u.reference, "problem": u.problem,
+                             **({"eid": u.unit.eid} if u.unit is not None else {})} for u in report.unresolved]}
             for report in result.links if report.references],
     }), 200
 

@@ -36,11 +36,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 
-from babel.dates import format_date
-from babel.numbers import format_decimal
-from flask import has_app_context
-from flask_babel import force_locale
-from flask_babel import gettext as _
 from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 
@@ -50,14 +45,17 @@ from akoma_ntoso.citations import _same_number as same_number  # the resolver's 
 from akoma_ntoso.naming import KIND_PLURALS, component, unit_name
 
 from .. import clock
+from ..errors import say as _
 from ..inputs import BadJSON, parse_json, shown, whole_number
-from ..models import Document, Notification, User
+from ..models import Document, User
+from ..notifications.service import notify_all
+from ..notifications.texts import N_
 from ..permissions import EDITING_ROLES
-from ..provenance.labels import action_label
 from ..provenance.links import create_link, links_of_source
 from ..provenance.models import ProvenanceLink
 from ..provenance.text import fold
 from ..stages.versions import get_version, live_text, version_text, versions_of
+from .messages import problem_of
 from .models import (
     ACTIONS,
     DEFAULT_THRESHOLDS,
@@ -140,49 +138,54 @@ def parse_moment(text: str) -> datetime:
     """
     text = text.strip()
     if not text:
-        raise ValueError("no date given")
+        raise ValueError(_("no date given"))
     try:
         if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
             moment = datetime.combine(date.fromisoformat(text), time(), timezone.utc)
         else:
             moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError:
-        raise ValueError(f"{shown(text)} is not an ISO date (2016-05-01) or date-time (2016-05-01T10:00:00Z)") from None
-    return _check_moment(clock.as_utc(moment))
+        raise ValueError(_("%(value)s is not an ISO date (2016-05-01) or date-time (2016-05-01T10:00:00Z)",
+                           value=shown(text))) from None
+    try:
+        in_utc = clock.as_utc(moment)
+    except OverflowError:  # 9999-12-31T23:59:59-23:59 is past the last day there is in UTC
+        raise ValueError(_("%(value)s is out of range", value=shown(text))) from None
+    return _check_moment(in_utc)
 
 
 def _check_moment(moment: datetime) -> datetime:
     if moment.date() < EARLIEST:
-        raise ValueError(f"{moment.date().isoformat()} is before {EARLIEST.year}")
+        raise ValueError(_("%(day)s is before %(year)s", day=moment.date().isoformat(), year=EARLIEST.year))
     if moment > clock.now() + timedelta(days=1):
-        raise ValueError(f"{moment.date().isoformat()} is in the future")
+        raise ValueError(_("%(day)s is in the future", day=moment.date().isoformat()))
     return moment
 
 
 def _signatures(value: object) -> int:
     """A signature count from a CSV cell or a JSON value; ValueError says why it is not one."""
     if isinstance(value, bool) or value is None:
-        raise ValueError(f"{shown(value)} is not a number of signatures")
+        raise ValueError(_("%(value)s is not a number of signatures", value=shown(value)))
     if isinstance(value, float):
         if not value.is_integer():
-            raise ValueError(f"{shown(value)} is not a whole number")
+            raise ValueError(_("%(value)s is not a whole number", value=shown(value)))
         value = int(value)
     if isinstance(value, str):
         text = value.strip()
         if text.startswith("-") and text[1:].strip().replace(",", "").isdigit():
-            raise ValueError(f"{shown(text)} is negative")
+            raise ValueError(_("%(value)s is negative", value=shown(text)))
         if _THOUSANDS.fullmatch(text):
             text = re.sub(r"\D", "", text)
         number = whole_number(text)
         if number is None:
-            raise ValueError(f"{shown(text)} is not a whole number")
+            raise ValueError(_("%(value)s is not a whole number", value=shown(text)))
         value = number
     if not isinstance(value, int):
-        raise ValueError(f"{shown(value)} is not a whole number")
+        raise ValueError(_("%(value)s is not a whole number", value=shown(value)))
     if value < 0:
-        raise ValueError(f"{value} is negative")
+        raise ValueError(_("%(value)s is negative", value=value))
     if value > MAX_SIGNATURES:
-        raise ValueError(f"{value:,} is more signatures than there are people")
+        raise ValueError(_("%(value)s is more signatures than there are people", value=f"{value:,}"))
     return value
 
 
@@ -192,11 +195,12 @@ def _text(value: object, column: str, where: str) -> str:
     if isinstance(value, list) and column == "petitioners" and all(isinstance(v, str) for v in value):
         value = ", ".join(v.strip() for v in value if v.strip())
     if not isinstance(value, str):
-        raise PetitionImportError(f"{where}, {column}: expected text, found {type(value).__name__}")
+        raise PetitionImportError(f"{where}, {column}: " + _("expected text, found %(type)s", type=type(value).__name__))
     value = value.strip()
     limit = _FIELD_LIMITS[column]
     if len(value) > limit:
-        raise PetitionImportError(f"{where}, {column}: longer than {limit:,} characters ({len(value):,})")
+        raise PetitionImportError(f"{where}, {column}: " + _("longer than %(limit)s characters (%(length)s)",
+                                                              limit=f"{limit:,}", length=f"{len(value):,}"))
     return value
 
 
@@ -204,14 +208,14 @@ def _url(value: str, where: str) -> str | None:
     if not value:
         return None
     if not re.match(r"https?://[^\s/]+", value):
-        raise PetitionImportError(f"{where}, url: {shown(value, 120)} is not an http(s) address")
+        raise PetitionImportError(f"{where}, url: " + _("%(value)s is not an http(s) address", value=shown(value, 120)))
     return value
 
 
 def _row(where: str, values: dict, counts: list[tuple[datetime, int, str]]) -> _Row:
     title = _text(values.get("title"), "title", where)
     if not title:
-        raise PetitionImportError(f"{where}, title: the petition has no title")
+        raise PetitionImportError(f"{where}, title: " + _("the petition has no title"))
     row = _Row(where=where, title=title, url=_url(_text(values.get("url"), "url", where), where), counts=counts)
     for column in ("petitioners", "proposal", "final_text_refs"):
         value = _text(values.get(column), column, where)
@@ -228,9 +232,9 @@ def _read_csv(text: str, at: datetime) -> tuple[list[_Row], list[str]]:
     try:
         header = next(reader, None)
     except csv.Error as exc:
-        raise PetitionImportError(f"line 1: the header cannot be read as CSV ({exc})") from None
+        raise PetitionImportError(_("line 1: the header cannot be read as CSV (%(error)s)", error=exc)) from None
     if not header or not any(cell.strip() for cell in header):
-        raise PetitionImportError("the file is empty: expected a header line (title,petitioners,signatures,…)")
+        raise PetitionImportError(_("the file is empty: expected a header line (title,petitioners,signatures,…)"))
     columns: list[str | None] = []
     seen: dict[str, str] = {}
     for cell in header:
@@ -238,27 +242,28 @@ def _read_csv(text: str, at: datetime) -> tuple[list[_Row], list[str]]:
         canonical = _COLUMNS.get(name)
         if canonical in seen:
             raise PetitionImportError(
-                f"line 1: the columns {shown(seen[canonical])} and {shown(cell.strip())} both give the {canonical}")
+                _("line 1: the columns %(one)s and %(other)s both give the %(column)s", one=shown(seen[canonical]),
+                  other=shown(cell.strip()), column=canonical))
         if canonical:
             seen[canonical] = cell.strip()
         columns.append(canonical)
     if "title" not in seen:
         found = ", ".join(shown(c.strip(), 40) for c in header[:12]) + (", …" if len(header) > 12 else "")
         raise PetitionImportError(
-            f"line 1: no title column (expected 'title' or 'petition'); the header has {found}")
+            _("line 1: no title column (expected 'title' or 'petition'); the header has %(found)s", found=found))
     rows: list[_Row] = []
     try:
         for cells in reader:
             line = reader.line_num
-            where = f"line {line}"
+            where = _("line %(n)d", n=line)
             if not any(cell.strip() for cell in cells):
                 continue
             if len(cells) != len(header):
                 raise PetitionImportError(
-                    f"{where}: {len(cells)} fields, but the header has {len(header)} "
-                    "(a comma inside a value needs quotes)")
+                    _("%(where)s: %(fields)d fields, but the header has %(columns)d (a comma inside a value needs "
+                      "quotes)", where=where, fields=len(cells), columns=len(header)))
             if len(rows) >= MAX_ROWS:
-                raise PetitionImportError(f"{where}: more than {MAX_ROWS:,} rows")
+                raise PetitionImportError(_("%(where)s: more than %(n)s rows", where=where, n=f"{MAX_ROWS:,}"))
             values = {column: cell for column, cell in zip(columns, cells, strict=True) if column}
             counts: list[tuple[datetime, int, str]] = []
             raw = (values.get("signatures") or "").strip()
@@ -283,7 +288,7 @@ def _read_csv(text: str, at: datetime) -> tuple[list[_Row], list[str]]:
                     message = message.replace(f"{where}, {canonical}:", f"{where}, {spelled}:")
                 raise PetitionImportError(message) from None
     except csv.Error as exc:
-        raise PetitionImportError(f"line {reader.line_num}: not valid CSV ({exc})") from None
+        raise PetitionImportError(_("line %(n)d: not valid CSV (%(error)s)", n=reader.line_num, error=exc)) from None
     ignored = [cell.strip() for cell, column in zip(header, columns, strict=True) if column is None and cell.strip()]
     return rows, ignored
 
@@ -292,20 +297,21 @@ def _read_json(text: str, at: datetime) -> list[_Row]:
     try:
         data = parse_json(text)
     except BadJSON as exc:
-        raise PetitionImportError(f"not valid JSON: {exc}") from None
+        raise PetitionImportError(_("not valid JSON: %(error)s", error=exc)) from None
     if isinstance(data, dict) and "petitions" in data:
         data = data["petitions"]
     if not isinstance(data, list):
         raise PetitionImportError(
-            'expected a list of petitions, or an object {"petitions": [...]}; found '
-            + ("an object without \"petitions\"" if isinstance(data, dict) else type(data).__name__))
+            _('expected a list of petitions, or an object {"petitions": [...]}; found %(found)s',
+              found=_('an object without "petitions"') if isinstance(data, dict) else type(data).__name__))
     if len(data) > MAX_ROWS:
-        raise PetitionImportError(f"more than {MAX_ROWS:,} petitions")
+        raise PetitionImportError(_("more than %(n)s petitions", n=f"{MAX_ROWS:,}"))
     rows: list[_Row] = []
     for index, item in enumerate(data, start=1):
-        where = f"petition {index}"
+        where = _("petition %(n)d", n=index)
         if not isinstance(item, dict):
-            raise PetitionImportError(f"{where}: expected an object, found {type(item).__name__}")
+            raise PetitionImportError(_("%(where)s: expected an object, found %(type)s", where=where,
+                                        type=type(item).__name__))
         values = dict(item)
         if "title" not in values and "petition" in values:
             values["title"] = values["petition"]
@@ -317,13 +323,13 @@ def _read_json(text: str, at: datetime) -> list[_Row]:
         signatures = values.get("signatures")
         if isinstance(signatures, list):
             if len(signatures) > MAX_ROWS:
-                raise PetitionImportError(f"{where}, signatures: more than {MAX_ROWS:,} counts")
+                raise PetitionImportError(f"{where}, signatures: " + _("more than %(n)s counts", n=f"{MAX_ROWS:,}"))
             for n, entry in enumerate(signatures, start=1):
                 spot = f"{where}, signatures[{n}]"
                 if not isinstance(entry, dict) or "count" not in entry or "at" not in entry:
-                    raise PetitionImportError(f'{spot}: expected {{"at": "2016-05-01", "count": 1234}}')
+                    raise PetitionImportError(f"{spot}: " + _('expected {"at": "2016-05-01", "count": 1234}'))
                 if not isinstance(entry["at"], str):
-                    raise PetitionImportError(f"{spot}, at: expected an ISO date as text")
+                    raise PetitionImportError(f"{spot}, at: " + _("expected an ISO date as text"))
                 try:
                     moment = parse_moment(entry["at"])
                 except ValueError as exc:
@@ -340,7 +346,7 @@ def _read_json(text: str, at: datetime) -> list[_Row]:
             moment = at
             if values.get("counted_at") is not None:
                 if not isinstance(values["counted_at"], str):
-                    raise PetitionImportError(f"{where}, counted_at: expected an ISO date as text")
+                    raise PetitionImportError(f"{where}, counted_at: " + _("expected an ISO date as text"))
                 try:
                     moment = parse_moment(values["counted_at"])
                 except ValueError as exc:
@@ -374,8 +380,9 @@ def _merge(rows: list[_Row]) -> list[_Row]:
         for moment, number, where in row.counts:
             if moment in by_time and by_time[moment][0] != number:
                 raise PetitionImportError(
-                    f"{where}: {shown(row.title, 120)} has {number:,} signatures at {moment.isoformat()}, but "
-                    f"{by_time[moment][1]} gives {by_time[moment][0]:,} at the same time")
+                    _("%(where)s: %(title)s has %(number)s signatures at %(moment)s, but %(other)s gives %(count)s at "
+                      "the same time", where=where, title=shown(row.title, 120), number=f"{number:,}",
+                      moment=moment.isoformat(), other=by_time[moment][1], count=f"{by_time[moment][0]:,}"))
             by_time.setdefault(moment, (number, where))
         row.counts = sorted({(m, n, w) for m, (n, w) in by_time.items()})
     return list(merged.values())
@@ -443,29 +450,29 @@ def import_petitions(
     `reference_text`), the links then going to those units in `live_units`.
     """
     if fmt not in FORMATS:
-        raise PetitionImportError(f"unknown format {fmt!r}; expected csv or json")
+        raise PetitionImportError(_("unknown format %(format)s; expected csv or json", format=repr(fmt)))
     if len(data) > MAX_IMPORT_BYTES:
         raise PetitionImportError(
-            f"the file is {len(data) / 1048576:.1f} MB; petition imports are limited to "
-            f"{MAX_IMPORT_BYTES // 1048576} MB")
+            _("the file is %(size)s MB; petition imports are limited to %(limit)d MB",
+              size=f"{len(data) / 1048576:.1f}", limit=MAX_IMPORT_BYTES // 1048576))
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise PetitionImportError(f"the file is not UTF-8 text (byte {exc.start} cannot be read)") from None
+        raise PetitionImportError(_("the file is not UTF-8 text (byte %(n)d cannot be read)", n=exc.start)) from None
     if not text.strip():
-        raise PetitionImportError("the file is empty")
+        raise PetitionImportError(_("the file is empty"))
     try:
         at = _check_moment(clock.as_utc(at)) if at is not None else clock.now()
     except ValueError as exc:
-        raise PetitionImportError(f"the time of the counts: {exc}") from None
+        raise PetitionImportError(_("the time of the counts: %(error)s", error=exc)) from None
     if fmt == "csv":
         if text.lstrip().startswith(("[", "{")):
-            raise PetitionImportError("this looks like JSON, not CSV: choose the JSON format")
+            raise PetitionImportError(_("this looks like JSON, not CSV: choose the JSON format"))
         rows, ignored = _read_csv(text, at)
     else:
         rows, ignored = _read_json(text, at), []
     if not rows:
-        raise PetitionImportError("the file holds no petitions")
+        raise PetitionImportError(_("the file holds no petitions"))
     rows = _merge(rows)
 
     petitions = list(db.scalars(select(Petition).where(Petition.document_id == document.id)))
@@ -479,8 +486,9 @@ def import_petitions(
         for moment, number, where in row.counts:
             if moment in stored and stored[moment] != number:
                 raise PetitionImportError(
-                    f"{where}: {shown(row.title, 120)} already has {stored[moment]:,} signatures counted at "
-                    f"{moment.isoformat()}; this file gives {number:,} for the same time")
+                    _("%(where)s: %(title)s already has %(stored)s signatures counted at %(moment)s; this file gives "
+                      "%(number)s for the same time", where=where, title=shown(row.title, 120),
+                      stored=f"{stored[moment]:,}", moment=moment.isoformat(), number=f"{number:,}"))
 
     result = PetitionImport(ignored_columns=ignored, version=version if live_units is not None else None)
     try:
@@ -534,7 +542,7 @@ def import_petitions(
     except IntegrityError:
         db.rollback()
         raise PetitionImportError(
-            "another import changed these petitions at the same time; nothing was imported, try again") from None
+            _("another import changed these petitions at the same time; nothing was imported, try again")) from None
     except BaseException:
         db.rollback()
         raise
@@ -622,13 +630,14 @@ def ensure_thresholds(db, document: Document) -> list[Threshold]:
 
 def _check_threshold(signatures: int, action: str, due_days: int, members: int) -> None:
     if not isinstance(signatures, int) or not 0 < signatures <= MAX_SIGNATURES:
-        raise PetitionError(f"the signatures of a threshold must be between 1 and {MAX_SIGNATURES:,}")
+        raise PetitionError(_("the signatures of a threshold must be between 1 and %(n)s", n=f"{MAX_SIGNATURES:,}"))
     if action not in ACTIONS:
-        raise PetitionError(f"unknown action {action!r}; expected one of {', '.join(ACTIONS)}")
+        raise PetitionError(_("unknown action %(action)s; expected one of %(actions)s", action=repr(action),
+                              actions=", ".join(ACTIONS)))
     if not isinstance(due_days, int) or not 0 <= due_days <= MAX_DUE_DAYS:
-        raise PetitionError(f"the days to fulfil an obligation must be between 0 and {MAX_DUE_DAYS}")
+        raise PetitionError(_("the days to fulfil an obligation must be between 0 and %(n)d", n=MAX_DUE_DAYS))
     if not isinstance(members, int) or not 0 <= members <= MAX_MEMBERS:
-        raise PetitionError(f"the members assigned must be between 0 and {MAX_MEMBERS}")
+        raise PetitionError(_("the members assigned must be between 0 and %(n)d", n=MAX_MEMBERS))
 
 
 def _crossed_by(db, threshold: Threshold) -> int:
@@ -651,16 +660,16 @@ def save_threshold(
     if threshold_id is not None:
         threshold = next((t for t in thresholds if t.id == threshold_id), None)
         if threshold is None:
-            raise PetitionError(f"there is no threshold {threshold_id} in {document.slug!r}")
+            raise PetitionError(_("there is no threshold %(id)s in %(slug)s", id=threshold_id, slug=repr(document.slug)))
     if any(t.signatures == signatures and t is not threshold for t in thresholds):
-        raise PetitionError(f"there is already a threshold at {signatures:,} signatures")
+        raise PetitionError(_("there is already a threshold at %(n)s signatures", n=f"{signatures:,}"))
     if threshold is None:
         threshold = Threshold(document_id=document.id, signatures=signatures)
         db.add(threshold)
     elif threshold.signatures != signatures and (crossed := _crossed_by(db, threshold)):
         raise PetitionError(
-            f"{crossed} petition(s) already crossed the threshold at {threshold.signatures:,} signatures; "
-            "its number stays as it is (add a new threshold instead)")
+            _("%(count)d petition(s) already crossed the threshold at %(n)s signatures; its number stays as it is "
+              "(add a new threshold instead)", count=crossed, n=f"{threshold.signatures:,}"))
     threshold.signatures, threshold.action = signatures, action
     threshold.due_days, threshold.members = due_days, members
     db.flush()
@@ -672,13 +681,13 @@ def delete_threshold(db, document: Document, threshold_id: int) -> None:
     thresholds = ensure_thresholds(db, document)
     threshold = next((t for t in thresholds if t.id == threshold_id), None)
     if threshold is None:
-        raise PetitionError(f"there is no threshold {threshold_id} in {document.slug!r}")
+        raise PetitionError(_("there is no threshold %(id)s in %(slug)s", id=threshold_id, slug=repr(document.slug)))
     if crossed := _crossed_by(db, threshold):
         raise PetitionError(
-            f"{crossed} petition(s) already crossed the threshold at {threshold.signatures:,} signatures; "
-            "it stays, as part of their history")
+            _("%(count)d petition(s) already crossed the threshold at %(n)s signatures; it stays, as part of "
+              "their history", count=crossed, n=f"{threshold.signatures:,}"))
     if len(thresholds) == 1:
-        raise PetitionError("a document keeps at least one threshold")
+        raise PetitionError(_("a document keeps at least one threshold"))
     db.delete(threshold)
     db.flush()
 
@@ -749,10 +758,6 @@ def evaluate_thresholds(
     return crossings
 
 
-def _locale_of(document: Document) -> str:
-    return "en" if document.language == "eng" else "es"
-
-
 def staff_path(document: Document, petition: Petition) -> str:
     """The committee's page of a petition (a path: notifications are written outside requests)."""
     return f"/d/{document.slug}/petitions/{petition.id}/manage"
@@ -760,55 +765,30 @@ def staff_path(document: Document, petition: Petition) -> str:
 
 def notify_crossings(db, document: Document, crossings: list[Crossing]) -> int:
     """One notification per petition that crossed thresholds, for every active committee member
-    and administrator, written in the document's language; returns how many were added."""
+    and administrator as each chose (editor.notifications: kind "threshold"), rendered in the
+    reader's language when read; returns how many in-app notifications were added."""
     if not crossings:
         return 0
     by_petition: dict[int, list[Crossing]] = defaultdict(list)
     for crossing in crossings:
         by_petition[crossing.petition.id].append(crossing)
     recipients = committee_members(db)
-    locale = _locale_of(document)
     added = 0
-    with _in_locale(locale):
-        for group in by_petition.values():
-            petition = group[0].petition
-            numbers = [format_decimal(c.threshold.signatures, locale=locale) for c in group]
-            actions = "; ".join(
-                _("%(action)s by %(due)s", action=action_label(c.obligation.action),
-                  due=format_date(c.obligation.due_on, "medium", locale=locale))
-                for c in group)
-            message = _("“%(title)s” reached %(thresholds)s signatures: %(actions)s.",
-                        title=petition.title, thresholds=_join(numbers), actions=actions)
-            for user in recipients:
-                db.add(Notification(user_id=user.id, document_id=document.id, message=message,
-                                    url=staff_path(document, petition)))
-                added += 1
+    for group in by_petition.values():
+        petition = group[0].petition
+        args = {
+            "title": petition.title,
+            "thresholds": {"list": [{"number": c.threshold.signatures} for c in group]},
+            "actions": {"sep": "; ", "all": [
+                {"msg": N_("%(action)s by %(due)s"), "args": {"action": {"action": c.obligation.action},
+                                                              "due": {"date": c.obligation.due_on.isoformat()}}}
+                for c in group]},
+        }
+        added += notify_all(db, recipients, document, "threshold",
+                            N_("“%(title)s” reached %(thresholds)s signatures: %(actions)s."), args,
+                            staff_path(document, petition))
     db.flush()
     return added
-
-
-def _join(items: list[str]) -> str:
-    if len(items) <= 1:
-        return "".join(items)
-    return _("%(items)s and %(last)s", items=", ".join(items[:-1]), last=items[-1])
-
-
-class _in_locale:
-    """`force_locale` when there is an application context (gettext needs one), else nothing."""
-    def __init__(self, locale: str) -> None:
-        self.locale = locale
-        self.inner = None
-
-    def __enter__(self):
-        if has_app_context():
-            self.inner = force_locale(self.locale)
-            self.inner.__enter__()
-        return self
-
-    def __exit__(self, *exc):
-        if self.inner is not None:
-            return self.inner.__exit__(*exc)
-        return False
 
 
 # --- obligations and hearings ----------------------------------------------------------------
@@ -820,14 +800,14 @@ def _members(db, member_ids: Iterable[int]) -> list[User]:
         try:
             ids.append(int(raw))
         except (TypeError, ValueError):
-            raise PetitionError(f"{raw!r} is not a user id") from None
+            raise PetitionError(_("%(value)s is not a user id", value=repr(raw))) from None
     ids = sorted(set(ids))
     allowed = {u.id: u for u in committee_members(db)}
     wrong = [i for i in ids if i not in allowed]
     if wrong:
         raise PetitionError(
-            "only active committee members and administrators can be chosen; not: "
-            + ", ".join(str(i) for i in wrong))
+            _("only active committee members and administrators can be chosen; not: %(ids)s",
+              ids=", ".join(str(i) for i in wrong)))
     return [allowed[i] for i in ids]
 
 
@@ -835,7 +815,7 @@ def assign_obligation(db, obligation: Obligation, member_ids: Iterable[int]) -> 
     """Assign an obligation to up to three committee members (replacing who had it). Flushed."""
     members = _members(db, member_ids)
     if len(members) > MAX_MEMBERS:
-        raise PetitionError(f"an obligation is assigned to at most {MAX_MEMBERS} members")
+        raise PetitionError(_("an obligation is assigned to at most %(n)d members", n=MAX_MEMBERS))
     for row in db.scalars(select(ObligationMember).where(ObligationMember.obligation_id == obligation.id)):
         db.delete(row)
     db.flush()
@@ -859,19 +839,20 @@ def record_hearing(db, petition: Petition, held_on: date, member_ids, notes: str
     1990 and today (tomorrow, for time zones ahead of UTC).
     """
     if not isinstance(held_on, date):
-        raise PetitionError("the date of the hearing is missing")
+        raise PetitionError(_("the date of the hearing is missing"))
     if isinstance(held_on, datetime):
         held_on = held_on.date()
     if held_on < EARLIEST:
-        raise PetitionError(f"{held_on.isoformat()} is before {EARLIEST.year}: check the date of the hearing")
+        raise PetitionError(_("%(day)s is before %(year)s: check the date of the hearing", day=held_on.isoformat(),
+                              year=EARLIEST.year))
     if held_on > clock.now().date() + timedelta(days=1):
-        raise PetitionError(f"{held_on.isoformat()} is in the future: record a hearing once it was held")
+        raise PetitionError(_("%(day)s is in the future: record a hearing once it was held", day=held_on.isoformat()))
     members = _members(db, member_ids)
     if not members:
-        raise PetitionError("choose the committee members who were present")
+        raise PetitionError(_("choose the committee members who were present"))
     notes = (notes or "").strip()
     if len(notes) > MAX_NOTES:
-        raise PetitionError(f"the notes are longer than {MAX_NOTES:,} characters")
+        raise PetitionError(_("the notes are longer than %(n)s characters", n=f"{MAX_NOTES:,}"))
     hearing = Hearing(petition_id=petition.id, held_on=held_on, notes=notes, recorded_by=getattr(user, "id", None))
     db.add(hearing)
     db.flush()
@@ -1072,6 +1053,9 @@ class LinkedReference:
 class UnresolvedReference:
     reference: str
     problem: str
+    #: the unit of the live text the reference does reach, when only its last part names nothing
+    #: ("Artículo 12 has no apartado E": Artículo 12), for the report to link to
+    unit: Unit | None = None
 
 
 @dataclass
@@ -1161,7 +1145,8 @@ def link_references(
     already = {link.unit_guid for link in links_of_source(db, document, "petition", petition.id)}
     resolutions = resolve_references(references, units)
     if not resolutions:
-        report.unresolved.append(UnresolvedReference(references, "no reference to an article, title or chapter could be read"))
+        report.unresolved.append(UnresolvedReference(
+            references, _("no reference to an article, title or chapter could be read")))
         return report
     seen: set[str] = set()
     for resolution in resolutions:
@@ -1178,10 +1163,12 @@ def link_references(
         else:
             tail = _ambiguous_tail(citation, units)
             if tail is None:
-                report.unresolved.append(UnresolvedReference(citation.text, resolution.problem or "not found"))
+                reached = dict((resolution.problem_code or ("", ()))[1]).get("guid")
+                report.unresolved.append(UnresolvedReference(citation.text, problem_of(resolution),
+                                                             live_by_guid.get(str(reached))))
                 continue
             unit, matches, kind, num = tail
-            imprecise, problem = True, resolution.problem
+            imprecise, problem = True, problem_of(resolution)
             name = unit_name(units, unit, language)
             cited = component(kind, num, language)
             where = _places(units, unit, matches, language)
@@ -1199,7 +1186,8 @@ def link_references(
             live_unit = live_by_guid.get(unit.guid)
             if live_unit is None:
                 report.unresolved.append(UnresolvedReference(
-                    citation.text, f"{name} of version {version} is no longer in the text"))
+                    citation.text, _("%(name)s of version %(version)d is no longer in the text", name=name,
+                                     version=version)))
                 continue
             now = unit_name(live_units, live_unit, language)
             note += f" (versión {version})" if language == "spa" else f" (version {version})"
@@ -1244,7 +1232,8 @@ def reference_text(services, document: Document, against: str | None = None) -> 
         number = whole_number(spec[1:] if spec.startswith("v") else spec, maximum=999_999_999)
     version = get_version(db, document, number) if number is not None else None
     if version is None:
-        raise PetitionImportError(f"{document.slug} has no version {against}: give a version number or live")
+        raise PetitionImportError(_("%(slug)s has no version %(version)s: give a version number or live",
+                                    slug=document.slug, version=against))
     return ReferenceText(version_text(version).units, version.number, live)
 
 

@@ -397,8 +397,10 @@ def health(slug: str):
     the units that now hold their text."""
     document = _readable(slug)
     db = current_services().db
-    units = _live(slug)
     links = [link for group in links_by_unit(db, document).values() for link in group]
+    if not links:  # nothing to check: do not read the live text (a whole constitution costs)
+        return jsonify({"document": slug, "checked": 0, "links": []})
+    units = _live(slug)
     troubled = [h for h in link_health(units, links) if h.status != "ok"]
     summaries = _summaries(db, document, [(h.link.source_kind, h.link.source_id) for h in troubled])
     authors = _authors(db, [h.link for h in troubled])

@@ -21,6 +21,7 @@ from sqlalchemy import select
 from akoma_ntoso import Unit, is_valid_guid, iter_units
 from akoma_ntoso.render import render_text
 
+from ..errors import say as _
 from ..models import Document
 from ..petitions.models import Petition
 from ..survey.models import Theme
@@ -31,6 +32,10 @@ SOURCE_MODELS = {"petition": Petition, "theme": Theme, "event": CitizenEvent}
 
 #: How much of a unit's text a link keeps, to say later where that text went.
 SNAPSHOT_CHARS = 4000
+
+
+#: The kinds of source as a message names them, in the reader's language.
+_SOURCE_NAMES = {"petition": lambda: _("petition"), "theme": lambda: _("theme"), "event": lambda: _("event")}
 
 
 class LinkError(ValueError):
@@ -74,17 +79,21 @@ def create_link(
     commits.
     """
     if source_kind not in SOURCE_KINDS:
-        raise LinkError(f"unknown kind of source {source_kind!r}; expected one of {', '.join(SOURCE_KINDS)}")
+        raise LinkError(_("unknown kind of source %(kind)s; expected one of %(kinds)s", kind=repr(source_kind),
+                          kinds=", ".join(SOURCE_KINDS)))
     if relation not in RELATIONS:
-        raise LinkError(f"unknown relation {relation!r}; expected one of {', '.join(RELATIONS)}")
+        raise LinkError(_("unknown relation %(relation)s; expected one of %(relations)s", relation=repr(relation),
+                          relations=", ".join(RELATIONS)))
     unit = find_guid(units, unit_guid)
     if unit is None:
-        raise LinkError(f"there is no unit {unit_guid!r} in the text of {document.slug!r}")
+        raise LinkError(_("there is no unit %(guid)s in the text of %(slug)s", guid=repr(unit_guid),
+                          slug=repr(document.slug)))
     if source_of(db, document, source_kind, source_id) is None:
-        raise LinkError(f"there is no {source_kind} {source_id} for {document.slug!r}")
+        raise LinkError(_("there is no %(kind)s %(id)s for %(slug)s", kind=_SOURCE_NAMES[source_kind](), id=source_id,
+                          slug=repr(document.slug)))
     note = (note or "").strip()
     if len(note) > 2000:
-        raise LinkError("the note is longer than 2,000 characters")
+        raise LinkError(_("the note is longer than 2,000 characters"))
     existing = db.scalar(
         select(ProvenanceLink).where(
             ProvenanceLink.document_id == document.id,
@@ -117,7 +126,7 @@ def delete_link(db, document: Document, link_id: int) -> ProvenanceLink:
     """Remove one link of `document` (the caller commits); LinkError when there is none."""
     link = db.get(ProvenanceLink, link_id)
     if link is None or link.document_id != document.id:
-        raise LinkError(f"there is no link {link_id} in {document.slug!r}")
+        raise LinkError(_("there is no link %(id)s in %(slug)s", id=link_id, slug=repr(document.slug)))
     db.delete(link)
     db.flush()
     return link

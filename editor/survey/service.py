@@ -42,6 +42,7 @@ from typing import NamedTuple
 from sqlalchemy import delete, insert, select, update
 
 from .. import clock
+from ..errors import say as _
 from ..inputs import BadJSON, shown, surrogate_in, whole_number
 from ..inputs import parse_json as read_json
 from ..models import Document
@@ -215,35 +216,37 @@ class _Problems:
         else:
             self.more += 1
 
-    def raise_if_any(self, what: str = "nothing was imported") -> None:
+    def raise_if_any(self, what: str | None = None) -> None:
         if self.items:
             lines = list(self.items)
             if self.more:
-                lines.append(f"… and {self.more} more problem(s)")
+                lines.append(_("… and %(n)d more problem(s)", n=self.more))
+            what = what or _("nothing was imported")
             raise SurveyError(f"{what}: " + ("\n  " + "\n  ".join(lines) if len(lines) > 1 else lines[0]))
 
 
 def _text(data: bytes, what: str) -> str:
     if not data or not data.strip():
-        raise SurveyError(f"{what} is empty")
+        raise SurveyError(_("%(what)s is empty", what=what))
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise SurveyError(f"{what} is not UTF-8 text (byte {exc.start})") from None
+        raise SurveyError(_("%(what)s is not UTF-8 text (byte %(n)d)", what=what, n=exc.start)) from None
 
 
 def parse_time(value: object) -> datetime:
     """An ISO 8601 date ("2016-03-14") or date and time ("2016-03-14T10:05:00-06:00"), as aware
     UTC; a time without an offset is taken as UTC. ValueError when it is neither."""
     if not isinstance(value, str) or not value.strip():
-        raise ValueError("is empty")
+        raise ValueError(_("is empty"))
     text = value.strip()
     try:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00") if text.endswith("Z") else text)
     except ValueError:
-        raise ValueError(f"{shown(text)} is not a date (use YYYY-MM-DD or an ISO 8601 date and time)") from None
+        raise ValueError(_("%(value)s is not a date (use YYYY-MM-DD or an ISO 8601 date and time)",
+                           value=shown(text))) from None
     if not 1990 <= moment.year <= 2100:
-        raise ValueError(f"{shown(text)} is not a plausible date")
+        raise ValueError(_("%(value)s is not a plausible date", value=shown(text)))
     return clock.as_utc(moment)
 
 
@@ -253,7 +256,7 @@ def _coded(widget: str, group: int | None = None) -> bool:
 
 def read_questions_csv(data: bytes) -> list[QuestionSpec]:
     """Questions in the survey's own format: no header; text, group, widget, flags…"""
-    text = _text(data, "the questions file")
+    text = _text(data, _("the questions file"))
     problems = _Problems()
     questions = []
     reader = csv.reader(io.StringIO(text))
@@ -284,7 +287,7 @@ def read_questions_csv(data: bytes) -> list[QuestionSpec]:
         problems.add("the questions file has no questions")
     if len(questions) > MAX_QUESTIONS:
         problems.add(f"{len(questions)} questions; at most {MAX_QUESTIONS}")
-    problems.raise_if_any("the questions were not read")
+    problems.raise_if_any(_("the questions were not read"))
     _check_distinct(questions)
     return questions
 
@@ -323,11 +326,11 @@ def _check_place(problems: _Problems, where: str, column: str, value: object, li
     if value is None:
         return ""
     if not isinstance(value, str):
-        problems.add(f"{where}, {column}: expected text, found {type(value).__name__}")
+        problems.add(f"{where}, {column}: " + _("expected text, found %(type)s", type=type(value).__name__))
         return ""
     value = " ".join(value.split())
     if len(value) > limit:
-        problems.add(f"{where}, {column}: longer than {limit} characters")
+        problems.add(f"{where}, {column}: " + _("longer than %(limit)d characters", limit=limit))
     return value
 
 
@@ -335,18 +338,20 @@ def _answer_text(problems: _Problems, where: str, column: str, value: object) ->
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-        problems.add(f"{where}, answer to {column}: expected text, found {type(value).__name__}")
+        problems.add(_("%(where)s, answer to %(column)s: expected text, found %(type)s", where=where, column=column,
+                       type=type(value).__name__))
         return None
     text = str(value).strip()
     if len(text) > MAX_ANSWER_CHARS:
-        problems.add(f"{where}, answer to {column}: longer than {MAX_ANSWER_CHARS:,} characters")
+        problems.add(_("%(where)s, answer to %(column)s: longer than %(limit)s characters", where=where,
+                       column=column, limit=f"{MAX_ANSWER_CHARS:,}"))
         return None
     return text or None
 
 
 def parse_json(data: bytes, questions: Sequence[QuestionSpec] | None = None):
     """(title, questions, respondent rows) of a JSON survey file; SurveyError when it is wrong."""
-    text = _text(data, "the survey file")
+    text = _text(data, _("the survey file"))
     try:
         doc = read_json(text)
     except BadJSON as exc:
@@ -452,29 +457,31 @@ def parse_json(data: bytes, questions: Sequence[QuestionSpec] | None = None):
 
 def parse_csv(data: bytes, questions: Sequence[QuestionSpec] | None = None):
     """(title, questions, respondent rows) of a CSV survey file; SurveyError when it is wrong."""
-    text = _text(data, "the survey file")
+    text = _text(data, _("the survey file"))
     reader = csv.reader(io.StringIO(text))
     try:
         header = next(reader)
     except (StopIteration, csv.Error) as exc:
-        raise SurveyError(f"the survey file has no header row ({exc})") from None
+        raise SurveyError(_("the survey file has no header row (%(error)s)", error=exc)) from None
     header = [h.strip() for h in header]
     missing = [c for c in META_COLUMNS if c not in header]
     if missing:
         raise SurveyError(
-            f"the header row lacks the column(s) {', '.join(missing)}; it must start "
-            f"{','.join(META_COLUMNS)} and then name one question per column"
+            _("the header row lacks the column(s) %(missing)s; it must start %(columns)s and then name one "
+              "question per column", missing=", ".join(missing), columns=",".join(META_COLUMNS))
         )
     duplicated = sorted({h for h in header if h and header.count(h) > 1})
     if duplicated:
-        raise SurveyError(f"the header row repeats the column(s) {', '.join(shown(h, 40) for h in duplicated[:10])}")
+        raise SurveyError(_("the header row repeats the column(s) %(columns)s",
+                            columns=", ".join(shown(h, 40) for h in duplicated[:10])))
     columns = {c: header.index(c) for c in META_COLUMNS}
     question_columns = [(j, h) for j, h in enumerate(header) if h not in META_COLUMNS]
     if any(not h for _, h in question_columns):
         empty = [str(j + 1) for j, h in question_columns if not h]
-        raise SurveyError(f"the header row has no name in column(s) {', '.join(empty)}")
+        raise SurveyError(_("the header row has no name in column(s) %(columns)s", columns=", ".join(empty)))
     if not question_columns:
-        raise SurveyError("the header row names no question columns after " + ",".join(META_COLUMNS))
+        raise SurveyError(_("the header row names no question columns after %(columns)s",
+                            columns=",".join(META_COLUMNS)))
     if questions is not None:
         specs = list(questions)
         index = _QuestionIndex(specs)
@@ -483,14 +490,16 @@ def parse_csv(data: bytes, questions: Sequence[QuestionSpec] | None = None):
         for j, h in question_columns:
             i = index.find(h)
             if i is None or h.strip().isdigit():
-                unknown.append(f"column {j + 1} ({shown(h)})")
+                unknown.append(_("column %(n)d (%(name)s)", n=j + 1, name=shown(h)))
             else:
                 mapping.append((j, i))
         if unknown:
-            raise SurveyError(f"not one of the {len(specs)} questions: {'; '.join(unknown[:10])}")
+            raise SurveyError(_("not one of the %(n)d questions: %(columns)s", n=len(specs),
+                                columns="; ".join(unknown[:10])))
     else:
         if len(question_columns) > MAX_QUESTIONS:
-            raise SurveyError(f"{len(question_columns)} question columns; at most {MAX_QUESTIONS}")
+            raise SurveyError(_("%(n)d question columns; at most %(limit)d", n=len(question_columns),
+                                limit=MAX_QUESTIONS))
         specs = [QuestionSpec(h, 0, "textarea", True) for _, h in question_columns]
         _check_distinct(specs)
         mapping = [(j, i) for i, (j, _) in enumerate(question_columns)]
@@ -502,33 +511,37 @@ def parse_csv(data: bytes, questions: Sequence[QuestionSpec] | None = None):
             if not record or not any(c.strip() for c in record):
                 continue
             if len(rows) >= MAX_RESPONDENTS:
-                raise SurveyError(f"more than {MAX_RESPONDENTS:,} respondents; split the file")
+                raise SurveyError(_("more than %(n)s respondents; split the file", n=f"{MAX_RESPONDENTS:,}"))
             if len(record) != len(header):
-                problems.add(f"row {n}: {len(record)} fields; the header has {len(header)}")
+                problems.add(_("row %(n)d: %(fields)d fields; the header has %(columns)d", n=n, fields=len(record),
+                               columns=len(header)))
                 continue
             label = record[columns["respondent"]].strip()[:100] or str(n - 1)
-            where = f"row {n}"
+            where = _("row %(n)d", n=n)
             if label in labels:
-                problems.add(f"{where}, column respondent: {label!r} is already on row {labels[label]}")
+                problems.add(_("%(where)s, column respondent: %(label)s is already on row %(row)d", where=where,
+                               label=repr(label), row=labels[label]))
             labels[label] = n
-            borough = _check_place(problems, where, "column borough", record[columns["borough"]], MAX_BOROUGH_CHARS)
-            neighbourhood = _check_place(problems, where, "column neighbourhood", record[columns["neighbourhood"]],
-                                         MAX_NEIGHBOURHOOD_CHARS)
+            borough = _check_place(problems, where, _("column %(name)s", name="borough"), record[columns["borough"]],
+                                   MAX_BOROUGH_CHARS)
+            neighbourhood = _check_place(problems, where, _("column %(name)s", name="neighbourhood"),
+                                         record[columns["neighbourhood"]], MAX_NEIGHBOURHOOD_CHARS)
             try:
                 moment = parse_time(record[columns["responded_at"]])
             except ValueError as exc:
-                problems.add(f"{where}, column responded_at: {exc}")
+                problems.add(f"{where}, " + _("column %(name)s", name="responded_at") + f": {exc}")
                 moment = None
             row = RespondentRow(label, borough, neighbourhood, moment)  # type: ignore[arg-type]
             for j, i in mapping:
-                answer = _answer_text(problems, where, f"column {j + 1} ({shown(header[j], 40)})", record[j])
+                answer = _answer_text(problems, where, _("column %(n)d (%(name)s)", n=j + 1, name=shown(header[j], 40)),
+                                      record[j])
                 if answer is not None:
                     row.answers.append((i, answer))
             rows.append(row)
     except csv.Error as exc:
-        raise SurveyError(f"the CSV cannot be read near row {reader.line_num}: {exc}") from None
+        raise SurveyError(_("the CSV cannot be read near row %(n)d: %(error)s", n=reader.line_num, error=exc)) from None
     if not rows and not problems.items:
-        problems.add("the file has a header row but no respondents")
+        problems.add(_("the file has a header row but no respondents"))
     problems.raise_if_any()
     return None, specs, rows
 
