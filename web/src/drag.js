@@ -2,11 +2,11 @@
 // ProseMirror's own drag and drop moves the whole unit.
 import { Plugin, PluginKey, NodeSelection } from 'prosemirror-state'
 import { Decoration, DecorationSet } from 'prosemirror-view'
-import { collectUnits } from './units.js'
+import { collectUnits, docChange, reconcileDecorations } from './units.js'
 
 export const dragPluginKey = new PluginKey('constituent-drag')
 
-function build (doc, t) {
+function handles (doc, t) {
   const decos = []
   for (const u of collectUnits(doc)) {
     if (u.node.type.name === 'preamble') continue
@@ -31,7 +31,11 @@ function build (doc, t) {
       return h
     }, { side: -2, ignoreSelection: true, key: 'drag|' + u.node.type.name }))
   }
-  return DecorationSet.create(doc, decos)
+  return decos
+}
+
+function build (doc, t) {
+  return DecorationSet.create(doc, handles(doc, t))
 }
 
 export function dragHandlePlugin (t) {
@@ -39,7 +43,13 @@ export function dragHandlePlugin (t) {
     key: dragPluginKey,
     state: {
       init: (_, state) => build(state.doc, t),
-      apply: (tr, old, _o, newState) => tr.docChanged ? build(newState.doc, t) : old
+      apply: (tr, old, oldState, newState) => {
+        if (!tr.docChanged) return old
+        const change = docChange(oldState.doc, newState.doc) // the handles move unless units changed
+        if (!change) return old
+        const mapped = change.from === null ? old : old.map(change.mapping, newState.doc)
+        return change.unitsKept ? mapped : reconcileDecorations(mapped, newState.doc, handles(newState.doc, t))
+      }
     },
     props: {
       decorations (state) { return dragPluginKey.getState(state) }

@@ -4,6 +4,7 @@ import { Mapping } from 'prosemirror-transform'
 import { Slice, Fragment } from 'prosemirror-model'
 import { ySyncPluginKey } from 'y-prosemirror'
 import { isUnitType } from './schema.js'
+import { docChange } from './units.js'
 
 export const guidPluginKey = new PluginKey('constituent-guid')
 
@@ -78,6 +79,7 @@ function clearGuids (fragment) {
 
 export function guidPlugin ({ remoteDelay = 2500 } = {}) {
   let timer = null
+  const clean = new WeakSet() // documents checked and found without missing or repeated GUIDs
   return new Plugin({
     key: guidPluginKey,
     state: {
@@ -93,6 +95,9 @@ export function guidPlugin ({ remoteDelay = 2500 } = {}) {
       // Remote and undo/redo changes (from y-sync) are not repaired here: the server repairs
       // deterministically; a delayed check below fixes only what is still broken afterwards.
       if (trs.some(isRemote)) return null
+      // A document found without fixes stays so while no unit is added or changed (typing).
+      const change = docChange(oldState.doc, newState.doc)
+      if (clean.has(oldState.doc) && (!change || change.unitsKept)) { clean.add(newState.doc); return null }
       const mapping = new Mapping()
       for (const tr of trs) mapping.appendMapping(tr.mapping)
       const oldPosOf = new Map()
@@ -112,7 +117,7 @@ export function guidPlugin ({ remoteDelay = 2500 } = {}) {
         }
         return oldPosOf.get(g)
       })
-      if (!fixes.length) return null
+      if (!fixes.length) { clean.add(newState.doc); return null }
       return applyFixes(newState.tr, fixes).setMeta('addToHistory', true)
     },
     view (view) {
@@ -126,8 +131,11 @@ export function guidPlugin ({ remoteDelay = 2500 } = {}) {
         update (view, prevState) {
           if (view.state.doc === prevState.doc) return
           if (!guidPluginKey.getState(view.state).remoteChange) return
-          if (timer === null && guidFixes(view.state.doc).length) {
-            timer = setTimeout(check, remoteDelay + Math.floor(Math.random() * 1000))
+          const change = docChange(prevState.doc, view.state.doc)
+          if (clean.has(prevState.doc) && (!change || change.unitsKept)) { clean.add(view.state.doc); return }
+          if (timer === null) {
+            if (guidFixes(view.state.doc).length) timer = setTimeout(check, remoteDelay + Math.floor(Math.random() * 1000))
+            else clean.add(view.state.doc)
           }
         },
         destroy () { if (timer) clearTimeout(timer) }

@@ -45,6 +45,28 @@ const es = {
   refStale: label => 'Remite a ' + label + ', pero su texto cita otro número: use «Vincular referencias» para actualizarlo',
   refMissing: 'La unidad a la que remite esta referencia ya no existe',
   refExternal: href => 'Remite fuera de este documento: ' + href,
+  // Suggestion mode (web/src/suggest.js).
+  sug: {
+    mode: 'Sugerir',
+    modeLabel: 'Sugerir: sus cambios quedan como sugerencias que otros aceptan o rechazan',
+    suggesting: 'Modo sugerencia: sus cambios son sugerencias.',
+    onlySuggest: 'En esta etapa su función solo puede sugerir cambios: otros los aceptan o rechazan.',
+    blocked: 'En modo sugerencia solo se sugieren cambios de texto y unidades nuevas.',
+    title: 'Sugerencias',
+    none: 'No hay sugerencias pendientes.',
+    newUnit: 'Unidad nueva',
+    anonymous: 'Anónimo',
+    accept: 'Aceptar',
+    reject: 'Rechazar',
+    acceptLabel: name => 'Aceptar la sugerencia de ' + name,
+    rejectLabel: name => 'Rechazar la sugerencia de ' + name,
+    acceptAll: name => 'Aceptar todas las de ' + name,
+    rejectAll: name => 'Rechazar todas las de ' + name,
+    working: 'Aplicando…',
+    accepted: 'Sugerencia aceptada.',
+    rejected: 'Sugerencia rechazada.',
+    failed: 'No se pudo aplicar la decisión'
+  },
   prov: {
     title: 'Por qué existe esta cláusula',
     hint: 'Ponga el cursor en una cláusula para ver las peticiones, temas y eventos que la motivaron.',
@@ -157,7 +179,9 @@ const es = {
     reopened: 'Comentario reabierto.',
     deleted: 'Comentario eliminado.',
     failed: 'No se pudo completar',
-    loadFailed: 'No se pudieron cargar los comentarios'
+    loadFailed: 'No se pudieron cargar los comentarios',
+    notifySettings: 'Configuración de notificaciones',
+    mentionList: 'Personas que puede mencionar'
   },
   // --- the public's comments (web/src/public_comments.js) ---
   pub: {
@@ -241,6 +265,28 @@ const en = {
   refStale: label => 'Refers to ' + label + ', but its words cite another number: use “Link references” to update them',
   refMissing: 'The unit this reference points to no longer exists',
   refExternal: href => 'Refers outside this document: ' + href,
+  // Suggestion mode (web/src/suggest.js).
+  sug: {
+    mode: 'Suggest',
+    modeLabel: 'Suggest: your changes become suggestions that others accept or reject',
+    suggesting: 'Suggestion mode: your changes are suggestions.',
+    onlySuggest: 'In this stage your role may only suggest changes: others accept or reject them.',
+    blocked: 'In suggestion mode only text changes and new units can be suggested.',
+    title: 'Suggestions',
+    none: 'There are no pending suggestions.',
+    newUnit: 'New unit',
+    anonymous: 'Anonymous',
+    accept: 'Accept',
+    reject: 'Reject',
+    acceptLabel: name => 'Accept the suggestion of ' + name,
+    rejectLabel: name => 'Reject the suggestion of ' + name,
+    acceptAll: name => 'Accept all of ' + name,
+    rejectAll: name => 'Reject all of ' + name,
+    working: 'Applying…',
+    accepted: 'Suggestion accepted.',
+    rejected: 'Suggestion rejected.',
+    failed: 'The decision could not be applied'
+  },
   prov: {
     title: 'Why this clause exists',
     hint: 'Put the cursor in a clause to see the petitions, themes and events behind it.',
@@ -353,7 +399,9 @@ const en = {
     reopened: 'Comment reopened.',
     deleted: 'Comment deleted.',
     failed: 'Could not complete',
-    loadFailed: 'Could not load the comments'
+    loadFailed: 'Could not load the comments',
+    notifySettings: 'Notification settings',
+    mentionList: 'People you may mention'
   },
   // --- the public's comments (web/src/public_comments.js) ---
   pub: {

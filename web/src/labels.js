@@ -1,7 +1,9 @@
 // Live numbering: a widget decoration with the derived label before each unit's first block.
+// Rebuilt only when the unit tree changed; a change that kept it (typing, Enter inside a unit,
+// a remote edit of text) maps the previous set, so the view compares nothing else.
 import { Plugin, PluginKey } from 'prosemirror-state'
 import { Decoration, DecorationSet } from 'prosemirror-view'
-import { labelledUnits } from './units.js'
+import { labelledUnits, docChange, reconcileDecorations } from './units.js'
 
 export const labelsPluginKey = new PluginKey('constituent-labels')
 
@@ -19,7 +21,7 @@ function labelWidget (kind, label, pinned, inline, preambleText) {
   }
 }
 
-function buildDecorations (doc, opts, t) {
+function labelDecorations (doc, opts, t) {
   const decos = []
   for (const u of labelledUnits(doc, opts)) {
     const kind = u.node.type.name
@@ -35,7 +37,11 @@ function buildDecorations (doc, opts, t) {
       key: 'lbl|' + kind + '|' + (inline ? 'i' : 'b') + '|' + (u.node.attrs.pin ? 'p' : '') + '|' + label
     }))
   }
-  return DecorationSet.create(doc, decos)
+  return decos
+}
+
+export function buildDecorations (doc, opts, t) {
+  return DecorationSet.create(doc, labelDecorations(doc, opts, t))
 }
 
 /**
@@ -47,13 +53,22 @@ export function labelsPlugin (getOpts, t) {
     key: labelsPluginKey,
     state: {
       init: (_, state) => buildDecorations(state.doc, getOpts(), t),
-      apply: (tr, old, oldState, newState) => {
-        if (tr.docChanged || tr.getMeta(labelsPluginKey)) return buildDecorations(newState.doc, getOpts(), t)
-        return old
-      }
+      apply: (tr, old, oldState, newState) => nextDecorations(tr, old, oldState.doc, newState.doc, getOpts, t)
     },
     props: {
       decorations (state) { return labelsPluginKey.getState(state) }
     }
   })
+}
+
+// The plugin's step, on its own for the tests: the same set, the previous one mapped (the unit
+// tree is unchanged), or the previous one mapped and brought up to date (only the labels that
+// differ are replaced).
+export function nextDecorations (tr, old, oldDoc, newDoc, getOpts, t) {
+  const forced = tr.getMeta(labelsPluginKey) // the numbering options changed
+  if (!forced && !tr.docChanged) return old
+  const change = tr.docChanged ? docChange(oldDoc, newDoc) : null
+  const mapped = change && change.from !== null ? old.map(change.mapping, newDoc) : old
+  if (!forced && (!change || change.unitsKept)) return mapped
+  return reconcileDecorations(mapped, newDoc, labelDecorations(newDoc, getOpts(), t))
 }

@@ -13,7 +13,7 @@ import { LiveProvider } from './provider.js'
 import { guidPlugin } from './guid.js'
 import { labelsPlugin, labelsPluginKey } from './labels.js'
 import { refsPlugin } from './refs.js'
-import { labelledUnits } from './units.js'
+import { labelledUnits, unitAtPos } from './units.js'
 import { splitUnit, sinkUnit, liftUnit, moveUnitUp, moveUnitDown, deleteUnit, ownUndoStep } from './commands.js'
 import { Outline } from './outline.js'
 import { Presence } from './presence.js'
@@ -28,13 +28,13 @@ import { remoteCursorsPlugin } from './cursors.js'
 import { cleanPastedHTML } from './paste.js'
 import { strings } from './i18n.js'
 import { isUnitType } from './schema.js'
+import { suggestTransaction, suggestionsPlugin, SuggestionsPanel } from './suggest.js'
 
 const uiKey = new PluginKey('constituent-ui')
 
 function labelMap (doc, opts) {
-  const m = new Map()
-  for (const u of labelledUnits(doc, opts)) m.set(u.pos, u)
-  return m
+  const list = labelledUnits(doc, opts) // in document order: found by binary search, not a Map of every unit
+  return { get: (pos) => unitAtPos(list, pos) }
 }
 
 // {guid, label} of the innermost unit around the selection; the label names the whole path
@@ -64,7 +64,7 @@ export function unitInfoAt (state, $p, opts) {
   if (!label) label = (labels.get(inner.pos)?.label) || (inner.node.type.name === 'preamble' ? opts.preambleLabel : '')
   const article = [...chain].reverse().find(c => c.node.type.name === 'article') ||
     [...chain].reverse().find(c => ['chapter', 'title', 'preamble'].includes(c.node.type.name))
-  return { guid: inner.node.attrs.guid || null, label, outlineGuid: article ? article.node.attrs.guid : null }
+  return { guid: inner.node.attrs.guid || null, label, outlineGuid: article ? article.node.attrs.guid : null, suggested: chain.some(c => !!c.node.attrs.suggestion) }
 }
 
 export function mount (root) {
@@ -97,6 +97,12 @@ export function mount (root) {
     return { language, numbering: numbering || null, labels: labels || null, preambleLabel: t.preamble }
   }
 
+  // Suggestion mode (web/src/suggest.js): chosen with the toolbar's toggle, or always on for a
+  // role the stage lets only suggest (the server refuses anything else from it).
+  let suggestOnly = ds.suggestOnly === 'true'
+  let suggesting = suggestOnly
+  const me = { id: ds.userId || '', name: ds.userName || t.anonymous }
+  let suggestions = null
   const provider = new LiveProvider(slug, ydoc, { awareness, readOnly: role === 'viewer', autoConnect: false })
   let synced = false
   const editable = () => role === 'editor' && synced
@@ -115,6 +121,7 @@ export function mount (root) {
   let lastUnitKey = null
   let following = false // the provenance panel follows the cursor once the user has pointed somewhere
   const follow = (info) => {
+    if (info && info.suggested) info = null // a suggested unit is not in the text yet: no panels about it
     if (panel) panel.setUnit(info ? { guid: info.guid, label: info.label } : null)
     // The unit the reader points at, for the page around the editor (the read-only notice's
     // "propose an amendment" link, web/static/workspace.js).
@@ -179,6 +186,7 @@ export function mount (root) {
     dragHandlePlugin(t),
     ...(comments ? comments.plugins() : []),
     ...(publicComments ? publicComments.plugins() : []),
+    suggestionsPlugin(() => suggestions),
     uiPlugin
   ]
 
@@ -187,6 +195,14 @@ export function mount (root) {
     state,
     editable,
     transformPastedHTML: cleanPastedHTML, // no style or handler attributes for the CSP to refuse
+    dispatchTransaction (tr) {
+      if (suggesting) {
+        const next = suggestTransaction(this.state, tr, me)
+        if (!next) { setStatus(t.sug.blocked, 'suggest-blocked'); return }
+        tr = next
+      }
+      this.updateState(this.state.apply(tr))
+    },
     attributes: {
       class: 'constituent-doc',
       'aria-label': uiLang === 'en' ? 'Document text' : 'Texto del documento',
@@ -244,11 +260,30 @@ export function mount (root) {
     return t.refsDone(done.linked, done.updated)
   }
 
+  const setSuggesting = (on) => {
+    suggesting = !!on
+    root.dataset.suggesting = suggesting ? 'true' : 'false'
+    if (toolbar && toolbar.suggestButton) toolbar.suggestButton.setAttribute('aria-pressed', suggesting ? 'true' : 'false')
+  }
+  const suggestMode = { isOn: () => suggesting, set: setSuggesting, get locked () { return suggestOnly } }
+  const showSuggestions = () => {
+    if (role !== 'editor' || !ds.userId) return
+    if (!suggestions) {
+      const aside = el('aside', { id: 'suggestions', class: 'suggestions-panel' })
+      const side = root.querySelector('.side-column')
+      if (side) side.prepend(aside)
+      else root.append(aside)
+      suggestions = new SuggestionsPanel(aside, { slug, csrf: ds.csrf, lang: uiLang, t: t.sug, canDecide: !suggestOnly })
+      suggestions.attach(view)
+    } else suggestions.setCanDecide(!suggestOnly)
+  }
+  setSuggesting(suggesting)
+
   const showToolbar = () => {
     if (!toolbarEl) return
     if (role === 'editor') {
       toolbarEl.hidden = false
-      if (!toolbar) toolbar = new Toolbar(toolbarEl, view, t, step, { linkReferences })
+      if (!toolbar) toolbar = new Toolbar(toolbarEl, view, t, step, { linkReferences, suggest: suggestMode })
     } else {
       toolbarEl.hidden = true
       toolbarEl.replaceChildren()
@@ -256,6 +291,7 @@ export function mount (root) {
     }
   }
   showToolbar()
+  showSuggestions()
   root.dataset.mode = role
 
   const setStatus = (text, state) => {
@@ -281,9 +317,18 @@ export function mount (root) {
       root.dataset.mode = role
       if (panel) panel.setRole(role)
       showToolbar()
+      showSuggestions()
       refreshEditable()
     }
     renderStatus()
+  })
+  provider.on('stage', (data) => {
+    // The stage changed: whether this role may only suggest may have changed with it.
+    if (typeof data?.suggest !== 'boolean' || data.suggest === suggestOnly) return
+    suggestOnly = data.suggest
+    setSuggesting(suggestOnly)
+    if (toolbar) { toolbarEl.replaceChildren(); toolbar = null; showToolbar() }
+    showSuggestions()
   })
   provider.on('error', (err) => {
     if (!err) return

@@ -1,8 +1,19 @@
 // Table of contents (#outline): titles, chapters and articles with labels and headings.
 import { TextSelection } from 'prosemirror-state'
-import { labelledUnits, firstTextPos } from './units.js'
+import { labelledUnits, firstTextPos, docChange, changedTextblocks } from './units.js'
 
 const OUTLINE_KINDS = new Set(['preamble', 'title', 'chapter', 'article', 'attachment'])
+
+// Whether a change that kept the unit tree leaves every entry as it was: it touched no heading
+// of a unit the outline lists.
+export function outlineKept (doc, change) {
+  if (!change) return true
+  if (!change.unitsKept) return false
+  return !changedTextblocks(doc, change).some(({ node, pos }) => {
+    if (node.type.name !== 'heading') return false
+    return OUTLINE_KINDS.has(doc.resolve(pos).parent.type.name)
+  })
+}
 
 function headingText (node) {
   const first = node.firstChild
@@ -16,6 +27,7 @@ export class Outline {
     this.getOpts = getOpts
     this.t = t
     this.signature = null
+    this.doc = null // the document the list shows
     this.currentGuid = null
     this.frame = null
     this.nav.classList.add('outline')
@@ -31,14 +43,23 @@ export class Outline {
     this.nav.replaceChildren(this.title, this.list)
   }
 
+  // After the frame that shows the change: when the browser is idle (at most a quarter of a second
+  // later), so that neither the first display of a long document nor a keystroke waits for it.
   schedule () {
     if (this.frame !== null) return
     const run = () => { this.frame = null; this.render() }
-    this.frame = typeof requestAnimationFrame === 'function' ? requestAnimationFrame(run) : setTimeout(run, 16)
+    if (typeof requestIdleCallback === 'function') this.frame = { idle: requestIdleCallback(run, { timeout: 250 }) }
+    else this.frame = { timer: setTimeout(run, 16) }
   }
 
   render () {
     const state = this.view.state
+    // Typing changes no entry: nothing to compare (`signature` is reset when the numbering changes).
+    if (this.signature !== null && this.doc && outlineKept(state.doc, docChange(this.doc, state.doc))) {
+      this.doc = state.doc
+      return
+    }
+    this.doc = state.doc
     const units = labelledUnits(state.doc, this.getOpts()).filter(u => OUTLINE_KINDS.has(u.node.type.name))
     const items = units.map((u, i) => ({
       kind: u.node.type.name,
@@ -132,6 +153,8 @@ export class Outline {
   }
 
   destroy () {
-    if (this.frame !== null && typeof cancelAnimationFrame === 'function') cancelAnimationFrame(this.frame)
+    if (this.frame === null) return
+    if (this.frame.idle !== undefined) cancelIdleCallback(this.frame.idle)
+    else clearTimeout(this.frame.timer)
   }
 }

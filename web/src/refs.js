@@ -3,7 +3,8 @@
 // number (the article was renumbered: "Link references" updates them), and when its unit is gone.
 import { Plugin, PluginKey } from 'prosemirror-state'
 import { Decoration, DecorationSet } from 'prosemirror-view'
-import { labelledUnits } from './units.js'
+import { labelledUnits, docChange, changedTextblocks, reconcileDecorations } from './units.js'
+import { labelsPluginKey } from './labels.js'
 
 export const refsPluginKey = new PluginKey('constituent-refs')
 
@@ -31,49 +32,87 @@ export function citesCurrentNumber (words, nums) {
   return nums.every(num => fold(num).split(/\s+/).every(part => tokens.has(part)))
 }
 
-// Each stretch of text under one ref mark in a text block: {from, to, text, mark}.
+// Each stretch of text under one ref mark in the text block `node` at `pos`: {from, to, text, mark}.
+function blockRefRanges (node, pos, out) {
+  let current = null
+  node.forEach((child, offset) => {
+    const mark = child.isText ? child.marks.find(m => m.type.name === 'ref') : null
+    const from = pos + 1 + offset
+    if (mark && current && current.mark.eq(mark) && current.to === from) {
+      current.to = from + child.nodeSize
+      current.text += child.text
+    } else {
+      if (current) out.push(current)
+      current = mark ? { from, to: from + child.nodeSize, text: child.text, mark } : null
+    }
+  })
+  if (current) out.push(current)
+  return out
+}
+
+// The same for every text block of the document.
 function refRanges (doc) {
   const out = []
   doc.descendants((node, pos) => {
     if (!node.isTextblock) return true
-    let current = null
-    node.forEach((child, offset) => {
-      const mark = child.isText ? child.marks.find(m => m.type.name === 'ref') : null
-      const from = pos + 1 + offset
-      if (mark && current && current.mark.eq(mark) && current.to === from) {
-        current.to = from + child.nodeSize
-        current.text += child.text
-      } else {
-        if (current) out.push(current)
-        current = mark ? { from, to: from + child.nodeSize, text: child.text, mark } : null
-      }
-    })
-    if (current) out.push(current)
+    blockRefRanges(node, pos, out)
     return false
   })
   return out
 }
 
-function build (doc, opts, t) {
-  const ranges = refRanges(doc)
-  if (!ranges.length) return DecorationSet.empty
-  const targets = targetLabels(doc, opts)
+function decorate (ranges, targets, t) {
   const decos = []
+  // The key names what the decoration says, so that an unchanged one is kept when the set is redone.
+  const inline = (from, to, attrs) => decos.push(Decoration.inline(from, to, attrs, { key: (attrs.class || '') + '|' + attrs.title }))
   for (const { from, to, text, mark } of ranges) {
     if (!mark.attrs.guid) {
-      if (mark.attrs.href) decos.push(Decoration.inline(from, to, { title: t.refExternal(mark.attrs.href) }))
+      if (mark.attrs.href) inline(from, to, { title: t.refExternal(mark.attrs.href) })
       continue
     }
     const target = targets.get(mark.attrs.guid)
     if (!target) {
-      decos.push(Decoration.inline(from, to, { class: 'ref-missing', title: t.refMissing }))
+      inline(from, to, { class: 'ref-missing', title: t.refMissing })
     } else if (!citesCurrentNumber(text, target.nums)) {
-      decos.push(Decoration.inline(from, to, { class: 'ref-stale', title: t.refStale(target.label) }))
+      inline(from, to, { class: 'ref-stale', title: t.refStale(target.label) })
     } else {
-      decos.push(Decoration.inline(from, to, { title: t.refTo(target.label) }))
+      inline(from, to, { title: t.refTo(target.label) })
     }
   }
-  return DecorationSet.create(doc, decos)
+  return decos
+}
+
+// The targets' labels a set of decorations was made with (absent: none were needed), which stay
+// valid while the unit tree does.
+const targetsOf = new WeakMap()
+
+function withTargets (decos, targets) {
+  if (targets && decos !== DecorationSet.empty) targetsOf.set(decos, targets)
+  return decos
+}
+
+// The decorations of the whole document; `old` (mapped onto `doc`) keeps what stays the same.
+function build (doc, opts, t, old = DecorationSet.empty) {
+  const ranges = refRanges(doc)
+  if (!ranges.length) return DecorationSet.empty
+  const targets = targetLabels(doc, opts)
+  return withTargets(reconcileDecorations(old, doc, decorate(ranges, targets, t)), targets)
+}
+
+// After a change that kept the unit tree: the previous set mapped, and the text blocks the change
+// touched decorated again.
+function update (old, doc, change, opts, t) {
+  let decos = old.map(change.mapping, doc)
+  let targets = targetsOf.get(old) || null
+  for (const { node, pos } of changedTextblocks(doc, change)) {
+    const stale = decos.find(pos, pos + node.nodeSize)
+    if (stale.length) decos = decos.remove(stale)
+    const ranges = blockRefRanges(node, pos, [])
+    if (!ranges.length) continue
+    if (!targets) targets = targetLabels(doc, opts)
+    decos = decos.add(doc, decorate(ranges, targets, t))
+  }
+  return withTargets(decos, targets)
 }
 
 export function refsPlugin (getOpts, t) {
@@ -81,7 +120,15 @@ export function refsPlugin (getOpts, t) {
     key: refsPluginKey,
     state: {
       init: (_, state) => build(state.doc, getOpts(), t),
-      apply: (tr, old, oldState, newState) => tr.docChanged ? build(newState.doc, getOpts(), t) : old
+      apply: (tr, old, oldState, newState) => {
+        const forced = tr.getMeta(labelsPluginKey) // the numbering changed
+        if (!forced && !tr.docChanged) return old
+        const change = tr.docChanged ? docChange(oldState.doc, newState.doc) : null
+        if (!forced && !change) return old
+        if (!forced && change.unitsKept) return change.from === null ? old : update(old, newState.doc, change, getOpts(), t)
+        const mapped = change && change.from !== null ? old.map(change.mapping, newState.doc) : old
+        return build(newState.doc, getOpts(), t, mapped)
+      }
     },
     props: {
       decorations (state) { return refsPluginKey.getState(state) }

@@ -1,4 +1,7 @@
-// Helpers over the ProseMirror document: unit lookup, numbering, tree extraction.
+// Helpers over the ProseMirror document: unit lookup, numbering, tree extraction, and what a
+// change did to the unit tree (so that a keystroke costs what it changed, not the whole document).
+import { Mapping, StepMap } from 'prosemirror-transform'
+import { DecorationSet } from 'prosemirror-view'
 import { numberUnits } from './numbering.js'
 import { isUnitType } from './schema.js'
 
@@ -29,19 +32,171 @@ function toTree (doc) {
   return build(doc)
 }
 
-const labelCache = new WeakMap()
+// --- what a change did ----------------------------------------------------------------------------
 
-// Returns array aligned with collectUnits(doc): [{node, pos, depth, num, label}]
-export function labelledUnits (doc, opts) {
+// Depth of the innermost unit around both `$from` and `to`, or 0.
+function innermostUnitDepth ($from, to) {
+  for (let d = $from.sharedDepth(to); d > 0; d--) {
+    if (isUnitType($from.node(d).type)) return d
+  }
+  return 0
+}
+
+// Whether a unit other than the one at `unitPos` (and its ancestors) overlaps [from, to).
+function unitInside (doc, from, to, unitPos) {
+  let found = false
+  doc.nodesBetween(from, to, (node, pos) => {
+    if (found || node.isTextblock) return false
+    if (pos > unitPos && isUnitType(node.type)) found = true
+    return !found
+  })
+  return found
+}
+
+function computeChange (a, b) {
+  const from = a.content.findDiffStart(b.content)
+  if (from === null) return { from: null, textOnly: true, unitsKept: true, mapping: new Mapping() }
+  let { a: toA, b: toB } = a.content.findDiffEnd(b.content)
+  const overlap = from - Math.min(toA, toB)
+  if (overlap > 0) { toA += overlap; toB += overlap }
+  const mapping = new Mapping([new StepMap([from, toA - from, toB - from])])
+  const $a = a.resolve(from)
+  const $b = b.resolve(from)
+  // Inside one text block in both documents: no unit, label or outline entry can differ.
+  const textOnly = $a.parent.isTextblock && $b.parent.isTextblock && toA <= $a.end() && toB <= $b.end()
+  let unitsKept = textOnly
+  if (!textOnly) {
+    // Inside one unit, with no unit among what was removed or inserted (Enter, a pasted
+    // paragraph), and the block that carries the unit's label left where it was.
+    const d = innermostUnitDepth($a, toA)
+    if (d > 0 && d === innermostUnitDepth($b, toB) && $a.before(d) === $b.before(d)) {
+      const pos = $a.before(d)
+      const ua = $a.node(d)
+      const ub = $b.node(d)
+      const firstA = ua.firstChild
+      const firstB = ub.firstChild
+      const labelHostKept = !!firstA && !!firstB && firstA.isTextblock === firstB.isTextblock &&
+        from >= pos + (firstA.isTextblock ? 2 : 1)
+      unitsKept = labelHostKept && !unitInside(a, from, toA, pos) && !unitInside(b, from, toB, pos)
+    }
+  }
+  return { from, toA, toB, textOnly, unitsKept, mapping }
+}
+
+const changeCache = new WeakMap()
+
+/**
+ * How `newDoc` differs from `oldDoc`, found by comparing the two trees (unchanged nodes are
+ * shared, by ProseMirror's transforms as by y-prosemirror's remote updates, so this visits only
+ * the path to the change): null when they are the same object, else
+ * `{from, toA, toB, mapping, textOnly, unitsKept}`: the changed range (`from` null when only node
+ * identities differ), a Mapping from old to new positions, whether the change stays inside one
+ * text block, and whether the unit tree (kinds, attributes, order, the blocks that carry the
+ * labels) is unchanged, so that labels, numbers and the outline's entries are.
+ */
+export function docChange (oldDoc, newDoc) {
+  if (oldDoc === newDoc) return null
+  const hit = changeCache.get(newDoc)
+  if (hit && hit.oldDoc === oldDoc) return hit.change
+  const change = computeChange(oldDoc, newDoc)
+  changeCache.set(newDoc, { oldDoc, change })
+  return change
+}
+
+// The text blocks of `doc` that a change touched ({node, pos}).
+export function changedTextblocks (doc, change) {
+  if (change.from === null) return []
+  const out = []
+  const size = doc.content.size
+  const from = Math.max(0, Math.min(change.from, size))
+  const to = Math.max(from, Math.min(change.toB, size))
+  const $from = doc.resolve(from)
+  if ($from.parent.isTextblock && to <= $from.end()) return [{ node: $from.parent, pos: $from.before() }]
+  doc.nodesBetween(Math.max(0, from - 1), Math.min(size, to + 1), (node, pos) => {
+    if (node.isTextblock) { out.push({ node, pos }); return false }
+    return true
+  })
+  return out
+}
+
+/**
+ * `old` (a DecorationSet already mapped onto `doc`) changed to hold exactly `decos`, keeping every
+ * decoration, and every part of the set's tree, that stays: decorations are the same when their
+ * range and `spec.key` are. The view compares the sets it keeps by identity first, so a set built
+ * anew (equal, not identical) would cost a deep comparison of the whole document at every key.
+ */
+export function reconcileDecorations (old, doc, decos) {
+  const key = d => d.from + ':' + d.to + ':' + (d.spec.key || '')
+  const have = new Map()
+  for (const d of old.find()) have.set(key(d), d)
+  const add = []
+  for (const d of decos) {
+    const k = key(d)
+    if (have.has(k)) have.delete(k)
+    else add.push(d)
+  }
+  // Mostly new (the first document arrived): faster in one go, and there is little to keep.
+  if (add.length > decos.length / 2) return DecorationSet.create(doc, decos)
+  const set = have.size ? old.remove([...have.values()]) : old
+  return add.length ? set.add(doc, add) : set
+}
+
+// --- labels ------------------------------------------------------------------------------------------
+
+const labelCache = new WeakMap()
+let lastLabelled = null // {doc, key, list}: the list an incremental update starts from
+
+function optsKey (opts) {
   const text = value => typeof value === 'string' ? value : JSON.stringify(value || null)
-  const key = (opts.language || '') + '|' + text(opts.numbering) + '|' + text(opts.labels)
+  return (opts.language || '') + '|' + text(opts.numbering) + '|' + text(opts.labels)
+}
+
+// The previous list moved onto `doc` after a change that kept the unit tree: units before the
+// change keep their entry, those after it move by the change's size, those around it take their
+// new node. Labels and numbers are the same.
+function shiftLabelled (list, doc, change) {
+  if (change.from === null) return null
+  const delta = change.toB - change.toA
+  return list.map(u => {
+    if (u.pos + u.node.nodeSize <= change.from) return u
+    if (u.pos >= change.toA) return { node: u.node, pos: u.pos + delta, depth: u.depth, num: u.num, label: u.label }
+    return { node: doc.nodeAt(u.pos), pos: u.pos, depth: u.depth, num: u.num, label: u.label }
+  })
+}
+
+// Returns array aligned with collectUnits(doc): [{node, pos, depth, num, label}]. After a change
+// that kept the unit tree, the previous document's list is moved instead of numbering again.
+export function labelledUnits (doc, opts) {
+  const key = optsKey(opts)
   const cached = labelCache.get(doc)
   if (cached && cached.key === key) return cached.list
-  const units = collectUnits(doc)
-  const numbers = numberUnits(toTree(doc), opts)
-  const list = units.map((u, i) => Object.assign(u, { num: numbers[i].num, label: numbers[i].label }))
+  let list = null
+  if (lastLabelled && lastLabelled.key === key) {
+    const change = docChange(lastLabelled.doc, doc)
+    if (change && change.unitsKept) list = shiftLabelled(lastLabelled.list, doc, change)
+  }
+  if (!list) {
+    const units = collectUnits(doc)
+    const numbers = numberUnits(toTree(doc), opts)
+    list = units.map((u, i) => Object.assign(u, { num: numbers[i].num, label: numbers[i].label }))
+  }
   labelCache.set(doc, { key, list })
+  lastLabelled = { doc, key, list }
   return list
+}
+
+// The entry of `list` (labelledUnits) for the unit at `pos`, by binary search, or undefined.
+export function unitAtPos (list, pos) {
+  let lo = 0
+  let hi = list.length - 1
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1
+    const at = list[mid].pos
+    if (at === pos) return list[mid]
+    if (at < pos) lo = mid + 1
+    else hi = mid - 1
+  }
+  return undefined
 }
 
 // Depth (in $pos terms) of the innermost unit containing $pos, or -1.
