@@ -13,6 +13,7 @@ from akoma_ntoso.akn import DOCTYPES, Expression, Work, export_akn, full_date, t
 
 from . import clock
 from .amendments.records import akn_records
+from .assembly.akn import assembly_references
 from .documents import DocumentError, record_unit_names
 from .models import Document
 from .provenance.summaries import Provenance
@@ -43,7 +44,8 @@ def build_akn(services, document: Document, meta: dict, units, version=None, con
     amendments = akn_records(services.db, document, units)
     root = export_akn(
         units, work, expression, wids=wids,
-        references=[*references, *stages.references, *amendments.references], refers=refers,
+        references=[*references, *stages.references, *amendments.references,
+                    *assembly_references(services.db, document)], refers=refers,
         workflow=stages.steps, events=[*stages.events, *amendments.events],
         modifications=amendments.modifications,
     )

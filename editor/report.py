@@ -85,7 +85,7 @@ SPIKE_MIN_RAISED = 5
 #: Obligations listed as "due": not fulfilled and due by the end of the week after the report's.
 DUE_AHEAD = timedelta(days=7)
 
-AMENDMENT_STATES = ("tabled", "debate", "adopted", "rejected", "withdrawn")
+AMENDMENT_STATES = ("tabled", "debate", "adopted", "rejected", "withdrawn", "fallen")
 OUTCOMES = ("approved", "objected", "rereview", "pending")
 OUTCOME_LABELS = {"approved": _l("Approved"), "objected": _l("Objected"), "rereview": _l("Re-review requested"),
                   "pending": _l("Pending")}

@@ -199,7 +199,8 @@ def test_an_amendment_goes_from_draft_to_adopted_and_another_is_rejected_and_a_t
     assert unit_json(assembly, WATER_ARTICLE)["heading"] == "Agua"
 
     listing = public.get("").json()
-    assert listing["counts"] == {"draft": 0, "tabled": 0, "debate": 0, "adopted": 1, "rejected": 1, "withdrawn": 1}
+    assert listing["counts"] == {"draft": 0, "tabled": 0, "debate": 0, "adopted": 1, "rejected": 1, "withdrawn": 1,
+                                 "fallen": 0}
     page = public.page(f"/d/{PUBLISHED}/amendments")
     assert page.status_code == 200
     assert "Amendment 1" in page.text and 'id="state-adopted"' in page.text and 'id="state-withdrawn"' in page.text

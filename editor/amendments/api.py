@@ -10,23 +10,33 @@ Fields of a proposal (POST to create, PATCH to change a draft):
 substitution: `heading` and `text` (one unit) or `wording` [{heading, text}] (one per unit);
 insertion: one unit in `units`, `position` after|before|inside, `new_kind`, `heading`, `text`;
 `justification`; `cosponsors` a list of account ids or e-mails of assembly members;
-`table` true to table it at once (POST only).
+`table` true to table it at once (POST only); `amends` the number of an open substitution whose
+proposal this one rewords (a sub-amendment: its units among the parent's); `replaces` the numbers of
+open amendments sharing a unit with this compromise (they fall when it is adopted); `commission`
+the number of the commission it is written in (voted there, see editor.commissions).
+A rebase (POST …/rebase, its author) moves the base of an amendment whose units changed since
+tabling to the current wording, with an optional new `heading`/`text` or `wording`. A split vote
+(POST …/split, the presiding administrator) takes one `unit` of a multi-unit substitution out to be
+voted as a part of its own.
 """
 
 from __future__ import annotations
+
+import json
 
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from flask_babel import gettext
 from flask_login import current_user
 
 from .. import permissions
+from ..commissions.models import Commission
 from ..documents import get_document
 from ..livetext import read_live
 from ..models import Document
 from ..problems import handle_problems, request_json, status_of
 from ..problems import problem as _problem
 from ..services import current_services
-from .models import Amendment
+from .models import STATES, Amendment
 from .service import (
     AmendmentError,
     akn_document,
@@ -38,10 +48,19 @@ from .service import (
     create_amendment,
     get_amendment,
     history_of,
+    identical_to,
+    note_label,
     open_conflicts,
+    parent_of,
+    rebase,
+    replaced_numbers,
+    require_author,
     require_can_table,
+    require_presiding,
     require_state_changer,
     require_voter,
+    revisions_of,
+    split,
     table,
     tally_of,
     unit_index,
@@ -101,6 +120,13 @@ def amendment_json(document: Document, amendment: Amendment, index: dict, confli
         "units": [t.guid for t in amendment.targets],
         "targets": [{"guid": t.guid, "label": t.label, "eId": t.eid} for t in amendment.targets],
         "tally": count.as_dict,
+        "parent": ({"number": parent.number, "relation": amendment.relation}
+                   if (parent := parent_of(db, amendment)) is not None else None),
+        "replaces": replaced_numbers(amendment),
+        "commission": (commission.number if amendment.commission_id is not None
+                       and (commission := db.get(Commission, amendment.commission_id)) is not None else None),
+        "identical": ([a.number for a in identical_to(db, document, amendment)]
+                      if amendment.state in ("tabled", "debate") else []),
         "conflicts": [{"number": other.number, "state": other.state, "units": sorted(shared)}
                       for other, shared in conflicts.get(amendment.id, ())],
         "url": url_for("amendments.detail", slug=document.slug, number=amendment.number),
@@ -115,10 +141,11 @@ def amendment_json(document: Document, amendment: Amendment, index: dict, confli
         item = {
             "guid": target.guid, "label": target.label, "eId": unit.eid if unit else target.eid,
             "current": {"heading": unit.heading, "text": unit.text} if unit else None,
+            "reserved_by": target.reserved_by,
             "base": ({"label": target.base_label, "eId": target.base_eid, "heading": target.base_heading,
                       "text": target.base_text} if target.base_tree is not None else None),
         }
-        if amendment.kind == "substitution":
+        if amendment.kind in ("substitution", "dictamen"):
             item["proposed"] = {"heading": target.new_heading, "text": target.new_text}
         targets.append(item)
     voted = current_user.is_authenticated and any(v.user_id == current_user.id for v in votes_of(db, amendment))
@@ -129,7 +156,10 @@ def amendment_json(document: Document, amendment: Amendment, index: dict, confli
                        "text": amendment.new_text, "guid": amendment.new_guid or None}
                       if amendment.kind == "insertion" else None),
         "history": [{"from": e.from_state or None, "to": e.to_state, "by": e.user_name, "by_id": e.user_id,
-                     "at": e.at.isoformat()} for e in history_of(db, amendment)],
+                     "at": e.at.isoformat(), "note": e.note or None, "why": note_label(e.note) if e.note else None}
+                    for e in history_of(db, amendment)],
+        "revisions": [{"reason": r.reason, "note": r.note or None, "by": r.user_name, "at": r.at.isoformat(),
+                       "targets": json.loads(r.wording)} for r in revisions_of(db, amendment)],
         "votes": [{"member": v.user_name, "member_id": v.user_id, "choice": v.choice, "at": v.at.isoformat()}
                   for v in votes_of(db, amendment)],
         "changes": [{"type": c.type, "guid": c.guid, "kind": c.kind, "eId_before": c.eid_before,
@@ -157,7 +187,7 @@ def list_amendments(slug: str):
     conflicts = open_conflicts(db, document)
     shown = [a for a in amendments_of(db, document) if permissions.can_see_amendment(current_user, document, a)]
     counts = {state: sum(1 for a in shown if a.state == state)
-              for state in ("draft", "tabled", "debate", "adopted", "rejected", "withdrawn")}
+              for state in STATES}
     return jsonify({"document": slug, "counts": counts,
                     "amendments": [amendment_json(document, a, {}, conflicts, detail=False) for a in shown]})
 
@@ -214,9 +244,33 @@ def votes(slug: str, number: int):
     amendment = visible_amendment(document, number)
     services = current_services()
     require_voter(current_user, document)
+    if amendment.commission_id is not None and amendment.kind != "dictamen":
+        raise AmendmentError("conflict", gettext("Amendment %(n)d is voted in its commission.", n=amendment.number))
     vote(services, document, amendment, current_user, _body().get("choice"))
     announce(services, document, amendment)
     return _detail(document, amendment, 201)
+
+
+@bp.post("/documents/<slug>/amendments/<int:number>/rebase")
+def rebase_amendment(slug: str, number: int):
+    document = readable_document(slug)
+    amendment = visible_amendment(document, number)
+    services = current_services()
+    require_author(current_user, document, amendment)  # the right first, then the body
+    rebase(services, document, amendment, current_user, _body())
+    announce(services, document, amendment)
+    return _detail(document, amendment)
+
+
+@bp.post("/documents/<slug>/amendments/<int:number>/split")
+def split_vote(slug: str, number: int):
+    document = readable_document(slug)
+    amendment = visible_amendment(document, number)
+    services = current_services()
+    require_presiding(current_user, document)  # the right first, then the body
+    part = split(services, document, amendment, current_user, _body().get("unit"), current_app.config)
+    announce(services, document, part)
+    return _detail(document, part, 201)
 
 
 @bp.get("/documents/<slug>/amendments/<int:number>/akn")
@@ -262,6 +316,10 @@ _PROPOSAL = {
         "cosponsors": {"type": "array", "items": {"type": ["integer", "string"]},
                        "description": "account ids or e-mails of assembly members"},
         "table": {"type": "boolean", "description": "POST only: table it at once"},
+        "amends": {"type": "integer", "description": "POST only: the open substitution this one rewords"},
+        "replaces": {"type": "array", "items": {"type": "integer"},
+                     "description": "POST only: a compromise's replaced amendments (they fall on its adoption)"},
+        "commission": {"type": "integer", "description": "POST only: the commission it is written in"},
     },
 }
 
@@ -305,6 +363,19 @@ OPENAPI_PATHS = {
                     {"201": {"description": "the amendment with the vote counted", **_JSON}},
                     {"type": "object", "required": ["choice"], "properties": {
                         "choice": {"type": "string", "enum": ["for", "against", "abstain"]}}}),
+    },
+    "/api/v1/documents/{slug}/amendments/{number}/rebase": {
+        "post": _op("Rebase an open amendment whose units changed since tabling (its author): the base becomes the "
+                    "current wording, the proposal may be rewritten; both stay in `revisions`, votes cast are cleared",
+                    {"200": {"description": "the amendment", **_JSON}},
+                    {"type": "object", "properties": {"heading": {"type": "string"}, "text": {"type": "string"},
+                                                      "wording": {"type": "array", "items": _WORDING}}}),
+    },
+    "/api/v1/documents/{slug}/amendments/{number}/split": {
+        "post": _op("Split the vote on a tabled substitution of several units (presiding administrator): `unit` is "
+                    "voted as a part of its own (a new amendment, relation `part`); the rest is voted without it",
+                    {"201": {"description": "the part, tabled", **_JSON}},
+                    {"type": "object", "required": ["unit"], "properties": {"unit": {"type": "string"}}}),
     },
     "/api/v1/documents/{slug}/amendments/{number}/akn": {
         "get": _op("The amendment as an Akoma Ntoso 3.0 <amendment> document (valid against the strict OASIS "

@@ -11,13 +11,21 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .. import clock
+from ..commissions import models as _commission_models  # noqa: F401 - the table amendment.commission_id points to
 from ..db import Base, UTCDateTime
 
 #: What an amendment does to its target units.
 KINDS = ("substitution", "insertion", "deletion")
+#: A commission's report to the plenary: a substitution of every unit it changed (not written by hand).
+DICTAMEN = "dictamen"
+#: How an amendment stands to its `parent`: it amends the parent's proposal (a sub-amendment), it is
+#: an article reserved from the parent dictamen for a separate vote (a reserva), or a part of the
+#: parent voted separately (a split vote).
+RELATIONS = ("amends", "reservation", "part")
 #: The states of an amendment; `tabled` and `debate` are "open" (they can conflict). `fallen`: it
 #: can no longer be voted, because an earlier decision made it moot (the unit it rewords was deleted,
 #: a compromise replaced it): see service.fall.
@@ -59,6 +67,15 @@ class Amendment(Base):
     votes_for: Mapped[int | None] = mapped_column(Integer, nullable=True)
     votes_against: Mapped[int | None] = mapped_column(Integer, nullable=True)
     votes_abstain: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    #: A sub-amendment (relation "amends") or a reserved article (relation "reservation"): its parent.
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("amendment.id", ondelete="SET NULL"), nullable=True,
+                                                  index=True)
+    relation: Mapped[str] = mapped_column(String(20), default="", server_default=sql_text("''"))
+    #: A compromise: the numbers of the amendments it replaces, as JSON (they fall when it is adopted).
+    replaces: Mapped[str] = mapped_column(Text, default="", server_default=sql_text("''"))
+    #: Debated and voted in this commission (not in plenary); a dictamen: the commission that reports it.
+    commission_id: Mapped[int | None] = mapped_column(ForeignKey("commission.id", ondelete="SET NULL"),
+                                                      nullable=True, index=True)
 
     targets: Mapped[list[AmendmentTarget]] = relationship(
         order_by="AmendmentTarget.position", cascade="all, delete-orphan", lazy="selectin")
@@ -89,6 +106,8 @@ class AmendmentTarget(Base):
     base_text: Mapped[str | None] = mapped_column(Text, nullable=True)
     #: The whole unit with its sub-units at tabling, as JSON (a deletion removes all of it).
     base_tree: Mapped[str | None] = mapped_column(Text, nullable=True)
+    #: A dictamen's target reserved for a separate vote: the number of the reservation amendment.
+    reserved_by: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class AmendmentSponsor(Base):
@@ -112,6 +131,26 @@ class AmendmentEvent(Base):
     amendment_id: Mapped[int] = mapped_column(ForeignKey("amendment.id", ondelete="CASCADE"), index=True)
     from_state: Mapped[str] = mapped_column(String(20), default="")
     to_state: Mapped[str] = mapped_column(String(20))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"), nullable=True)
+    user_name: Mapped[str] = mapped_column(String(120), default="")
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
+    #: Why, when the state alone does not say it: "replaced by compromise 5", "rebased", …
+    note: Mapped[str] = mapped_column(Text, default="", server_default=sql_text("''"))
+
+
+class AmendmentRevision(Base):
+    """The amendment's wording at one moment: each target's base and proposal, as JSON. Kept when the
+    proposal or the base changes after tabling (a rebase, an adopted sub-amendment), so both texts stay
+    visible."""
+
+    __tablename__ = "amendment_revision"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    amendment_id: Mapped[int] = mapped_column(ForeignKey("amendment.id", ondelete="CASCADE"), index=True)
+    #: tabled, rebased, amended (by a sub-amendment)
+    reason: Mapped[str] = mapped_column(String(20))
+    note: Mapped[str] = mapped_column(Text, default="")
+    wording: Mapped[str] = mapped_column(Text)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"), nullable=True)
     user_name: Mapped[str] = mapped_column(String(120), default="")
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)

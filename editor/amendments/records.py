@@ -1,19 +1,20 @@
 """Adopted amendments as Akoma Ntoso metadata of the amended document: a `TLCReference`
 (name="amendment") per amendment, an `eventRef` type="amendment" per adoption and a
-`textualMod` per unit it changed, in `<passiveModifications>`."""
+`textualMod` per unit it changed, in `<passiveModifications>`, in the order of adoption (a commission's
+dictamen, a compromise, a reserved article and a sub-amendment alike)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from akoma_ntoso import iter_units
 from akoma_ntoso.akn import LifecycleEvent, OntologyRef, TextualMod
 from akoma_ntoso.amendment import amendment_title
 
 from .. import clock
-from .models import Amendment, AmendmentChange
+from .models import DICTAMEN, Amendment, AmendmentChange
 
 
 @dataclass
@@ -33,8 +34,11 @@ def akn_records(db, document, units) -> AmendmentRecords:
     """The records of every amendment adopted so far; `units` is the text being exported (a
     changed unit is pointed at by its eId there, or by the eId it had when it was removed)."""
     records = AmendmentRecords()
+    # In plenary: an amendment adopted in commission reaches the text through its dictamen. A
+    # sub-amendment or an identical amendment is listed (an event) though it has no change of its own.
     adopted = list(db.scalars(select(Amendment).where(Amendment.document_id == document.id,
-                                                      Amendment.state == "adopted")
+                                                      Amendment.state == "adopted",
+                                                      or_(Amendment.commission_id.is_(None), Amendment.kind == DICTAMEN))
                               .order_by(Amendment.decided_at, Amendment.number)))
     if not adopted:
         return records

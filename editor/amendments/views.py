@@ -7,6 +7,8 @@ the page with the reason and the HTTP status, and changes nothing.
 
 from __future__ import annotations
 
+import json
+
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -15,6 +17,11 @@ from sqlalchemy import select
 from akoma_ntoso import iter_units
 
 from .. import permissions
+from ..commissions.models import Commission
+from ..commissions.service import close_vote as commission_close
+from ..commissions.service import open_debate as commission_debate
+from ..commissions.service import reserve
+from ..commissions.service import vote as commission_vote
 from ..documents import get_document
 from ..livetext import read_live
 from ..models import Document, User
@@ -27,21 +34,36 @@ from .service import (
     AmendmentError,
     amendments_of,
     announce,
+    applied_targets,
     available_actions,
+    bases_of,
     change_state,
     changes_of,
+    check_bases,
+    children_of,
     choice_label,
     create_amendment,
     get_amendment,
     history_of,
+    identical_groups,
+    identical_to,
     insertable_kinds,
+    note_label,
     open_conflicts,
+    parent_of,
     proposal_data,
+    rebase,
+    replaced_numbers,
+    require_author,
     require_can_table,
+    require_state_changer,
+    revisions_of,
+    split,
     table,
     tally_of,
     unit_citation,
     unit_index,
+    units_for,
     update_amendment,
     vote,
     votes_of,
@@ -50,7 +72,7 @@ from .service import (
 bp = Blueprint("amendments", __name__)
 
 #: The order of the sections of the list page.
-LIST_ORDER = ("debate", "tabled", "draft", "adopted", "rejected", "withdrawn")
+LIST_ORDER = ("debate", "tabled", "draft", "adopted", "rejected", "withdrawn", "fallen")
 
 
 def _document(slug: str) -> Document:
@@ -69,13 +91,14 @@ def _amendment(document: Document, number: int) -> Amendment:
 
 @bp.app_template_global()
 def amendment_kind_label(kind: str) -> str:
-    return {"substitution": _("Substitution"), "insertion": _("Insertion"), "deletion": _("Deletion")}.get(kind, kind)
+    return {"substitution": _("Substitution"), "insertion": _("Insertion"), "deletion": _("Deletion"),
+            "dictamen": _("Commission report (dictamen)")}.get(kind, kind)
 
 
 @bp.app_template_global()
 def amendment_state_label(state: str) -> str:
     return {"draft": _("Draft"), "tabled": _("Tabled"), "debate": _("Under debate"), "adopted": _("Adopted"),
-            "rejected": _("Rejected"), "withdrawn": _("Withdrawn")}.get(state, state)
+            "rejected": _("Rejected"), "withdrawn": _("Withdrawn"), "fallen": _("Fallen")}.get(state, state)
 
 
 def unit_kind_label(kind: str) -> str:
@@ -114,6 +137,8 @@ def index(slug: str):
         conflicts=open_conflicts(db, document), can_table=permissions.can_table_amendment(current_user, document),
         in_stage=permissions.in_amendment_stage(document), stage=_stage_name(document),
         tallies={a.id: tally_of(db, a) for a in shown if a.state in ("debate", "adopted", "rejected")},
+        identical={n: group for group in identical_groups(db, document) for n in group},
+        parents={a.id: a.number for a in amendments_of(db, document)},
     )
 
 
@@ -278,7 +303,7 @@ def _proposal_rows(document: Document, amendment: Amendment, index: dict) -> lis
         text = unit.text if unit else (target.base_text or "")
         row = {"target": target, "unit": unit, "name": unit_citation(located, document.language) if located
                else (target.label or target.eid), "gone": unit is None}
-        if amendment.kind == "substitution":
+        if amendment.kind in ("substitution", "dictamen"):
             row["heading"] = redline_html(word_diff(heading, target.new_heading))
             row["text"] = redline_html(word_diff(text, target.new_text))
         elif amendment.kind == "deletion":
@@ -318,7 +343,46 @@ def _detail_page(document: Document, amendment: Amendment, problem: str | None =
         actions=available_actions(current_user, document, amendment, voted), voted=voted,
         problem=problem, adoption_conflicts=_conflict_rows(conflicts or []), choice_label=choice_label,
         in_stage=permissions.in_amendment_stage(document), stage=_stage_name(document),
+        note_label=note_label, revisions=_revision_rows(db, amendment), parent=parent_of(db, amendment),
+        replaces=replaced_numbers(amendment), sub_amendments=children_of(db, amendment),
+        identical=identical_to(db, document, amendment) if amendment.state in ("tabled", "debate") else [],
+        can_rebase=_can_rebase(services, document, amendment),
+        can_split=(permissions.can_preside(current_user, document) and amendment.state == "tabled"
+                   and amendment.kind in ("substitution", "dictamen") and not amendment.relation
+                   and len(applied_targets(amendment)) > 1),
+        can_reserve=(amendment.kind == "dictamen" and amendment.state == "tabled"
+                     and permissions.can_table_amendment(current_user, document) and len(applied_targets(amendment)) > 1),
     ), status
+
+
+def _commission_of(amendment: Amendment) -> Commission | None:
+    """The commission an amendment is debated and voted in (not a dictamen, voted in plenary)."""
+    if amendment.commission_id is None or amendment.kind == "dictamen":
+        return None
+    return current_services().db.get(Commission, amendment.commission_id)
+
+
+def _can_rebase(services, document: Document, amendment: Amendment) -> bool:
+    """The author of an open amendment whose units changed since tabling may rebase it."""
+    if amendment.state not in ("tabled", "debate") or not permissions.can_edit_amendment(current_user, document,
+                                                                                          amendment):
+        return False
+    kind = "substitution" if amendment.kind == "dictamen" else amendment.kind
+    conflicts = check_bases(kind, bases_of(amendment), units_for(services, document, amendment))
+    return bool(conflicts) and all(c.status == "changed" for c in conflicts)
+
+
+def _revision_rows(db, amendment: Amendment) -> list[dict]:
+    """The wordings the amendment had (as tabled, rebased, rewritten by a sub-amendment): per target,
+    the base it amended and the proposal against it."""
+    rows = []
+    for revision in revisions_of(db, amendment):
+        targets = [{"label": t.get("label", ""),
+                    "base": (t["base"].get("heading") or "", t["base"].get("text") or ""),
+                    "text": redline_html(word_diff(t["base"].get("text") or "", t["proposed"].get("text") or ""))}
+                   for t in json.loads(revision.wording)]
+        rows.append({"revision": revision, "targets": targets})
+    return rows
 
 
 @bp.route("/d/<slug>/amendments/<int:number>")
@@ -333,8 +397,14 @@ def state(slug: str, number: int):
     amendment = _amendment(document, number)
     services = current_services()
     action = request.form.get("action", "")
+    commission = _commission_of(amendment)
     try:
-        amendment = change_state(services, document, amendment, current_user, action, current_app.config)
+        if commission is not None and action in ("debate", "close"):  # voted in its commission
+            require_state_changer(current_user, document, amendment)
+            run = commission_debate if action == "debate" else commission_close
+            amendment = run(services, document, commission, amendment, current_user)
+        else:
+            amendment = change_state(services, document, amendment, current_user, action, current_app.config)
     except AmendmentError as exc:
         services.db.rollback()
         return _detail_page(document, _amendment(document, number), problem=exc.message, conflicts=exc.conflicts,
@@ -344,9 +414,57 @@ def state(slug: str, number: int):
                 "debate": _("The debate on amendment %(n)d is open; members may vote."),
                 "adopted": _("Amendment %(n)d was adopted and applied to the text."),
                 "rejected": _("Amendment %(n)d was rejected.")}
+    if commission is not None and action == "close":
+        messages["adopted"] = _("Amendment %(n)d was adopted by its commission (its dictamen will carry it).")
     if amendment.state in messages:
         flash(messages[amendment.state] % {"n": amendment.number}, "info")
     return redirect(url_for("amendments.detail", slug=slug, number=number), 303)
+
+
+@bp.route("/d/<slug>/amendments/<int:number>/rebase", methods=["POST"])
+def rebase_page(slug: str, number: int):
+    """The author rebases the amendment on the current text (substitution: with the wording typed)."""
+    document = _document(slug)
+    amendment = _amendment(document, number)
+    services = current_services()
+    data: dict = {}
+    if amendment.kind == "substitution":
+        data["wording"] = [{"heading": request.form.get(f"heading_{i}", t.new_heading),
+                            "text": request.form.get(f"text_{i}", t.new_text)} for i, t in enumerate(amendment.targets)]
+    try:
+        require_author(current_user, document, amendment)
+        rebase(services, document, amendment, current_user, data)
+    except AmendmentError as exc:
+        services.db.rollback()
+        return _detail_page(document, _amendment(document, number), problem=exc.message, status=status_of(exc))
+    announce(services, document, amendment)
+    flash(_("Amendment %(n)d was rebased on the current text.", n=amendment.number), "info")
+    return redirect(url_for("amendments.detail", slug=slug, number=number), 303)
+
+
+@bp.route("/d/<slug>/amendments/<int:number>/separately", methods=["POST"])
+def separately(slug: str, number: int):
+    """A unit of the amendment voted on its own: a split vote (the presiding administrator) or, for a
+    dictamen, a reserved article (assembly members)."""
+    document = _document(slug)
+    amendment = _amendment(document, number)
+    services = current_services()
+    try:
+        if amendment.kind == "dictamen" and not permissions.can_preside(current_user, document):
+            commission = services.db.get(Commission, amendment.commission_id) if amendment.commission_id else None
+            if commission is None:
+                raise AmendmentError("not-found", _("There is no commission %(n)s.", n=str(amendment.commission_id)))
+            part = reserve(services, document, commission, current_user, request.form.get("unit", ""),
+                           current_app.config)
+        else:
+            part = split(services, document, amendment, current_user, request.form.get("unit", ""),
+                         current_app.config)
+    except AmendmentError as exc:
+        services.db.rollback()
+        return _detail_page(document, _amendment(document, number), problem=exc.message, status=status_of(exc))
+    announce(services, document, part)
+    flash(_("Amendment %(n)d is voted separately.", n=part.number), "info")
+    return redirect(url_for("amendments.detail", slug=slug, number=part.number), 303)
 
 
 @bp.route("/d/<slug>/amendments/<int:number>/vote", methods=["POST"])
@@ -354,8 +472,12 @@ def cast(slug: str, number: int):
     document = _document(slug)
     amendment = _amendment(document, number)
     services = current_services()
+    commission = _commission_of(amendment)
     try:
-        vote(services, document, amendment, current_user, request.form.get("choice"))
+        if commission is not None:  # its commission's members vote
+            commission_vote(services, document, commission, amendment, current_user, request.form.get("choice"))
+        else:
+            vote(services, document, amendment, current_user, request.form.get("choice"))
     except AmendmentError as exc:
         services.db.rollback()
         return _detail_page(document, amendment, problem=exc.message, status=status_of(exc))
