@@ -12,11 +12,15 @@ from akoma_ntoso import AkomaNtosoError, Unit, find_unit
 from . import cache, permissions, references
 from . import search as search_feature
 from .amendments import api as amendments_api
+from .assembly import api as assembly_api
 from .comments import api as comments_api
+from .commissions import api as commissions_api
 from .documents import DocumentError, get_document
+from .import_findings import describe_all
 from .interchange import EXTENSIONS, IMPORTERS, MEDIA_TYPES, TEXT_LANGUAGES, export_document, format_for, import_document
 from .livetext import read_live
 from .models import Document
+from .notifications import views as notifications_views
 from .petitions import api as petitions_api
 from .problems import problem as _problem
 from .provenance import api as links_api
@@ -26,6 +30,7 @@ from .revision import api as revision_api
 from .services import current_services
 from .stages import api as stages_api
 from .stages import unit_views as unit_history_views
+from .suggestions import api as suggestions_api
 from .survey import collect
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -184,7 +189,10 @@ def create():
         **_document_json(document),
         "url": url_for("public.document", slug=document.slug),
         "outline": [_outline(u) for u in result.built.units],
-        "findings": [{"where": f.where, "message": f.message} for f in result.findings],
+        # In the request's language, each with its code and the unit it concerns (editor.import_findings).
+        "findings": [{"where": f.where, "message": f.message, "code": f.code,
+                      **({"unit": f.eid, "url": url_for("public.unit", slug=document.slug, eid=f.eid)} if f.eid else {})}
+                     for f in describe_all(result.built)],
     }
     response = jsonify(body)
     response.status_code = 201
@@ -339,6 +347,6 @@ def _provenance_paths() -> dict:
 
 # Each feature describes its own paths; this document gathers them.
 OPENAPI["paths"].update(_provenance_paths())
-for _feature in (stages_api, comments_api, review_views, amendments_api, search_feature, collect, revision_api,
-                 unit_history_views, petitions_api):
+for _feature in (stages_api, comments_api, review_views, amendments_api, assembly_api, commissions_api, search_feature,
+                 collect, revision_api, unit_history_views, petitions_api, suggestions_api, notifications_views):
     OPENAPI["paths"].update(_feature.OPENAPI_PATHS)

@@ -28,17 +28,25 @@ from .amendments import models as _amendment_models  # noqa: F401 - registers it
 from .amendments.api import bp as amendments_api_bp
 from .amendments.views import bp as amendments_bp
 from .api import bp as api_bp
+from .assembly.api import bp as assembly_api_bp
+from .assembly.views import bp as assembly_bp
 from .audit import install as install_audit
 from .collab import NAMESPACE, CollabNamespace, SocketHooks, SocketSessionInterface
 from .comments import handlers as comments_handlers
 from .comments import models as _comment_models  # noqa: F401 - registers its tables
 from .comments.api import bp as comments_api_bp
+from .commissions.api import bp as commissions_api_bp
+from .commissions.views import bp as commissions_bp
 from .db import make_engine, make_session
 from .events import EventBus
 from .import_page import bp as import_bp
 from .limits import limiter
 from .live import install as install_live
 from .livetext import LiveTexts
+from .notifications import handlers as notifications_handlers
+from .notifications import models as _notification_models  # noqa: F401 - registers its tables
+from .notifications.views import api_bp as notifications_api_bp
+from .notifications.views import bp as notifications_bp
 from .opendata import bp as opendata_bp
 from .outbox import install as install_outbox
 from .participation import handlers as participation_handlers
@@ -70,6 +78,8 @@ from .stages.api import bp as stages_api_bp
 from .stages.unit_views import api as unit_history_api_bp
 from .stages.unit_views import bp as unit_history_bp
 from .stages.views import bp as stages_bp
+from .suggestions import models as _suggestion_models  # noqa: F401 - registers its table
+from .suggestions.api import bp as suggestions_api_bp
 from .survey import models as _survey_models  # noqa: F401 - registers its tables
 from .survey.answer_views import bp as answering_bp
 from .survey.collect import bp as collect_bp
@@ -186,12 +196,17 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     app.register_blueprint(amendments_bp)
     app.register_blueprint(amendments_api_bp)
+    app.register_blueprint(commissions_bp)
+    app.register_blueprint(commissions_api_bp)  # commissions, their dictamen and its reserved articles
+    app.register_blueprint(assembly_bp)  # the assembly's rules, sittings and the public view of a sitting
+    app.register_blueprint(assembly_api_bp)
 
     app.register_blueprint(opendata_bp)
     app.register_blueprint(revision_bp)  # loading a revised draft into a document, matched unit by unit
     app.register_blueprint(revision_api_bp)
     app.register_blueprint(unit_history_bp)  # a unit's history and its revert to a version
     app.register_blueprint(unit_history_api_bp)
+    app.register_blueprint(suggestions_api_bp)  # accepting and rejecting suggestions (editor.suggestions)
     app.register_blueprint(petitions_api_bp)  # importing petitions from programs
 
     install_search(app)  # full-text search: /search and /api/v1/search (editor.search)
@@ -202,6 +217,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(moderation_bp)  # the moderators' queue and the public comments' settings
     app.register_blueprint(events_calendar_bp)  # citizen events: registration, conclusions, moderation, iCal
     app.register_blueprint(workspace_bp)  # the editor as the hub: places, saving versions, why read-only
+    app.register_blueprint(notifications_bp)  # notification preferences (issue 22)
+    app.register_blueprint(notifications_api_bp)
 
     install_outbox(app, engine)  # delivery thread: only in a process serving through a real server
 
@@ -253,7 +270,7 @@ def _subscribe_features(events: EventBus, services: Services) -> None:
     """Each feature's reactions to domain events (its `handlers` module): the one place where
     "when X changes, do Y" is wired."""
     for feature in (collab, stages_handlers, review_handlers, comments_handlers, provenance_handlers,
-                    amendments_handlers, participation_handlers):
+                    amendments_handlers, participation_handlers, notifications_handlers):
         feature.subscribe(events, services)
 
 

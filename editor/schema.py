@@ -32,8 +32,10 @@ from crdt.store import metadata as store_metadata
 # Every model module, for the tables they register on Base.metadata (target_metadata).
 from . import audit, cache, models, outbox, search  # noqa: F401, I001 - registers the tables
 from .amendments import models as _amendments  # noqa: F401
+from .assembly import models as _assembly  # noqa: F401
 from .comments import models as _comments  # noqa: F401
 from .db import Base, make_engine, use_wal
+from .notifications import models as _notifications  # noqa: F401
 from .participation import models as _participation  # noqa: F401
 from .petitions import models as _petitions  # noqa: F401
 from .provenance import models as _provenance  # noqa: F401

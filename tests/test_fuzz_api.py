@@ -100,7 +100,7 @@ def seed(app, instance_sources: dict[str, int], assembly: bool) -> dict[str, lis
     return {
         "slug": [PUBLISHED, DRAFT],
         "key": [u["guid"] for u in units] + [u["eId"] for u in units if u["eId"]],
-        "number": [1], "comment_id": [1], "link_id": [1], "token": ["not-a-token"],
+        "number": [1], "comment_id": [1], "link_id": [1], "token": ["not-a-token"], "notification_id": [1],
         "petition_id": [instance_sources["rivers"], instance_sources["mobility"]],
         "kind": ["petition", "theme", "event"],
         "source_id": sorted(instance_sources.values()),

@@ -175,6 +175,22 @@ CASES: list[Case] = [
     case("petitions.read_notification", "POST", SIGNED_IN),  # one's own, already read
     case("petitions.read_notification", "POST", {"committee"}, params={"notification_id": "notification_of_ana"},
          label="someone else's"),
+    # notifications (editor/notifications): one's own, and preferences per document
+    case("notifications.overview", "GET", SIGNED_IN),
+    case("notifications.overview", "POST", SIGNED_IN, form={"language": "xx"}),  # unknown language: refused, nothing changes
+    case("notifications.document_preferences", "GET", SIGNED_IN),
+    case("notifications.document_preferences", "GET", SIGNED_IN, doc="draft", label="unpublished draft"),
+    case("notifications.document_preferences", "POST", SIGNED_IN, form={"mention-email": "weekly"}),  # refused
+    case("notifications_api.api_list", "GET", SIGNED_IN),
+    case("notifications_api.api_read", "POST", SIGNED_IN),  # one's own, already read
+    case("notifications_api.api_read", "POST", {"committee"}, params={"notification_id": "notification_of_ana"},
+         label="someone else's"),
+    case("notifications_api.api_preferences", "GET", SIGNED_IN),
+    case("notifications_api.api_preferences", "GET", SIGNED_IN, doc="draft", label="unpublished draft"),
+    case("notifications_api.api_preferences", "PUT", SIGNED_IN, json={"preferences": {"mention": {"email": "weekly"}}}),  # 400
+    case("notifications_api.api_language", "GET", SIGNED_IN),
+    case("notifications_api.api_language", "PUT", SIGNED_IN, json={"language": "xx"}),  # 400
+    case("comments_api.people", "GET", COMMENTERS),
     case("petitions.read_all_notifications", "POST", SIGNED_IN),
     # --- administration (permissions.can_administer)
     case("admin.users", "GET", ADMIN),
@@ -281,9 +297,51 @@ CASES: list[Case] = [
     case("amendments_api.state", "POST", ASSEMBLY | ADMIN, params={"number": "withdrawn_amendment"},
          json={"action": "bogus"}, label="unknown action"),
     case("amendments_api.votes", "POST", ASSEMBLY, json={"choice": "bogus"}),
+    case("amendments_api.rebase_amendment", "POST", ASSEMBLY, json={}),  # asa's tabled amendment: nothing to rebase (409)
+    # --- commissions (editor/commissions: the presiding administrator sets up, opens, closes, reports;
+    #     members vote; assembly members reserve articles of a dictamen)
+    case("commissions_api.list_commissions", "GET", EVERYONE),
+    case("commissions_api.get", "GET", EVERYONE, params={"number": "commission"}),
+    case("commissions_api.create", "POST", ADMIN, json={"name": ""}),
+    case("commissions_api.state", "POST", ADMIN, json={"action": "bogus"}),  # /amendments/<number>/commission/state
+    case("commissions_api.votes", "POST", ASSEMBLY, json={"choice": "bogus"}),  # /amendments/<number>/commission/votes
+    case("commissions_api.report_to_plenary", "POST", ADMIN, params={"number": "commission"}, json={}),  # nothing adopted: 409
+    case("commissions_api.reservations", "POST", ASSEMBLY, params={"number": "commission"}, json={"unit": "bogus"}),
+        # no dictamen yet: 409
+    case("amendments_api.split_vote", "POST", ADMIN, json={"unit": "bogus"}),  # asa's tabled deletion: 409
+    # HTML (editor/amendments/views.py, editor/commissions/views.py)
+    case("amendments.rebase_page", "POST", ASSEMBLY, form={}),  # asa's tabled amendment: nothing to rebase (409)
+    case("amendments.separately", "POST", ADMIN, form={"unit": "bogus"}),  # a deletion is not split: 409
+    case("commissions.index", "GET", EVERYONE),
+    # --- the assembly's body, rules and sittings (editor/assembly)
+    case("assembly.rules_page", "GET", ADMIN),
+    case("assembly.rules_page", "POST", ADMIN, form={"quorum_kind": "bogus"}),
+    case("assembly.sittings", "GET", EVERYONE),
+    case("assembly.sittings", "POST", ADMIN, form={"day": "bogus"}),
+    case("assembly.chair", "GET", ADMIN, params={"number": "sitting"}),
+    case("assembly.chair", "POST", ADMIN, params={"number": "sitting"}, form={"action": "bogus"}),
+    case("assembly.public", "GET", EVERYONE, params={"number": "sitting"}),
+    case("assembly.public_live", "GET", EVERYONE, params={"number": "sitting"}),
+    case("assembly.public_stamp", "GET", EVERYONE, params={"number": "sitting"}),
+    case("assembly_api.get_rules", "GET", EVERYONE),
+    case("assembly_api.put_rules", "PUT", ADMIN, json={"majority": "bogus"}),
+    case("assembly_api.put_member", "PUT", ADMIN, json={"id": 0, "seat": "bogus"}),
+    case("assembly_api.list_sittings", "GET", EVERYONE),
+    case("assembly_api.create_sitting", "POST", ADMIN, json={"day": "bogus"}),
+    case("assembly_api.get_sitting", "GET", EVERYONE, params={"number": "sitting"}),
+    case("assembly_api.attendance", "PUT", ADMIN, params={"number": "sitting"}, json={"present": "bogus"}),
+    case("assembly_api.agenda", "POST", ADMIN, params={"number": "sitting"}, json={"amendments": "bogus"}),
+    case("assembly_api.action", "POST", ADMIN, params={"number": "sitting"}, json={"action": "bogus"}),
+    case("assembly_api.minutes", "PUT", ADMIN, params={"number": "sitting"}, json={"minutes": 5}),
     # --- comments (permissions.can_comment; only its author deletes a comment)
     case("comments_api.listing", "GET", COMMENTERS),
     case("comments_api.one", "GET", COMMENTERS),
+    # suggestions (editor/suggestions): pending ones for those who write or suggest the live text
+    case("suggestions_api.listing", "GET", COMMENTERS, doc="drafting"),
+    case("suggestions_api.listing", "GET", NOBODY, label="assembly stage: the text is not edited"),
+    case("suggestions_api.decide", "POST", COMMENTERS, doc="drafting", json={"decision": "bogus"}),  # 400
+    case("suggestions_api.decide", "POST", NOBODY, json={"decision": "bogus"},
+         label="assembly stage: the text is not edited"),
     case("comments_api.create", "POST", COMMENTERS, json={"unit": WATER, "body": ""}),
     case("comments_api.reply", "POST", COMMENTERS, json={"body": ""}),
     case("comments_api.resolve", "POST", COMMENTERS, params={"comment_id": "resolved_comment"}),  # 409
@@ -609,7 +667,9 @@ def _kit(services, document, users: dict, throwaway: bool, config) -> dict:
            "pending_event_attachment": attachments["pending"].id,
            # no amendments outside the assembly document: any number is a 404 there
            "tabled_amendment": 999, "draft_amendment": 999, "withdrawn_amendment": 999,
-           "tabled_amendment_id": 999_999, "draft_amendment_id": 999_999}
+           "tabled_amendment_id": 999_999, "draft_amendment_id": 999_999,
+           # no commission or sitting outside the assembly document either
+           "commission": 999, "sitting": 999}
     if throwaway:  # one per role, for requests that really delete when allowed
         ids["throwaway_theme"], ids["throwaway_link"] = {}, {}
         for role in (*ROLES, "csrf"):  # "csrf": test_csrf_refusals_change_nothing's own
@@ -667,6 +727,16 @@ def seed(instance: Path) -> dict:
         ids["assembly"].update(tabled_amendment=tabled.number, tabled_amendment_id=tabled.id,
                                draft_amendment=draft.number, draft_amendment_id=draft.id,
                                withdrawn_amendment=withdrawn.number)
+        # A commission of the assembly document (asa a member; nothing adopted in it, so reporting is
+        # refused), and an open sitting with an empty voting list.
+        from editor.assembly.service import create_sitting, open_sitting
+        from editor.commissions.service import create_commission
+
+        commission = create_commission(services, assembly_doc, admin, {
+            "name": "Comisión de prueba", "units": [ANIMALS], "members": [asa.id]})
+        sitting = create_sitting(db, assembly_doc, admin, {"day": "2016-09-15"})
+        open_sitting(db, assembly_doc, sitting, admin)
+        ids["assembly"].update(commission=commission.number, sitting=sitting.number)
 
         # The petitioner's link (to the water petition of the consultation document), and an
         # earlier link of the same petition, revoked when the current one was issued: the
