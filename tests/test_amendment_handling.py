@@ -233,3 +233,29 @@ def test_a_split_vote_adopts_one_part_of_a_substitution_and_rejects_the_other(as
     _valid_akn(assembly, 1)
     assert _related(_valid_akn(assembly, 2)) == ["part_1"]
     assert _mods(_act(assembly)) == [("#amendment_1", "#art_2")]
+
+
+def test_a_sub_amendment_and_a_compromise_are_written_with_the_amendment_form(assembly):
+    asa, abel, admin = Member(assembly, "asa"), Member(assembly, "abel"), Member(assembly, "admin")
+    asa.create(kind="substitution", units=[MOBILITY], text="Toda persona tiene derecho a moverse libremente.",
+               table=True)
+    form = abel.page(f"/d/{PUBLISHED}/amendments/new?kind=substitution&unit={MOBILITY}")
+    assert form.status_code == 200 and 'name="amends"' in form.text and 'name="replaces"' in form.text
+    posted = abel.form(f"/d/{PUBLISHED}/amendments/new", {
+        "kind": "substitution", "unit": [MOBILITY], "amends": "1", "heading_0": "",
+        "text_0": "Toda persona tiene derecho a moverse libremente y con seguridad.", "submit": "table"})
+    assert posted.status_code == 303, posted.text
+    sub = admin.get("/2").json()
+    assert sub["parent"] == {"number": 1, "relation": "amends"} and sub["state"] == "tabled"
+    # A compromise replacing both, written on the same form ("1, 2").
+    posted = asa.form(f"/d/{PUBLISHED}/amendments/new", {
+        "kind": "substitution", "unit": [MOBILITY], "replaces": "1, 2", "heading_0": "",
+        "text_0": "Toda persona tiene derecho a la movilidad libre y segura.", "submit": "table"})
+    assert posted.status_code == 303, posted.text
+    assert admin.get("/3").json()["replaces"] == [1, 2]
+    # A wrong number is refused on the form, and nothing is saved.
+    refused = asa.form(f"/d/{PUBLISHED}/amendments/new", {
+        "kind": "substitution", "unit": [MOBILITY], "amends": "99", "heading_0": "", "text_0": "Otra cosa.",
+        "submit": "table"})
+    assert refused.status_code == 400 and 'id="amendment-problem"' in refused.text
+    assert admin.get("").json()["counts"]["tabled"] == 3

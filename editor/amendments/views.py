@@ -8,6 +8,7 @@ the page with the reason and the HTTP status, and changes nothing.
 from __future__ import annotations
 
 import json
+import re
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -154,6 +155,12 @@ def _form_data() -> dict:
     if kind == "substitution":
         data["wording"] = [{"heading": form.get(f"heading_{i}", ""), "text": form.get(f"text_{i}", "")}
                            for i in range(len(units))]
+        # An amendment to an amendment, or a compromise replacing others (only when writing a new one).
+        if form.get("amends", "").strip():
+            data["amends"] = form.get("amends", "").strip()
+        replaces = [n for n in re.split(r"[\s,;]+", form.get("replaces", "")) if n]
+        if replaces:
+            data["replaces"] = replaces
     elif kind == "insertion":
         data.update(position=form.get("position", ""), new_kind=form.get("new_kind", ""),
                     heading=form.get("heading", ""), text=form.get("text", ""))
