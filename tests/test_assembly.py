@@ -269,6 +269,19 @@ def test_the_voting_list_puts_the_deletion_first_and_the_rewording_falls(world):
     assert rows[earlier.number].item.state == "pending"
 
 
+def test_a_compromise_and_an_amendment_to_an_amendment_are_voted_before_what_they_replace_or_amend(world):
+    members = world.members(3)
+    original = world.amendment("substitution", ANIMALS, text="Los animales tienen derechos.")
+    other = world.amendment("substitution", ANIMALS, text="Los animales son seres sintientes y protegidos.")
+    sub = world.amendment("substitution", ANIMALS, amends=original.number, text="Los animales tienen derechos y cuidados.")
+    compromise = world.amendment("substitution", ANIMALS, replaces=[original.number, other.number],
+                                 text="Los animales son seres sintientes con derechos.")
+    sitting = world.sitting(present=members)
+    order = [world.db.get(type(original), i.amendment_id).number for i in sitting.items]
+    # The compromise first (adopted, it makes both fall); the sub-amendment before what it amends.
+    assert order == [compromise.number, sub.number, original.number, other.number]
+
+
 def test_deleting_a_unit_makes_the_amendments_to_its_sub_units_fall(world):
     from test_amendments import WATER_ARTICLE, WATER_SUB
 

@@ -254,9 +254,12 @@ def set_attendance(db, document: Document, sitting: Sitting, user, present: Sequ
 
 def voting_key(amendment: Amendment, order: Mapping[str, int]) -> tuple:
     """The furthest from the text is voted first: units earlier in the text first; on the same unit
-    a deletion, then a substitution, then an insertion beside it; then by number."""
+    a deletion, then a substitution, then an insertion beside it; among those, a compromise before
+    the amendments it replaces and an amendment to an amendment before the one it amends (adopting
+    the first makes the others fall or changes them); then by number."""
     places = [order.get(t.guid, len(order)) for t in amendment.targets] or [len(order)]
-    return (min(places), KIND_ORDER.get(amendment.kind, 3), amendment.number)
+    relation = 0 if amendment.replaces else 1 if amendment.relation == "amends" else 2
+    return (min(places), KIND_ORDER.get(amendment.kind, 3), relation, amendment.number)
 
 
 def voting_order(amendments: Sequence[Amendment], units: Sequence[Unit]) -> list[Amendment]:
