@@ -18,6 +18,7 @@ from sqlalchemy import select
 from akoma_ntoso import iter_units
 
 from .. import permissions
+from ..assembly import rules as assembly_rules
 from ..commissions.models import Commission
 from ..commissions.service import close_vote as commission_close
 from ..commissions.service import open_debate as commission_debate
@@ -348,6 +349,8 @@ def _detail_page(document: Document, amendment: Amendment, problem: str | None =
         insertion=insertion, history=history_of(db, amendment), votes=votes, tally=tally_of(db, amendment),
         flags=open_conflicts(db, document).get(amendment.id, []), changes=changes,
         actions=available_actions(current_user, document, amendment, voted), voted=voted,
+        vote_rules=assembly_rules.rules_of(db, document),
+        majority=assembly_rules.majority_for(assembly_rules.rules_of(db, document), amendment.kind),
         problem=problem, adoption_conflicts=_conflict_rows(conflicts or []), choice_label=choice_label,
         in_stage=permissions.in_amendment_stage(document), stage=_stage_name(document),
         note_label=note_label, revisions=_revision_rows(db, amendment), parent=parent_of(db, amendment),
