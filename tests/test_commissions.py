@@ -129,3 +129,27 @@ def test_a_dictamen_is_adopted_in_plenary_with_one_reserved_article_voted_apart_
     assert _lifecycle(act) == [f"#amendment_{number}"]
     assert _mods(act) == [(f"#amendment_{number}", "#art_2")]
     assert isinstance(act, etree._Element)
+
+
+def test_the_presiding_administrator_sets_up_a_commission_on_its_page(assembly):
+    asa, admin = Member(assembly, "asa"), Member(assembly, "admin")
+    page = admin.page(f"/d/{PUBLISHED}/commissions")
+    assert page.status_code == 200 and 'id="commission-form"' in page.text
+    assert f'value="{ANIMALS}"' in page.text and f'name="member" value="{user_id(assembly, "asa")}"' in page.text
+    # Members read the page but are not offered the form, and cannot post it.
+    assert 'id="commission-form"' not in asa.page(f"/d/{PUBLISHED}/commissions").text
+    refused = asa.form(f"/d/{PUBLISHED}/commissions", {"name": "Comisión", "unit": [ANIMALS],
+                                                         "member": [str(user_id(assembly, "asa"))]})
+    assert refused.status_code == 403
+    # A form without members is refused with the reason, and nothing is set up.
+    bad = admin.form(f"/d/{PUBLISHED}/commissions", {"name": "Comisión de Derechos", "unit": [ANIMALS]})
+    assert bad.status_code == 400 and 'id="commission-problem"' in bad.text
+    assert requests.get(commissions(admin), timeout=10).json()["commissions"] == []
+    made = admin.form(f"/d/{PUBLISHED}/commissions", {
+        "name": "Comisión de Derechos", "unit": [ANIMALS, MOBILITY],
+        "member": [str(user_id(assembly, "asa")), str(user_id(assembly, "abel"))]})
+    assert made.status_code == 303 and made.headers["Location"].endswith("#commission-1")
+    (commission,) = requests.get(commissions(admin), timeout=10).json()["commissions"]
+    assert commission["name"] == "Comisión de Derechos"
+    assert {u["guid"] for u in commission["units"]} == {ANIMALS, MOBILITY}
+    assert {m["id"] for m in commission["members"]} == {user_id(assembly, "asa"), user_id(assembly, "abel")}

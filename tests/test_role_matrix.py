@@ -313,6 +313,7 @@ CASES: list[Case] = [
     case("amendments.rebase_page", "POST", ASSEMBLY, form={}),  # asa's tabled amendment: nothing to rebase (409)
     case("amendments.separately", "POST", ADMIN, form={"unit": "bogus"}),  # a deletion is not split: 409
     case("commissions.index", "GET", EVERYONE),
+    case("commissions.index", "POST", ADMIN, form={"name": ""}),  # the presiding administrator: 400, nothing set up
     # --- the assembly's body, rules and sittings (editor/assembly)
     case("assembly.rules_page", "GET", ADMIN),
     case("assembly.rules_page", "POST", ADMIN, form={"quorum_kind": "bogus"}),

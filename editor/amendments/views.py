@@ -168,7 +168,8 @@ def _form_data() -> dict:
     return data
 
 
-def _unit_options(units, language: str) -> list[dict]:
+def unit_options(units, language: str) -> list[dict]:
+    """The units of the text for a unit picker (web/templates/_unit_picker.html)."""
     index = unit_index(units)
     options = []
     for unit in iter_units(units):
@@ -218,7 +219,7 @@ def _writing_page(document: Document, data: dict, action_url: str, amendment: Am
             new_kinds += [pair for pair in kinds_by_position[p] if pair not in new_kinds]
     return render_template(
         "amendments/write.html", document=document, amendment=amendment, data=data, step=step, problem=problem,
-        options=_unit_options(units, language), chosen=chosen, fields=fields, members=_members(document),
+        options=unit_options(units, language), chosen=chosen, fields=fields, members=_members(document),
         chosen_names=[unit_citation(c, language) for c in chosen], kinds=KINDS, positions=POSITIONS,
         kinds_by_position=kinds_by_position, new_kinds=new_kinds, position_label=position_label, action_url=action_url,
         selected_cosponsors={str(c) for c in data.get("cosponsors", [])},
