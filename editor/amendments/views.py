@@ -302,7 +302,7 @@ def edit(slug: str, number: int):
 # --- one amendment ---------------------------------------------------------------------------------
 
 
-def _proposal_rows(document: Document, amendment: Amendment, index: dict) -> list[dict]:
+def proposal_rows(document: Document, amendment: Amendment, index: dict) -> list[dict]:
     """Per target: its wording now and the redline of the proposal against it."""
     rows = []
     for target in amendment.targets:
@@ -346,7 +346,7 @@ def _detail_page(document: Document, amendment: Amendment, problem: str | None =
                      "heading": redline_html([Change(INSERT, amendment.new_heading)] if amendment.new_heading else []),
                      "text": redline_html([Change(INSERT, amendment.new_text)] if amendment.new_text else [])}
     return render_template(
-        "amendments/detail.html", document=document, amendment=amendment, rows=_proposal_rows(document, amendment, index),
+        "amendments/detail.html", document=document, amendment=amendment, rows=proposal_rows(document, amendment, index),
         insertion=insertion, history=history_of(db, amendment), votes=votes, tally=tally_of(db, amendment),
         flags=open_conflicts(db, document).get(amendment.id, []), changes=changes,
         actions=available_actions(current_user, document, amendment, voted), voted=voted,

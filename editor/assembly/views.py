@@ -18,6 +18,7 @@ from akoma_ntoso import iter_units
 from .. import permissions
 from ..amendments.models import CHOICES
 from ..amendments.service import AmendmentError, choice_label, tally_of, unit_citation, unit_index, votes_of
+from ..amendments.views import proposal_rows
 from ..documents import get_document
 from ..livetext import read_live
 from ..models import Document
@@ -219,24 +220,12 @@ def chair(slug: str, number: int):
 
 
 def _redline_rows(document: Document, amendment, index: dict) -> list[dict]:
-    rows = []
-    for target in amendment.targets:
-        located = index.get(target.guid)
-        unit = located.unit if located else None
-        heading = unit.heading if unit else (target.base_heading or "")
-        text = unit.text if unit else (target.base_text or "")
-        name = unit_citation(located, document.language) if located else (target.label or target.eid)
-        if amendment.kind == "substitution":
-            row = {"name": name, "heading": redline_html(word_diff(heading, target.new_heading)),
-                   "text": redline_html(word_diff(text, target.new_text))}
-        elif amendment.kind == "deletion":
-            row = {"name": name, "heading": redline_html([Change(DELETE, heading)] if heading else []),
-                   "text": redline_html([Change(DELETE, text)] if text else [])}
-        else:
-            row = {"name": name, "heading": redline_html([Change(INSERT, amendment.new_heading)]
-                                                         if amendment.new_heading else []),
-                   "text": redline_html([Change(INSERT, amendment.new_text)] if amendment.new_text else [])}
-        rows.append(row)
+    """The amendment page's redline of each target; an insertion shows the new unit inserted."""
+    rows = proposal_rows(document, amendment, index)
+    if amendment.kind == "insertion":
+        for row in rows:
+            row["heading"] = redline_html([Change(INSERT, amendment.new_heading)] if amendment.new_heading else [])
+            row["text"] = redline_html([Change(INSERT, amendment.new_text)] if amendment.new_text else [])
     return rows
 
 
