@@ -72,7 +72,15 @@ export class Outline {
     const sig = JSON.stringify(items.map(it => [it.kind, it.guid, it.depth, it.label, it.heading]))
     if (sig !== this.signature) {
       this.signature = sig
+      // A keyboard user on an entry keeps their place when the list is rebuilt under them (the
+      // text arriving, a colleague adding an article): focus moves to the same unit's new entry.
+      const active = document.activeElement
+      const focused = active && this.list.contains(active) ? active.dataset.guid : null
       this.list.replaceChildren(...this.buildTree(items))
+      if (focused) {
+        const again = [...this.list.querySelectorAll('button[data-guid]')].find(b => b.dataset.guid === focused)
+        if (again) again.focus({ preventScroll: true })
+      }
       if (!items.length) {
         const li = document.createElement('li')
         li.className = 'outline-empty'
