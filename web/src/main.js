@@ -28,7 +28,8 @@ import { remoteCursorsPlugin } from './cursors.js'
 import { cleanPastedHTML } from './paste.js'
 import { strings } from './i18n.js'
 import { isUnitType } from './schema.js'
-import { suggestTransaction, suggestionsPlugin, SuggestionsPanel } from './suggest.js'
+import { suggestTransaction, suggestionsPlugin } from './suggest.js'
+import { SuggestionsPanel } from './suggestions_panel.js'
 
 const uiKey = new PluginKey('constituent-ui')
 
