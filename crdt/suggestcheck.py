@@ -15,7 +15,15 @@ from __future__ import annotations
 from lxml import etree
 from pycrdt import Doc, Map, XmlElement, XmlFragment, XmlText
 
-from .xmltree import SUGGESTION_ATTRIBUTE, accepted_delta, accepted_signature, fragment_to_etree, suggestion_mark
+from .xmltree import (
+    PENDING_UNIT_ATTRIBUTES,
+    REMOVAL_ATTRIBUTE,
+    SUGGESTION_ATTRIBUTE,
+    accepted_delta,
+    accepted_signature,
+    fragment_to_etree,
+    suggestion_mark,
+)
 
 #: Elements that are units (docs/document-model.md): they carry a GUID.
 UNIT_TAGS = frozenset({"preamble", "title", "chapter", "article", "paragraph", "subparagraph", "point", "indent",
@@ -79,7 +87,9 @@ def _accepted(unit: XmlElement) -> list:
     """The unit's accepted text, shallow: its attributes, its own blocks (heading, paragraphs,
     tables) and the GUIDs of its accepted sub-units in order. A sub-unit changed inside is a
     target of its own, compared on its own."""
-    out: list = [sorted((str(k), str(v)) for k, v in unit.attributes)]  # type: ignore[attr-defined]
+    # A pending removal (or move) marks the unit but leaves its accepted text as it is.
+    out: list = [sorted((str(k), str(v)) for k, v in unit.attributes  # type: ignore[attr-defined]
+                        if str(k) not in PENDING_UNIT_ATTRIBUTES)]
     for child in unit.children:
         if isinstance(child, XmlElement) and child.tag in UNIT_TAGS:
             if not child.attributes.get(SUGGESTION_ATTRIBUTE):
@@ -130,8 +140,15 @@ def _named(event, author: str) -> bool:
                 return False
     keys = getattr(event, "keys", None) or {}
     changed = keys.get("suggestedBy")
-    return not (isinstance(changed, dict) and changed.get("newValue") is not None
-                and str(changed.get("newValue")) != author)
+    if isinstance(changed, dict) and changed.get("newValue") is not None and str(changed.get("newValue")) != author:
+        return False
+    # A unit marked for removal names who suggests it: this author.
+    removal = keys.get(REMOVAL_ATTRIBUTE)
+    if isinstance(removal, dict) and removal.get("newValue") is not None:
+        target = getattr(event, "target", None)
+        attributes = getattr(target, "attributes", None)
+        return attributes is not None and str(attributes.get("suggestedBy")) == author
+    return True
 
 
 def only_suggests(before: Doc, shadow: Doc, update: bytes, author: str | None = None) -> bool:

@@ -20,8 +20,16 @@ TEXT_BLOCKS = ("heading", "p")
 #: Pending suggestions (editor/suggestions/marks.py, web/src/suggest.js): a suggested insertion or deletion
 #: is a range formatted `ins` / `del` ({"id", "by", "name", "at"}); a suggested new unit is an
 #: element with the attribute `suggestion` (its id). None of them is part of the accepted text.
+#: A unit suggested for removal carries `removal` (the suggestion's id) and stays accepted text
+#: until the removal is accepted; a suggested move is both: the unit where it is, marked `removal`,
+#: and a placeholder where it would go, a suggested unit with `movedFrom` (the unit's GUID).
 SUGGESTION_MARKS = ("ins", "del")
 SUGGESTION_ATTRIBUTE = "suggestion"
+REMOVAL_ATTRIBUTE = "removal"
+MOVED_FROM_ATTRIBUTE = "movedFrom"
+#: The attributes of a pending suggestion on a unit (who suggested it and when: `suggested…`).
+PENDING_UNIT_ATTRIBUTES = frozenset({SUGGESTION_ATTRIBUTE, REMOVAL_ATTRIBUTE, MOVED_FROM_ATTRIBUTE, "suggestedBy",
+                                     "suggestedName", "suggestedAt"})
 _HASHED = re.compile(r"--[A-Za-z0-9+/=]{8}$")
 
 # Characters XML 1.0 cannot carry; a peer may still type them, they are dropped from the copy.
@@ -116,6 +124,8 @@ def _copy_children(source: XmlFragment | XmlElement, target: etree._Element, acc
         # pycrdt annotates XmlAttributesView.__iter__ as returning an Iterable, not an Iterator
         pairs: list[tuple[str, object]] = list(child.attributes)  # type: ignore[call-overload]
         for key, value in sorted(pairs, key=lambda pair: pair[0]):
+            if accepted and key in PENDING_UNIT_ATTRIBUTES:
+                continue  # a pending removal is not part of the accepted text
             if _NAME.match(key) and ":" not in key:
                 element.set(key, _clean(str(value)))
         _copy_children(child, element, accepted)

@@ -54,7 +54,8 @@ def link_references(doc: Doc, link: bool = True, update: bool = True) -> Linked:
     """In the live document: link every citation not yet linked to the unit it cites (`link`),
     and make every reference's words name its target's current number (`update`)."""
     body = doc.get("body", type=XmlFragment)
-    units = read_units(fragment_to_etree(body), meta_of(doc))
+    # Numbered as the accepted text is (a pending suggested unit has no number of its own yet).
+    units = read_units(fragment_to_etree(body, accepted=True), meta_of(doc))
     chain_of = chains(units)
     resolve = resolver(units)
     linked = updated = 0

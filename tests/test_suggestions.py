@@ -216,6 +216,9 @@ def test_a_suggested_article_is_not_law_until_accepted_and_rejecting_removes_it(
     committee = _api(server, "bruno")
     listed = committee.get(f"{server.url}/api/v1/documents/{PUBLISHED}/suggestions", timeout=10).json()["suggestions"]
     assert [(s["kind"], s["unit"], s["author"]) for s in listed] == [("unit", NEW_ARTICLE, ana_id)]
+    # "Vincular referencias" works while it is pending (it numbers the text as the public reads it).
+    linked = committee.post(f"{server.url}/api/v1/documents/{PUBLISHED}/references", json={}, timeout=30)
+    assert linked.status_code == 200, linked.text
 
     assert _decide(server, committee, "accept", suggestion="s-unit").status_code == 200
     assert bruno.wait_for(lambda c: "suggestion" not in dict(_element(c.body, NEW_ARTICLE).attributes))
@@ -238,6 +241,130 @@ def test_a_suggested_article_is_not_law_until_accepted_and_rejecting_removes_it(
     with sqlite3.connect(server.instance / "constituent.sqlite3") as db:
         rows = db.execute("SELECT suggestion, kind, decision FROM suggestion_decision ORDER BY id").fetchall()
     assert rows == [("s-unit", "unit", "accepted"), ("s-unit-2", "unit", "rejected")]
+
+
+def _units_of_title(body) -> list[str]:
+    return [str(c.attributes.get("guid")) for c in body.children[0].children
+            if isinstance(c, XmlElement) and c.tag == "article"]
+
+
+def _guids(body) -> list[str]:
+    found: list[str] = []
+
+    def walk(node):
+        for child in node.children:
+            if isinstance(child, XmlElement):
+                if child.attributes.get("guid"):
+                    found.append(str(child.attributes.get("guid")))
+                walk(child)
+    walk(body)
+    return found
+
+
+PLACEHOLDER = "00000000-0000-4000-8000-0000000000ee"
+
+
+def test_removing_a_whole_article_is_a_suggestion_until_accepted(server, client_factory):
+    ana, bruno = client_factory("ana"), client_factory("bruno")
+    ana_id, bruno_id = _user_id(server, "ana"), _user_id(server, "bruno")
+
+    def mark(body):
+        unit = _element(body, ANIMALS)
+        unit.attributes["removal"] = "s-remove"
+        unit.attributes["suggestedBy"] = str(ana_id)
+        unit.attributes["suggestedName"] = "Ana"
+        unit.attributes["suggestedAt"] = "2026-12-07T10:00:00Z"
+    ana.edit(mark)
+    assert bruno.wait_for(lambda c: _element(c.body, ANIMALS).attributes.get("removal") == "s-remove")
+    # Still law: the public text and the export keep it, without the suggestion's attributes.
+    assert "sintientes" in _public_text(server)
+    akn = requests.get(f"{server.url}/api/v1/documents/{PUBLISHED}/akn", timeout=30).text
+    assert "sintientes" in akn and "s-remove" not in akn and "suggestedBy" not in akn
+    committee = _api(server, "bruno")
+    listed = committee.get(f"{server.url}/api/v1/documents/{PUBLISHED}/suggestions", timeout=10).json()["suggestions"]
+    assert [(s["id"], s["kind"], s["unit"], s["author"]) for s in listed] == [("s-remove", "remove", ANIMALS, ana_id)]
+    assert "sintientes" in listed[0]["text"]
+
+    # Rejected: the article stays, unmarked, everywhere.
+    assert _decide(server, committee, "reject", suggestion="s-remove").status_code == 200
+    assert ana.wait_for(lambda c: "removal" not in dict(_element(c.body, ANIMALS).attributes)
+                        and "suggestedBy" not in dict(_element(c.body, ANIMALS).attributes))
+    # Suggested again, and accepted: gone from every replica and from the public text.
+    ana.edit(lambda body: (mark(body), _element(body, ANIMALS).attributes.__setitem__("removal", "s-remove-2")))
+    assert bruno.wait_for(lambda c: _element(c.body, ANIMALS).attributes.get("removal") == "s-remove-2")
+    assert _decide(server, committee, "accept", suggestion="s-remove-2").status_code == 200
+    for client in (ana, bruno):
+        assert client.wait_for(lambda c: _element(c.body, ANIMALS) is None)
+    assert _wait(lambda: "sintientes" not in _public_text(server))
+    with sqlite3.connect(server.instance / "constituent.sqlite3") as db:
+        rows = db.execute("SELECT suggestion, kind, guid, author_id, decided_by_id, decision "
+                          "FROM suggestion_decision ORDER BY id").fetchall()
+    assert rows == [("s-remove", "remove", ANIMALS, ana_id, bruno_id, "rejected"),
+                    ("s-remove-2", "remove", ANIMALS, ana_id, bruno_id, "accepted")]
+    done = {e["target"]: e for e in _entries(server.instance, "suggestion.accepted", PUBLISHED)}
+    assert done["s-remove-2"]["detail"]["kinds"] == ["remove"] and done["s-remove-2"]["detail"]["units"] == [ANIMALS]
+
+
+def _suggest_move(client, account: int, sid: str) -> None:
+    """Ana's move of Artículo 1 after Artículo 3, as the editor writes it: the article marked where
+    it is, and a placeholder (a suggested unit moved from it, with GUIDs of its own) where it goes."""
+    def change(body):
+        original = _element(body, ARTICLE_1)
+        who = {"suggestedBy": str(account), "suggestedName": "Ana", "suggestedAt": "2026-12-07T10:00:00Z"}
+        original.attributes["removal"] = sid
+        for key, value in who.items():
+            original.attributes[key] = value
+        title = body.children[0]
+        title.children.append(XmlElement("article", {"guid": PLACEHOLDER, "suggestion": sid, "movedFrom": ARTICLE_1,
+                                                     **who}, [XmlElement("heading", {}, [XmlText("Agua")])]))
+    client.edit(change)
+
+
+def test_moving_an_article_is_a_suggestion_and_accepting_it_moves_the_article_as_it_is_then(server, client_factory):
+    ana, bruno = client_factory("ana"), client_factory("bruno")
+    ana_id, bruno_id = _user_id(server, "ana"), _user_id(server, "bruno")
+    order = _units_of_title(bruno.body)
+    assert order[0] == ARTICLE_1 and order[-1] == ANIMALS
+
+    _suggest_move(ana, ana_id, "s-move")
+    assert bruno.wait_for(lambda c: _element(c.body, PLACEHOLDER) is not None)
+    committee = _api(server, "bruno")
+    listed = committee.get(f"{server.url}/api/v1/documents/{PUBLISHED}/suggestions", timeout=10).json()["suggestions"]
+    assert [(s["id"], s["kind"], s["unit"]) for s in listed] == [("s-move", "remove", ARTICLE_1),
+                                                                 ("s-move", "move", ARTICLE_1)]
+    # Not law yet: the public numbering is unchanged (Artículo 1 is still first).
+    first = requests.get(f"{server.url}/api/v1/documents/{PUBLISHED}/units/{ARTICLE_1}", timeout=10).json()
+    assert first["label"].endswith(" 1"), first
+
+    # Rejected: the placeholder goes, the article stays where it was.
+    assert _decide(server, committee, "reject", suggestion="s-move").status_code == 200
+    assert ana.wait_for(lambda c: _element(c.body, PLACEHOLDER) is None
+                        and "removal" not in dict(_element(c.body, ARTICLE_1).attributes))
+    assert _units_of_title(ana.body) == order
+
+    # Suggested again; meanwhile Bruno edits the article where it is. Accepted: the article,
+    # with Bruno's edit and its own GUIDs, is where the placeholder was, and only there.
+    _suggest_move(ana, ana_id, "s-move-2")
+    assert bruno.wait_for(lambda c: _element(c.body, PLACEHOLDER) is not None)
+    bruno.edit(lambda body: _text(body, WATER).insert(0, "Hoy: "))
+    assert ana.wait_for(lambda c: _s(_text(c.body, WATER)).startswith("Hoy: "))  # the server has it
+    assert _decide(server, committee, "accept", suggestion="s-move-2").status_code == 200
+    for client in (ana, bruno):
+        assert client.wait_for(lambda c: _units_of_title(c.body) == [*order[1:], ARTICLE_1]), _units_of_title(client.body)
+        assert client.wait_for(lambda c: _s(_text(c.body, WATER)) == "Hoy: Toda persona tiene derecho al agua."), \
+            _s(_text(client.body, WATER))
+        guids = _guids(client.body)
+        assert guids.count(ARTICLE_1) == 1 and guids.count(WATER) == 1 and PLACEHOLDER not in guids
+        moved = dict(_element(client.body, ARTICLE_1).attributes)
+        assert not {"removal", "suggestion", "movedFrom", "suggestedBy"} & set(moved), moved
+    # Law now: numbered in its new place, under its own address.
+    assert _wait(lambda: requests.get(f"{server.url}/api/v1/documents/{PUBLISHED}/units/{ARTICLE_1}",
+                                      timeout=10).json()["label"].endswith(f" {len(order)}"))
+    with sqlite3.connect(server.instance / "constituent.sqlite3") as db:
+        rows = db.execute("SELECT suggestion, kind, guid, decision FROM suggestion_decision ORDER BY id").fetchall()
+        credited = db.execute("SELECT user_id, accepted_by_id FROM unit_edit WHERE guid = ?", (ARTICLE_1,)).fetchall()
+    assert ("s-move-2", "move", ARTICLE_1, "accepted") in rows and ("s-move", "move", ARTICLE_1, "rejected") in rows
+    assert (ana_id, bruno_id) in credited
 
 
 # --- a role that may only suggest ----------------------------------------------------------------
@@ -351,6 +478,12 @@ def _new(guid: str, suggested: bool) -> XmlElement:
     return XmlElement("article", attrs, [XmlElement("heading", {}, [XmlText("Nuevo")])])
 
 
+def _mark_removal(unit, by: str | None) -> None:
+    unit.attributes["removal"] = "s3"
+    if by is not None:
+        unit.attributes["suggestedBy"] = by
+
+
 def _move_copy(body):
     title = body.children[0]
     index = next(i for i, c in enumerate(title.children) if isinstance(c, XmlElement) and c.attributes.get("guid") == "a1")
@@ -374,6 +507,10 @@ SUGGESTING = {
     "removing an article": (lambda d, b: b.children[0].children.__delitem__(1), False),
     "replacing an article by a copy": (lambda d, b: _move_copy(b), False),
     "pinning a number": (lambda d, b: _units(b)[0].attributes.__setitem__("pin", "1 Bis"), False),
+    "a suggested removal of an article": (lambda d, b: _mark_removal(_units(b)[0], "7"), True),
+    "a suggested move of an article": (lambda d, b: (_mark_removal(_units(b)[0], "7"), b.children[0].children.append(
+        XmlElement("article", {"guid": "n3", "suggestion": "s3", "suggestedBy": "7", "movedFrom": "a1"},
+                   [XmlElement("heading", {}, [XmlText("Uno")])]))), True),
     "changing the meta": (lambda d, b: d.get("meta", type=Map).__setitem__("language", "eng"), False),
 }
 
@@ -406,6 +543,9 @@ def test_a_suggest_only_connection_makes_suggestions_in_its_own_name_only():
         "its own new article": (lambda b: b.children[0].children.insert(2, _new("n1", True)), True),
         "a new article in Ana's name": (lambda b: b.children[0].children.insert(2, XmlElement(
             "article", {"guid": "n1", "suggestion": "s", "suggestedBy": "1"}, [XmlElement("heading", {}, [])])), False),
+        "its own removal of an article": (lambda b: _mark_removal(_units(b)[0], "7"), True),
+        "a removal in Ana's name": (lambda b: _mark_removal(_units(b)[0], "1"), False),
+        "a removal in nobody's name": (lambda b: _mark_removal(_units(b)[0], None), False),
     }
     for what, (change, allowed) in named.items():
         document = _doc_with(CHECKED)

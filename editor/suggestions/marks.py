@@ -5,10 +5,17 @@ Shapes (written by the web editor, web/src/suggest.js):
 * a suggested insertion: text formatted `ins` = {"id", "by" (account id), "name", "at"};
 * a suggested deletion: text formatted `del` = the same;
 * a suggested new unit: a unit element with the attributes `suggestion` (its id),
-  `suggestedBy`, `suggestedName` and `suggestedAt`.
+  `suggestedBy`, `suggestedName` and `suggestedAt`;
+* a suggested removal of a whole unit: the unit, still accepted text, with the attributes
+  `removal` (the suggestion's id), `suggestedBy`, `suggestedName` and `suggestedAt`;
+* a suggested move: both of these under one id, the unit where it is marked `removal`, and where
+  it would go a placeholder, a suggested new unit with `movedFrom` (the GUID of the unit moved).
 
 Accepting an insertion removes its mark, accepting a deletion deletes its text; rejecting does
-the opposite. Accepting a new unit removes its attributes; rejecting removes the unit.
+the opposite. Accepting a new unit removes its attributes; rejecting removes the unit. Accepting
+a removal removes the unit; rejecting it removes its attributes. Accepting a move puts the unit,
+as it is then (edits made to it while the move was pending included), with its own GUID, where
+the placeholder is, and removes it from where it was; rejecting removes the placeholder.
 """
 
 from __future__ import annotations
@@ -19,10 +26,17 @@ from dataclasses import dataclass
 from pycrdt import Doc, XmlElement, XmlFragment, XmlText
 
 from akoma_ntoso import UNIT_KINDS
-from crdt.xmltree import SUGGESTION_ATTRIBUTE, fragment_to_etree, suggestion_mark
+from crdt.xmltree import (
+    MOVED_FROM_ATTRIBUTE,
+    PENDING_UNIT_ATTRIBUTES,
+    REMOVAL_ATTRIBUTE,
+    SUGGESTION_ATTRIBUTE,
+    fragment_to_etree,
+    suggestion_mark,
+)
 
-#: The attributes of a suggested unit.
-UNIT_ATTRIBUTES = (SUGGESTION_ATTRIBUTE, "suggestedBy", "suggestedName", "suggestedAt")
+#: The attributes of a pending suggestion on a unit, in a stable order.
+UNIT_ATTRIBUTES = tuple(sorted(PENDING_UNIT_ATTRIBUTES))
 KIND_OF_MARK = {"ins": "insert", "del": "delete"}
 
 
@@ -31,8 +45,8 @@ class Part:
     """One stretch of a pending suggestion: a run of inserted or deleted text, or a new unit."""
 
     suggestion: str
-    kind: str  # "insert", "delete" or "unit"
-    guid: str  # the unit it is in (a new unit: its own GUID)
+    kind: str  # "insert", "delete", "unit" (a new unit), "remove" (a whole unit) or "move" (where it goes)
+    guid: str  # the unit it is in (a new unit: its own GUID; a move: the GUID of the unit moved)
     text: str
     author: int | None
     name: str
@@ -72,15 +86,21 @@ def _walk(node: XmlFragment | XmlElement, guid: str,
         inner = guid
         if child.tag in UNIT_KINDS or child.tag in ("preamble", "transitional", "attachment", "crossHeading"):
             inner = str(child.attributes.get("guid") or guid)
-            if child.attributes.get(SUGGESTION_ATTRIBUTE):
+            if child.attributes.get(SUGGESTION_ATTRIBUTE) or child.attributes.get(REMOVAL_ATTRIBUTE):
                 on_unit(child, inner, node)
         _walk(child, inner, on_unit, on_range)
 
 
 def _unit_part(element: XmlElement, guid: str) -> Part:
     attrs = element.attributes
-    text = " ".join("".join(fragment_to_etree(element).itertext()).split())
-    return Part(str(attrs.get(SUGGESTION_ATTRIBUTE)), "unit", guid, text, _account(attrs.get("suggestedBy")),
+    blocks = fragment_to_etree(element).iter("heading", "p")  # its heading and paragraphs, apart
+    text = " ".join(" ".join("".join(block.itertext()).split()) for block in blocks).strip()
+    kind, suggestion = "unit", attrs.get(SUGGESTION_ATTRIBUTE)
+    if suggestion and attrs.get(MOVED_FROM_ATTRIBUTE):
+        kind, guid = "move", str(attrs.get(MOVED_FROM_ATTRIBUTE))
+    elif not suggestion:
+        kind, suggestion = "remove", attrs.get(REMOVAL_ATTRIBUTE)
+    return Part(str(suggestion), kind, guid, text, _account(attrs.get("suggestedBy")),
                 str(attrs.get("suggestedName") or ""), str(attrs.get("suggestedAt") or ""))
 
 
@@ -137,19 +157,88 @@ def decide(doc: Doc, matches: Callable[[Part], bool], accept: bool) -> list[Part
                 text.format(start, end, {key: None})
             else:
                 del text[start:end]
-        for element, _part, parent in reversed(units):
-            if accept:
+        # A move first, while the unit it moves is still where it was.
+        moved: set[str] = set()
+        for element, part, parent in units:
+            if part.kind == "move" and accept:
+                _move_here(body, parent, element, part.guid)
+                moved.add(part.suggestion)
+        for element, part, parent in reversed(units):
+            if part.suggestion in moved:
+                continue  # the move took the unit from where it was
+            guid = str(element.attributes.get("guid") or "")
+            if accept == (part.kind == "remove") or part.kind == "move":
+                _remove(parent, guid, part.suggestion)  # an accepted removal, a rejected new unit or move
+            else:
                 for name in UNIT_ATTRIBUTES:
                     if name in element.attributes:
                         del element.attributes[name]
-            else:
-                for index, child in enumerate(parent.children):
-                    if isinstance(child, XmlElement) and child.attributes.get(SUGGESTION_ATTRIBUTE) == \
-                            element.attributes.get(SUGGESTION_ATTRIBUTE) and child.attributes.get("guid") == \
-                            element.attributes.get("guid"):
-                        del parent.children[index]
-                        break
     return _merged([p for _r, p in ranges] + [p for _e, p, _parent in units])
+
+
+def _index(parent: XmlFragment | XmlElement, guid: str, suggestion: str | None = None) -> int | None:
+    """The index of the child unit with `guid` (and, given, with a pending `suggestion` of that id)."""
+    for index, child in enumerate(parent.children):
+        if isinstance(child, XmlElement) and str(child.attributes.get("guid") or "") == guid and (
+                suggestion is None or suggestion in (child.attributes.get(SUGGESTION_ATTRIBUTE),
+                                                     child.attributes.get(REMOVAL_ATTRIBUTE))):
+            return index
+    return None
+
+
+def _remove(parent: XmlFragment | XmlElement, guid: str, suggestion: str | None = None) -> None:
+    index = _index(parent, guid, suggestion)
+    if index is not None:
+        del parent.children[index]
+
+
+def _find_unit(node: XmlFragment | XmlElement, guid: str) -> tuple[XmlElement, XmlFragment | XmlElement] | None:
+    """The unit with `guid` under `node`, and its parent."""
+    for child in node.children:
+        if isinstance(child, XmlElement):
+            if child.attributes.get("guid") == guid:
+                return child, node
+            found = _find_unit(child, guid)
+            if found is not None:
+                return found
+    return None
+
+
+def _move_here(body: XmlFragment, parent: XmlFragment | XmlElement, placeholder: XmlElement, guid: str) -> None:
+    """An accepted move: the unit `guid`, as it is now, replaces the placeholder; where it was, it
+    is removed. Gone meanwhile, the placeholder's copy of it becomes the unit."""
+    found = _find_unit(body, guid)
+    source = found[0] if found is not None else placeholder
+    index = _index(parent, str(placeholder.attributes.get("guid") or ""))
+    if index is None:
+        return
+    attributes = {k: v for k, v in list(source.attributes)  # type: ignore[call-overload]
+                  if k not in PENDING_UNIT_ATTRIBUTES}
+    attributes["guid"] = "moving-" + guid  # one unit with this GUID at a time
+    copy = parent.children.insert(index, XmlElement(str(source.tag), attributes))
+    _copy_children(source, copy)
+    del parent.children[index + 1]  # the placeholder
+    if found is not None:
+        _remove(found[1], guid)
+    copy.attributes["guid"] = guid
+
+
+def _copy_children(source: XmlElement, target: XmlElement) -> None:
+    """Everything inside `source` (elements, attributes, text with its formatting) into `target`."""
+    for child in source.children:
+        if isinstance(child, XmlText):
+            text = target.children.append(XmlText())
+            position = 0
+            for insert, attributes in child.diff():
+                if isinstance(insert, str):
+                    text.insert(position, insert, attributes or None)
+                    position += len(insert.encode("utf-8"))
+                else:
+                    text.insert_embed(position, insert, attributes or None)
+                    position += 1
+        elif isinstance(child, XmlElement):
+            element = target.children.append(XmlElement(str(child.tag), dict(list(child.attributes))))  # type: ignore[call-overload]
+            _copy_children(child, element)
 
 
 def suggestion_ids(parts: list[Part]) -> Iterator[str]:
