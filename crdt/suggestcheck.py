@@ -8,6 +8,10 @@ while its events are watched, and only the units it touched are compared, each f
 document before the update by the GUIDs of the units around it. Whatever cannot be located
 that way (a unit without a GUID, duplicated GUIDs, a change at the top of the body) falls back
 to comparing the whole document.
+
+With an author (the connection's account), two more rules: the suggestions it adds name that
+author, and other people's pending suggestions in what it touched stay as they are (withdrawing
+or deciding them is not a suggestion).
 """
 
 from __future__ import annotations
@@ -151,6 +155,48 @@ def _named(event, author: str) -> bool:
     return True
 
 
+def _others(unit: XmlFragment | XmlElement, author: str, deep: bool = False) -> list:
+    """The pending suggestions of other people in `unit`: on the unit itself (a removal), on its
+    sub-units (new ones) and in its own text; with `deep`, in its sub-units' text too. A
+    connection that may only suggest must leave them as they are (deciding them is not its part)."""
+    out: list = []
+
+    def mine(attributes) -> bool:
+        return str(attributes.get("suggestedBy")) == author
+
+    def texts(node) -> None:
+        for child in node.children:
+            if isinstance(child, XmlText):
+                for insert, attributes in child.diff():
+                    for key, value in (attributes or {}).items():
+                        kind = suggestion_mark(key)
+                        if kind and isinstance(value, dict) and str(value.get("by")) != author:
+                            if out and out[-1][:2] == (kind, str(value.get("id"))):
+                                out[-1] = (*out[-1][:2], out[-1][2] + (insert if isinstance(insert, str) else ""))
+                            else:
+                                out.append((kind, str(value.get("id")), insert if isinstance(insert, str) else ""))
+            elif isinstance(child, XmlElement) and (deep or child.tag not in UNIT_TAGS):
+                visit(child) if child.tag in UNIT_TAGS else texts(child)
+            elif isinstance(child, XmlElement):
+                marks(child)
+
+    def marks(element: XmlElement) -> None:
+        attributes = element.attributes
+        for name in (SUGGESTION_ATTRIBUTE, REMOVAL_ATTRIBUTE):
+            if attributes.get(name) and not mine(attributes):
+                out.append((name, str(attributes.get(name)), str(attributes.get("guid") or "")))
+
+    def visit(element: XmlElement) -> None:
+        marks(element)
+        texts(element)
+
+    if isinstance(unit, XmlElement):
+        visit(unit)
+    else:
+        texts(unit)
+    return out
+
+
 def only_suggests(before: Doc, shadow: Doc, update: bytes, author: str | None = None) -> bool:
     """Whether `update` leaves the accepted text and meta of `before` as they are. `shadow` is a
     copy of `before` (same state): the update is applied to it, never to `before`. With `author`
@@ -185,6 +231,8 @@ def only_suggests(before: Doc, shadow: Doc, update: bytes, author: str | None = 
         old_body = before.get("body", type=XmlFragment)
         for chain, unit in units.items():
             old = _find(old_body, chain)
+            if author is not None and old is not None and _others(old, author) != _others(unit, author):
+                return False  # another's suggestion withdrawn or changed
             if _suggested(unit):
                 # Inside a suggested unit: fine, unless that unit was accepted text before.
                 if old is not None and not _suggested(old):
@@ -194,5 +242,8 @@ def only_suggests(before: Doc, shadow: Doc, update: bytes, author: str | None = 
                 return False
         return True
     except _Unlocatable:
+        if author is not None and _others(before.get("body", type=XmlFragment), author, deep=True) != \
+                _others(shadow.get("body", type=XmlFragment), author, deep=True):
+            return False
         return accepted_signature(before) == accepted_signature(shadow)
 

@@ -531,6 +531,59 @@ def test_only_suggestions_leave_the_accepted_text_as_it_was():
         assert only_suggests(document, shadow, client.get_update(before)) is allowed, what
 
 
+def test_a_suggest_only_connection_leaves_other_peoples_suggestions_alone():
+    from pycrdt import Doc, XmlFragment
+
+    from crdt.suggestcheck import only_suggests
+
+    def anas(doc):
+        """Ana's pending suggestions: an insertion and a deletion in Artículo 1, a new article,
+        the removal of Artículo 2's apartado."""
+        body = doc.get("body", type=XmlFragment)
+        with doc.transaction():
+            text = _p_of(_units(body)[0])
+            text.insert(5, " nuevo", {"ins": {"id": "a-ins", "by": "1"}})
+            text.format(0, 5, {"del": {"id": "a-del", "by": "1"}})
+            body.children[0].children.append(XmlElement("article", {"guid": "n9", "suggestion": "a-unit",
+                                                                    "suggestedBy": "1"},
+                                                        [XmlElement("heading", {}, [XmlText("Suya")])]))
+            apartado = _element(body, "a2p")
+            apartado.attributes["removal"] = "a-rem"
+            apartado.attributes["suggestedBy"] = "1"
+
+    def without(body, guid):
+        parent = body.children[0]
+        index = next(i for i, c in enumerate(parent.children) if isinstance(c, XmlElement)
+                     and c.attributes.get("guid") == guid)
+        del parent.children[index]
+
+    changes = {
+        "its own insertion next to Ana's": (lambda b: _p_of(_units(b)[0]).insert(0, "Ya ", {"ins": {"id": "s", "by": "7"}}),
+                                            True),
+        "withdrawing Ana's insertion": (lambda b: _p_of(_units(b)[0]).__delitem__(slice(5, 11)), False),
+        "dropping Ana's deletion mark": (lambda b: _p_of(_units(b)[0]).format(0, 5, {"del": None}), False),
+        "taking Ana's insertion as its own": (lambda b: _p_of(_units(b)[0]).format(5, 11, {"ins": {"id": "s", "by": "7"}}),
+                                              False),
+        "removing Ana's new article": (lambda b: without(b, "n9"), False),
+        "withdrawing Ana's removal": (lambda b: _element(b, "a2p").attributes.__delitem__("removal"), False),
+    }
+    for what, (change, allowed) in changes.items():
+        document = _doc_with(CHECKED)
+        anas(document)
+        client = Doc()
+        client.apply_update(document.get_update())
+        before = client.get_state()
+        with client.transaction():
+            change(client.get("body", type=XmlFragment))
+        shadow = Doc()
+        shadow.apply_update(document.get_update())
+        assert only_suggests(document, shadow, client.get_update(before), author="7") is allowed, what
+        # None of these changes the accepted text: only the rule about others' suggestions refuses them.
+        unchecked = Doc()
+        unchecked.apply_update(document.get_update())
+        assert only_suggests(document, unchecked, client.get_update(before)), what
+
+
 def test_a_suggest_only_connection_makes_suggestions_in_its_own_name_only():
     from pycrdt import Doc, XmlFragment
 
