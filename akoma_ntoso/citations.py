@@ -648,7 +648,9 @@ class _Tree:
         if unit.kind not in _NAMES[self.language]:  # a schedule ("ANEXO 1"), a transitional group
             return unit.label or unit.eid
         if not unit.num:
-            return f"an unnumbered {_NAMES[self.language][unit.kind][0]}"
+            word = _NAMES[self.language][unit.kind][0]
+            # In the document's language, as the rest of the name: "fracción sin número".
+            return f"an unnumbered {word}" if self.language == "eng" else f"{word} sin número"
         return unit.label if unit.kind in _LABELLED else self.name(unit.kind, unit.num)
 
     def places(self, units: list[Unit], inside: Unit) -> str:

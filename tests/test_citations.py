@@ -392,6 +392,10 @@ def test_an_unnumbered_unit_in_between_is_no_guess():
     resolution = resolve_references("artículo 1, numeral 1, inciso b)", units)[0]
     assert resolution.unit.eid == "art_1__subpara_1__point_nn_1__indent_b"
     assert (resolution.problem, resolution.note) == (None, None)
+    # Read through it, it is named in the document's language, as the rest of the name.
+    deeper = resolve_references("artículo 1, inciso a)", units)[0]
+    assert deeper.unit.eid == "art_1__subpara_1__point_nn_1__indent_a"
+    assert deeper.note.endswith("read as Artículo 1, numeral 1, fracción sin número, inciso a)"), deeper.note
 
 
 def test_a_plain_reading_has_no_note(units):
