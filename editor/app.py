@@ -275,8 +275,8 @@ def _subscribe_features(events: EventBus, services: Services) -> None:
 
 
 def _locale(app: Flask) -> str:
-    if not has_request_context():  # the command line, a room's worker: the default language
-        return app.config["BABEL_DEFAULT_LOCALE"]
+    if not has_request_context():  # the command line (English), a room's worker: the default language
+        return app.config.get("COMMAND_LINE_LANGUAGE") or app.config["BABEL_DEFAULT_LOCALE"]
     chosen = request.args.get("lang") or request.cookies.get("lang")
     if chosen in app.config["LANGUAGES"]:
         return chosen

@@ -94,7 +94,7 @@ def demo(host: str, port: int) -> None:
     plain_http = {"SESSION_COOKIE_SECURE": False}  # the demo is served over plain HTTP
     click.echo("Constituent demo: preparing the sample data (the first run synthesizes a survey of 26,000 answers)…")
     sys.stdout.flush()
-    with command_app(plain_http) as app:
+    with command_app(plain_http, language=None) as app:  # the seed writes content: in the site's language
         accounts, document, notes = seed(app)
         database = app.config["DATABASE_URL"]
     click.echo("Constituent demo")

@@ -49,11 +49,16 @@ DRAIN_SECONDS = 30.0
 
 
 @contextmanager
-def command_app(config: dict[str, Any] | None = None) -> Iterator[Flask]:
+def command_app(config: dict[str, Any] | None = None, *, language: str | None = "en") -> Iterator[Flask]:
     """The application one command works with; on the way out, whatever happened, the reactions to
     its changes run and everything it started is closed (its event threads, rooms, session and
-    connections), so a command run inside a longer process (tests, scripts) leaves nothing open."""
-    app = create_app(config)
+    connections), so a command run inside a longer process (tests, scripts) leaves nothing open.
+
+    The command line speaks English (`language`): the services' messages it prints (a refused
+    stage, a revised draft that cannot be read) are in the language of the rest of its output.
+    Texts for people (e-mails, notifications) keep each reader's language; `None` keeps the
+    site's default, for a command that writes content (the demo's seed)."""
+    app = create_app({**(config or {}), "COMMAND_LINE_LANGUAGE": language})
     try:
         yield app
     finally:

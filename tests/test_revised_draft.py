@@ -280,6 +280,12 @@ def test_the_command_line_shows_the_matching_then_loads_it(instance, monkeypatch
         assert _by_heading(after, "Protección a los animales").guid == animals.guid
         assert _by_heading(after, "Datos abiertos").eid == "art_6"
         assert runner.invoke(main, ["revise", SLUG, str(tmp_path / "missing.txt")]).exit_code != 0
+        # A draft with no unit: the service's refusal, in the command line's English like the rest.
+        empty = tmp_path / "vacio.txt"
+        empty.write_text("Sin artículos, solo una frase.\n", encoding="utf-8")
+        refused = runner.invoke(main, ["revise", SLUG, str(empty)])
+        assert refused.exit_code != 0
+        assert refused.output.startswith("Error: The revised text could not be read: no title"), refused.output
     finally:
         services.close()
 
