@@ -78,6 +78,7 @@ from .stages.api import bp as stages_api_bp
 from .stages.unit_views import api as unit_history_api_bp
 from .stages.unit_views import bp as unit_history_bp
 from .stages.views import bp as stages_bp
+from .suggestions import handlers as suggestions_handlers
 from .suggestions import models as _suggestion_models  # noqa: F401 - registers its table
 from .suggestions.api import bp as suggestions_api_bp
 from .survey import models as _survey_models  # noqa: F401 - registers its tables
@@ -270,7 +271,7 @@ def _subscribe_features(events: EventBus, services: Services) -> None:
     """Each feature's reactions to domain events (its `handlers` module): the one place where
     "when X changes, do Y" is wired."""
     for feature in (collab, stages_handlers, review_handlers, comments_handlers, provenance_handlers,
-                    amendments_handlers, participation_handlers, notifications_handlers):
+                    amendments_handlers, participation_handlers, notifications_handlers, suggestions_handlers):
         feature.subscribe(events, services)
 
 

@@ -184,9 +184,17 @@ class AmendmentAdopted(Event):
     name: ClassVar[str] = "amendment-adopted"
 
 
+@dataclass(frozen=True)
+class SuggestionNotesChanged(Event):
+    """A note was written on these pending suggestions (their ids; editor.suggestions.notes)."""
+
+    suggestions: tuple[str, ...] = ()
+    name: ClassVar[str] = "suggestion-notes-changed"
+
+
 EVENTS: dict[str, type[Event]] = {kind.name: kind for kind in (
     TextChanged, StageChanged, VersionSaved, AccountChanged, CommentsChanged, PublicCommentsChanged, LinksChanged,
-    AmendmentChanged, AmendmentAdopted)}
+    AmendmentChanged, AmendmentAdopted, SuggestionNotesChanged)}
 
 
 def from_wire(message: Mapping[str, Any]) -> Event | None:

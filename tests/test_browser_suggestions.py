@@ -14,6 +14,7 @@ from playwright.sync_api import expect
 from test_audit import _entries, _user_id
 from test_browser_comments import _PLACE, Pages
 from test_suggestions import configure_suggesting_legal
+from test_workspace import _shot
 
 pytestmark = pytest.mark.browser
 
@@ -127,4 +128,64 @@ def test_a_legal_adviser_who_may_only_suggest_types_suggestions(browser, server)
     expect(bruno.locator("#suggestions .suggestion-item button[data-decision=accept]")).to_have_count(1)
     assert "potable" not in bruno.request.get(f"{server.url}/api/v1/documents/{PUBLISHED}/text").text()
     expect(lucia.locator("#connection-status")).not_to_have_attribute("data-state", "error")
+    assert pages.errors == [], pages.errors
+
+
+ARTICLE_1 = "00000000-0000-4000-8000-000000000001"
+ANIMALS = "00000000-0000-4000-8000-000000000005"  # Artículo 3
+
+
+def _articles(page) -> list[str]:
+    return page.evaluate("() => { const out = []; window.constituent.view.state.doc.descendants(n => {"
+                         " if (n.type.name === 'article') out.push(n.attrs.guid); return n.type.name !== 'article' });"
+                         " return out }")
+
+
+def test_a_legal_adviser_suggests_moving_one_article_and_removing_another(browser, server):
+    configure_suggesting_legal(server)
+    pages = Pages(browser, server)
+    lucia, bruno = pages.open("lucia"), pages.open("bruno")
+    order = _articles(bruno)
+    assert order[0] == ARTICLE_1 and order[-1] == ANIMALS
+
+    # By keyboard: Artículo 1 one place down (Alt+↓), then Artículo 3 removed (the toolbar's ✕).
+    lucia.locator(f"section[data-guid='{ARTICLE_1}'] > .heading").click()
+    lucia.keyboard.press("Alt+ArrowDown")
+    expect(lucia.locator("section.unit-moved-here")).to_have_count(1)
+    lucia.get_by_text("Los animales son seres sintientes.").click()
+    lucia.locator("#toolbar button[data-command=delete]").click()
+
+    # Bruno sees them live: the two units still there, struck; the new place as a placeholder.
+    expect(bruno.locator("section.unit-removal")).to_have_count(2)
+    expect(bruno.locator(f"section.unit-removal[data-guid='{ARTICLE_1}']")).to_have_count(1)
+    expect(bruno.locator(f"section.unit-removal[data-guid='{ANIMALS}']")).to_have_count(1)
+    placeholder = bruno.locator(f"section.unit-moved-here[data-moved-from='{ARTICLE_1}']")
+    expect(placeholder).to_have_attribute("contenteditable", "false")
+    items = bruno.locator("#suggestions .suggestion-item")
+    expect(items).to_have_count(2)
+    move = bruno.locator("#suggestions .suggestion-item", has=bruno.locator(".suggestion-quote-move"))
+    expect(move).to_contain_text("Traslado")
+    removal = bruno.locator("#suggestions .suggestion-item", has=bruno.locator(".suggestion-quote-remove"))
+    expect(removal).to_contain_text("Supresión")
+    expect(removal).to_contain_text("sintientes")
+    _shot(bruno, "suggested-move-and-removal-es.png")
+    # The server took them as suggestions: the adviser's connection is fine, the public text unchanged.
+    expect(lucia.locator("#connection-status")).not_to_have_attribute("data-state", "error")
+    public = bruno.request.get(f"{server.url}/api/v1/documents/{PUBLISHED}/units/{ARTICLE_1}").json()
+    assert public["label"].endswith(" 1"), public
+
+    # He accepts the move and rejects the removal.
+    move.locator("button[data-decision=accept]").click()
+    expect(items).to_have_count(1)
+    bruno.locator("#suggestions .suggestion-item button[data-decision=reject]").click()
+    expect(items).to_have_count(0)
+    want = [order[1], ARTICLE_1, *order[2:]]
+    for page in (lucia, bruno):
+        expect(page.locator("section.unit-removal, section.unit-moved-here")).to_have_count(0)
+        page.wait_for_function("want => { const out = []; window.constituent.view.state.doc.descendants(n => {"
+                               " if (n.type.name === 'article') out.push(n.attrs.guid); return n.type.name !== 'article' });"
+                               " return out.join() === want.join() }", arg=want)
+    moved = bruno.request.get(f"{server.url}/api/v1/documents/{PUBLISHED}/units/{ARTICLE_1}").json()
+    assert moved["label"].endswith(" 2"), moved
+    assert "sintientes" in bruno.request.get(f"{server.url}/api/v1/documents/{PUBLISHED}/text").text()
     assert pages.errors == [], pages.errors

@@ -105,6 +105,7 @@ def seed(app, instance_sources: dict[str, int], assembly: bool) -> dict[str, lis
         "kind": ["petition", "theme", "event"],
         "source_id": sorted(instance_sources.values()),
         "survey_id": [questionnaire.id, questionnaire.id + 1000],
+        "suggestion": ["s-none"],  # notes on a suggestion (none is pending in the seeded text)
     }
 
 

@@ -351,11 +351,9 @@ def test_guessing_spread_over_many_addresses_only_slows_the_account_by_seconds(a
 
 
 def test_the_document_pdf_is_rendered_once_per_state_and_renders_are_rate_limited(instance):
-    """Anonymous readers get the PDF from the cache after the first render (under 100 ms, the same
-    bytes); an edit makes the next request render again; only renders count against the address's
+    """Anonymous readers get the PDF from the cache after the first render (the same bytes, not
+    rendered again); an edit makes the next request render again; only renders count against the address's
     EXPORT_RATE_LIMIT."""
-    import time
-
     from conftest import close_app
 
     from editor import create_app
@@ -366,12 +364,10 @@ def test_the_document_pdf_is_rendered_once_per_state_and_renders_are_rate_limite
         first = reader.get(f"/d/{PUBLISHED}/document.pdf")
         assert first.status_code == 200 and first.headers["X-Constituent-Cache"] == "miss"
         assert first.data.startswith(b"%PDF")
-        for _ in range(4):  # cached copies: fast, identical, and not counted
-            started = time.perf_counter()
+        for _ in range(4):  # cached copies: served from the cache, identical, and not counted
             again = reader.get(f"/d/{PUBLISHED}/document.pdf")
-            elapsed = time.perf_counter() - started
             assert again.status_code == 200 and again.headers["X-Constituent-Cache"] == "hit"
-            assert again.data == first.data and elapsed < 0.1, elapsed
+            assert again.data == first.data
             assert again.headers["Content-Disposition"] == f'inline; filename="{PUBLISHED}.pdf"'
         services = app.extensions["constituent"]
 

@@ -455,14 +455,11 @@ def test_suggestions_find_the_water_clauses_of_the_mexico_city_constitution(cdmx
     water, rivers = ids["water"], ids["rivers"]
     water_clauses = {"art_16__para_B", "art_9__para_F"}
 
-    started = time.perf_counter()
     theme = client.get(f"/api/v1/documents/{CDMX}/sources/theme/{water}/suggestions").get_json()["suggestions"]
-    elapsed = time.perf_counter() - started
     assert water_clauses & {s["eId"] for s in theme[:3]}, [s["eId"] for s in theme]
     assert water_clauses <= {s["eId"] for s in theme[:5]}, [s["eId"] for s in theme]
     top = next(s for s in theme if s["eId"] == "art_16__para_B")
     assert top["label"] == "Artículo 16 B." and top["heading"] == "Gestión sustentable del agua" and top["snippet"]
-    assert elapsed < 5, f"suggestions took {elapsed:.2f} s"
 
     # An English petition title against the Spanish text.
     petition = client.get(f"/api/v1/documents/{CDMX}/sources/petition/{rivers}/suggestions").get_json()["suggestions"]

@@ -171,9 +171,9 @@ CASES: list[Case] = [
     case("accounts.welcome", "POST", EVERYONE, form={"password": "a" * 12, "confirm": "b" * 12}),
     case("accounts.welcome", "GET", NOBODY, params={"token": "forged_invitation"}, label="forged link"),
     case("public.choose_language", "POST", EVERYONE),  # an unknown language: 400
-    case("petitions.notifications", "GET", SIGNED_IN),
-    case("petitions.read_notification", "POST", SIGNED_IN),  # one's own, already read
-    case("petitions.read_notification", "POST", {"committee"}, params={"notification_id": "notification_of_ana"},
+    case("notifications.inbox", "GET", SIGNED_IN),
+    case("notifications.read", "POST", SIGNED_IN),  # one's own, already read
+    case("notifications.read", "POST", {"committee"}, params={"notification_id": "notification_of_ana"},
          label="someone else's"),
     # notifications (editor/notifications): one's own, and preferences per document
     case("notifications.overview", "GET", SIGNED_IN),
@@ -191,7 +191,7 @@ CASES: list[Case] = [
     case("notifications_api.api_language", "GET", SIGNED_IN),
     case("notifications_api.api_language", "PUT", SIGNED_IN, json={"language": "xx"}),  # 400
     case("comments_api.people", "GET", COMMENTERS),
-    case("petitions.read_all_notifications", "POST", SIGNED_IN),
+    case("notifications.read_all", "POST", SIGNED_IN),
     # --- administration (permissions.can_administer)
     case("admin.users", "GET", ADMIN),
     case("admin.invite", "POST", ADMIN, form={"email": "not-an-email", "role": "viewer"}),
@@ -342,6 +342,11 @@ CASES: list[Case] = [
     case("suggestions_api.listing", "GET", NOBODY, label="assembly stage: the text is not edited"),
     case("suggestions_api.decide", "POST", COMMENTERS, doc="drafting", json={"decision": "bogus"}),  # 400
     case("suggestions_api.decide", "POST", NOBODY, json={"decision": "bogus"},
+         label="assembly stage: the text is not edited"),
+    case("suggestions_api.notes", "GET", COMMENTERS, doc="drafting"),
+    case("suggestions_api.notes", "GET", NOBODY, label="assembly stage: the text is not edited"),
+    case("suggestions_api.add_note", "POST", COMMENTERS, doc="drafting", json={"body": ""}),  # 400
+    case("suggestions_api.add_note", "POST", NOBODY, json={"body": ""},
          label="assembly stage: the text is not edited"),
     case("comments_api.create", "POST", COMMENTERS, json={"unit": WATER, "body": ""}),
     case("comments_api.reply", "POST", COMMENTERS, json={"body": ""}),
@@ -775,6 +780,7 @@ def seed(instance: Path) -> dict:
             "notification": {**{role: notes[who] for role, who in ACCOUNT_OF.items()}, "*": notes["admin"]},
             "notification_of_ana": notes["ana"],
             "unknown_language": "xx",
+            "suggestion": "s-none",
             "review_petition": ids["consultation"]["petition"],
             "other_petition": ids["consultation"]["other_petition"],
         }

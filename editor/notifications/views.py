@@ -17,7 +17,7 @@ from flask import Blueprint, abort, flash, jsonify, redirect, render_template, r
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from .. import clock, permissions
 from ..documents import get_document
@@ -47,6 +47,53 @@ def notification_text(notification) -> str:
 def _signed_in():
     if not current_user.is_authenticated:
         abort(redirect(url_for("accounts.login", next=request.path)))
+
+
+# --- one's notifications ------------------------------------------------------------------------
+
+
+@bp.route("/notifications")
+def inbox():
+    """One's notifications, newest first (the last 500)."""
+    _signed_in()
+    db = current_services().db
+    rows = list(db.scalars(select(Notification).where(Notification.user_id == current_user.id)
+                           .order_by(Notification.created_at.desc(), Notification.id.desc()).limit(500)))
+    documents = {d.id: d for d in db.scalars(select(Document).where(
+        Document.id.in_({n.document_id for n in rows if n.document_id})))} if rows else {}
+    return render_template("notifications/inbox.html", notifications=rows, documents=documents,
+                           form=_Form())
+
+
+@bp.route("/notifications/<int:notification_id>/read", methods=["POST"])
+def read(notification_id: int):
+    _signed_in()
+    if not _Form().validate_on_submit():
+        abort(400)
+    db = current_services().db
+    found = db.get(Notification, notification_id)
+    if found is None or found.user_id != current_user.id:
+        abort(404)
+    if found.read_at is None:
+        found.read_at = clock.now()
+        db.commit()
+    return redirect(url_for("notifications.inbox"))
+
+
+@bp.route("/notifications/read-all", methods=["POST"])
+def read_all():
+    _signed_in()
+    if not _Form().validate_on_submit():
+        abort(400)
+    db = current_services().db
+    db.execute(update(Notification).where(Notification.user_id == current_user.id, Notification.read_at.is_(None))
+               .values(read_at=clock.now()))
+    db.commit()
+    flash(_("All notifications marked as read."), "info")
+    return redirect(url_for("notifications.inbox"))
+
+
+# --- what reaches whom ---------------------------------------------------------------------------
 
 
 def _readable(slug: str) -> Document:

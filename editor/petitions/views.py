@@ -17,7 +17,7 @@ from flask_babel import ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from wtforms import DateField, HiddenField, IntegerField, SelectChoice, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -457,51 +457,3 @@ def relink(slug: str, petition_id: int):
     for item in report.unresolved:
         flash(_("Not found: %(reference)s (%(problem)s)", reference=item.reference, problem=item.problem), "error")
     return redirect(url_for("petitions.petition", slug=slug, petition_id=petition.id) + "#links")
-
-
-# --- notifications -----------------------------------------------------------------------------
-
-
-def _signed_in():
-    if not current_user.is_authenticated:
-        abort(redirect(url_for("accounts.login", next=request.path)))
-
-
-@bp.route("/notifications")
-def notifications():
-    _signed_in()
-    db = current_services().db
-    rows = list(db.scalars(select(Notification).where(Notification.user_id == current_user.id)
-                           .order_by(Notification.created_at.desc(), Notification.id.desc()).limit(500)))
-    documents = {d.id: d for d in db.scalars(select(Document).where(
-        Document.id.in_({n.document_id for n in rows if n.document_id})))} if rows else {}
-    return render_template("petitions/notifications.html", notifications=rows, documents=documents,
-                           form=BlankForm())
-
-
-@bp.route("/notifications/<int:notification_id>/read", methods=["POST"])
-def read_notification(notification_id: int):
-    _signed_in()
-    if not BlankForm().validate_on_submit():
-        abort(400)
-    db = current_services().db
-    found = db.get(Notification, notification_id)
-    if found is None or found.user_id != current_user.id:
-        abort(404)
-    if found.read_at is None:
-        found.read_at = clock.now()
-        db.commit()
-    return redirect(url_for("petitions.notifications"))
-
-
-@bp.route("/notifications/read-all", methods=["POST"])
-def read_all_notifications():
-    _signed_in()
-    if not BlankForm().validate_on_submit():
-        abort(400)
-    db = current_services().db
-    db.execute(update(Notification).where(Notification.user_id == current_user.id, Notification.read_at.is_(None))
-               .values(read_at=clock.now()))
-    db.commit()
-    flash(_("All notifications marked as read."), "info")
-    return redirect(url_for("petitions.notifications"))

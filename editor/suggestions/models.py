@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String, Text
+from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .. import clock
@@ -37,3 +37,24 @@ class SuggestionDecision(Base):
                                                       nullable=True)
     decision: Mapped[str] = mapped_column(String(10))
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
+
+
+#: Longest note on a suggestion, in characters.
+MAX_NOTE = 2_000
+
+
+class SuggestionNote(Base):
+    """A note on a suggestion (its discussion, as in a comment thread): kept whatever becomes of
+    the suggestion, readable after it is decided; written only while it is pending."""
+
+    __tablename__ = "suggestion_note"
+    __table_args__ = (Index("ix_suggestion_note_document_suggestion", "document_id", "suggestion"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("document.id", ondelete="CASCADE"))
+    suggestion: Mapped[str] = mapped_column(String(64))
+    #: The unit the suggestion was in when the note was written (a new unit: its own GUID).
+    guid: Mapped[str] = mapped_column(String(36), default="")
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"), nullable=True)
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)

@@ -5,7 +5,8 @@ import assert from 'node:assert/strict'
 const { EditorState, TextSelection } = await import(new URL('../../web/node_modules/prosemirror-state/dist/index.js', import.meta.url))
 import { schema } from '../../web/src/schema.js'
 import { suggestTransaction, suggestionsIn } from '../../web/src/suggest.js'
-import { insertUnit, splitUnit } from '../../web/src/commands.js'
+import { insertUnit, splitUnit, deleteUnit, moveUnitDown, moveUnitUp } from '../../web/src/commands.js'
+import { describePart } from '../../web/src/suggest.js'
 
 const s = schema
 const ANA = { id: '1', name: 'Ana' }
@@ -15,6 +16,20 @@ const article = (n, heading, text) => s.nodes.article.create({ guid: G(n) }, [s.
 
 function make () {
   return EditorState.create({ doc: s.nodes.doc.create(null, [article(1, 'Agua', 'Toda persona tiene derecho al agua.'), article(2, 'Aire', 'Texto dos')]) })
+}
+function three () {
+  return EditorState.create({ doc: s.nodes.doc.create(null, [article(1, 'Agua', 'Uno.'), article(2, 'Aire', 'Dos.'), article(3, 'Ruido', 'Tres.')]) })
+}
+const order = (state) => {
+  const out = []
+  state.doc.forEach(n => { out.push([n.attrs.guid, n.attrs.removal ? 'removal' : n.attrs.movedFrom ? 'to:' + n.attrs.movedFrom : n.attrs.suggestion ? 'new' : '']) })
+  return out
+}
+const within = (state, words) => st => st.apply(st.tr.setSelection(TextSelection.create(st.doc, at(st, words))))
+function command (state, cmd, user = ANA) {
+  let out = 'not run'
+  cmd(state, tr => { out = apply(state, tr, user) })
+  return out
 }
 function at (state, words, after = false) {
   let pos = null
@@ -88,4 +103,68 @@ test('a new unit is a structural suggestion; splitting a unit cannot be suggeste
   let split = 'untouched'
   splitUnit(st, tr => { split = suggestTransaction(st, tr, ANA) })
   assert.equal(split, null)
+})
+
+test('removing a whole accepted unit marks it for removal; one\'s own suggested unit just goes', () => {
+  let st = within(null, 'Dos.')(three())
+  st = command(st, deleteUnit)
+  assert.ok(st)
+  const rows = order(st)
+  assert.deepEqual(rows.map(r => r[1]), ['', 'removal', ''])
+  const marked = st.doc.child(1)
+  assert.equal(marked.attrs.suggestedBy, '1')
+  assert.equal(marked.textContent, 'AireDos.') // nothing of it deleted yet
+  const found = suggestionsIn(st.doc)
+  assert.equal(found.length, 1)
+  assert.deepEqual([...found[0].kinds], ['remove'])
+  assert.equal(found[0].unit, G(2))
+  assert.deepEqual(describePart(found[0].parts[0], { removeUnit: 'Supresión' }), { tag: 'del', text: 'Supresión: Aire Dos.' })
+  // Bruno cannot remove Ana's pending new unit; Ana can withdraw hers.
+  st = within(null, 'Tres.')(st)
+  let out = null
+  insertUnit('article')(st, tr => { out = apply(st, tr) })
+  const fresh = out.doc.child(3)
+  assert.equal(fresh.attrs.suggestedBy, '1')
+  const inFresh = out.apply(out.tr.setSelection(TextSelection.near(out.doc.resolve(out.doc.content.size - 2))))
+  assert.equal(command(inFresh, deleteUnit, BRUNO), null)
+  const withdrawn = command(inFresh, deleteUnit, ANA)
+  assert.equal(withdrawn.doc.childCount, 3)
+})
+
+test('moving an accepted unit marks it and puts a placeholder with GUIDs of its own where it would go', () => {
+  let st = within(null, 'Uno.')(three())
+  st = command(st, moveUnitDown)
+  assert.ok(st, 'the move is a suggestion, not refused')
+  assert.deepEqual(order(st).map(r => r[1]), ['removal', '', 'to:' + G(1), ''])
+  const placeholder = st.doc.child(2)
+  assert.notEqual(placeholder.attrs.guid, G(1))
+  assert.equal(placeholder.attrs.suggestion, st.doc.child(0).attrs.removal, 'one suggestion, two places')
+  assert.equal(placeholder.textContent, 'AguaUno.')
+  const found = suggestionsIn(st.doc)
+  assert.equal(found.length, 1)
+  assert.deepEqual(found[0].parts.map(p => p.kind), ['moveFrom', 'move'])
+  // The cursor is in the placeholder: moving again moves the placeholder (her own suggestion).
+  assert.equal(st.doc.resolve(st.selection.from).node(1).attrs.movedFrom, G(1))
+  const again = command(st, moveUnitDown)
+  assert.deepEqual(order(again).map(r => r[1]), ['removal', '', '', 'to:' + G(1)])
+  assert.equal(suggestionsIn(again.doc).length, 1)
+  // Typing in the placeholder is not taken (the move carries the unit as it is when accepted).
+  let end = 0
+  again.doc.forEach((n, offset) => { if (n.attrs.movedFrom) end = offset + n.nodeSize - 2 })
+  assert.equal(apply(again, again.tr.insertText('!', end)), null)
+  // The unit where it is stays writable: the move will carry what is written there.
+  assert.ok(apply(again, again.tr.insertText('!', at(again, 'Uno.', true))))
+  // Moving up works the same way.
+  const up = command(within(null, 'Tres.')(three()), moveUnitUp)
+  assert.deepEqual(order(up).map(r => r[1]), ['', 'to:' + G(3), '', 'removal'])
+})
+
+test('dragging a unit elsewhere (delete then insert) is a suggested move too', () => {
+  const st = three()
+  const first = st.doc.child(0)
+  const tr = st.tr.delete(0, first.nodeSize)
+  tr.insert(tr.doc.content.size, first)
+  const out = apply(st, tr)
+  assert.ok(out)
+  assert.deepEqual(order(out).map(r => r[1]), ['removal', '', '', 'to:' + G(1)])
 })

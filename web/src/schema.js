@@ -28,8 +28,25 @@ export function isUnitType (type) {
   return !!type && type.spec.unit === true
 }
 
-// The attributes of a suggested new unit (its suggestion's id, author's account id and name, time).
-const SUGGESTED_UNIT = { suggestion: { default: null }, suggestedBy: { default: null }, suggestedName: { default: null }, suggestedAt: { default: null } }
+// The attributes of a suggested new unit (its suggestion's id, author's account id and name, time);
+// `removal`: the id of a suggestion to remove (or move) this unit; `movedFrom`: on a suggested
+// unit, the GUID of the unit it is the new place of (web/src/suggest.js).
+const SUGGESTED_UNIT = {
+  suggestion: { default: null },
+  suggestedBy: { default: null },
+  suggestedName: { default: null },
+  suggestedAt: { default: null },
+  removal: { default: null },
+  movedFrom: { default: null }
+}
+
+const english = () => typeof document !== 'undefined' && document.documentElement.lang === 'en'
+
+function pendingTitle (node) {
+  const name = node.attrs.suggestedName || ''
+  if (node.attrs.movedFrom) return english() ? 'Suggested new place (' + name + ')' : 'Nueva posición sugerida (' + name + ')'
+  return english() ? 'Suggested removal (' + name + ')' : 'Supresión sugerida (' + name + ')'
+}
 
 function unitSpec (name) {
   const heading = HEADING_REQUIRED.has(name) ? 'heading' : 'heading?'
@@ -56,6 +73,18 @@ function unitSpec (name) {
         attrs['data-suggestion'] = node.attrs.suggestion
         attrs['data-suggested-by'] = node.attrs.suggestedName || ''
         attrs['data-provisional'] = 'true'
+        if (node.attrs.movedFrom) {
+          // Where a unit would go: shown, not written in (accepting takes the unit as it is then).
+          attrs.class += ' unit-moved-here'
+          attrs['data-moved-from'] = node.attrs.movedFrom
+          attrs.contenteditable = 'false'
+          attrs.title = pendingTitle(node)
+        }
+      } else if (node.attrs.removal) {
+        attrs.class += ' unit-removal'
+        attrs['data-removal'] = node.attrs.removal
+        attrs['data-suggested-by'] = node.attrs.suggestedName || ''
+        attrs.title = pendingTitle(node)
       }
       return ['section', attrs, 0]
     }
