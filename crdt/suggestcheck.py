@@ -9,9 +9,11 @@ document before the update by the GUIDs of the units around it. Whatever cannot 
 that way (a unit without a GUID, duplicated GUIDs, a change at the top of the body) falls back
 to comparing the whole document.
 
-With an author (the connection's account), two more rules: the suggestions it adds name that
-author, and other people's pending suggestions in what it touched stay as they are (withdrawing
-or deciding them is not a suggestion).
+With an author (the connection's account), more rules: the suggestions it adds name that author
+under ids of theirs (`id_prefix`); other people's pending suggestions in what it touched stay as
+they are, and so do other people's suggested units (withdrawing, rewriting or deciding them is
+not a suggestion); a suggested unit's GUIDs are new to the document; and a move's new place
+names exactly one unit, which that same suggestion marks for removal.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from lxml import etree
 from pycrdt import Doc, Map, XmlElement, XmlFragment, XmlText
 
 from .xmltree import (
+    MOVED_FROM_ATTRIBUTE,
     PENDING_UNIT_ATTRIBUTES,
     REMOVAL_ATTRIBUTE,
     SUGGESTION_ATTRIBUTE,
@@ -128,31 +131,135 @@ def _inserts_only_suggestions(event) -> bool:
     return True
 
 
+def id_prefix(author: str) -> str:
+    """How the ids of `author`'s suggestions begin (web/src/suggest.js newSuggestionId): an id is
+    bound to its author, so nobody can add parts to another person's suggestion."""
+    return f"s{author}-"
+
+
+def _mark_named(value: object, author: str) -> bool:
+    return isinstance(value, dict) and str(value.get("by")) == author \
+        and str(value.get("id") or "").startswith(id_prefix(author))
+
+
+def _element_named(element: XmlElement, author: str) -> bool:
+    """Everything pending in an element someone inserts names `author`, with ids of theirs."""
+    attributes = element.attributes
+    for name in (SUGGESTION_ATTRIBUTE, REMOVAL_ATTRIBUTE):
+        if attributes.get(name) and (str(attributes.get("suggestedBy")) != author
+                                     or not str(attributes.get(name)).startswith(id_prefix(author))):
+            return False
+    for child in element.children:
+        if isinstance(child, XmlText):
+            for _insert, marks in child.diff():
+                if any(suggestion_mark(k) and not _mark_named(v, author) for k, v in (marks or {}).items()):
+                    return False
+        elif isinstance(child, XmlElement) and not _element_named(child, author):
+            return False
+    return True
+
+
 def _named(event, author: str) -> bool:
-    """Every suggestion the event adds names `author` (a suggest-only connection cannot make
-    suggestions in someone else's name)."""
+    """Every suggestion the event adds names `author`, under an id of theirs (a suggest-only
+    connection cannot make suggestions in someone else's name, nor add to theirs)."""
     for change in getattr(event, "delta", None) or ():
         if not isinstance(change, dict):
             continue
         for key, value in (change.get("attributes") or {}).items():
-            if suggestion_mark(key) and isinstance(value, dict) and str(value.get("by")) != author:
+            if suggestion_mark(key) and value is not None and not _mark_named(value, author):
                 return False
         inserted = change.get("insert")
         for item in inserted if isinstance(inserted, list) else ():
-            if isinstance(item, XmlElement) and item.attributes.get(SUGGESTION_ATTRIBUTE) \
-                    and str(item.attributes.get("suggestedBy")) != author:
+            if isinstance(item, XmlElement) and not _element_named(item, author):
                 return False
     keys = getattr(event, "keys", None) or {}
-    changed = keys.get("suggestedBy")
-    if isinstance(changed, dict) and changed.get("newValue") is not None and str(changed.get("newValue")) != author:
-        return False
-    # A unit marked for removal names who suggests it: this author.
-    removal = keys.get(REMOVAL_ATTRIBUTE)
-    if isinstance(removal, dict) and removal.get("newValue") is not None:
-        target = getattr(event, "target", None)
-        attributes = getattr(target, "attributes", None)
-        return attributes is not None and str(attributes.get("suggestedBy")) == author
+    target = getattr(event, "target", None)
+    attributes = getattr(target, "attributes", None)
+    for name in ("suggestedBy", SUGGESTION_ATTRIBUTE, REMOVAL_ATTRIBUTE, MOVED_FROM_ATTRIBUTE):
+        changed = keys.get(name)
+        if isinstance(changed, dict) and changed.get("newValue") is not None:
+            # A unit marked as suggested, for removal or as a move's new place names this author.
+            if attributes is None or str(attributes.get("suggestedBy")) != author:
+                return False
+            if name in (SUGGESTION_ATTRIBUTE, REMOVAL_ATTRIBUTE) and \
+                    not str(changed.get("newValue")).startswith(id_prefix(author)):
+                return False
     return True
+
+
+def _walk_units(node: XmlFragment | XmlElement):
+    for child in node.children:
+        if isinstance(child, XmlElement):
+            if child.tag in UNIT_TAGS:
+                yield child
+            yield from _walk_units(child)
+
+
+def _inserted_elements(events) -> list[XmlElement]:
+    out: list[XmlElement] = []
+    for event in events:
+        for change in getattr(event, "delta", None) or ():
+            inserted = change.get("insert") if isinstance(change, dict) else None
+            if isinstance(inserted, list):
+                out.extend(item for item in inserted if isinstance(item, XmlElement))
+    return out
+
+
+def _contains(outer: XmlElement, inner: XmlElement) -> bool:
+    """Whether `inner` is `outer` or inside it (compared by GUIDs along `inner`'s ancestors)."""
+    guid = outer.attributes.get("guid")
+    node: XmlFragment | XmlElement | XmlText | None = inner
+    while node is not None and not isinstance(node, XmlFragment):
+        if isinstance(node, XmlElement) and guid and node.attributes.get("guid") == guid:
+            return True
+        node = node.parent
+    return False
+
+
+def _structure_ok(before: Doc, shadow: Doc, events, author: str) -> bool:
+    """New units and moves a suggest-only connection makes are what they say: a suggested unit's
+    GUIDs are new to the document, and a move's new place names one unit, marked for removal by
+    the same suggestion of this author, neither inside the other."""
+    inserted = _inserted_elements(events)
+    moved_events = [e for e in events if isinstance((getattr(e, "keys", None) or {}).get(MOVED_FROM_ATTRIBUTE), dict)]
+    if not inserted and not moved_events:
+        return True
+    if inserted:
+        existing = {str(u.attributes.get("guid") or "") for u in _walk_units(before.get("body", type=XmlFragment))}
+        existing.discard("")
+        for element in inserted:
+            for unit in [element, *_walk_units(element)]:
+                if str(unit.attributes.get("guid") or "") in existing:
+                    return False
+    placeholders = [e for e in inserted if e.attributes.get(MOVED_FROM_ATTRIBUTE)]
+    placeholders += [u for e in inserted for u in _walk_units(e) if u.attributes.get(MOVED_FROM_ATTRIBUTE)]
+    placeholders += [e.target for e in moved_events if isinstance(e.target, XmlElement)
+                     and e.target.attributes.get(MOVED_FROM_ATTRIBUTE)]
+    if not placeholders:
+        return True
+    units = list(_walk_units(shadow.get("body", type=XmlFragment)))
+    for placeholder in placeholders:
+        source = str(placeholder.attributes.get(MOVED_FROM_ATTRIBUTE))
+        found = [u for u in units if str(u.attributes.get("guid") or "") == source]
+        if len(found) != 1:
+            return False
+        original = found[0]
+        if str(original.attributes.get(REMOVAL_ATTRIBUTE)) != str(placeholder.attributes.get(SUGGESTION_ATTRIBUTE)) \
+                or str(original.attributes.get("suggestedBy")) != author:
+            return False
+        if _contains(original, placeholder) or _contains(placeholder, original):
+            return False
+    return True
+
+
+def _owner(unit: XmlElement) -> str | None:
+    """Who suggested the suggested unit `unit` is in (the nearest one)."""
+    node: XmlFragment | XmlElement | XmlText | None = unit
+    while node is not None and not isinstance(node, XmlFragment):
+        if isinstance(node, XmlElement) and node.attributes.get(SUGGESTION_ATTRIBUTE):
+            return str(node.attributes.get("suggestedBy"))
+        node = node.parent
+    return None
 
 
 def _others(unit: XmlFragment | XmlElement, author: str, deep: bool = False) -> list:
@@ -218,6 +325,8 @@ def only_suggests(before: Doc, shadow: Doc, update: bytes, author: str | None = 
         return True
     if author is not None and not all(_named(event, author) for event in events):
         return False
+    if author is not None and not _structure_ok(before, shadow, events, author):
+        return False
     try:
         units: dict[tuple[str, ...], XmlElement] = {}
         for event in events:
@@ -234,8 +343,11 @@ def only_suggests(before: Doc, shadow: Doc, update: bytes, author: str | None = 
             if author is not None and old is not None and _others(old, author) != _others(unit, author):
                 return False  # another's suggestion withdrawn or changed
             if _suggested(unit):
-                # Inside a suggested unit: fine, unless that unit was accepted text before.
+                # Inside a suggested unit: fine, unless that unit was accepted text before, or (for
+                # a suggest-only connection) it is another person's suggestion.
                 if old is not None and not _suggested(old):
+                    return False
+                if author is not None and _owner(unit) != author:
                     return False
                 continue
             if old is None or _suggested(old) or _accepted(old) != _accepted(unit):

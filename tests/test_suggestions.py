@@ -159,6 +159,26 @@ def test_all_of_one_authors_suggestions_are_decided_at_once(server, client_facto
     assert bruno.wait_for(lambda c: _plain(_text(c.body, WATER)) == "Toda persona tiene derecho al agua.")
 
 
+def test_a_suggestion_whose_parts_name_two_authors_is_not_decided_as_one(server, client_factory):
+    ana, bruno = client_factory("ana"), client_factory("bruno")
+    ana_id, bruno_id = _user_id(server, "ana"), _user_id(server, "bruno")
+
+    def both(body):
+        text = _text(body, WATER)
+        text.insert(_b(_s(text), "."), " potable", {"ins": _mark("s-shared", ana_id, "Ana")})
+        text.format(0, len(b"Toda"), {"del": _mark("s-shared", bruno_id, "Bruno")})
+    ana.edit(both)
+    assert bruno.wait_for(lambda c: "potable" in _s(_text(c.body, WATER)))
+    committee = _api(server, "bruno")
+    refused = _decide(server, committee, "accept", suggestion="s-shared")
+    assert refused.status_code == 409, refused.text
+    assert "potable" not in _public_text(server)
+    # One author at a time, it can be decided.
+    assert _decide(server, committee, "accept", author=ana_id).status_code == 200
+    assert bruno.wait_for(lambda c: _plain(_text(c.body, WATER)) is None and "potable" in _s(_text(c.body, WATER)))
+    assert _wait(lambda: "agua potable" in _public_text(server))
+
+
 def test_suggestions_survive_concurrent_edits_around_them(server, client_factory):
     ana, bruno = client_factory("ana"), client_factory("bruno")
     ana_id = _user_id(server, "ana")
@@ -187,7 +207,7 @@ def test_suggestions_survive_concurrent_edits_around_them(server, client_factory
 
 
 def _new_article(account: int) -> XmlElement:
-    return XmlElement("article", {"guid": NEW_ARTICLE, "suggestion": "s-unit", "suggestedBy": str(account),
+    return XmlElement("article", {"guid": NEW_ARTICLE, "suggestion": f"s{account}-unit", "suggestedBy": str(account),
                                   "suggestedName": "Ana", "suggestedAt": "2026-12-07T10:00:00Z"},
                       [XmlElement("heading", {}, [XmlText("Aire")]),
                        XmlElement("p", {}, [XmlText("Toda persona tiene derecho a respirar aire limpio.")])])
@@ -220,7 +240,7 @@ def test_a_suggested_article_is_not_law_until_accepted_and_rejecting_removes_it(
     linked = committee.post(f"{server.url}/api/v1/documents/{PUBLISHED}/references", json={}, timeout=30)
     assert linked.status_code == 200, linked.text
 
-    assert _decide(server, committee, "accept", suggestion="s-unit").status_code == 200
+    assert _decide(server, committee, "accept", suggestion=f"s{ana_id}-unit").status_code == 200
     assert bruno.wait_for(lambda c: "suggestion" not in dict(_element(c.body, NEW_ARTICLE).attributes))
     assert "respirar" in _public_text(server)
     # Accepted, it is numbered as an ordinary article: Artículo 3, before "Animales" (now 4).
@@ -240,7 +260,7 @@ def test_a_suggested_article_is_not_law_until_accepted_and_rejecting_removes_it(
     assert ana.wait_for(lambda c: "Ruido" not in c.xml())
     with sqlite3.connect(server.instance / "constituent.sqlite3") as db:
         rows = db.execute("SELECT suggestion, kind, decision FROM suggestion_decision ORDER BY id").fetchall()
-    assert rows == [("s-unit", "unit", "accepted"), ("s-unit-2", "unit", "rejected")]
+    assert rows == [(f"s{ana_id}-unit", "unit", "accepted"), ("s-unit-2", "unit", "rejected")]
 
 
 def _units_of_title(body) -> list[str]:
@@ -418,8 +438,8 @@ def test_a_suggest_only_role_cannot_change_the_accepted_text_through_the_socket(
 
     def suggest(body):
         text = _text(body, WATER)
-        text.insert(_b(_s(text), "."), " potable", {"ins": _mark("s-legal", lucia_id, "Lucía")})
-        text.format(0, len(b"Toda"), {"del": _mark("s-legal", lucia_id, "Lucía")})
+        text.insert(_b(_s(text), "."), " potable", {"ins": _mark(f"s{lucia_id}-legal", lucia_id, "Lucía")})
+        text.format(0, len(b"Toda"), {"del": _mark(f"s{lucia_id}-legal", lucia_id, "Lucía")})
     adviser.edit(suggest)
     assert bruno.wait_for(lambda c: "potable" in _s(_text(c.body, WATER)))
     assert not adviser.errors
@@ -438,11 +458,11 @@ def test_a_suggest_only_role_cannot_change_the_accepted_text_through_the_socket(
     assert adviser.wait_for(lambda c: any(e.get("code") == "suggest-only" for e in c.errors))
     # ... and through the API.
     legal = _api(server, "lucia")
-    assert _decide(server, legal, "accept", suggestion="s-legal").status_code == 403
+    assert _decide(server, legal, "accept", suggestion=f"s{lucia_id}-legal").status_code == 403
     assert "potable" not in _public_text(server)
     # A committee member decides.
     committee = _api(server, "bruno")
-    assert _decide(server, committee, "accept", suggestion="s-legal").status_code == 200
+    assert _decide(server, committee, "accept", suggestion=f"s{lucia_id}-legal").status_code == 200
     assert _wait(lambda: "agua potable" in _public_text(server))
 
 
@@ -474,12 +494,12 @@ def _p_of(unit) -> XmlText:
 
 
 def _new(guid: str, suggested: bool) -> XmlElement:
-    attrs = {"guid": guid, **({"suggestion": "s1", "suggestedBy": "7"} if suggested else {})}
+    attrs = {"guid": guid, **({"suggestion": "s7-1", "suggestedBy": "7"} if suggested else {})}
     return XmlElement("article", attrs, [XmlElement("heading", {}, [XmlText("Nuevo")])])
 
 
-def _mark_removal(unit, by: str | None) -> None:
-    unit.attributes["removal"] = "s3"
+def _mark_removal(unit, by: str | None, sid: str | None = None) -> None:
+    unit.attributes["removal"] = sid or f"s{by}-3"
     if by is not None:
         unit.attributes["suggestedBy"] = by
 
@@ -509,32 +529,40 @@ SUGGESTING = {
     "pinning a number": (lambda d, b: _units(b)[0].attributes.__setitem__("pin", "1 Bis"), False),
     "a suggested removal of an article": (lambda d, b: _mark_removal(_units(b)[0], "7"), True),
     "a suggested move of an article": (lambda d, b: (_mark_removal(_units(b)[0], "7"), b.children[0].children.append(
-        XmlElement("article", {"guid": "n3", "suggestion": "s3", "suggestedBy": "7", "movedFrom": "a1"},
+        XmlElement("article", {"guid": "n3", "suggestion": "s7-3", "suggestedBy": "7", "movedFrom": "a1"},
                    [XmlElement("heading", {}, [XmlText("Uno")])]))), True),
     "changing the meta": (lambda d, b: d.get("meta", type=Map).__setitem__("language", "eng"), False),
 }
 
 
-def test_only_suggestions_leave_the_accepted_text_as_it_was():
+def _check(change, author: str | None = "7", setup=None, with_doc: bool = False) -> bool:
+    """Whether crdt.suggestcheck lets `author`'s connection make `change` (of the body, or of the
+    doc and body with `with_doc`) to CHECKED (after `setup(doc)`)."""
     from pycrdt import Doc, XmlFragment
 
     from crdt.suggestcheck import only_suggests
+    document = _doc_with(CHECKED)
+    if setup:
+        setup(document)
+    client = Doc()
+    client.apply_update(document.get_update())
+    before = client.get_state()
+    with client.transaction():
+        body = client.get("body", type=XmlFragment)
+        change(client, body) if with_doc else change(body)
+    shadow = Doc()
+    shadow.apply_update(document.get_update())
+    return only_suggests(document, shadow, client.get_update(before), author=author)
+
+
+def test_only_suggestions_leave_the_accepted_text_as_it_was():
     for what, (change, allowed) in SUGGESTING.items():
-        document = _doc_with(CHECKED)
-        client = Doc()
-        client.apply_update(document.get_update())
-        before = client.get_state()
-        with client.transaction():
-            change(client, client.get("body", type=XmlFragment))
-        shadow = Doc()
-        shadow.apply_update(document.get_update())
-        assert only_suggests(document, shadow, client.get_update(before)) is allowed, what
+        assert _check(change, author=None, with_doc=True) is allowed, what
 
 
 def test_a_suggest_only_connection_leaves_other_peoples_suggestions_alone():
-    from pycrdt import Doc, XmlFragment
+    from pycrdt import XmlFragment
 
-    from crdt.suggestcheck import only_suggests
 
     def anas(doc):
         """Ana's pending suggestions: an insertion and a deletion in Artículo 1, a new article,
@@ -558,38 +586,82 @@ def test_a_suggest_only_connection_leaves_other_peoples_suggestions_alone():
         del parent.children[index]
 
     changes = {
-        "its own insertion next to Ana's": (lambda b: _p_of(_units(b)[0]).insert(0, "Ya ", {"ins": {"id": "s", "by": "7"}}),
+        "its own insertion next to Ana's": (lambda b: _p_of(_units(b)[0]).insert(0, "Ya ", {"ins": {"id": "s7-x", "by": "7"}}),
                                             True),
         "withdrawing Ana's insertion": (lambda b: _p_of(_units(b)[0]).__delitem__(slice(5, 11)), False),
         "dropping Ana's deletion mark": (lambda b: _p_of(_units(b)[0]).format(0, 5, {"del": None}), False),
-        "taking Ana's insertion as its own": (lambda b: _p_of(_units(b)[0]).format(5, 11, {"ins": {"id": "s", "by": "7"}}),
+        "taking Ana's insertion as its own": (lambda b: _p_of(_units(b)[0]).format(5, 11, {"ins": {"id": "s7-x", "by": "7"}}),
                                               False),
         "removing Ana's new article": (lambda b: without(b, "n9"), False),
         "withdrawing Ana's removal": (lambda b: _element(b, "a2p").attributes.__delitem__("removal"), False),
+        "rewriting Ana's new article": (lambda b: _element(b, "n9").children[0].children[0].insert(0, "Otra "), False),
+        "turning Ana's new article into a move": (lambda b: _element(b, "n9").attributes.__setitem__("movedFrom", "a1"),
+                                                  False),
+        "renaming Ana's new article's author": (lambda b: _element(b, "n9").attributes.__setitem__("suggestedName", "X"),
+                                                False),
     }
     for what, (change, allowed) in changes.items():
+        assert _check(change, setup=anas) is allowed, what
+        # None of these changes the accepted text: only the rules about others' suggestions refuse them.
+        assert _check(change, author=None, setup=anas), what
+
+
+def _placeholder(guid: str, sid: str, moved_from: str, by: str = "7") -> XmlElement:
+    return XmlElement("article", {"guid": guid, "suggestion": sid, "suggestedBy": by, "movedFrom": moved_from},
+                      [XmlElement("heading", {}, [XmlText("Aquí")])])
+
+
+def test_a_suggest_only_connection_moves_only_what_it_marks_and_where_it_can():
+
+
+    def move(b, sid="s7-m", marked="a1", moved_from="a1", guid="n5", where=None):
+        _mark_removal(_element(b, marked), "7", sid)
+        (where(b) if where else b.children[0]).children.append(_placeholder(guid, "s7-m", moved_from))
+
+    changes = {
+        "its own move": (lambda b: move(b), True),
+        "a move of a unit it did not mark": (lambda b: b.children[0].children.append(_placeholder("n5", "s7-m", "a1")),
+                                             False),
+        "a move of a unit marked by another suggestion": (lambda b: move(b, sid="s7-other"), False),
+        "a placeholder with a GUID already in the text": (lambda b: move(b, guid="a2"), False),
+        "a placeholder inside the unit it moves": (lambda b: move(b, marked="a2", moved_from="a2",
+                                                                  where=lambda body: _element(body, "a2")), False),
+        "a placeholder of a unit it is inside": (lambda b: move(b, marked="t", moved_from="t"), False),
+        "a placeholder of a unit that is nowhere": (lambda b: move(b, moved_from="zz"), False),
+    }
+    for what, (change, allowed) in changes.items():
+        assert _check(change) is allowed, what
+
+
+def test_accepting_a_move_that_is_not_what_it_says_changes_nothing():
+    """Whoever wrote it (a committee member's updates are not checked), a placeholder that names a
+    unit not marked by its suggestion, or the unit it is inside, is left pending, and the text
+    stays whole and readable."""
+    from pycrdt import XmlFragment
+
+    from editor.suggestions.marks import decide, pending
+
+    for marked, moved_from, inside in (("", "a1", False), ("t", "t", True), ("a2", "a2", False)):
         document = _doc_with(CHECKED)
-        anas(document)
-        client = Doc()
-        client.apply_update(document.get_update())
-        before = client.get_state()
-        with client.transaction():
-            change(client.get("body", type=XmlFragment))
-        shadow = Doc()
-        shadow.apply_update(document.get_update())
-        assert only_suggests(document, shadow, client.get_update(before), author="7") is allowed, what
-        # None of these changes the accepted text: only the rule about others' suggestions refuses them.
-        unchecked = Doc()
-        unchecked.apply_update(document.get_update())
-        assert only_suggests(document, unchecked, client.get_update(before)), what
+        body = document.get("body", type=XmlFragment)
+        with document.transaction():
+            if marked:
+                _mark_removal(_element(body, marked), "7", "s7-m")
+            holder = body.children[0] if inside or marked != "a2" else _element(body, "a2")
+            holder.children.append(_placeholder("n5", "s7-m", moved_from))
+        before = etree.tostring(fragment_to_etree(body, accepted=True))
+        decided = decide(document, lambda part: part.suggestion == "s7-m", True)
+        assert [p.kind for p in decided if p.kind == "move"] == [], (marked, moved_from)
+        assert etree.tostring(fragment_to_etree(body, accepted=True)) == before
+        assert any(p.kind == "move" for p in pending(document))
 
 
 def test_a_suggest_only_connection_makes_suggestions_in_its_own_name_only():
-    from pycrdt import Doc, XmlFragment
 
-    from crdt.suggestcheck import only_suggests
     named = {
-        "its own insertion": (lambda b: _p_of(_units(b)[0]).insert(5, " x", {"ins": {"id": "s", "by": "7"}}), True),
+        "its own insertion": (lambda b: _p_of(_units(b)[0]).insert(5, " x", {"ins": {"id": "s7-x", "by": "7"}}), True),
+        "its insertion under an id of Ana's": (lambda b: _p_of(_units(b)[0]).insert(5, " x", {"ins": {"id": "s1-x", "by": "7"}}),
+                                               False),
         "an insertion in Ana's name": (lambda b: _p_of(_units(b)[0]).insert(5, " x", {"ins": {"id": "s", "by": "1"}}),
                                        False),
         "a deletion in Ana's name": (lambda b: _p_of(_units(b)[0]).format(0, 5, {"del": {"id": "s", "by": "1"}}), False),
@@ -601,12 +673,4 @@ def test_a_suggest_only_connection_makes_suggestions_in_its_own_name_only():
         "a removal in nobody's name": (lambda b: _mark_removal(_units(b)[0], None), False),
     }
     for what, (change, allowed) in named.items():
-        document = _doc_with(CHECKED)
-        client = Doc()
-        client.apply_update(document.get_update())
-        before = client.get_state()
-        with client.transaction():
-            change(client.get("body", type=XmlFragment))
-        shadow = Doc()
-        shadow.apply_update(document.get_update())
-        assert only_suggests(document, shadow, client.get_update(before), author="7") is allowed, what
+        assert _check(change) is allowed, what

@@ -3,7 +3,7 @@ all of one author's; the notes on a suggestion (editor.suggestions.notes)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, jsonify, request
 from flask_babel import gettext
 from flask_login import current_user
 
@@ -28,9 +28,15 @@ def _may_see(user, document: Document) -> bool:
 
 @bp.get("/documents/<slug>/suggestions")
 def listing(slug: str):
-    """The pending suggestions of the live text, in text order (for those who may edit or suggest)."""
+    """The pending suggestions of the live text, in text order (for those who may edit or suggest),
+    with the number of notes of each. `?notes=<id>,<id>…`: only those numbers, for these ids (what
+    the editor's panel asks, without reading the whole live text)."""
     document = api_document(slug, _may_see)
     services = current_services()
+    wanted = request.args.get("notes")
+    if wanted is not None:
+        ids = [i for i in wanted.split(",") if 0 < len(i) <= 64][:500]
+        return jsonify({"notes": notes_service.counts(services.db, document, ids)})
     parts = pending_suggestions(services, document)
     return jsonify({"suggestions": [p.json() for p in parts],
                     "notes": notes_service.counts(services.db, document, (p.suggestion for p in parts))})

@@ -131,14 +131,15 @@ def pending(doc: Doc) -> list[Part]:
 
 
 def decide(doc: Doc, matches: Callable[[Part], bool], accept: bool) -> list[Part]:
-    """Accept or reject, in one transaction, the suggestions whose parts `matches`; returns them."""
-    units: list[tuple[XmlElement, Part, XmlFragment | XmlElement]] = []
+    """Accept or reject, in one transaction, the suggestions whose parts `matches`; returns the
+    parts decided (a move that is not what it says, see `_move_here`, is left pending)."""
+    units: list[tuple[XmlElement, Part, XmlFragment | XmlElement, str]] = []
     ranges: list[tuple[_Range, Part]] = []
 
     def on_unit(element: XmlElement, guid: str, parent: XmlFragment | XmlElement) -> None:
         part = _unit_part(element, guid)
         if matches(part):
-            units.append((element, part, parent))
+            units.append((element, part, parent, guid))
 
     def on_range(found: _Range, guid: str) -> None:
         part = _range_part(found, guid)
@@ -149,6 +150,9 @@ def decide(doc: Doc, matches: Callable[[Part], bool], accept: bool) -> list[Part
     _walk(body, "", on_unit, on_range)
     if not units and not ranges:
         return []
+    decided: list[Part] = [p for _r, p in ranges]
+    # Accepted moves last: what is decided inside the unit moved goes with it.
+    moving = {part.suggestion for _e, part, _p, _g in units if part.kind == "move" and accept}
     with doc.transaction():
         # Text first, from the end of each text backwards (offsets before a change stay valid).
         for (text, start, end, key, kind, _value, _chunk), _part in sorted(
@@ -157,23 +161,20 @@ def decide(doc: Doc, matches: Callable[[Part], bool], accept: bool) -> list[Part
                 text.format(start, end, {key: None})
             else:
                 del text[start:end]
-        # A move first, while the unit it moves is still where it was.
-        moved: set[str] = set()
-        for element, part, parent in units:
-            if part.kind == "move" and accept:
-                _move_here(body, parent, element, part.guid)
-                moved.add(part.suggestion)
-        for element, part, parent in reversed(units):
-            if part.suggestion in moved:
-                continue  # the move took the unit from where it was
-            guid = str(element.attributes.get("guid") or "")
+        for element, part, parent, guid in reversed(units):
+            if part.suggestion in moving and part.kind in ("move", "remove"):
+                continue
             if accept == (part.kind == "remove") or part.kind == "move":
                 _remove(parent, guid, part.suggestion)  # an accepted removal, a rejected new unit or move
             else:
                 for name in UNIT_ATTRIBUTES:
                     if name in element.attributes:
                         del element.attributes[name]
-    return _merged([p for _r, p in ranges] + [p for _e, p, _parent in units])
+            decided.append(part)
+        for _element, part, _parent, guid in units:
+            if part.kind == "move" and part.suggestion in moving and _move_here(body, guid, part.suggestion, part.guid):
+                decided += [p for _e, p, _pa, _g in units if p.suggestion == part.suggestion]
+    return _merged(decided)
 
 
 def _index(parent: XmlFragment | XmlElement, guid: str, suggestion: str | None = None) -> int | None:
@@ -192,35 +193,54 @@ def _remove(parent: XmlFragment | XmlElement, guid: str, suggestion: str | None 
         del parent.children[index]
 
 
-def _find_unit(node: XmlFragment | XmlElement, guid: str) -> tuple[XmlElement, XmlFragment | XmlElement] | None:
-    """The unit with `guid` under `node`, and its parent."""
+def _all_units(node: XmlFragment | XmlElement, guid: str) -> list[tuple[XmlElement, XmlFragment | XmlElement]]:
+    """Every unit with `guid` under `node`, with its parent."""
+    found: list[tuple[XmlElement, XmlFragment | XmlElement]] = []
     for child in node.children:
         if isinstance(child, XmlElement):
             if child.attributes.get("guid") == guid:
-                return child, node
-            found = _find_unit(child, guid)
-            if found is not None:
-                return found
-    return None
+                found.append((child, node))
+            found += _all_units(child, guid)
+    return found
 
 
-def _move_here(body: XmlFragment, parent: XmlFragment | XmlElement, placeholder: XmlElement, guid: str) -> None:
-    """An accepted move: the unit `guid`, as it is now, replaces the placeholder; where it was, it
-    is removed. Gone meanwhile, the placeholder's copy of it becomes the unit."""
-    found = _find_unit(body, guid)
-    source = found[0] if found is not None else placeholder
-    index = _index(parent, str(placeholder.attributes.get("guid") or ""))
+def _within(outer: XmlElement, inner: XmlElement) -> bool:
+    """Whether `inner` is `outer` or inside it."""
+    guid = outer.attributes.get("guid")
+    node: XmlFragment | XmlElement | XmlText | None = inner
+    while node is not None and not isinstance(node, XmlFragment):
+        if isinstance(node, XmlElement) and node.attributes.get("guid") == guid:
+            return True
+        node = node.parent
+    return False
+
+
+def _move_here(body: XmlFragment, placeholder_guid: str, suggestion: str, guid: str) -> bool:
+    """An accepted move: the unit `guid`, as it is now, replaces the placeholder, under its own
+    GUID, and is removed from where it was. Only a move that is what it says: one placeholder of
+    this suggestion, one unit `guid` marked for removal by the same suggestion, neither inside
+    the other. Returns whether it moved."""
+    placeholders = [(e, p) for e, p in _all_units(body, placeholder_guid)
+                    if e.attributes.get(SUGGESTION_ATTRIBUTE) == suggestion]
+    sources = _all_units(body, guid)
+    if len(placeholders) != 1 or len(sources) != 1:
+        return False
+    (placeholder, parent), (source, source_parent) = placeholders[0], sources[0]
+    if source.attributes.get(REMOVAL_ATTRIBUTE) != suggestion or _within(source, placeholder) \
+            or _within(placeholder, source):
+        return False
+    index = _index(parent, placeholder_guid, suggestion)
     if index is None:
-        return
+        return False
     attributes = {k: v for k, v in list(source.attributes)  # type: ignore[call-overload]
                   if k not in PENDING_UNIT_ATTRIBUTES}
     attributes["guid"] = "moving-" + guid  # one unit with this GUID at a time
     copy = parent.children.insert(index, XmlElement(str(source.tag), attributes))
     _copy_children(source, copy)
     del parent.children[index + 1]  # the placeholder
-    if found is not None:
-        _remove(found[1], guid)
+    _remove(source_parent, guid, suggestion)
     copy.attributes["guid"] = guid
+    return True
 
 
 def _copy_children(source: XmlElement, target: XmlElement) -> None:

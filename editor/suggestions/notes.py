@@ -15,6 +15,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
+from urllib.parse import quote
 
 from flask_babel import format_number
 from flask_babel import gettext as _
@@ -119,7 +120,7 @@ def _tell(db, document: Document, suggestion: str, note: SuggestionNote, author:
     candidates = suggesters(db, document)
     allowed = {u.id: u for u in candidates}
     found = find_mentions(note.body, candidates)
-    url = f"/d/{document.slug}/edit?suggestion={suggestion}"
+    url = f"/d/{document.slug}/edit?suggestion={quote(suggestion, safe='')}"
     args = {"name": author.name, "unit": where, "excerpt": _shorten(note.body, EXCERPT)}
     mentioned = [u for u in found.people if u.id != author.id]
     for user in mentioned:

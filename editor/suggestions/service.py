@@ -52,6 +52,11 @@ def decide_suggestions(services, document: Document, user: User, decision: str, 
         raise SuggestionError("invalid", _("Decide with accept or reject."))
     accept = decision == "accept"
     if suggestion is not None:
+        # One suggestion, one author: parts under its id naming someone else are not theirs to decide with it.
+        if len({p.author for p in pending_suggestions(services, document) if p.suggestion == suggestion}) > 1:
+            raise SuggestionError("conflict", _("This suggestion's parts name different authors; decide them one "
+                                                "author at a time."))
+
         def matches(part: Part) -> bool:
             return part.suggestion == suggestion
     elif author is not None:

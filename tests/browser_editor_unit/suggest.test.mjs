@@ -168,3 +168,27 @@ test('dragging a unit elsewhere (delete then insert) is a suggested move too', (
   assert.ok(out)
   assert.deepEqual(order(out).map(r => r[1]), ['removal', '', '', 'to:' + G(1)])
 })
+
+test('withdrawing one\'s own move (deleting its placeholder) leaves the unit unmarked, not removed', () => {
+  let st = command(within(null, 'Uno.')(three()), moveUnitDown)
+  assert.equal(st.doc.child(0).attrs.removal.startsWith('s1-'), true, 'the id names its author')
+  // The cursor is in the placeholder: deleting that unit withdraws the move.
+  st = command(st, deleteUnit)
+  assert.deepEqual(order(st).map(r => r[1]), ['', '', ''])
+  assert.equal(suggestionsIn(st.doc).length, 0)
+})
+
+test('a unit is not moved into a placeholder or into someone else\'s pending unit', () => {
+  // Bruno's pending chapter, with an article of its own, after Ana's two articles.
+  const chapter = s.nodes.chapter.create({ guid: G(9), suggestion: 's2-x', suggestedBy: '2', suggestedName: 'Bruno' },
+    [s.nodes.heading.create(null, s.text('Suyo')), article(8, 'Ocho', 'Texto ocho.')])
+  const st = EditorState.create({ doc: s.nodes.doc.create(null, [article(1, 'Agua', 'Uno.'), article(2, 'Aire', 'Dos.'), chapter]) })
+  const first = st.doc.child(0)
+  const drag = (to) => { const tr = st.tr.delete(0, first.nodeSize); tr.insert(to, first); return tr }
+  const chapterAt = st.doc.child(0).nodeSize + st.doc.child(1).nodeSize // in the document after the drag's delete
+  const intoChapter = chapterAt - first.nodeSize + 1 + chapter.child(0).nodeSize // after its heading
+  assert.equal(suggestTransaction(st, drag(intoChapter), ANA), null)
+  // The same unit dragged between Ana's articles and Bruno's chapter is a move.
+  const moved = apply(st, drag(chapterAt - first.nodeSize))
+  assert.deepEqual(order(moved).map(r => r[1]), ['removal', '', 'to:' + G(1), 'new'])
+})

@@ -18,9 +18,12 @@ import { freshGuid } from './guid.js'
 
 export const SUGGESTION_MARKS = ['ins', 'del']
 
-export function newSuggestionId () {
-  if (typeof crypto !== 'undefined' && crypto.randomUUID) return 's-' + crypto.randomUUID()
-  return 's-' + Date.now().toString(36) + Math.random().toString(36).slice(2, 10)
+// A suggestion's id names its author's account ("s<account>-…"): the server lets a connection that
+// may only suggest make ids of its own only (crdt/suggestcheck.py id_prefix).
+export function newSuggestionId (by) {
+  const prefix = 's' + (by || '') + '-'
+  if (typeof crypto !== 'undefined' && crypto.randomUUID) return prefix + crypto.randomUUID()
+  return prefix + Date.now().toString(36) + Math.random().toString(36).slice(2, 10)
 }
 
 function markOf (node, name) {
@@ -45,6 +48,29 @@ function insidePlaceholder (doc, pos) {
   for (let d = $p.depth; d > 0; d--) if ($p.node(d).attrs.movedFrom) return true
   return false
 }
+
+function insideOthers (doc, pos, by) {
+  const $p = doc.resolve(pos)
+  for (let d = $p.depth; d > 0; d--) {
+    const node = $p.node(d)
+    if (node.attrs.suggestion && node.attrs.suggestedBy !== by) return true
+  }
+  return false
+}
+
+// Withdrawing one's own move (deleting its placeholder) unmarks the unit it would have moved.
+function unmarkMoved (tr, placeholder) {
+  tr.doc.descendants((node, pos) => {
+    if (node.attrs.guid === placeholder.attrs.movedFrom && node.attrs.removal === placeholder.attrs.suggestion) {
+      tr.setNodeMarkup(pos, null, { ...node.attrs, removal: null, suggestedBy: null, suggestedName: null, suggestedAt: null })
+      return false
+    }
+    return !node.isTextblock
+  })
+}
+
+// A suggestion of this user's, under an id of theirs (one to continue with the next keystroke).
+const ownId = (attrs, user) => attrs.by === user.id && String(attrs.id || '').startsWith('s' + user.id + '-')
 
 const mine = (node, by) => !!(node.attrs.suggestion && node.attrs.suggestedBy === by)
 
@@ -126,6 +152,8 @@ function who (user, at) {
 // where it is and a placeholder goes where it would go. Null: not possible (another's pending unit).
 function suggestMove (state, moved, user, at) {
   const { node, pos, target } = moved
+  // Not into a moved unit's placeholder, nor into someone else's pending unit.
+  if (insidePlaceholder(state.doc, target) || insideOthers(state.doc, target, user.id)) return null
   const next = state.tr
   if (mine(node, user.id)) {
     next.insert(target, node)
@@ -136,7 +164,7 @@ function suggestMove (state, moved, user, at) {
     return next.scrollIntoView()
   }
   if (node.attrs.suggestion || node.attrs.removal) return null
-  const id = newSuggestionId()
+  const id = newSuggestionId(user.id)
   next.setNodeMarkup(pos, null, { ...node.attrs, removal: id, ...who(user, at) })
   const place = next.mapping.map(target)
   next.insert(place, placeholderOf(node, state.schema, { suggestion: id, movedFrom: node.attrs.guid, ...who(user, at) }))
@@ -151,10 +179,12 @@ function suggestRemoval (state, from, removed, user, at) {
   const items = []
   let pos = from
   removed.content.forEach(node => { items.push({ node, pos }); pos += node.nodeSize })
-  const id = newSuggestionId()
+  const id = newSuggestionId(user.id)
   for (const { node, pos } of items.reverse()) {
-    if (mine(node, user.id)) next.delete(pos, pos + node.nodeSize)
-    else if (node.attrs.suggestion) return null
+    if (mine(node, user.id)) {
+      next.delete(pos, pos + node.nodeSize)
+      if (node.attrs.movedFrom) unmarkMoved(next, node)
+    } else if (node.attrs.suggestion) return null
     else if (!node.attrs.removal) next.setNodeMarkup(pos, null, { ...node.attrs, removal: id, ...who(user, at) })
   }
   next.setSelection(Selection.near(next.doc.resolve(Math.min(next.mapping.map(from), next.doc.content.size))))
@@ -210,7 +240,7 @@ export function suggestTransaction (state, tr, user) {
   if (slice.size && insidePlaceholder(state.doc, from)) return null
   // A new unit (toolbar "+ Artículo", pasted units): a structural suggestion.
   if (from === to && slice.openStart === 0 && slice.openEnd === 0 && unitsOnly(slice.content)) {
-    const id = newSuggestionId()
+    const id = newSuggestionId(user.id)
     const nodes = []
     slice.content.forEach(node => {
       nodes.push(node.type.create({ ...node.attrs, suggestion: id, suggestedBy: user.id, suggestedName: user.name, suggestedAt: at },
@@ -239,8 +269,8 @@ export function suggestTransaction (state, tr, user) {
   let delAttrs = null
   const before = markOf($from.nodeBefore, 'del')
   const after = markOf($to.nodeAfter, 'del')
-  if (before && before.attrs.by === user.id) delAttrs = before.attrs
-  else if (after && after.attrs.by === user.id) delAttrs = after.attrs
+  if (before && ownId(before.attrs, user)) delAttrs = before.attrs
+  else if (after && ownId(after.attrs, user)) delAttrs = after.attrs
   const ownInserted = []
   state.doc.nodesBetween(from, to, (node, pos) => {
     if (!node.isText) return true
@@ -252,7 +282,7 @@ export function suggestTransaction (state, tr, user) {
       return false // another's suggested insertion: theirs to withdraw, others' to decide
     }
     if (markOf(node, 'del')) return false
-    if (!delAttrs) delAttrs = { id: newSuggestionId(), by: user.id, name: user.name, at }
+    if (!delAttrs) delAttrs = { id: newSuggestionId(user.id), by: user.id, name: user.name, at }
     next.addMark(start, end, schema.marks.del.create(delAttrs))
     return false
   })
@@ -262,8 +292,8 @@ export function suggestTransaction (state, tr, user) {
     const pos = next.mapping.map(to)
     const $pos = next.doc.resolve(pos)
     const neighbour = markOf($pos.nodeBefore, 'ins') || markOf($pos.nodeAfter, 'ins')
-    let insAttrs = { id: delAttrs ? delAttrs.id : newSuggestionId(), by: user.id, name: user.name, at }
-    if (neighbour && neighbour.attrs.by === user.id) insAttrs = neighbour.attrs
+    let insAttrs = { id: delAttrs ? delAttrs.id : newSuggestionId(user.id), by: user.id, name: user.name, at }
+    if (neighbour && ownId(neighbour.attrs, user)) insAttrs = neighbour.attrs
     next.insert(pos, marked(inserted, schema, insAttrs))
     cursor = pos + inserted.size
   } else {

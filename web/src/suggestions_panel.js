@@ -8,8 +8,6 @@ import { withMentions } from './comments.js'
 
 // The longest note the server takes (editor/suggestions/models.py MAX_NOTE).
 const MAX_NOTE = 2000
-// The counts of notes are read again at most this often while the same suggestions are redrawn.
-const COUNTS_EVERY_MS = 10000
 
 function when (iso, lang) {
   const d = new Date(iso)
@@ -35,7 +33,6 @@ export class SuggestionsPanel {
     this.notes = new Map()
     this.counts = {}
     this.countedIds = null
-    this.countedAt = 0
     this.opened = false // the suggestion named in the address (?suggestion=…) was opened
     this.wanted = new URLSearchParams(window.location.search).get('suggestion')
     this.status = el('p', { class: 'suggestions-status', role: 'status', 'aria-live': 'polite' })
@@ -191,11 +188,11 @@ export class SuggestionsPanel {
    * for other suggestions, or again after a while (not at every keystroke of a suggestion). */
   async refreshCounts (ids) {
     const key = JSON.stringify([...ids].sort())
-    if (!ids.length || (key === this.countedIds && Date.now() - this.countedAt < COUNTS_EVERY_MS)) return
+    if (!ids.length || key === this.countedIds) return // a new note resets it (notesChanged)
     this.countedIds = key
-    this.countedAt = Date.now()
     try {
-      const data = await requestJSON('/api/v1/documents/' + encodeURIComponent(this.slug) + '/suggestions')
+      const data = await requestJSON('/api/v1/documents/' + encodeURIComponent(this.slug) + '/suggestions?notes=' +
+        encodeURIComponent([...ids].sort().join(',')))
       if (key !== this.countedIds) return
       this.counts = (data && data.notes) || {}
       for (const box of this.notes.values()) this.showCount(box)
