@@ -131,7 +131,8 @@ def _path(summary: str, method: str, body: dict | None = None, extra: dict | Non
 OPENAPI_PATHS = {
     "/api/v1/documents/{slug}/suggestions": _path(
         "The pending suggestions of the live text (for those who may write or suggest it); `notes`: "
-        "{suggestion id: number of notes} for those that have notes", "get"),
+        "{suggestion id: number of notes} for those that have notes. With `?notes=<id>,<id>…`, only "
+        "`notes`, for those ids (read from the database, not the live text)", "get"),
     "/api/v1/documents/{slug}/suggestions/decide": _path(
         "Accept or reject one suggestion, or every pending one of an author, in the live text: an accepted "
         "one is its author's edit, accepted by the caller; both are audited (suggestion.accepted / .rejected)",
