@@ -15,9 +15,11 @@ Chromium (`/usr/bin/chromium`, Playwright), signed in as a committee member, ope
   (once it lists the document's units, not the empty placeholder's one; it is built when the
   browser is idle, after the text is shown).
   Also reported, to show where the time goes: when the page's HTML and scripts were loaded
-  (DOMContentLoaded), when the server's answer with the text started being handled (the last
-  WebSocket message before "synced"), when the text had been built (the provider's "synced"),
-  and the browser's own part: from that answer to ready.
+  (DOMContentLoaded), when the server's answer with the text arrived in the page (the last
+  WebSocket message before "synced"; the page's early connection, web/src/connect.js, receives
+  it while the editor's script is still loading or running, and the editor handles it once built),
+  when the text had been built (the provider's "synced"), and the browser's part from that
+  answer to ready.
 * **keydown → next frame**: a capturing `keydown` listener on `window` (the first script to see
   the key) takes the time; the first mutation of the editor's DOM after it schedules the
   measurement after the next frame, as above. Keys are pressed one by one, each after the
@@ -81,14 +83,21 @@ PROBE = """
       if (probe.pending) probe.pending.js += performance.now() - t
     }
   }
-  const watch = new MutationObserver(() => {
+  // The editor's script sets window.constituent when it has mounted; the text may be built right
+  // after (in the same task, when it arrived while the page loaded): wrap at once.
+  let api
+  Object.defineProperty(window, 'constituent', { configurable: true, get: () => api, set: (v) => { api = v; wrap() } })
+  const check = () => {
     wrap()
     if (probe.ready === null && editorReady()) { probe.ready = -1; afterFrame(t => { probe.ready = t }) }
     if (probe.outline === null && outlineReady()) { probe.outline = -1; afterFrame(t => { probe.outline = t }) }
     if (probe.ready > 0 && probe.outline > 0) watch.disconnect()
-  })
+  }
+  const watch = new MutationObserver(check)
+  // The whole document from the start: the editor may be mounted and built before DOMContentLoaded.
+  watch.observe(document, { subtree: true, childList: true, attributes: true, characterData: true })
   document.addEventListener('DOMContentLoaded', () => {
-    watch.observe(document.body, { subtree: true, childList: true, attributes: true, characterData: true })
+    check()
     const editor = document.querySelector('#editor')
     new MutationObserver(() => {
       const p = probe.pending

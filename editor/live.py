@@ -7,7 +7,10 @@ session cookie, or a token for programs: `?token=` or `Authorization: Bearer`, m
 the process's live hub (crdt.hub), an event loop that holds every live connection without a
 thread each. The browser's editor uses this endpoint too (with `?events=1`: it also receives the
 panel events — stage, comments, provenance, amendments, errors — as message type 100, a JSON
-`[event, data]` that stock clients never get).
+`[event, data]` that stock clients never get). With `?state=1` (a client whose document is
+still empty: the editor page's early connection, web/src/connect.js) the server sends the whole
+document right after its own sync step 1, as the answer to an empty step 1, without waiting for
+the client to ask: one round trip less before the text is shown.
 
 Messages from a connection go to its document's room in order; the room stores, then
 broadcasts. Refusals reach a stock client as y-websocket's "permission denied" auth message
@@ -268,6 +271,7 @@ def yjs(slug: str):
         suggest=role == "editor" and permissions.must_suggest(user, document),
         session_token=user.session_token if account is not None else None, identity=identity,
         events=request.args.get("events") == "1", ip=request.remote_addr or "",
+        state=request.args.get("state") == "1",  # an empty client: the whole document at once
     )
     return "", 101
 
@@ -321,7 +325,8 @@ class LiveMiddleware:
                 try:
                     services.rooms.get(d["slug"]).join(conn.id, d["role"] == "editor", d["identity"],
                                                        suggest_only=d["suggest"],
-                                                       author=str(d["account"]) if d["suggest"] else None)
+                                                       author=str(d["account"]) if d["suggest"] else None,
+                                                       send_state=d["state"])
                     break
                 except RoomClosed:
                     continue

@@ -4,8 +4,14 @@ typing keeps every label; a new article renumbers what follows it, as before."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
+import requests
 from conftest import CDMX, LiveServer
+from pycrdt import Doc, XmlFragment
+
+from crdt import protocol
 
 pytestmark = pytest.mark.browser
 
@@ -78,3 +84,45 @@ def test_the_whole_constitution_is_in_the_page_numbered_and_keeps_its_labels_whi
     assert after == articles + [f"Artículo {len(articles) + 1}"]
 
     assert "Texto nuevo al final." in page.evaluate("() => window.constituent.view.state.doc.textContent")
+
+
+def test_the_editor_page_gets_the_whole_text_at_once_and_edits_through_that_connection(browser, cdmx_live):
+    """The editor page opens its live connection while it loads, asking with `?state=1` (web/src/
+    connect.js): the server sends the whole constitution as soon as it has joined the connection,
+    before the client has said anything. The editor takes that connection over: it shows the text
+    numbered, and what the user types there is saved."""
+    from websockets.sync.client import connect
+
+    # What such a connection receives, without sending a thing.
+    url = cdmx_live.url.replace("http://", "ws://") + f"/yjs/{CDMX}?events=1&state=1"
+    with connect(url, additional_headers={"Cookie": cdmx_live.cookie("ana")}, max_size=None) as ws:
+        deadline = time.monotonic() + 30
+        state = None
+        while state is None and time.monotonic() < deadline:
+            try:
+                message = protocol.decode(ws.recv(timeout=max(0.1, deadline - time.monotonic())))
+            except protocol.ProtocolError:
+                continue  # our editor's events (joined, …)
+            if isinstance(message, protocol.SyncMessage) and message.step == protocol.SyncStep.STEP2:
+                state = message.data
+    assert state is not None, "no document came"
+    doc = Doc()
+    doc.apply_update(state)
+    body = str(doc.get("body", type=XmlFragment))
+    assert "Ciudad de México" in body and body.count("<article") > 60
+
+    # The page: the editor took its early connection over, shows the text, and saves what is typed.
+    page = open_editor(browser, cdmx_live, "ana")
+    assert page.evaluate("() => window.__constituentEarlySocket") == "taken"
+    assert page.evaluate(ARTICLE_LABELS)[0] == "Artículo 1"
+    before = page.evaluate(LAST_ARTICLE)
+    page.keyboard.type(" Conectada desde el principio.")
+    assert page.evaluate("() => window.constituent.view.state.selection.$from.parent.textContent") == \
+        before + " Conectada desde el principio."
+    deadline = time.monotonic() + 20
+    while "Conectada desde el principio." not in requests.get(
+            f"{cdmx_live.url}/api/v1/documents/{CDMX}/text", timeout=10).text and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert "Conectada desde el principio." in requests.get(f"{cdmx_live.url}/api/v1/documents/{CDMX}/text",
+                                                           timeout=10).text
+    page.context.close()

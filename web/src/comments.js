@@ -319,7 +319,9 @@ export class CommentsPanel extends Panel {
     })
     if (provider) {
       this.listen(provider, 'comments')
-      provider.on('synced', (isSynced) => { if (isSynced) this.redraw() })
+      // The threads' anchors resolved against the text: when the threads came first (before
+      // they come, there is nothing to draw, and load() draws them).
+      provider.on('synced', (isSynced) => { if (isSynced && this.loaded) this.redraw() })
       // Comments made while this page was offline arrive with the reconnection.
       provider.on('status', ({ status }) => { if (status === 'connected' && this.loaded) this.scheduleRefresh() })
     }

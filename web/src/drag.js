@@ -2,7 +2,7 @@
 // ProseMirror's own drag and drop moves the whole unit.
 import { Plugin, PluginKey, NodeSelection } from 'prosemirror-state'
 import { Decoration, DecorationSet } from 'prosemirror-view'
-import { collectUnits, docChange, reconcileDecorations } from './units.js'
+import { collectUnits, docChange, firstShowLater, reconcileDecorations } from './units.js'
 
 export const dragPluginKey = new PluginKey('constituent-drag')
 
@@ -38,12 +38,20 @@ function build (doc, t) {
   return DecorationSet.create(doc, handles(doc, t))
 }
 
-export function dragHandlePlugin (t) {
+// `later`: the handles are first drawn after the frame that shows the text (the editor: on a
+// whole constitution they would delay it), then kept up to date as before.
+export function dragHandlePlugin (t, { later = false } = {}) {
+  const deferred = later ? firstShowLater(dragPluginKey) : null
   return new Plugin({
     key: dragPluginKey,
+    view: deferred ? deferred.view : undefined,
     state: {
-      init: (_, state) => build(state.doc, t),
+      init: (_, state) => deferred ? DecorationSet.empty : build(state.doc, t),
       apply: (tr, old, oldState, newState) => {
+        if (deferred) {
+          if (deferred.shows(tr)) return build(newState.doc, t)
+          if (deferred.pending()) return old
+        }
         if (!tr.docChanged) return old
         const change = docChange(oldState.doc, newState.doc) // the handles move unless units changed
         if (!change) return old

@@ -10,6 +10,7 @@ import { gapCursor } from 'prosemirror-gapcursor'
 import { ySyncPlugin, yCursorPlugin, yUndoPlugin, yUndoPluginKey, undo, redo } from 'y-prosemirror'
 import { schema } from './schema.js'
 import { LiveProvider } from './provider.js'
+import { whenEarlyText } from './connect.js'
 import { guidPlugin } from './guid.js'
 import { labelsPlugin, labelsPluginKey } from './labels.js'
 import { refsPlugin } from './refs.js'
@@ -98,6 +99,16 @@ export function mount (root) {
     return { language, numbering: numbering || null, labels: labels || null, preambleLabel: t.preamble }
   }
 
+  // The numbering options the labels were last drawn with: when the meta changes in the same
+  // transaction as the units (the document arriving), they need no second pass.
+  const optsSignature = (opts) => JSON.stringify(opts)
+  let labelledWith = null
+  const labelOpts = () => {
+    const opts = getOpts()
+    labelledWith = optsSignature(opts)
+    return opts
+  }
+
   // Suggestion mode (web/src/suggest.js): chosen with the toolbar's toggle, or always on for a
   // role the stage lets only suggest (the server refuses anything else from it).
   let suggestOnly = ds.suggestOnly === 'true'
@@ -121,12 +132,17 @@ export function mount (root) {
   }
   let lastUnitKey = null
   let following = false // the provenance panel follows the cursor once the user has pointed somewhere
+  let lastFollowed // the unit last announced to the page (JSON), see follow
   const follow = (info) => {
     if (info && info.suggested) info = null // a suggested unit is not in the text yet: no panels about it
     if (panel) panel.setUnit(info ? { guid: info.guid, label: info.label } : null)
     // The unit the reader points at, for the page around the editor (the read-only notice's
-    // "propose an amendment" link, web/static/workspace.js).
-    root.dispatchEvent(new CustomEvent('constituent:unit', { detail: info ? { guid: info.guid, label: info.label } : null }))
+    // "propose an amendment" link, web/static/workspace.js): when it changes, not at every key.
+    const detail = info ? { guid: info.guid, label: info.label } : null
+    const key = JSON.stringify(detail)
+    if (key === lastFollowed) return
+    lastFollowed = key
+    root.dispatchEvent(new CustomEvent('constituent:unit', { detail }))
   }
   const structureSignature = (doc) => labelledUnits(doc, getOpts()).map(u => (u.node.attrs.guid || '') + ':' + u.label).join(',')
 
@@ -182,9 +198,10 @@ export function mount (root) {
     dropCursor({ color: '#1d4ed8', width: 2 }),
     gapCursor(),
     guidPlugin(),
-    labelsPlugin(getOpts, t),
-    refsPlugin(getOpts, t),
-    dragHandlePlugin(t),
+    labelsPlugin(labelOpts, t),
+    // drawn after the frame that first shows the text (then kept up to date as before)
+    refsPlugin(getOpts, t, { later: true }),
+    dragHandlePlugin(t, { later: true }),
     ...(comments ? comments.plugins() : []),
     ...(publicComments ? publicComments.plugins() : []),
     suggestionsPlugin(() => suggestions),
@@ -276,6 +293,7 @@ export function mount (root) {
       else root.append(aside)
       suggestions = new SuggestionsPanel(aside, { slug, csrf: ds.csrf, lang: uiLang, t: t.sug, canDecide: !suggestOnly })
       suggestions.attach(view)
+      provider.on('suggestion-notes', () => suggestions.notesChanged()) // a note written, here or elsewhere
     } else suggestions.setCanDecide(!suggestOnly)
   }
   setSuggesting(suggesting)
@@ -352,7 +370,9 @@ export function mount (root) {
     if (metaTimer !== null) return
     metaTimer = setTimeout(() => {
       metaTimer = null
-      view.dispatch(view.state.tr.setMeta(labelsPluginKey, true).setMeta('addToHistory', false))
+      if (optsSignature(getOpts()) !== labelledWith) {
+        view.dispatch(view.state.tr.setMeta(labelsPluginKey, true).setMeta('addToHistory', false))
+      }
       if (outline) { outline.signature = null; outline.schedule() }
       updateAwarenessUnit(view.state)
     }, 0)
@@ -374,7 +394,11 @@ export function mount (root) {
 
 function start () {
   const root = document.getElementById('constituent-editor')
-  if (root && !window.constituent) mount(root)
+  if (!root || window.constituent) return
+  // The text has usually come already (connect.js), its message waiting for this script to end:
+  // build the editor in the same task as the text, so that the page is laid out and drawn once,
+  // with the text, rather than first empty and then again.
+  whenEarlyText(() => { if (!window.constituent) mount(root) })
 }
 
 if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start)

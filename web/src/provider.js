@@ -9,23 +9,22 @@
 //   comments / public-comments / provenance / amendment {document, …}   a panel's data changed
 // The server sends its sync step 1 on connect; we answer with our step 2 (only when we may write)
 // and send our own step 1, again every resyncInterval.
+import * as Y from 'yjs'
 import * as encoding from 'lib0/encoding'
 import * as decoding from 'lib0/decoding'
 import { Observable } from 'lib0/observable'
 import * as syncProtocol from 'y-protocols/sync'
 import * as awarenessProtocol from 'y-protocols/awareness'
+import { liveUrl, takeEarly } from './connect.js'
+
+export { liveUrl }
 
 export const MESSAGE_SYNC = 0
 export const MESSAGE_AWARENESS = 1
 export const MESSAGE_AUTH = 2
 export const MESSAGE_EVENT = 100
 const RESYNC_MS = 20000
-const PANEL_EVENTS = new Set(['comments', 'public-comments', 'provenance', 'amendment'])
-
-export function liveUrl (slug, loc = window.location) {
-  const scheme = loc.protocol === 'https:' ? 'wss:' : 'ws:'
-  return `${scheme}//${loc.host}/yjs/${encodeURIComponent(slug)}?events=1`
-}
+const PANEL_EVENTS = new Set(['comments', 'public-comments', 'provenance', 'amendment', 'suggestion-notes'])
 
 export class LiveProvider extends Observable {
   /**
@@ -53,6 +52,7 @@ export class LiveProvider extends Observable {
     this._retryTimer = null
     this._retryDelay = 500
     this._wanted = false
+    this._step1Sent = false // the early connection (connect.js) already asked for the document
     this.ws = null
 
     this._onUpdate = (update, origin) => {
@@ -105,9 +105,13 @@ export class LiveProvider extends Observable {
     this._wanted = true
     if (this.ws) return
     this._setStatus('connecting')
-    const ws = new WebSocket(this.url)
+    // The connection the page opened while loading (connect.js), when there is one: its
+    // messages so far are handled first, in order, as if they had just arrived.
+    const early = takeEarly(this.url)
+    const ws = early ? early.ws : new WebSocket(this.url)
     ws.binaryType = 'arraybuffer'
     this.ws = ws
+    this._step1Sent = !!(early && early.askedState)
     ws.onmessage = (event) => this._receive(new Uint8Array(event.data))
     ws.onopen = () => {
       this._retryDelay = 500
@@ -121,6 +125,19 @@ export class LiveProvider extends Observable {
       if (this._wanted) {
         this._retryTimer = setTimeout(() => { this._retryTimer = null; this.connect() }, this._retryDelay)
         this._retryDelay = Math.min(5000, this._retryDelay * 2)
+      }
+    }
+    if (early) {
+      if (ws.readyState === 1) this._retryDelay = 500
+      // After the current task's other work (the caller finishes setting up): a microtask, so
+      // that no frame is drawn, and no other message handled, before these.
+      if (early.messages.length) {
+        queueMicrotask(() => {
+          for (const data of early.messages.splice(0)) {
+            if (this.ws !== ws) return
+            this._receive(new Uint8Array(data))
+          }
+        })
       }
     }
   }
@@ -141,7 +158,8 @@ export class LiveProvider extends Observable {
     this.joined = true
     this.lastError = null
     this._setStatus('connected')
-    this._sendStep1()
+    if (this._step1Sent) this._step1Sent = false // answered (or being answered) already
+    else this._sendStep1()
     if (this.awareness.getLocalState() !== null) this._sendAwareness([this.doc.clientID])
     this._startResync()
   }
@@ -149,6 +167,7 @@ export class LiveProvider extends Observable {
   _lost () {
     const wasJoined = this.joined
     this.joined = false
+    this._step1Sent = false
     this._stopResync()
     this.synced = false
     const others = Array.from(this.awareness.getStates().keys()).filter(id => id !== this.doc.clientID)
@@ -204,6 +223,30 @@ export class LiveProvider extends Observable {
     }
   }
 
+  // Runs fn (which applies the server's changes, origin this) without our 'update' listener:
+  // Yjs encodes every transaction's update again for 'update' listeners, and ours sends only
+  // our own changes; on a whole constitution that encoding is a tenth of the text's first
+  // build. A change of anyone else's made meanwhile (none is expected: the plugins leave remote
+  // changes alone) is still sent, as the update since the state before it.
+  _quietly (fn) {
+    const others = []
+    const note = (tr) => {
+      if (tr.origin === this) return
+      if (tr.deleteSet.clients.size || Array.from(tr.afterState).some(([client, clock]) => tr.beforeState.get(client) !== clock)) {
+        others.push(tr)
+      }
+    }
+    this.doc.off('update', this._onUpdate)
+    this.doc.on('afterTransaction', note)
+    try {
+      return fn()
+    } finally {
+      this.doc.off('afterTransaction', note)
+      this.doc.on('update', this._onUpdate)
+      for (const tr of others) this._onUpdate(Y.encodeStateAsUpdate(this.doc, Y.encodeStateVector(tr.beforeState)), tr.origin)
+    }
+  }
+
   _receive (bytes) {
     if (!bytes || !bytes.length) return
     try {
@@ -212,7 +255,7 @@ export class LiveProvider extends Observable {
       if (type === MESSAGE_SYNC) {
         const enc = encoding.createEncoder()
         encoding.writeVarUint(enc, MESSAGE_SYNC)
-        const step = syncProtocol.readSyncMessage(dec, enc, this.doc, this)
+        const step = this._quietly(() => syncProtocol.readSyncMessage(dec, enc, this.doc, this))
         // A step1 from the server is answered with our step2 (only when we may write).
         if (step === syncProtocol.messageYjsSyncStep1 && encoding.length(enc) > 1 && this.canWrite) {
           this._send(encoding.toUint8Array(enc))

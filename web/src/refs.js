@@ -3,7 +3,7 @@
 // number (the article was renumbered: "Link references" updates them), and when its unit is gone.
 import { Plugin, PluginKey } from 'prosemirror-state'
 import { Decoration, DecorationSet } from 'prosemirror-view'
-import { labelledUnits, docChange, changedTextblocks, reconcileDecorations } from './units.js'
+import { labelledUnits, docChange, changedTextblocks, firstShowLater, reconcileDecorations } from './units.js'
 import { labelsPluginKey } from './labels.js'
 
 export const refsPluginKey = new PluginKey('constituent-refs')
@@ -115,12 +115,20 @@ function update (old, doc, change, opts, t) {
   return withTargets(decos, targets)
 }
 
-export function refsPlugin (getOpts, t) {
+// `later`: the references' titles and marks are first drawn after the frame that shows the text
+// (the editor: on a whole constitution they would delay it), then kept up to date as before.
+export function refsPlugin (getOpts, t, { later = false } = {}) {
+  const deferred = later ? firstShowLater(refsPluginKey) : null
   return new Plugin({
     key: refsPluginKey,
+    view: deferred ? deferred.view : undefined,
     state: {
-      init: (_, state) => build(state.doc, getOpts(), t),
+      init: (_, state) => deferred ? DecorationSet.empty : build(state.doc, getOpts(), t),
       apply: (tr, old, oldState, newState) => {
+        if (deferred) {
+          if (deferred.shows(tr)) return build(newState.doc, getOpts(), t)
+          if (deferred.pending()) return old
+        }
         const forced = tr.getMeta(labelsPluginKey) // the numbering changed
         if (!forced && !tr.docChanged) return old
         const change = tr.docChanged ? docChange(oldState.doc, newState.doc) : null

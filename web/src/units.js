@@ -227,3 +227,58 @@ export function firstTextPos (doc, pos) {
   })
   return found
 }
+
+// --- decorations drawn after the text ---------------------------------------------------------
+
+/**
+ * For a plugin whose decorations the first display can do without (drag handles, the references'
+ * titles): `pending()` is true until they are first shown; `view()` (the plugin's view) asks for
+ * that, once the document has units, after the frame that shows the text, with a transaction
+ * that has `key`'s meta set to "show" (`shows(tr)`). Until then the plugin builds nothing, and
+ * the text's first display does not wait for it.
+ */
+export function firstShowLater (key) {
+  let pending = true
+  let asked = false
+  const ask = (view) => {
+    if (asked || !view.state.doc.firstChild || !collectUnitsExist(view.state.doc)) return
+    asked = true
+    showLater(view, key)
+  }
+  return {
+    pending: () => pending,
+    shows: (tr) => {
+      if (pending && tr.getMeta(key) === 'show') { pending = false; return true }
+      return false
+    },
+    view: (view) => {
+      ask(view)
+      return { update: (v) => { if (pending) ask(v) } }
+    }
+  }
+}
+
+// The plugins that asked, per view: shown together, in one transaction (one view update).
+const toShow = new WeakMap()
+
+function showLater (view, key) {
+  let keys = toShow.get(view)
+  if (keys) { keys.push(key); return }
+  keys = [key]
+  toShow.set(view, keys)
+  const show = () => {
+    toShow.delete(view)
+    if (view.isDestroyed) return
+    const tr = view.state.tr.setMeta('addToHistory', false)
+    for (const k of keys) tr.setMeta(k, 'show')
+    view.dispatch(tr)
+  }
+  if (typeof requestAnimationFrame === 'function') requestAnimationFrame(() => setTimeout(show, 0))
+  else setTimeout(show, 0)
+}
+
+function collectUnitsExist (doc) {
+  let found = false
+  doc.forEach(child => { if (!found && isUnitType(child.type)) found = true })
+  return found
+}
