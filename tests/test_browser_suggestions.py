@@ -161,6 +161,9 @@ def test_a_legal_adviser_suggests_moving_one_article_and_removing_another(browse
     expect(bruno.locator(f"section.unit-removal[data-guid='{ANIMALS}']")).to_have_count(1)
     placeholder = bruno.locator(f"section.unit-moved-here[data-moved-from='{ARTICLE_1}']")
     expect(placeholder).to_have_attribute("contenteditable", "false")
+    # Numbered as the public reads the text: the placeholder is provisional, the others keep theirs.
+    expect(bruno.locator(f"section[data-guid='{ANIMALS}'] .unit-label-text").first).to_have_text(re.compile(r"^Artículo 3\b"))
+    expect(placeholder.locator(".unit-label-text").first).to_have_text(re.compile(r"^Artículo 2\b"))
     items = bruno.locator("#suggestions .suggestion-item")
     expect(items).to_have_count(2)
     move = bruno.locator("#suggestions .suggestion-item", has=bruno.locator(".suggestion-quote-move"))

@@ -192,3 +192,17 @@ test('a unit is not moved into a placeholder or into someone else\'s pending uni
   const moved = apply(st, drag(chapterAt - first.nodeSize))
   assert.deepEqual(order(moved).map(r => r[1]), ['removal', '', 'to:' + G(1), 'new'])
 })
+
+test('a pending new article takes a provisional number without moving the accepted ones', async () => {
+  const { labelledUnits } = await import('../../web/src/units.js')
+  const pending = s.nodes.article.create({ guid: G(7), suggestion: 's1-x', suggestedBy: '1' },
+    [s.nodes.heading.create(null, s.text('Nuevo')), s.nodes.p.create(null, s.text('Texto nuevo.'))])
+  const doc = s.nodes.doc.create(null, [article(1, 'Agua', 'Uno.'), pending, article(2, 'Aire', 'Dos.'), article(3, 'Ruido', 'Tres.')])
+  const labels = labelledUnits(doc, { language: 'spa' }).filter(u => u.node.type.name === 'article').map(u => [u.node.attrs.guid, u.num])
+  assert.deepEqual(labels, [[G(1), '1'], [G(7), '2'], [G(2), '2'], [G(3), '3']])
+  // A move: the unit keeps its number where it is until the move is decided; the placeholder
+  // shows the number it will have there (Artículo 1 after Artículo 2 becomes Artículo 2).
+  const moved = command(within(null, 'Uno.')(three()), moveUnitDown)
+  const nums = labelledUnits(moved.doc, { language: 'spa' }).filter(u => u.node.type.name === 'article').map(u => u.num)
+  assert.deepEqual(nums, ['1', '2', '2', '3'])
+})

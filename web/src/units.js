@@ -21,15 +21,51 @@ export function collectUnits (doc) {
   return out
 }
 
-function toTree (doc) {
+// The unit tree numbering reads. `skip(node)`: leave that unit (and what is in it) out.
+function toTree (doc, skip = null) {
   const build = (node) => {
     const kids = []
     node.forEach(child => {
-      if (isUnitType(child.type)) kids.push({ kind: child.type.name, pin: child.attrs.pin, children: build(child) })
+      if (isUnitType(child.type) && !(skip && skip(child))) {
+        kids.push({ kind: child.type.name, pin: child.attrs.pin, children: build(child) })
+      }
     })
     return kids
   }
   return build(doc)
+}
+
+// For each unit of collectUnits(doc): whether it is (or is in) a pending suggested unit, and
+// whether it is (or is in) a unit suggested for removal (web/src/suggest.js).
+function pendingFlags (units) {
+  const flags = []
+  const open = [] // the units around the current one: [end position, flags]
+  for (const u of units) {
+    while (open.length && u.pos >= open[open.length - 1][0]) open.pop()
+    const outer = open.length ? open[open.length - 1][1] : { suggested: false, removed: false }
+    const here = { suggested: outer.suggested || !!u.node.attrs.suggestion, removed: outer.removed || !!u.node.attrs.removal }
+    flags.push(here)
+    open.push([u.pos + u.node.nodeSize, here])
+  }
+  return flags
+}
+
+// Numbers as the accepted text has them (the server's, the public pages'): a pending suggested
+// unit does not move the units after it. It shows, "(provisional)", the number it would have
+// were the pending suggestions accepted (a moved unit's new place: its number there).
+function numbered (doc, units, opts) {
+  const all = numberUnits(toTree(doc), opts)
+  if (!units.some(u => u.node.attrs.suggestion)) return all
+  const accepted = numberUnits(toTree(doc, node => !!node.attrs.suggestion), opts)
+  const future = numberUnits(toTree(doc, node => !!node.attrs.removal), opts)
+  let a = 0
+  let f = 0
+  return pendingFlags(units).map(({ suggested, removed }, i) => {
+    const n = !suggested ? accepted[a] : !removed ? future[f] : all[i]
+    if (!suggested) a++
+    if (!removed) f++
+    return n
+  })
 }
 
 // --- what a change did ----------------------------------------------------------------------------
@@ -177,7 +213,7 @@ export function labelledUnits (doc, opts) {
   }
   if (!list) {
     const units = collectUnits(doc)
-    const numbers = numberUnits(toTree(doc), opts)
+    const numbers = numbered(doc, units, opts)
     list = units.map((u, i) => Object.assign(u, { num: numbers[i].num, label: numbers[i].label }))
   }
   labelCache.set(doc, { key, list })
