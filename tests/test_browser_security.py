@@ -64,7 +64,7 @@ document.addEventListener('securitypolicyviolation', (e) => {
 """
 
 #: The scripts the site's pages load, all its own: the editor bundle, the questionnaire's script.
-OUR_SCRIPTS = {"/static/dist/editor.js", "/static/survey.js", "/static/participation.js", "/static/collect.js",
+OUR_SCRIPTS = {"/static/dist/editor.js", "/static/dist/connect.js", "/static/survey.js", "/static/participation.js", "/static/collect.js",
                "/static/workspace.js", "/static/unit_picker.js"}
 
 STATE = r"""() => ({
