@@ -183,6 +183,9 @@ def login(base_url: str, email: str, password: str = PASSWORD) -> requests.Sessi
     import re
 
     session = requests.Session()
+    # One connection per request: gunicorn closes a kept-alive connection after 2 s idle, and a
+    # request sent on it at that instant fails (browsers retry it; requests does not, for a POST).
+    session.headers["Connection"] = "close"
     page = session.get(base_url + "/login", timeout=10)
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page.text) or re.search(
         r'name="csrf_token" value="([^"]+)"', page.text
