@@ -4,51 +4,26 @@ import { fileURLToPath } from 'node:url'
 import path from 'node:path'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
+// What every output shares: minified, no source map or legal comments, UTF-8, quiet.
+const common = { absWorkingDir: here, bundle: true, minify: true, sourcemap: false, legalComments: 'none', charset: 'utf8', logLevel: 'warning' }
+const script = { ...common, format: 'iife', target: 'es2020', platform: 'browser' }
 
 await esbuild.build({
-  absWorkingDir: here,
+  ...script,
   entryPoints: { editor: 'src/main.js' },
-  bundle: true,
-  format: 'iife',
-  target: 'es2020',
-  platform: 'browser',
-  minify: true,
-  sourcemap: false,
-  legalComments: 'none',
-  charset: 'utf8',
   outdir: 'static/dist',
-  logLevel: 'warning',
   define: { 'process.env.NODE_ENV': '"production"' },
   metafile: false
 })
 // The early live connection (src/connect.js), a script of a few hundred bytes that the editor
 // page runs from its <head>: the text's round trip overlaps loading the editor.
 await esbuild.build({
-  absWorkingDir: here,
+  ...script,
   stdin: {
     contents: "import { openEarly } from './src/connect.js'\nopenEarly(document.currentScript)\n",
     resolveDir: here,
     sourcefile: 'connect-entry.js'
   },
-  bundle: true,
-  format: 'iife',
-  target: 'es2020',
-  platform: 'browser',
-  minify: true,
-  sourcemap: false,
-  legalComments: 'none',
-  charset: 'utf8',
-  outfile: 'static/dist/connect.js',
-  logLevel: 'warning'
+  outfile: 'static/dist/connect.js'
 })
-await esbuild.build({
-  absWorkingDir: here,
-  entryPoints: { editor: 'src/editor.css' },
-  bundle: true,
-  minify: true,
-  sourcemap: false,
-  legalComments: 'none',
-  charset: 'utf8',
-  outdir: 'static/dist',
-  logLevel: 'warning'
-})
+await esbuild.build({ ...common, entryPoints: { editor: 'src/editor.css' }, outdir: 'static/dist' })
