@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import time
 import uuid
 from datetime import datetime, timedelta, timezone
 
@@ -310,6 +311,22 @@ def _waiting(page) -> str:
     return page.locator("#collect-waiting").inner_text()
 
 
+def _settled_lines(page, log) -> int:
+    """The access log's line count once the page has stopped asking the server for anything.
+
+    The page's last request at start (is the questionnaire still open?) can still be on its way
+    when "Ready" shows, and the server writes a request's line only after it has answered it."""
+    page.wait_for_load_state("networkidle")
+    count, steady_since = log.read_text().count("\n"), time.monotonic()
+    deadline = steady_since + 15
+    while time.monotonic() - steady_since < 1.0 and time.monotonic() < deadline:
+        time.sleep(0.1)
+        now = log.read_text().count("\n")
+        if now != count:
+            count, steady_since = now, time.monotonic()
+    return count
+
+
 @pytest.mark.browser
 def test_a_volunteer_collects_offline_reloads_and_syncs(instance):
     require(os.path.exists(CHROMIUM), f"Chromium not installed at {CHROMIUM}")
@@ -339,9 +356,9 @@ def test_a_volunteer_collects_offline_reloads_and_syncs(instance):
                     "Ready: this page opens and keeps answers without a connection.")
                 expect(page.locator("#collect-waiting")).to_have_text("Waiting to be sent: 0")
 
+                reached = _settled_lines(page, access_log)
                 context.set_offline(True)
                 expect(page.locator("#collect-connection")).to_contain_text("Offline")
-                reached = access_log.read_text().count("\n")
                 assert f"GET /d/{PUBLISHED}/survey/{survey_id}/collect " in access_log.read_text()
                 # Saving with a required question unanswered: told which, nothing kept.
                 page.fill("#q-words", "solo palabras")
