@@ -21,7 +21,7 @@ there on first use).
 Run:  .venv/bin/python bench/run.py [--quick] [--only 2,7] [--extra]
       --quick   smaller scale (a few minutes here): fewer edits, clients and seconds
       --extra   also the older figure scripts (akn_cdmx, akn_fidelity, survey_bench, provenance_page, versions_cdmx,
-                editor_typing)
+                editor_typing, sitting_audience)
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ SCENARIOS = [
 ]
 EXTRA = [
     ("akn_cdmx.py", []), ("akn_fidelity.py", []), ("survey_bench.py", ["--runs", "1"]), ("provenance_page.py", []),
-    ("versions_cdmx.py", []), ("editor_typing.py", []),
+    ("versions_cdmx.py", []), ("editor_typing.py", []), ("sitting_audience.py", []),
 ]
 
 

@@ -103,6 +103,8 @@ class Peer:
     events: bool  # our editor: wants panel events and error codes
     tokens: float = 0.0  # rate limit bucket
     refill: float = field(default_factory=time.monotonic)
+    #: A listener (`accept_listener`): it only receives what its room is sent, never a document.
+    listener: bool = False
 
 
 class LiveEndpoint:
@@ -175,6 +177,9 @@ class LiveEndpoint:
 
     def _on_message(self, conn: Connection, payload: bytes) -> None:
         peer: Peer = conn.info
+        if peer.listener:
+            self.hub.close(conn.id, 1003, "this connection only listens")
+            return
         if not self._within_rate(peer):
             self.report(conn.id, peer.slug, "rate-limited", "too many messages; the server will ask for what it missed")
             return
@@ -190,6 +195,9 @@ class LiveEndpoint:
             self.hub.close(conn.id, 1012, "the document was closed; reconnect")
 
     def _on_close(self, conn: Connection) -> None:
+        if conn.info.listener:
+            self.peers.pop(conn.id, None)
+            return
         self._pool.submit(self._cleanup, conn.id, conn.info.slug)
 
     def _cleanup(self, sid: str, slug: str) -> None:
@@ -220,6 +228,38 @@ class LiveEndpoint:
 
 def _problem(status: int, message: str):
     return {"error": message, "status": status}, status
+
+
+def _handshake_accept() -> tuple[str | None, object]:
+    """The WebSocket handshake's accept key and the server's socket, or (None, a problem)."""
+    if request.headers.get("Upgrade", "").lower() != "websocket":
+        return None, _problem(400, "this address is a WebSocket endpoint; connect with a WebSocket client")
+    accept = _accept_key(request.headers.get("Sec-WebSocket-Key", ""))
+    if accept is None or request.headers.get("Sec-WebSocket-Version") != "13":
+        return None, _problem(400, "a WebSocket handshake needs Sec-WebSocket-Key and Sec-WebSocket-Version: 13")
+    sock = request.environ.get("gunicorn.socket")
+    if sock is None:
+        return None, _problem(501, "live connections need the application server (constituent serve)")
+    return accept, sock
+
+
+#: How the addresses of listening endpoints end (`accept_listener`): the middleware looks at
+#: these handshakes, and at /yjs/, and leaves every other request alone.
+LISTEN_SUFFIX = "/listen"
+
+
+def accept_listener(room: str, on_join=None):
+    """Accept, from a view, a WebSocket that only listens: it joins the hub's `room` and gets what
+    is broadcast there (`services.live.hub.broadcast(room, payload)`), binary frames; anything
+    it sends closes it (1003). `on_join(connection_id)` runs once it is in the room. The view has
+    decided who may listen; its address must end with LISTEN_SUFFIX. Returns the view's answer."""
+    if not request.path.endswith(LISTEN_SUFFIX):
+        raise ValueError(f"a listening endpoint's address ends with {LISTEN_SUFFIX}")
+    accept, sock = _handshake_accept()
+    if accept is None:
+        return sock
+    request.environ[_ENVIRON_KEY] = dict(kind="listen", sock=sock, accept=accept, room=room, on_join=on_join)
+    return "", 101
 
 
 def _accept_key(key: str) -> str | None:
@@ -257,14 +297,9 @@ def yjs(slug: str):
             live.refused_join(slug, document, account, acting)
         return _problem(404, f"no document {slug!r} is available to you")
     # Permission first, then the request's form (a draft answers 404 whatever is sent).
-    if request.headers.get("Upgrade", "").lower() != "websocket":
-        return _problem(400, "this address is a WebSocket endpoint (y-protocols); connect with a Yjs provider")
-    accept = _accept_key(request.headers.get("Sec-WebSocket-Key", ""))
-    if accept is None or request.headers.get("Sec-WebSocket-Version") != "13":
-        return _problem(400, "a WebSocket handshake needs Sec-WebSocket-Key and Sec-WebSocket-Version: 13")
-    sock = request.environ.get("gunicorn.socket")
-    if sock is None:
-        return _problem(501, "live connections need the application server (constituent serve)")
+    accept, sock = _handshake_accept()
+    if accept is None:
+        return sock
     identity = presence_identity(user)
     request.environ[_ENVIRON_KEY] = dict(
         sock=sock, accept=accept, slug=slug, role=role, acting=acting or "public", account=account,
@@ -289,7 +324,8 @@ class LiveMiddleware:
         self.app = app
 
     def __call__(self, environ, start_response):
-        if not environ.get("PATH_INFO", "").startswith("/yjs/"):
+        path = environ.get("PATH_INFO", "")
+        if not path.startswith("/yjs/") and not path.endswith(LISTEN_SUFFIX):
             return self.wsgi_app(environ, start_response)
         started: list = []
 
@@ -307,18 +343,38 @@ class LiveMiddleware:
         self._adopt(decision)
         raise StopIteration()
 
-    def _adopt(self, d: dict) -> None:
+    @staticmethod
+    def _greeting(accept: str) -> bytes:
+        return (
+            "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            f"Sec-WebSocket-Accept: {accept}\r\n\r\n"
+        ).encode("ascii")
 
+    def _adopt_listener(self, d: dict) -> None:
+        live: LiveEndpoint = services_of(self.app).live
+        peer = Peer("", None, False, listener=True)
+        conn = Connection(id=live.hub.new_id(), room=d["room"], info=peer)
+        live.peers[conn.id] = peer
+        live.hub.adopt(d["sock"].dup(), self._greeting(d["accept"]), conn)
+        if d["on_join"] is not None:
+            try:
+                d["on_join"](conn.id)
+            except Exception:
+                log.exception("live: setting up listener %s of %s failed", conn.id, d["room"])
+                live.hub.close(conn.id, 1011, "internal error")
+                return
+        live.hub.release(conn.id)
+
+    def _adopt(self, d: dict) -> None:
+        if d.get("kind") == "listen":
+            self._adopt_listener(d)
+            return
         services = services_of(self.app)
         live: LiveEndpoint = services.live
         peer = Peer(d["slug"], d["account"], d["events"], tokens=live.burst)
         conn = Connection(id=live.hub.new_id(), room=d["slug"], info=peer)
         live.peers[conn.id] = peer
-        greeting = (
-            "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-            f"Sec-WebSocket-Accept: {d['accept']}\r\n\r\n"
-        ).encode("ascii")
-        live.hub.adopt(d["sock"].dup(), greeting, conn)
+        live.hub.adopt(d["sock"].dup(), self._greeting(d["accept"]), conn)
         try:
             services.collab.attach(conn.id, d["slug"], d["account"], d["session_token"], d["acting"], d["ip"])
             for _attempt in range(3):

@@ -1,8 +1,9 @@
 """The public view of a sitting in real Chromium: the chair runs the sitting from its page while
 an anonymous reader follows it; the reader sees the item under debate with its redline, then,
 once the chair closes the vote, the result, the roll call, the change highlighted in the live text
-and the announcement in the aria-live region — without reloading (the page polls a small stamp
-every 0.7 s and swaps in the live part when it changes)."""
+and the announcement in the aria-live region — without reloading (the server pushes a small stamp
+to the page's listening WebSocket when the sitting changes, and the page swaps in the live part;
+it polls the stamp only when it cannot listen)."""
 
 from __future__ import annotations
 
@@ -83,6 +84,10 @@ def test_an_anonymous_reader_follows_the_sitting_live(sitting_server, browser):
     reader.set_default_timeout(15_000)
     errors: list[str] = []
     reader.on("pageerror", lambda e: errors.append(str(e)))
+    asked: list[str] = []  # what the reader's page asks the server for, after the page itself
+    reader.on("request", lambda r: asked.append(r.url))
+    listening: list[str] = []
+    reader.on("websocket", lambda ws: listening.append(ws.url))
     reader.goto(f"{server.url}/d/{PUBLISHED}/sesion/1")
     expect(reader.locator("#current-item")).to_have_attribute("data-amendment", str(number))
     expect(reader.locator("#current-item .redline ins")).to_contain_text("y tienen derechos")
@@ -117,5 +122,44 @@ def test_an_anonymous_reader_follows_the_sitting_live(sitting_server, browser):
     detail = requests.get(f"{server.url}/d/{PUBLISHED}/amendments/{number}", timeout=10).text
     assert 'data-sitting="1"' in detail and f"/d/{PUBLISHED}/sesion/1" in detail
     assert errors == []
+    # It followed by listening: one WebSocket, and never a poll of the stamp.
+    assert listening == [f"{server.url.replace('http://', 'ws://', 1)}/d/{PUBLISHED}/sesion/1/listen"]
+    assert not [url for url in asked if url.endswith("/estado")]
     chair_context.close()
     reader_context.close()
+
+
+def test_a_reader_whose_network_refuses_websockets_follows_the_sitting_by_polling(sitting_server, browser):
+    server = sitting_server
+    asa, admin = Client(server, "asa"), Client(server, "admin")
+    made = asa.send("POST", "/amendments", {"kind": "substitution", "units": [ANIMALS], "table": True,
+                                            "text": "Los animales son seres sintientes y tienen derechos."})
+    assert made.status_code == 201, made.text
+    number = made.json()["number"]
+    assert admin.send("PUT", "/assembly", {"quorum": {"kind": "count", "count": 1}, "majority": "simple"}).status_code == 200
+    assert admin.send("POST", "/sittings", {"day": "2016-09-15", "title": "Primera sesión"}).status_code == 201
+    assert admin.send("POST", "/sittings/1/actions", {"action": "open"}).status_code == 200
+
+    context = browser.new_context(locale="es-MX")
+    reader = context.new_page()
+    reader.set_default_timeout(15_000)
+    # A proxy on the way that refuses WebSockets: every attempt is closed at once.
+    refused: list[str] = []
+
+    def refuse(ws) -> None:
+        refused.append(ws.url)
+        ws.close()
+
+    reader.route_web_socket(re.compile(r".*/listen$"), refuse)
+    asked: list[str] = []
+    reader.on("request", lambda r: asked.append(r.url))
+    reader.goto(f"{server.url}/d/{PUBLISHED}/sesion/1")
+    expect(reader.locator("#current-item")).not_to_have_attribute("data-amendment", str(number))
+
+    assert admin.send("POST", "/sittings/1/agenda", {"amendments": [number]}).status_code == 200
+    assert admin.send("POST", "/sittings/1/actions", {"action": "start", "amendment": number}).status_code == 200
+    # Told all the same, by asking the stamp.
+    expect(reader.locator("#current-item")).to_have_attribute("data-amendment", str(number))
+    expect(reader.locator("#current-item .redline ins")).to_contain_text("y tienen derechos")
+    assert refused and any(url.endswith("/estado") for url in asked)
+    context.close()

@@ -324,6 +324,8 @@ CASES: list[Case] = [
     case("assembly.public", "GET", EVERYONE, params={"number": "sitting"}),
     case("assembly.public_live", "GET", EVERYONE, params={"number": "sitting"}),
     case("assembly.public_stamp", "GET", EVERYONE, params={"number": "sitting"}),
+    # A WebSocket that only listens (tests/test_sitting_listen.py): a plain GET is no upgrade, 400.
+    case("assembly.public_listen", "GET", EVERYONE, params={"number": "sitting"}),
     case("assembly_api.get_rules", "GET", EVERYONE),
     case("assembly_api.put_rules", "PUT", ADMIN, json={"majority": "bogus"}),
     case("assembly_api.put_member", "PUT", ADMIN, json={"id": 0, "seat": "bogus"}),

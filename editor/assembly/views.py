@@ -1,14 +1,16 @@
 """Pages of the assembly: its rules and members (administrators), the sittings, the chair's page
 that runs a sitting, and the public view of a sitting, which follows it live.
 
-The public view polls `…/estado` (a small JSON stamp, every 0.7 s, web/static/session.js) and,
-when the stamp changes, fetches `…/vivo` (the live part of the page) and swaps it in, announcing
-the latest decision in an aria-live region.
+The public view listens on `…/listen` (a WebSocket to which the server pushes the sitting's
+stamp when it changes, editor/assembly/watch.py; if it cannot listen, it polls `…/estado`, the
+same small JSON, every 0.7 s: web/static/session.js) and, when the stamp changes, fetches
+`…/vivo` (the live part of the page) and swaps it in, announcing the latest decision in an
+aria-live region.
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
@@ -20,6 +22,7 @@ from ..amendments.models import CHOICES
 from ..amendments.service import AmendmentError, choice_label, tally_of, unit_citation, unit_index, votes_of
 from ..amendments.views import proposal_rows
 from ..documents import get_document
+from ..live import accept_listener
 from ..livetext import read_live
 from ..models import Document
 from ..problems import status_of
@@ -27,7 +30,7 @@ from ..redline import DELETE, INSERT, Change, redline_html, word_diff
 from ..services import current_services
 from ..stages.current import current_stage_of, stage_name, stages_of
 from . import rules as assembly_rules
-from . import service
+from . import service, watch
 from .api import run
 from .majority import MAJORITIES, QUORUM_KINDS
 from .models import SEATS
@@ -305,6 +308,13 @@ def public(slug: str, number: int):
 def public_live(slug: str, number: int):
     document, found = _public_sitting(slug, number)
     return render_template("assembly/_live.html", document=document, sitting=found, **_state(document, found))
+
+
+@bp.route("/d/<slug>/sesion/<int:number>/listen", websocket=True)
+def public_listen(slug: str, number: int):
+    """A WebSocket that follows the sitting: `{"stamp", "state"}` on joining and at each change."""
+    _document_, found = _public_sitting(slug, number)
+    return accept_listener(watch.room_of(found), on_join=watch.watch_of(current_app).listening)
 
 
 @bp.route("/d/<slug>/sesion/<int:number>/estado")
