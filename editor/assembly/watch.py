@@ -21,6 +21,7 @@ import time
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..services import services_of
 from . import service
 from .models import Sitting
 
@@ -107,8 +108,6 @@ _KEY = "constituent.sitting_watch"
 
 def watch_of(app) -> SittingWatch:
     """The application's watcher, made on first use."""
-    from ..services import services_of
-
     with _creating:
         watch = app.extensions.get(_KEY)
         if watch is None:
