@@ -465,3 +465,28 @@ def test_members_and_the_public_cannot_run_a_sitting(site):
         assert response.status_code == 403, (path, response.get_data(as_text=True))
     assert asa.get(f"/d/{PUBLISHED}/sittings/1/chair").status_code == 403
     assert admin.get(f"/api/v1/documents/{PUBLISHED}/sittings/1").get_json()["state"] == "planned"
+
+
+def test_the_live_part_of_the_public_view_follows_the_sitting_and_speaks_each_readers_language(site):
+    """Every reader fetches the live part when the sitting changes; it is rendered once for them all,
+    so it must still change with the sitting and be in each reader's language."""
+    from test_fuzz_api import signed_in
+
+    admin, token = signed_in(site, "admin")
+    api = f"/api/v1/documents/{PUBLISHED}/sittings"
+    assert admin.post(api, json={"day": "2016-09-15"}, headers={"X-CSRFToken": token}).status_code == 201
+    assert admin.post(f"{api}/1/actions", json={"action": "open"}, headers={"X-CSRFToken": token}).status_code == 200
+    spanish, _token = signed_in(site, None)
+    english, _token = signed_in(site, None)
+    english.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    live = f"/d/{PUBLISHED}/sesion/1/vivo"
+    first = spanish.get(live).get_data(as_text=True)
+    assert 'data-sitting-state="open"' in first and "Ahora no hay ningún asunto en discusión." in first
+    assert spanish.get(live).get_data(as_text=True) == first
+    in_english = english.get(live).get_data(as_text=True)
+    assert "No item is under debate now." in in_english and "ningún asunto" not in in_english
+
+    assert admin.post(f"{api}/1/actions", json={"action": "close"}, headers={"X-CSRFToken": token}).status_code == 200
+    closed = spanish.get(live).get_data(as_text=True)
+    assert 'data-sitting-state="closed"' in closed and closed != first
+    assert "The sitting is closed." in english.get(live).get_data(as_text=True)

@@ -10,7 +10,11 @@ aria-live region.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
+
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
@@ -304,10 +308,31 @@ def public(slug: str, number: int):
     return render_template("assembly/public.html", document=document, sitting=found, **_state(document, found))
 
 
+#: The live parts last rendered: (document, sitting, stamp, language) -> (the live text read, HTML).
+#: When the stamp changes every reader of the public view fetches the live part at once; it is
+#: rendered once for them all (it depends on nothing about the reader but the language).
+_LIVE_PARTS: OrderedDict[tuple, tuple[object, str]] = OrderedDict()
+_LIVE_PARTS_KEPT = 32
+_live_parts_lock = threading.Lock()
+
+
 @bp.route("/d/<slug>/sesion/<int:number>/vivo")
 def public_live(slug: str, number: int):
     document, found = _public_sitting(slug, number)
-    return render_template("assembly/_live.html", document=document, sitting=found, **_state(document, found))
+    services = current_services()
+    live = read_live(services, document.slug)  # the same reading while the text does not change
+    key = (document.id, found.number, service.stamp_of(services.db, found), str(get_locale()))
+    with _live_parts_lock:
+        kept = _LIVE_PARTS.get(key)
+    if kept is not None and kept[0] is live:
+        return kept[1]
+    html = render_template("assembly/_live.html", document=document, sitting=found, **_state(document, found))
+    with _live_parts_lock:
+        _LIVE_PARTS[key] = (live, html)
+        _LIVE_PARTS.move_to_end(key)
+        while len(_LIVE_PARTS) > _LIVE_PARTS_KEPT:
+            _LIVE_PARTS.popitem(last=False)
+    return html
 
 
 @bp.route("/d/<slug>/sesion/<int:number>/listen", websocket=True)
