@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 
 import pytest
+import requests
 from conftest import PUBLISHED
 from test_amendments import ANIMALS, assembly, assembly_template  # noqa: F401 - the instance in the assembly stage
 from test_browser_session import Client
@@ -17,9 +18,10 @@ from websockets.sync.client import connect
 HEARD_WITHIN = 20  # seconds a listener waits for a message before the test gives up on it
 
 
-def _listen(server, number: int = 1, cookie: str | None = None):
-    url = server.url.replace("http://", "ws://", 1) + f"/d/{PUBLISHED}/sesion/{number}/listen"
-    return connect(url, additional_headers={"Cookie": cookie} if cookie else {}, open_timeout=10)
+def _listen(server, number: int = 1):
+    """An anonymous reader's listening WebSocket."""
+    return connect(server.url.replace("http://", "ws://", 1) + f"/d/{PUBLISHED}/sesion/{number}/listen",
+                   open_timeout=10)
 
 
 def _heard(ws) -> dict:
@@ -27,8 +29,6 @@ def _heard(ws) -> dict:
 
 
 def _stamp(server, number: int = 1) -> dict:
-    import requests
-
     return requests.get(f"{server.url}/d/{PUBLISHED}/sesion/{number}/estado", timeout=10).json()
 
 

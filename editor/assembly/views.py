@@ -256,10 +256,11 @@ def _live_units(document: Document, units, changed: dict) -> list[dict]:
     return shown
 
 
-def _state(document: Document, sitting) -> dict:
+def _state(document: Document, sitting, live=None, stamp: str | None = None) -> dict:
+    """What the public view shows; `live` and `stamp`: the live text and stamp, if already read."""
     services = current_services()
     db = services.db
-    units = read_live(services, document.slug).units
+    units = (live or read_live(services, document.slug)).units
     index = unit_index(units)
     rows = service.rows_of(db, sitting)
     current = next((r for r in rows if r.item.state in ("debate", "voting")), None)
@@ -291,7 +292,7 @@ def _state(document: Document, sitting) -> dict:
             "last": last, "roll_call": roll_call, "announcement": decided[0].announcement if decided else "",
             "announcements": [r.announcement for r in decided if r.announcement],
             "units": _live_units(document, units, changed), "removed": removed,
-            "stamp": service.stamp_of(db, sitting)}
+            "stamp": stamp if stamp is not None else service.stamp_of(db, sitting)}
 
 
 def _public_sitting(slug: str, number: int):
@@ -321,12 +322,14 @@ def public_live(slug: str, number: int):
     document, found = _public_sitting(slug, number)
     services = current_services()
     live = read_live(services, document.slug)  # the same reading while the text does not change
-    key = (document.id, found.number, service.stamp_of(services.db, found), str(get_locale()))
+    stamp = service.stamp_of(services.db, found)
+    key = (document.id, found.number, stamp, str(get_locale()))
     with _live_parts_lock:
         kept = _LIVE_PARTS.get(key)
     if kept is not None and kept[0] is live:
         return kept[1]
-    html = render_template("assembly/_live.html", document=document, sitting=found, **_state(document, found))
+    html = render_template("assembly/_live.html", document=document, sitting=found,
+                           **_state(document, found, live=live, stamp=stamp))
     with _live_parts_lock:
         _LIVE_PARTS[key] = (live, html)
         _LIVE_PARTS.move_to_end(key)

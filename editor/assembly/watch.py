@@ -5,10 +5,10 @@ A reader of `/d/<slug>/sesion/<n>` opens a WebSocket that only listens
 that, while anyone here listens to a sitting, reads that sitting's stamp (`service.stamp_of`, one
 small query) every `INTERVAL` seconds and sends `{"stamp", "state"}` to its listeners when it
 changes, and to a listener that has just joined. An audience of any size costs one query per
-watched sitting and interval (four a second), where polling cost one request per reader every 0.7 s. Changes
-made through another process reach this one's listeners through the database, so nothing else
-is needed to scale out. The page (web/static/session.js) falls back to polling `…/estado` when
-it cannot listen.
+watched sitting and interval (four a second), where polling cost one request per reader every
+0.7 s. Changes made through another process reach this one's listeners through the database, so
+nothing else is needed to scale out. The page (web/static/session.js) falls back to polling
+`…/estado` when it cannot listen.
 """
 
 from __future__ import annotations
@@ -93,11 +93,12 @@ class SittingWatch:
                                                           Sitting.number == number))
                 stamp, state = (service.stamp_of(db, sitting), sitting.state) if sitting else (None, "gone")
                 told = self._told.get(room)
+                payload = message(stamp, state)
                 if told is None or told[0] != stamp:
-                    hub.broadcast(room, message(stamp, state))
+                    hub.broadcast(room, payload)
                 else:
                     for connection in members - told[1]:
-                        hub.send(connection, message(stamp, state))
+                        hub.send(connection, payload)
                 self._told[room] = (stamp, members)
         return True
 
